@@ -1,0 +1,36 @@
+/** What twoway understood from an inventory: plain data, validated. */
+
+export interface SourceRef {
+  file: string;
+  /** 1-based; 0 when the node came from the command line. */
+  line: number;
+}
+
+export interface NodeSpec {
+  name: string;
+  /** One or more addresses; the first is where SSH goes unless `sshHost` says otherwise. */
+  addresses: string[];
+  user?: string;
+  /** SSH port. */
+  port?: number;
+  /** SSH private key file. */
+  key?: string;
+  profile: string;
+  /** An ssh_config Host alias to connect to instead of the first address. */
+  sshHost?: string;
+  from: SourceRef;
+}
+
+export interface ControllerSpec {
+  /** Run the controller inside this network namespace (the lab's controller side). */
+  netns?: string;
+  /** Addresses the nodes should call back to (same as --callback-address). */
+  callbackAddresses?: string[];
+}
+
+export interface Inventory {
+  nodes: NodeSpec[];
+  controller: ControllerSpec;
+  /** ssh_config file to pass to ssh with -F, resolved relative to the inventory file. */
+  sshConfig?: string;
+}

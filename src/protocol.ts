@@ -1,0 +1,290 @@
+/**
+ * The wire protocol between controller and agent.
+ *
+ * The controller sends a Plan (embedded in the script it streams over SSH); the agent answers with
+ * JSON Lines on stdout, one AgentEvent per line. Agent output is untrusted input: the controller
+ * parses every line with parseAgentEvent, which bounds sizes and rejects anything malformed.
+ *
+ * This file is bundled into the agent, so it must use nothing but the language itself.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Longest line the controller accepts from an agent, and the most it reads in total. */
+export const MAX_AGENT_LINE_BYTES = 64 * 1024;
+export const MAX_AGENT_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+/** Largest request body the listener accepts (status POSTs). */
+export const MAX_STATUS_BODY_BYTES = 16 * 1024;
+
+/** HTTP paths served by the callback listener. */
+export const PATHS = {
+  hello: '/tw/hello',
+  blob: '/tw/blob',
+  status: '/tw/status',
+} as const;
+
+/** Header that carries the per-node token; the probe id travels in the query string (?probe=). */
+export const TOKEN_HEADER = 'x-twoway-token';
+
+export type CallbackProto = 'http' | 'https';
+export type ProbeKind = 'hello' | 'download' | 'status';
+
+/** One callback the agent makes: which endpoint, on which controller address, from which source. */
+export interface PlannedProbe {
+  id: string;
+  kind: ProbeKind;
+  proto: CallbackProto;
+  address: string;
+  port: number;
+  /** Local address to bind (dual-homed nodes); absent: the kernel picks. */
+  source?: string;
+  /** download: bytes expected, and the SHA-256 (hex) of the content. */
+  size?: number;
+  sha256?: string;
+  /** status: number of POSTs and the gap between them. */
+  posts?: number;
+  intervalMs?: number;
+}
+
+export interface Deadlines {
+  /** TCP connect (and TLS handshake) deadline per probe. */
+  connectMs: number;
+  /** No byte received for this long while a response is due: the probe stalled. */
+  stallMs: number;
+  /** Whole-probe deadline. */
+  probeMs: number;
+  /** Whole-agent deadline; the agent stops and reports what it has. */
+  totalMs: number;
+}
+
+export interface Plan {
+  version: typeof PROTOCOL_VERSION;
+  runId: string;
+  node: string;
+  token: string;
+  /** SHA-256 fingerprint of the listener's certificate, upper-case hex pairs joined by ':' (Node's fingerprint256 form). */
+  fingerprint256: string;
+  /** Controller addresses the agent should report a route to. */
+  controllerAddresses: string[];
+  probes: PlannedProbe[];
+  deadlines: Deadlines;
+  /** How many probes run at once on the node. */
+  concurrency: number;
+}
+
+/** How a single callback probe ended, from the agent's side. */
+export const PROBE_OUTCOMES = [
+  'ok',
+  'timeout', // TCP connect did not complete in time
+  'refused', // RST in answer to the SYN
+  'reset', // connection reset after it was established
+  'unreachable', // ICMP host/network unreachable, or no route
+  'no-response', // connected and sent the request, no answer before the deadline
+  'stalled', // the body stopped arriving at a byte offset
+  'truncated', // the connection closed before the whole body arrived
+  'corrupt', // the body arrived whole but its content is wrong
+  'tls-mismatch', // TLS completed with a certificate other than the pinned one
+  'tls-error', // TLS handshake failed
+  'http-error', // the listener answered with a non-2xx status
+  'error', // anything else; see error.message
+] as const;
+export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
+
+export const PROBE_PHASES = ['connect', 'tls', 'request', 'response', 'body'] as const;
+export type ProbePhase = (typeof PROBE_PHASES)[number];
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export interface AgentHello {
+  t: 'agent';
+  flavour: string;
+  version: string;
+  runtime: string;
+  platform: string;
+}
+
+export interface NodeAddress {
+  iface: string;
+  address: string;
+  family: 'IPv4' | 'IPv6';
+}
+
+export interface RouteFact {
+  /** A controller address from the plan. */
+  to: string;
+  /** The source address the node's kernel picks to reach it; absent when there is no route. */
+  source?: string;
+  /** Interface that source lives on, when known. */
+  iface?: string;
+  error?: string;
+}
+
+export interface AgentFacts {
+  t: 'facts';
+  hostname: string;
+  addresses: NodeAddress[];
+  routes: RouteFact[];
+}
+
+export interface StatusPost {
+  ms: number;
+  ok: boolean;
+}
+
+export interface ProbeResult {
+  t: 'probe';
+  id: string;
+  outcome: ProbeOutcome;
+  /** Where the probe ended (for ok: the last phase, 'body'). */
+  phase: ProbePhase;
+  ms: number;
+  /** Body bytes received (download), or bytes of the hello/status answers. */
+  bytes?: number;
+  /** The agent's own end of the connection, once connected. */
+  local?: Endpoint;
+  /** hello: the source address and port the controller saw. */
+  seen?: Endpoint;
+  /** https: the fingerprint the agent saw. */
+  fingerprint?: string;
+  httpStatus?: number;
+  posts?: StatusPost[];
+  error?: { code?: string; message: string };
+}
+
+export interface AgentDone {
+  t: 'done';
+  ms: number;
+}
+
+export interface AgentFatal {
+  t: 'fatal';
+  message: string;
+}
+
+export type AgentEvent = AgentHello | AgentFacts | ProbeResult | AgentDone | AgentFatal;
+
+// ---------------------------------------------------------------------------------------------
+// Validation of agent output (untrusted). Hand-written so the agent bundle stays dependency-free.
+
+export class AgentLineError extends Error {
+  readonly code = 'TWOWAY_AGENT_LINE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AgentLineError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+function fail(field: string, expected: string): never {
+  throw new AgentLineError(`field "${field}": expected ${expected}`);
+}
+function str(o: Obj, k: string, max = 512): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > max) fail(k, `a string of at most ${max} characters`);
+  return v;
+}
+function optStr(o: Obj, k: string, max = 512): string | undefined {
+  return o[k] === undefined ? undefined : str(o, k, max);
+}
+function num(o: Obj, k: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(k, 'a non-negative finite number');
+  return v;
+}
+function optNum(o: Obj, k: string): number | undefined {
+  return o[k] === undefined ? undefined : num(o, k);
+}
+function obj(v: unknown, field: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, 'an object');
+  return v as Obj;
+}
+function arr(o: Obj, k: string, max: number): unknown[] {
+  const v = o[k];
+  if (!Array.isArray(v) || v.length > max) fail(k, `an array of at most ${max} items`);
+  return v;
+}
+function oneOf<T extends string>(o: Obj, k: string, allowed: readonly T[]): T {
+  const v = o[k];
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) fail(k, `one of ${allowed.join(', ')}`);
+  return v as T;
+}
+function endpoint(v: unknown, field: string): Endpoint {
+  const o = obj(v, field);
+  return { address: str(o, 'address', 64), port: num(o, 'port') };
+}
+
+/** Parse and validate one line of agent output. Throws AgentLineError naming the bad field. */
+export function parseAgentEvent(line: string): AgentEvent {
+  if (line.length > MAX_AGENT_LINE_BYTES) throw new AgentLineError(`line longer than ${MAX_AGENT_LINE_BYTES} bytes`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    throw new AgentLineError('not JSON');
+  }
+  const o = obj(raw, 'line');
+  const t = oneOf(o, 't', ['agent', 'facts', 'probe', 'done', 'fatal'] as const);
+  switch (t) {
+    case 'agent':
+      return { t, flavour: str(o, 'flavour', 32), version: str(o, 'version', 32), runtime: str(o, 'runtime', 64), platform: str(o, 'platform', 32) };
+    case 'facts':
+      return {
+        t,
+        hostname: str(o, 'hostname', 255),
+        addresses: arr(o, 'addresses', 256).map((a) => {
+          const x = obj(a, 'addresses[]');
+          return { iface: str(x, 'iface', 64), address: str(x, 'address', 64), family: oneOf(x, 'family', ['IPv4', 'IPv6'] as const) };
+        }),
+        routes: arr(o, 'routes', 64).map((r) => {
+          const x = obj(r, 'routes[]');
+          const route: RouteFact = { to: str(x, 'to', 64) };
+          const source = optStr(x, 'source', 64);
+          const iface = optStr(x, 'iface', 64);
+          const error = optStr(x, 'error');
+          if (source !== undefined) route.source = source;
+          if (iface !== undefined) route.iface = iface;
+          if (error !== undefined) route.error = error;
+          return route;
+        }),
+      };
+    case 'probe': {
+      const result: ProbeResult = {
+        t,
+        id: str(o, 'id', 64),
+        outcome: oneOf(o, 'outcome', PROBE_OUTCOMES),
+        phase: oneOf(o, 'phase', PROBE_PHASES),
+        ms: num(o, 'ms'),
+      };
+      const bytes = optNum(o, 'bytes');
+      if (bytes !== undefined) result.bytes = bytes;
+      if (o.local !== undefined) result.local = endpoint(o.local, 'local');
+      if (o.seen !== undefined) result.seen = endpoint(o.seen, 'seen');
+      const fingerprint = optStr(o, 'fingerprint', 128);
+      if (fingerprint !== undefined) result.fingerprint = fingerprint;
+      const httpStatus = optNum(o, 'httpStatus');
+      if (httpStatus !== undefined) result.httpStatus = httpStatus;
+      if (o.posts !== undefined) {
+        result.posts = arr(o, 'posts', 1000).map((p) => {
+          const x = obj(p, 'posts[]');
+          if (typeof x.ok !== 'boolean') fail('posts[].ok', 'a boolean');
+          return { ms: num(x, 'ms'), ok: x.ok };
+        });
+      }
+      if (o.error !== undefined) {
+        const e = obj(o.error, 'error');
+        const code = optStr(e, 'code', 64);
+        result.error = code === undefined ? { message: str(e, 'message', 1024) } : { code, message: str(e, 'message', 1024) };
+      }
+      return result;
+    }
+    case 'done':
+      return { t, ms: num(o, 'ms') };
+    case 'fatal':
+      return { t, message: str(o, 'message', 2048) };
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The closed set of verdict kinds. Every kind has one entry in VERDICTS; the CLI, the renderers and
+ * `twoway explain` all derive from this table, so adding a kind without its information is a type error.
+ */
+
+export const PATH_KINDS = [
+  'ok',
+  'blocked',
+  'rejected',
+  'no-route',
+  'return-path-lost',
+  'stalled',
+  'truncated',
+  'slow',
+  'source-mismatch',
+  'tls-intercepted',
+  'tls-failed',
+  'not-measured',
+] as const;
+
+export const NODE_KINDS = [
+  'ssh-unreachable',
+  'ssh-refused',
+  'ssh-auth-failed',
+  'ssh-hostkey-mismatch',
+  'ssh-hostkey-unknown',
+  'agent-no-runtime',
+  'agent-failed',
+  'agent-timeout',
+] as const;
+
+export type PathKind = (typeof PATH_KINDS)[number];
+export type NodeKind = (typeof NODE_KINDS)[number];
+export type VerdictKind = PathKind | NodeKind;
+
+export const VERDICT_KINDS: readonly VerdictKind[] = [...PATH_KINDS, ...NODE_KINDS];
+
+/** How bad a kind is: the node's verdict is its worst. 0 is fine. */
+export type Severity = 0 | 1 | 2 | 3;
+
+export interface VerdictInfo {
+  title: string;
+  /** What it means, in one or two sentences. */
+  explanation: string;
+  /** What the verdict rests on. */
+  evidence: string;
+  /** What to change. */
+  hint: string;
+  severity: Severity;
+  /** Harness/SSH faults (errors in JUnit terms) as opposed to network faults (failures). */
+  harness: boolean;
+}
+
+export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
+  ok: {
+    title: 'OK',
+    explanation: 'Traffic flows both ways on this path.',
+    evidence: 'Every planned probe completed, with the expected length and content.',
+    hint: 'Nothing to change.',
+    severity: 0,
+    harness: false,
+  },
+  blocked: {
+    title: 'Blocked',
+    explanation: 'Connections time out and the other side saw nothing: a firewall drops them on the way out, on the path, or on the way in.',
+    evidence: 'The connect timed out and the listener ledger has no connection or request for the probe.',
+    hint: 'Allow the port on the node\'s egress firewall, any firewall on the path, and the controller\'s ingress firewall. If every node fails the same port, look at the controller first.',
+    severity: 3,
+    harness: false,
+  },
+  rejected: {
+    title: 'Rejected',
+    explanation: 'Something answered the connection with a reset or an ICMP reject: a REJECT rule, nothing listening, or the wrong host.',
+    evidence: 'The connect failed with ECONNREFUSED/ECONNRESET.',
+    hint: 'Check for a REJECT rule for the port, that the service listens on that address, and that the address is the intended host.',
+    severity: 3,
+    harness: false,
+  },
+  'no-route': {
+    title: 'No route',
+    explanation: 'The host or network is unreachable, or the node has no route to that controller address.',
+    evidence: 'EHOSTUNREACH/ENETUNREACH, or the node\'s route lookup for the address failed.',
+    hint: 'Add a route on the node to the controller address (or use a controller address the node can reach with --callback-address).',
+    severity: 3,
+    harness: false,
+  },
+  'return-path-lost': {
+    title: 'Return path lost',
+    explanation: 'The request reached the other side, but its answer never came back: the return traffic is dropped or routed elsewhere (asymmetric routing, rp_filter, a one-way firewall rule).',
+    evidence: 'The listener ledger saw the request (or the SYN), the agent never got the answer.',
+    hint: 'Check the route back from the controller to the node\'s source address, reverse-path filtering on routers, and firewall rules for the reply direction.',
+    severity: 3,
+    harness: false,
+  },
+  stalled: {
+    title: 'Stalled',
+    explanation: 'A transfer started and then stopped arriving at a byte offset.',
+    evidence: 'Bytes stopped arriving for longer than the stall deadline; the offset is in the evidence.',
+    hint: 'If small transfers pass and large ones stall at a fixed offset, suspect an MTU black hole: allow ICMP fragmentation-needed, or clamp the TCP MSS on the path.',
+    severity: 3,
+    harness: false,
+  },
+  truncated: {
+    title: 'Truncated',
+    explanation: 'The connection closed before the whole response arrived.',
+    evidence: 'The body was shorter than announced when the connection closed.',
+    hint: 'Look for a proxy or firewall that cuts connections, or a size limit on the path.',
+    severity: 3,
+    harness: false,
+  },
+  slow: {
+    title: 'Slow',
+    explanation: 'Transfers complete, but slower than a firmware update needs.',
+    evidence: 'Measured throughput below the threshold.',
+    hint: 'Check for rate limits, loss or a congested link on the path.',
+    severity: 1,
+    harness: false,
+  },
+  'source-mismatch': {
+    title: 'Source mismatch',
+    explanation: 'The controller saw another source address than the node\'s own: NAT on the path, or the traffic left by another interface.',
+    evidence: 'The hello answer names a source address that is not the one the node\'s route uses.',
+    hint: 'Update managers that match nodes by address will not recognise these callbacks: remove the NAT for this traffic, or route the callbacks out of the interface the manager knows.',
+    severity: 2,
+    harness: false,
+  },
+  'tls-intercepted': {
+    title: 'TLS intercepted',
+    explanation: 'The HTTPS connection completed with a certificate other than the controller\'s: a TLS-inspecting proxy or firewall sits on the path.',
+    evidence: 'The SHA-256 fingerprint the agent saw differs from the pinned one.',
+    hint: 'Exempt the controller address and HTTPS port from TLS inspection.',
+    severity: 3,
+    harness: false,
+  },
+  'tls-failed': {
+    title: 'TLS failed',
+    explanation: 'TCP reaches the HTTPS port but the TLS handshake does not complete.',
+    evidence: 'The TCP connect succeeded and the TLS handshake failed or timed out.',
+    hint: 'Look for a device on the path that filters TLS, or a protocol mismatch on the port.',
+    severity: 3,
+    harness: false,
+  },
+  'not-measured': {
+    title: 'Not measured',
+    explanation: 'This path could not be tested, because an earlier step failed or the agent cannot measure it.',
+    evidence: 'No probe result for this path.',
+    hint: 'Fix the node-level problem first (see the node verdict).',
+    severity: 1,
+    harness: true,
+  },
+  'ssh-unreachable': {
+    title: 'SSH unreachable',
+    explanation: 'The SSH connection to the node timed out or the host is unreachable.',
+    evidence: 'ssh reported a connect timeout, no route to host, or an unresolvable name.',
+    hint: 'Check that the address is right and that port 22 (or the configured port) is open from the controller.',
+    severity: 3,
+    harness: true,
+  },
+  'ssh-refused': {
+    title: 'SSH refused',
+    explanation: 'The node answered, but nothing accepts SSH connections on that port.',
+    evidence: 'ssh reported "Connection refused".',
+    hint: 'Start sshd on the node, or give the right port (port: in the inventory).',
+    severity: 3,
+    harness: true,
+  },
+  'ssh-auth-failed': {
+    title: 'SSH authentication failed',
+    explanation: 'sshd rejected every key or method offered.',
+    evidence: 'ssh reported "Permission denied".',
+    hint: 'Check the user and key (user:, key: in the inventory) and that the key is in the node\'s authorized_keys.',
+    severity: 3,
+    harness: true,
+  },
+  'ssh-hostkey-mismatch': {
+    title: 'SSH host key changed',
+    explanation: 'The node presented a host key other than the known one: the host was reinstalled, or something intercepts SSH.',
+    evidence: 'ssh reported "Host key verification failed" with a changed host key.',
+    hint: 'Verify the new key out of band, then remove the old entry with ssh-keygen -R HOST.',
+    severity: 3,
+    harness: true,
+  },
+  'ssh-hostkey-unknown': {
+    title: 'SSH host key unknown',
+    explanation: 'The node\'s host key is not in known_hosts, and host keys are checked strictly.',
+    evidence: 'ssh reported "Host key verification failed" with no known key.',
+    hint: 'Add the key to known_hosts (ssh-keyscan, verified out of band), or pass --accept-new-hostkeys to trust keys on first use.',
+    severity: 3,
+    harness: true,
+  },
+  'agent-no-runtime': {
+    title: 'No agent runtime',
+    explanation: 'SSH works, but the node has no runtime the agent needs on its PATH.',
+    evidence: 'The remote shell could not find the runtime.',
+    hint: 'Install Node.js on the node, or add it to the PATH of non-interactive SSH sessions.',
+    severity: 3,
+    harness: true,
+  },
+  'agent-failed': {
+    title: 'Agent failed',
+    explanation: 'The agent started but ended with an error or with invalid output.',
+    evidence: 'The agent exit status, its last error, or the output line that failed validation.',
+    hint: 'Run with --verbose to see the agent\'s stderr.',
+    severity: 3,
+    harness: true,
+  },
+  'agent-timeout': {
+    title: 'Agent timed out',
+    explanation: 'The agent did not finish within its deadline and was stopped.',
+    evidence: 'No "done" line before the deadline.',
+    hint: 'Raise --agent-timeout, or look at the paths it did report: they show where it hung.',
+    severity: 3,
+    harness: true,
+  },
+};
+
+export function isFailure(kind: VerdictKind): boolean {
+  return VERDICTS[kind].severity > 0;
+}
+
+/** The worse of two kinds; on a tie the first wins, so the order of evidence is kept. */
+export function worse(a: VerdictKind, b: VerdictKind): VerdictKind {
+  return VERDICTS[b].severity > VERDICTS[a].severity ? b : a;
+}
