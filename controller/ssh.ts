@@ -1,0 +1,154 @@
+/**
+ * The SSH transport: the system OpenSSH client (so ~/.ssh/config, agents and ProxyJump all work),
+ * one session per node, the agent streamed on stdin. Output is read line by line with hard bounds,
+ * every line validated; the session is ended when the agent's deadline passes.
+ */
+import { spawn } from 'node:child_process';
+import { MAX_AGENT_LINE_BYTES, MAX_AGENT_OUTPUT_BYTES, parseAgentEvent, type AgentEvent } from '../src/protocol.js';
+
+export interface SshTarget {
+  /** Address or ssh_config Host alias. */
+  destination: string;
+  user?: string;
+  port?: number;
+  key?: string;
+}
+
+export interface SshSettings {
+  /** -F FILE */
+  configFile?: string;
+  connectTimeoutSec: number;
+  acceptNewHostKeys: boolean;
+  /** Passed through as -o VALUE, after ours, so the operator can override. */
+  extraOptions: readonly string[];
+}
+
+export interface SshSession {
+  events: AgentEvent[];
+  exitCode: number | null;
+  signal: string | null;
+  /** The last few KiB of stderr, for classification and the report. */
+  stderr: string;
+  /** We ended the session because the deadline passed. */
+  timedOut: boolean;
+  /** We ended the session because the run was interrupted. */
+  interrupted: boolean;
+  /** The agent wrote something that is not a valid event (or too much). */
+  invalidOutput?: string;
+  ms: number;
+}
+
+/** What the node's shell runs: find the runtime, or say plainly that it is missing (exit 127). */
+export const NODE_REMOTE_COMMAND =
+  'command -v node >/dev/null 2>&1 || { echo "twoway: no node runtime on PATH" >&2; exit 127; }; exec node -';
+
+const STDERR_KEEP = 8 * 1024;
+const KILL_GRACE_MS = 2_000;
+
+export function sshArgs(target: SshTarget, settings: SshSettings, remoteCommand: string): string[] {
+  const args = ['-T'];
+  if (settings.configFile !== undefined) args.push('-F', settings.configFile);
+  args.push(
+    '-o', 'BatchMode=yes',
+    '-o', `ConnectTimeout=${settings.connectTimeoutSec}`,
+    '-o', 'ServerAliveInterval=5',
+    '-o', 'ServerAliveCountMax=3',
+    '-o', `StrictHostKeyChecking=${settings.acceptNewHostKeys ? 'accept-new' : 'yes'}`,
+    // The agent must not be able to open channels back through us.
+    '-o', 'ForwardAgent=no',
+    '-o', 'ForwardX11=no',
+    '-o', 'ClearAllForwardings=yes',
+  );
+  if (target.key !== undefined) args.push('-i', target.key, '-o', 'IdentitiesOnly=yes');
+  if (target.port !== undefined) args.push('-p', String(target.port));
+  if (target.user !== undefined) args.push('-l', target.user);
+  for (const option of settings.extraOptions) args.push('-o', option);
+  args.push('--', target.destination, remoteCommand);
+  return args;
+}
+
+export function runOverSsh(
+  target: SshTarget,
+  settings: SshSettings,
+  remoteCommand: string,
+  script: string,
+  deadlineMs: number,
+  signal: AbortSignal | undefined,
+  onEvent: (event: AgentEvent) => void,
+): Promise<SshSession> {
+  const started = performance.now();
+  const child = spawn('ssh', sshArgs(target, settings, remoteCommand), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const session: SshSession = { events: [], exitCode: null, signal: null, stderr: '', timedOut: false, interrupted: false, ms: 0 };
+  let pending = '';
+  let total = 0;
+
+  const stop = (): void => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS).unref();
+  };
+  const reject = (why: string): void => {
+    session.invalidOutput ??= why;
+    stop();
+  };
+  const onLine = (line: string): void => {
+    if (line.trim() === '') return;
+    try {
+      const event = parseAgentEvent(line);
+      session.events.push(event);
+      onEvent(event);
+    } catch (err) {
+      reject(`${(err as Error).message}: ${JSON.stringify(line.slice(0, 200))}`);
+    }
+  };
+
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    total += chunk.length;
+    if (total > MAX_AGENT_OUTPUT_BYTES) return reject(`agent output exceeded ${MAX_AGENT_OUTPUT_BYTES} bytes`);
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      onLine(pending.slice(0, newline));
+      pending = pending.slice(newline + 1);
+    }
+    if (pending.length > MAX_AGENT_LINE_BYTES) reject(`agent line longer than ${MAX_AGENT_LINE_BYTES} bytes`);
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    session.stderr = (session.stderr + chunk).slice(-STDERR_KEEP);
+  });
+  // The node may close stdin early (no runtime, auth failure); that is not our error.
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(script);
+
+  const timer = setTimeout(() => {
+    session.timedOut = true;
+    stop();
+  }, deadlineMs);
+  const onAbort = (): void => {
+    session.interrupted = true;
+    stop();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  return new Promise((resolve) => {
+    let finished = false;
+    const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (pending.trim() !== '' && session.invalidOutput === undefined) onLine(pending);
+      session.exitCode = code;
+      session.signal = sig;
+      session.ms = Math.round(performance.now() - started);
+      resolve(session);
+    };
+    child.once('error', (err) => {
+      session.stderr += `\ncannot start ssh: ${err.message}`;
+      finish(255, null);
+    });
+    child.once('close', finish);
+  });
+}

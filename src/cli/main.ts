@@ -1,0 +1,33 @@
+/**
+ * The CLI entry: one file per command, each registering itself. Usage and input errors exit 2,
+ * with a message naming what was wrong; nothing has started at that point.
+ */
+import { Command, CommanderError } from 'commander';
+import { TwowayError, InputError } from '../errors.js';
+import { registerRun } from './run.js';
+import { registerLab } from './lab.js';
+
+const program = new Command('twoway')
+  .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
+  .version('0.1.0')
+  .exitOverride()
+  .showHelpAfterError('(twoway --help for usage)');
+registerRun(program);
+registerLab(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof InputError) {
+    process.stderr.write(`twoway: ${err.message}\n`);
+    process.exitCode = 2;
+  } else if (err instanceof TwowayError) {
+    process.stderr.write(`twoway: ${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`twoway: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 3;
+  }
+}

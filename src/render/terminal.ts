@@ -1,0 +1,84 @@
+/**
+ * The terminal report: a node x path matrix, then one diagnosis per failing path with its fix.
+ * Colour only when asked (the CLI asks on a TTY without NO_COLOR).
+ */
+import type { NodeReport, PathReport, Report } from '../report.js';
+import { VERDICTS, worse, type VerdictKind } from '../verdicts.js';
+
+export interface TerminalOptions {
+  color: boolean;
+}
+
+const COLOR_BY_SEVERITY = ['\x1b[32m', '\x1b[33m', '\x1b[33m', '\x1b[31m'] as const;
+const RESET = '\x1b[0m';
+const BOLD = '\x1b[1m';
+
+function paint(kind: VerdictKind, text: string, opts: TerminalOptions): string {
+  return opts.color ? `${COLOR_BY_SEVERITY[VERDICTS[kind].severity]}${text}${RESET}` : text;
+}
+
+/** Matrix columns: callbacks by port, then forward ports, in first-seen order. */
+function columnOf(p: PathReport): string {
+  return p.direction === 'callback' ? `cb ${p.proto}:${p.port}` : `fwd ${p.proto}:${p.port}`;
+}
+
+function cell(node: NodeReport, column: string): VerdictKind | undefined {
+  const paths = node.paths.filter((p) => columnOf(p) === column);
+  return paths.length === 0 ? undefined : paths.map((p) => p.verdict).reduce<VerdictKind>((a, b) => worse(a, b), 'ok');
+}
+
+function pad(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - text.length));
+}
+
+export function renderMatrix(report: Report, opts: TerminalOptions): string {
+  const columns = [...new Set(report.nodes.flatMap((n) => n.paths.map(columnOf)))];
+  const header = ['NODE', 'VERDICT', ...columns];
+  const rows = report.nodes.map((n) => [n.name, n.verdict, ...columns.map((c) => cell(n, c) ?? '-')]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 2);
+  const lines = [header.map((h, i) => pad(h, widths[i]!)).join('').trimEnd()];
+  for (const row of rows) {
+    lines.push(
+      row
+        .map((text, i) => {
+          const padded = pad(text, widths[i]!);
+          return i >= 1 && text !== '-' ? paint(text as VerdictKind, padded, opts) : padded;
+        })
+        .join('')
+        .trimEnd(),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function pathLabel(p: PathReport): string {
+  return p.direction === 'callback' ? `callback ${p.from} -> ${p.to}:${p.port} (${p.proto})` : `forward controller -> ${p.to}:${p.port} (${p.proto})`;
+}
+
+export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
+  const lines: string[] = [];
+  for (const node of report.nodes) {
+    if (node.nodeVerdict !== undefined) {
+      const info = VERDICTS[node.nodeVerdict];
+      const detail = typeof node.nodeEvidence?.stderr === 'string' && node.nodeEvidence.stderr !== '' ? `: ${node.nodeEvidence.stderr.split('\n').at(-1)}` : '';
+      lines.push(`${paint(node.nodeVerdict, `x ${node.name}`, opts)}  ${info.title}${detail}`, `    fix: ${info.hint}`);
+    }
+    const failing = node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(node.nodeVerdict !== undefined && p.verdict === 'not-measured'));
+    for (const p of failing) {
+      const info = VERDICTS[p.verdict];
+      lines.push(`${paint(p.verdict, `x ${node.name}`, opts)}  ${info.title}: ${pathLabel(p)}`, `    ${p.summary}`, `    fix: ${info.hint}`);
+    }
+  }
+  if (lines.length === 0) return 'No problems found: every path works both ways.\n';
+  return `${opts.color ? BOLD : ''}Diagnoses${opts.color ? RESET : ''}\n${lines.join('\n')}\n`;
+}
+
+export function renderSummaryLine(report: Report): string {
+  const { nodes, failedNodes } = report.summary;
+  const interrupted = report.run.interrupted ? ' (interrupted)' : '';
+  return `${nodes} node(s), ${failedNodes} with problems, ${(report.run.ms / 1000).toFixed(1)} s${interrupted}\n`;
+}
+
+export function renderTerminal(report: Report, opts: TerminalOptions): string {
+  return `${renderMatrix(report, opts)}\n${renderDiagnoses(report, opts)}\n${renderSummaryLine(report)}`;
+}
