@@ -2,7 +2,7 @@
  * Classification: a pure function of (plan, agent evidence, ledger, forward results) to verdicts.
  * No I/O here; every decision reads flat evidence, so each rule is testable from a table.
  */
-import type { AgentEvent, AgentFacts, AgentHello, PlannedProbe, ProbeResult } from '../src/protocol.js';
+import { AGENT_ERROR_CODES, type AgentEvent, type AgentFacts, type AgentHello, type PlannedProbe, type ProbeResult } from '../src/protocol.js';
 import type { NodeReport, PathReport } from '../src/report.js';
 import { VERDICTS, worse, type NodeKind, type PathKind, type VerdictKind } from '../src/verdicts.js';
 import type { LedgerRequest } from './ledger.js';
@@ -135,6 +135,15 @@ function judgeProbe(e: ProbeEvidence): PathJudgement | undefined {
         ? { verdict: 'return-path-lost', summary: `${what}: the listener answered (${ledger.some((r) => r.completed) ? 'response complete' : 'response started'}), the agent never got it`, evidence: base }
         : { verdict: 'stalled', summary: `${what}: connected, but the listener never saw the request`, evidence: { ...base, stallAt: 0 } };
     case 'stalled':
+      // The probe deadline, not the stall timer, ended it: bytes were still flowing, only slowly.
+      if (result.error?.code === AGENT_ERROR_CODES.probeDeadline && (result.bytes ?? 0) > 0) {
+        const rate = Math.round(mbps(result.bytes ?? 0, result.ms) * 10) / 10;
+        return {
+          verdict: 'slow',
+          summary: `${what}: only ${result.bytes} of ${probe.size ?? '?'} bytes in ${result.ms} ms (${rate} Mbit/s)`,
+          evidence: { ...base, bytes: result.bytes, throughputMbps: rate },
+        };
+      }
       return { verdict: 'stalled', summary: `${what}: stalled at byte ${result.bytes ?? 0} of ${probe.size ?? '?'}`, evidence: { ...base, stallAt: result.bytes ?? 0 } };
     case 'truncated':
       return { verdict: 'truncated', summary: `${what}: connection closed at byte ${result.bytes ?? 0} of ${probe.size ?? '?'}`, evidence: { ...base, bytes: result.bytes } };

@@ -91,6 +91,24 @@ export const PROBE_OUTCOMES = [
 ] as const;
 export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
 
+/**
+ * Codes the agent puts in error.code where the outcome alone is ambiguous: a probe-deadline "stall"
+ * while bytes still flow is slowness, not a stall; a probe that never started was not measured.
+ */
+export const AGENT_ERROR_CODES = {
+  connectTimeout: 'TWOWAY_CONNECT_TIMEOUT',
+  tlsTimeout: 'TWOWAY_TLS_TIMEOUT',
+  /** No byte for stallMs. */
+  stall: 'TWOWAY_STALL',
+  /** probeMs passed (data may still have been flowing). */
+  probeDeadline: 'TWOWAY_PROBE_DEADLINE',
+  /** totalMs passed while the probe ran. */
+  agentDeadline: 'TWOWAY_AGENT_DEADLINE',
+  /** totalMs passed before the probe started. */
+  notStarted: 'TWOWAY_NOT_STARTED',
+  agentBug: 'TWOWAY_AGENT_BUG',
+} as const;
+
 export const PROBE_PHASES = ['connect', 'tls', 'request', 'response', 'body'] as const;
 export type ProbePhase = (typeof PROBE_PHASES)[number];
 

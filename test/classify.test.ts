@@ -117,6 +117,18 @@ const ROWS: Row[] = [
     check: (r) => assert.ok((httpPath(r).evidence.throughputMbps as number) < DEFAULT_THRESHOLDS.minMbps),
   },
   {
+    name: 'the probe deadline passed while bytes still flowed',
+    input: evidence({ 'dl-http-0-1048576': { outcome: 'stalled', phase: 'body', bytes: 400000, ms: 60000, error: { code: 'TWOWAY_PROBE_DEADLINE', message: 'x' } } }),
+    node: 'slow',
+    http: 'slow',
+  },
+  {
+    name: 'a probe the agent deadline never let start',
+    input: evidence({ 'status-http-0': { outcome: 'error', phase: 'connect', error: { code: 'TWOWAY_NOT_STARTED', message: 'x' } } }),
+    node: 'not-measured',
+    http: 'not-measured',
+  },
+  {
     name: 'the controller saw another source address',
     input: evidence({ 'hello-http-0': { seen: { address: '10.9.0.254', port: 5555 } } }),
     node: 'source-mismatch',

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { TwowayError, InputError } from '../errors.js';
 import { registerRun } from './run.js';
 import { registerLab } from './lab.js';
+import { registerExplain } from './explain.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -14,6 +15,7 @@ const program = new Command('twoway')
   .showHelpAfterError('(twoway --help for usage)');
 registerRun(program);
 registerLab(program);
+registerExplain(program);
 
 try {
   await program.parseAsync(process.argv);

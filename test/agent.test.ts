@@ -1,0 +1,490 @@
+/**
+ * The reference agent, run as the controller runs it: `node -` with agentScript(plan) on stdin,
+ * against test-local listeners on 127.0.0.1, one well-behaved and several that misbehave the way
+ * networks do (refuse, never answer, stop mid-body, cut the body, corrupt it, intercept TLS).
+ *
+ * TWOWAY_AGENT_NODE=/path/to/node runs the agent under another Node (e.g. 12) by hand.
+ */
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import { agentBundle, agentScript } from '../controller/deploy.js';
+import { createRunCertificate } from '../controller/cert.js';
+import type { RunCertificate } from '../controller/cert.js';
+import { PATHS, TOKEN_HEADER, parseAgentEvent } from '../src/protocol.js';
+import type { AgentEvent, AgentFacts, Plan, PlannedProbe, ProbeResult } from '../src/protocol.js';
+
+const AGENT_RUNTIME = process.env.TWOWAY_AGENT_NODE ?? process.execPath;
+const HOST = '127.0.0.1';
+const TOKEN = 'test-token-0123456789';
+const NODE_NAME = 'node-a';
+/** Kills an agent that outlives this: the agent must never hang, so this is a failure. */
+const AGENT_KILL_MS = 15_000;
+
+const BLOB = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+const BLOB_SHA256 = createHash('sha256').update(BLOB).digest('hex');
+/** Where the misbehaving servers stop or cut the body. */
+const STALL_AT = 5_000;
+const CUT_AT = 7_000;
+
+// ---------------------------------------------------------------------------------------------
+// Running the agent
+
+interface AgentRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  events: AgentEvent[];
+  stderr: string;
+  ms: number;
+}
+
+/** Spawns `node -`, feeds it the script, and parses every stdout line (a bad line fails the test). */
+function runAgent(script: string): Promise<AgentRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(AGENT_RUNTIME, ['-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const killer = setTimeout(() => child.kill('SIGKILL'), AGENT_KILL_MS);
+    child.on('error', (err) => {
+      clearTimeout(killer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      try {
+        const lines = stdout.split('\n').filter((line) => line !== '');
+        const events = lines.map((line) => {
+          try {
+            return parseAgentEvent(line);
+          } catch (err) {
+            throw new Error(`agent line failed validation: ${line}\n${String(err)}`);
+          }
+        });
+        resolve({ code, signal, events, stderr, ms: Date.now() - started });
+      } catch (err) {
+        reject(err);
+      }
+    });
+    child.stdin.end(script);
+  });
+}
+
+function makePlan(probes: PlannedProbe[], pin: string, overrides: Partial<Plan> = {}): Plan {
+  return {
+    version: 1,
+    runId: 'run-test',
+    node: NODE_NAME,
+    token: TOKEN,
+    fingerprint256: pin,
+    controllerAddresses: [HOST],
+    probes,
+    deadlines: { connectMs: 1000, stallMs: 800, probeMs: 3000, totalMs: 8000 },
+    concurrency: 16,
+    ...overrides,
+  };
+}
+
+/** Checks the line order every run must have, and returns the probe results by id. */
+function checkShape(run: AgentRun, plan: Plan): Map<string, ProbeResult> {
+  assert.equal(run.code, 0, `agent exit code (signal: ${run.signal}, stderr: ${run.stderr}, stdout: ${JSON.stringify(run.events)})`);
+  const [first, second, ...rest] = run.events;
+  const last = rest.pop();
+  assert.equal(first?.t, 'agent');
+  assert.equal(second?.t, 'facts');
+  assert.equal(last?.t, 'done');
+  const results = new Map<string, ProbeResult>();
+  for (const event of rest) {
+    assert.equal(event.t, 'probe', 'only probe lines between facts and done');
+    if (event.t !== 'probe') continue;
+    assert.ok(!results.has(event.id), `probe ${event.id} reported once`);
+    results.set(event.id, event);
+  }
+  assert.deepEqual([...results.keys()].sort(), plan.probes.map((p) => p.id).sort(), 'one result per planned probe');
+  return results;
+}
+
+function resultOf(results: Map<string, ProbeResult>, id: string): ProbeResult {
+  const result = results.get(id);
+  assert.ok(result, `result for ${id}`);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test servers, all on 127.0.0.1 port 0, all closed in t.after
+
+interface Listening {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listens, and on close destroys whatever connections are still open (hung peers keep theirs). */
+function listen(server: net.Server): Promise<Listening> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address() as net.AddressInfo;
+      resolve({
+        port: address.port,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const socket of sockets) socket.destroy();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+async function serve(t: TestContext, server: net.Server): Promise<number> {
+  const listening = await listen(server);
+  t.after(() => listening.close());
+  return listening.port;
+}
+
+interface Ledger {
+  /** Every request: path with query, token header, body. */
+  requests: Array<{ method: string; url: string; token: string | undefined; body: string }>;
+}
+
+/** The listener contract: hello echoes the source, blob serves BLOB, status acknowledges. */
+function contractHandler(ledger: Ledger): http.RequestListener {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = req.url ?? '';
+      const token = req.headers[TOKEN_HEADER];
+      ledger.requests.push({ method: req.method ?? '', url, token: typeof token === 'string' ? token : undefined, body: Buffer.concat(chunks).toString('utf8') });
+      if (token !== TOKEN) {
+        res.writeHead(403).end();
+        return;
+      }
+      const path = url.split('?')[0];
+      if (path === PATHS.hello && req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ address: req.socket.remoteAddress, port: req.socket.remotePort, node: NODE_NAME }));
+      } else if (path === PATHS.blob && req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BLOB.length });
+        res.end(BLOB);
+      } else if (path === PATHS.status && req.method === 'POST') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"ok":true}');
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+  };
+}
+
+/** Reads the request head, then hands the raw socket over: for answers http.Server would not give. */
+function rawHttpServer(afterRequest: (socket: net.Socket) => void): net.Server {
+  return net.createServer((socket) => {
+    let head = '';
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      afterRequest(socket);
+    };
+    socket.on('data', onData);
+    socket.on('error', () => undefined);
+  });
+}
+
+function blobHead(): string {
+  return `HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: ${BLOB.length}\r\n\r\n`;
+}
+
+/** A port that was just bound and released: nothing listens there, so the kernel answers RST. */
+async function closedPort(): Promise<number> {
+  const listening = await listen(net.createServer());
+  await listening.close();
+  return listening.port;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const cert: RunCertificate = await createRunCertificate([HOST]);
+const otherCert: RunCertificate = await createRunCertificate([HOST], 'an interceptor');
+
+test('agent reports every probe outcome with the phase it reached', async (t) => {
+  const good: Ledger = { requests: [] };
+  const goodHttp = await serve(t, http.createServer(contractHandler(good)));
+  const goodHttps = await serve(t, https.createServer({ cert: cert.certPem, key: cert.keyPem }, contractHandler(good)));
+
+  const intercepted: Ledger = { requests: [] };
+  const interceptor = await serve(t, https.createServer({ cert: otherCert.certPem, key: otherCert.keyPem }, contractHandler(intercepted)));
+
+  const hung = await serve(t, net.createServer((socket) => socket.on('error', () => undefined)));
+  const staller = await serve(t, rawHttpServer((socket) => socket.write(Buffer.concat([Buffer.from(blobHead()), BLOB.subarray(0, STALL_AT)]))));
+  const cutter = await serve(t, rawHttpServer((socket) => socket.end(Buffer.concat([Buffer.from(blobHead()), BLOB.subarray(0, CUT_AT)]))));
+  const wrongBlob = Buffer.from(BLOB);
+  wrongBlob[1234] = (wrongBlob[1234] ?? 0) ^ 0xff;
+  const corrupter = await serve(t, rawHttpServer((socket) => socket.end(Buffer.concat([Buffer.from(blobHead()), wrongBlob]))));
+  const unavailable = await serve(t, rawHttpServer((socket) => socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n')));
+  const hangUp = await serve(t, rawHttpServer((socket) => socket.end()));
+  const refused = await closedPort();
+
+  const download = { kind: 'download' as const, size: BLOB.length, sha256: BLOB_SHA256 };
+  const probes: PlannedProbe[] = [
+    { id: 'hello-http', kind: 'hello', proto: 'http', address: HOST, port: goodHttp },
+    { id: 'hello-https', kind: 'hello', proto: 'https', address: HOST, port: goodHttps },
+    { id: 'download-http', ...download, proto: 'http', address: HOST, port: goodHttp },
+    { id: 'download-https', ...download, proto: 'https', address: HOST, port: goodHttps },
+    { id: 'status-http', kind: 'status', proto: 'http', address: HOST, port: goodHttp, posts: 3, intervalMs: 50 },
+    { id: 'refused', kind: 'hello', proto: 'http', address: HOST, port: refused },
+    { id: 'no-response', kind: 'hello', proto: 'http', address: HOST, port: hung },
+    { id: 'tls-hung', kind: 'hello', proto: 'https', address: HOST, port: hung },
+    { id: 'stalled', ...download, proto: 'http', address: HOST, port: staller },
+    { id: 'truncated', ...download, proto: 'http', address: HOST, port: cutter },
+    { id: 'corrupt', ...download, proto: 'http', address: HOST, port: corrupter },
+    { id: 'http-error', kind: 'hello', proto: 'http', address: HOST, port: unavailable },
+    { id: 'status-failing', kind: 'status', proto: 'http', address: HOST, port: unavailable, posts: 2, intervalMs: 10 },
+    { id: 'hang-up', kind: 'hello', proto: 'http', address: HOST, port: hangUp },
+    { id: 'tls-to-plain', kind: 'hello', proto: 'https', address: HOST, port: goodHttp },
+    { id: 'tls-mismatch', kind: 'hello', proto: 'https', address: HOST, port: interceptor },
+    // TEST-NET-2: not an address of this host, so binding it fails before any packet is sent.
+    { id: 'source-unavailable', kind: 'hello', proto: 'http', address: HOST, port: goodHttp, source: '198.51.100.77' },
+  ];
+  if (process.platform === 'linux') {
+    // All of 127/8 is local on Linux: a second loopback source shows that `source` is bound.
+    probes.push({ id: 'source-bound', kind: 'hello', proto: 'http', address: HOST, port: goodHttp, source: '127.0.0.2' });
+  }
+  const plan = makePlan(probes, cert.fingerprint256);
+  const run = await runAgent(agentScript(plan));
+  const results = checkShape(run, plan);
+  const get = (id: string): ProbeResult => resultOf(results, id);
+
+  await t.test('hello over http: ok, with the source the listener saw', () => {
+    const r = get('hello-http');
+    assert.equal(r.outcome, 'ok');
+    assert.equal(r.phase, 'body');
+    assert.equal(r.seen?.address, HOST);
+    assert.equal(r.local?.address, HOST);
+    assert.equal(r.seen?.port, r.local?.port, 'the listener saw our own end of the connection');
+    assert.equal(r.httpStatus, 200);
+    assert.ok((r.bytes ?? 0) > 0);
+  });
+
+  await t.test('hello over https: ok, with the pinned fingerprint', () => {
+    const r = get('hello-https');
+    assert.equal(r.outcome, 'ok');
+    assert.equal(r.seen?.address, HOST);
+    assert.equal(r.fingerprint, cert.fingerprint256);
+  });
+
+  await t.test('downloads: ok with every byte', () => {
+    for (const id of ['download-http', 'download-https']) {
+      const r = get(id);
+      assert.equal(r.outcome, 'ok', id);
+      assert.equal(r.phase, 'body', id);
+      assert.equal(r.bytes, BLOB.length, id);
+    }
+  });
+
+  await t.test('status: every post made, on its own connection, and acknowledged', () => {
+    const r = get('status-http');
+    assert.equal(r.outcome, 'ok');
+    assert.equal(r.posts?.length, 3);
+    assert.ok(r.posts?.every((p) => p.ok));
+    const posts = good.requests.filter((q) => q.method === 'POST' && q.url.startsWith(`${PATHS.status}?probe=status-http&`));
+    assert.deepEqual(posts.map((q) => q.url.split('&seq=')[1]), ['1', '2', '3']);
+    assert.deepEqual(posts.map((q) => JSON.parse(q.body) as unknown), [1, 2, 3].map((seq) => ({ seq, state: 'probing', node: NODE_NAME })));
+  });
+
+  await t.test('every request to the real listener carried the token', () => {
+    assert.ok(good.requests.length > 0);
+    assert.ok(good.requests.every((q) => q.token === TOKEN));
+  });
+
+  await t.test('refused: connect phase, ECONNREFUSED', () => {
+    const r = get('refused');
+    assert.equal(r.outcome, 'refused');
+    assert.equal(r.phase, 'connect');
+    assert.equal(r.error?.code, 'ECONNREFUSED');
+    assert.equal(r.local, undefined);
+  });
+
+  await t.test('a peer that accepts and never answers: no-response while waiting for the answer', () => {
+    const r = get('no-response');
+    assert.equal(r.outcome, 'no-response');
+    assert.equal(r.phase, 'response');
+    assert.equal(r.error?.code, 'TWOWAY_STALL');
+    assert.equal(r.local?.address, HOST);
+  });
+
+  await t.test('a peer that never completes TLS: tls-error in the tls phase', () => {
+    const r = get('tls-hung');
+    assert.equal(r.outcome, 'tls-error');
+    assert.equal(r.phase, 'tls');
+    assert.equal(r.error?.code, 'TWOWAY_TLS_TIMEOUT');
+  });
+
+  await t.test('a body that stops arriving: stalled at the offset reached', () => {
+    const r = get('stalled');
+    assert.equal(r.outcome, 'stalled');
+    assert.equal(r.phase, 'body');
+    assert.equal(r.bytes, STALL_AT);
+    assert.equal(r.httpStatus, 200);
+  });
+
+  await t.test('a connection closed mid-body: truncated with the bytes received', () => {
+    const r = get('truncated');
+    assert.equal(r.outcome, 'truncated');
+    assert.equal(r.phase, 'body');
+    assert.equal(r.bytes, CUT_AT);
+  });
+
+  await t.test('the right length with the wrong content: corrupt', () => {
+    const r = get('corrupt');
+    assert.equal(r.outcome, 'corrupt');
+    assert.equal(r.phase, 'body');
+    assert.equal(r.bytes, BLOB.length);
+  });
+
+  await t.test('a non-2xx answer: http-error with the status', () => {
+    const r = get('http-error');
+    assert.equal(r.outcome, 'http-error');
+    assert.equal(r.phase, 'response');
+    assert.equal(r.httpStatus, 503);
+  });
+
+  await t.test('status posts that fail: the first failure is the outcome, every post is listed', () => {
+    const r = get('status-failing');
+    assert.equal(r.outcome, 'http-error');
+    assert.equal(r.httpStatus, 503);
+    assert.deepEqual(r.posts?.map((p) => p.ok), [false, false]);
+  });
+
+  await t.test('a peer that closes instead of answering: reset, "socket hang up"', () => {
+    const r = get('hang-up');
+    assert.equal(r.outcome, 'reset');
+    assert.equal(r.phase, 'response');
+    assert.equal(r.error?.code, 'ECONNRESET');
+    assert.match(r.error?.message ?? '', /hang up/);
+  });
+
+  await t.test('TLS to a plain HTTP port: tls-error', () => {
+    const r = get('tls-to-plain');
+    assert.equal(r.outcome, 'tls-error');
+    assert.equal(r.phase, 'tls');
+    assert.equal(r.fingerprint, undefined);
+  });
+
+  await t.test('another certificate: tls-mismatch, and the interceptor got no request', () => {
+    const r = get('tls-mismatch');
+    assert.equal(r.outcome, 'tls-mismatch');
+    assert.equal(r.phase, 'tls');
+    assert.equal(r.fingerprint, otherCert.fingerprint256);
+    assert.equal(intercepted.requests.length, 0);
+  });
+
+  await t.test('a source address the node does not have: unreachable, before any traffic', () => {
+    const r = get('source-unavailable');
+    assert.equal(r.outcome, 'unreachable');
+    assert.equal(r.phase, 'connect');
+    assert.equal(r.error?.code, 'EADDRNOTAVAIL');
+  });
+
+  await t.test('a planned source address is bound', { skip: process.platform !== 'linux' }, () => {
+    const r = get('source-bound');
+    assert.equal(r.outcome, 'ok');
+    assert.equal(r.local?.address, '127.0.0.2');
+    assert.equal(r.seen?.address, '127.0.0.2');
+  });
+
+  await t.test('facts: the route to the controller address and its interface', () => {
+    const facts = run.events[1] as AgentFacts;
+    assert.ok(facts.hostname.length > 0);
+    assert.ok(facts.addresses.every((a) => a.family === 'IPv4' || a.family === 'IPv6'));
+    assert.deepEqual(facts.routes.map((r) => [r.to, r.source]), [[HOST, HOST]]);
+    assert.equal(typeof facts.routes[0]?.iface, 'string');
+  });
+
+  await t.test('the slowest probe set the pace, not a hang', () => {
+    assert.ok(run.ms < 5000, `agent took ${run.ms} ms`);
+  });
+});
+
+test('agent deadline: every unfinished probe is reported where it stands', async (t) => {
+  const good: Ledger = { requests: [] };
+  const goodHttp = await serve(t, http.createServer(contractHandler(good)));
+  const hung = await serve(t, net.createServer((socket) => socket.on('error', () => undefined)));
+  const staller = await serve(t, rawHttpServer((socket) => socket.write(Buffer.concat([Buffer.from(blobHead()), BLOB.subarray(0, STALL_AT)]))));
+
+  const plan = makePlan(
+    [
+      { id: 'waiting', kind: 'hello', proto: 'http', address: HOST, port: hung },
+      { id: 'mid-body', kind: 'download', size: BLOB.length, sha256: BLOB_SHA256, proto: 'http', address: HOST, port: staller },
+      // Posts at about 0, 250 and 500 ms; the deadline comes during the pause after the third.
+      { id: 'status-cut', kind: 'status', proto: 'http', address: HOST, port: goodHttp, posts: 5, intervalMs: 250 },
+      { id: 'queued', kind: 'hello', proto: 'http', address: HOST, port: goodHttp },
+    ],
+    cert.fingerprint256,
+    // Stall and probe deadlines far beyond the agent's: only the agent deadline can end these.
+    { concurrency: 3, deadlines: { connectMs: 1000, stallMs: 10_000, probeMs: 10_000, totalMs: 700 } },
+  );
+  const run = await runAgent(agentScript(plan));
+  const results = checkShape(run, plan);
+
+  const waiting = resultOf(results, 'waiting');
+  assert.equal(waiting.outcome, 'no-response');
+  assert.equal(waiting.phase, 'response');
+  assert.equal(waiting.error?.code, 'TWOWAY_AGENT_DEADLINE');
+
+  const midBody = resultOf(results, 'mid-body');
+  assert.equal(midBody.outcome, 'stalled');
+  assert.equal(midBody.phase, 'body');
+  assert.equal(midBody.bytes, STALL_AT);
+
+  // On a slow machine the deadline may cut a post instead of a pause; either way the probe is not
+  // ok, says why, and lists the posts that were made.
+  const statusCut = resultOf(results, 'status-cut');
+  assert.notEqual(statusCut.outcome, 'ok');
+  assert.equal(statusCut.error?.code, 'TWOWAY_AGENT_DEADLINE');
+  const posts = statusCut.posts ?? [];
+  assert.ok(posts.length >= 1 && posts.length < 5, `${posts.length} posts`);
+
+  const queued = resultOf(results, 'queued');
+  assert.equal(queued.outcome, 'error');
+  assert.equal(queued.error?.code, 'TWOWAY_NOT_STARTED');
+  assert.ok(!good.requests.some((q) => q.url.includes('probe=queued')), 'a probe that never started sent nothing');
+
+  assert.ok(run.ms < 3000, `agent exited ${run.ms} ms after start, deadline 700 ms`);
+});
+
+test('agent without a usable plan: one fatal line and exit 1', async () => {
+  const missing = await runAgent(agentBundle());
+  assert.equal(missing.code, 1);
+  assert.equal(missing.events.length, 1);
+  assert.equal(missing.events[0]?.t, 'fatal');
+
+  const skewed = { ...makePlan([], cert.fingerprint256), version: 99 } as unknown as Plan;
+  const invalid = await runAgent(agentScript(skewed));
+  assert.equal(invalid.code, 1);
+  assert.deepEqual(
+    invalid.events.map((e) => e.t),
+    ['fatal'],
+  );
+  const fatal = invalid.events[0];
+  assert.ok(fatal?.t === 'fatal' && fatal.message.includes('version'));
+});
+
+test('agent with nothing to probe still reports facts and done', async () => {
+  const plan = makePlan([], cert.fingerprint256);
+  const run = await runAgent(agentScript(plan));
+  checkShape(run, plan);
+});

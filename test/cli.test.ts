@@ -1,0 +1,79 @@
+/** The CLI as an operator meets it: bad flags and bad inventories exit 2 naming what is wrong; faults exit 1. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/twoway.js', import.meta.url));
+
+function twoway(args: string[], timeout = 30_000) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'twoway-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const USAGE_ERRORS: [string, string[], RegExp][] = [
+  ['unknown flag', ['run', '--nodes', 'x'], /unknown option '--nodes'/],
+  ['nothing to test', ['run'], /nothing to test/],
+  ['bad port', ['run', '--node', '127.0.0.1', '--port', '70000'], /--port.*0 to 65535.*70000/],
+  ['bad size', ['run', '--node', '127.0.0.1', '--sizes', '1k,huge'], /--sizes.*"huge"/],
+  ['bad callback address', ['run', '--node', '127.0.0.1', '--callback-address', 'ctl.example'], /--callback-address.*IP address/],
+  ['bad profile', ['run', '--node', '127.0.0.1', '--profile', 'amiga'], /Allowed choices are linux/],
+  ['bad node spec', ['run', '--node', 'root@'], /--node/],
+  ['missing inventory', ['run', '--inventory', '/nonexistent/inv.yaml'], /\/nonexistent\/inv\.yaml/],
+  ['unknown verdict kind', ['explain', 'broken'], /Allowed choices are ok/],
+];
+
+for (const [name, args, message] of USAGE_ERRORS) {
+  test(`cli: ${name} exits 2 with a clear message`, () => {
+    const r = twoway(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '');
+  });
+}
+
+test('cli: a bad inventory names file, line and field, and nothing starts', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'inv.yaml');
+  writeFileSync(file, 'defaults:\n  user: root\nnodes:\n  - name: a\n    address: 10.0.0.1\n  - name: b\n    address: 10.0.0.2\n    port: 70000\n');
+  const r = twoway(['run', '--inventory', file]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}.*line 8.*nodes\\[1\\]\\.port`));
+  assert.doesNotMatch(r.stderr, /testing/);
+});
+
+test('cli: explain lists every kind and explains one', () => {
+  const all = twoway(['explain']);
+  assert.equal(all.code, 0);
+  assert.match(all.stdout, /return-path-lost\s+Return path lost/);
+  assert.match(all.stdout, /ssh-hostkey-mismatch/);
+  const one = twoway(['explain', 'blocked']);
+  assert.equal(one.code, 0);
+  assert.match(one.stdout, /^blocked: Blocked \(path verdict\)/);
+  assert.match(one.stdout, /Fix: /);
+});
+
+test('cli: a node that refuses SSH gives exit 1, a diagnosis and a JSON report', (t) => {
+  const dir = tempDir(t);
+  const json = join(dir, 'report.json');
+  // Port 1 on loopback: nothing listens, so ssh is refused at once; the listeners use free ports.
+  const r = twoway(['run', '--node', 'root@127.0.0.1:1', '--port', '0', '--ssl-port', '0', '--json', json, '--connect-timeout', '2']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^NODE\s+VERDICT/m);
+  assert.match(r.stdout, /^127\.0\.0\.1\s+ssh-refused/m);
+  assert.match(r.stdout, /SSH refused/);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(report.version, 1);
+  assert.equal(report.nodes[0].verdict, 'ssh-refused');
+  assert.ok(report.nodes[0].paths.some((p: { direction: string; verdict: string }) => p.direction === 'callback' && p.verdict === 'not-measured'));
+  assert.ok(report.nodes[0].paths.some((p: { direction: string; port: number }) => p.direction === 'forward' && p.port === 22));
+});
