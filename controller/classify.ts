@@ -2,7 +2,7 @@
  * Classification: a pure function of (plan, agent evidence, ledger, forward results) to verdicts.
  * No I/O here; every decision reads flat evidence, so each rule is testable from a table.
  */
-import { AGENT_ERROR_CODES, type AgentEvent, type AgentFacts, type AgentHello, type PlannedProbe, type ProbeResult } from '../src/protocol.js';
+import { AGENT_ERROR_CODES, type AgentEvent, type AgentFacts, type AgentHalfOpen, type AgentHello, type PlannedProbe, type ProbeResult } from '../src/protocol.js';
 import type { NodeReport, PathReport } from '../src/report.js';
 import { VERDICTS, worse, type NodeKind, type PathKind, type VerdictKind } from '../src/verdicts.js';
 import type { LedgerRequest } from './ledger.js';
@@ -210,7 +210,21 @@ function judgeCallbackPath(items: ProbeEvidence[], facts: AgentFacts | undefined
   return { verdict: 'ok', summary: 'hello, downloads and status all passed', evidence };
 }
 
-function forwardPath(f: ForwardEvidence): PathReport {
+function forwardPath(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): PathReport {
+  // A timeout here, while the node's kernel holds the SYN as half-open: it arrived, the answer was lost.
+  const synSeen = f.result.outcome === 'timeout' ? halfOpen?.entries.find((e) => e.local.address === f.address && e.local.port === f.port) : undefined;
+  if (synSeen !== undefined) {
+    return {
+      direction: 'forward',
+      from: 'controller',
+      to: f.address,
+      port: f.port,
+      proto: 'tcp',
+      verdict: 'return-path-lost',
+      summary: `port ${f.port}: the node got the SYN from ${synSeen.remote.address} (SYN_RECV), its answer never reached the controller`,
+      evidence: { purpose: f.purpose, outcome: f.result.outcome, ms: f.result.ms, nodeHalfOpen: synSeen },
+    };
+  }
   const verdicts: Record<ForwardResult['outcome'], PathKind> = {
     open: 'ok',
     refused: 'rejected',
@@ -266,7 +280,8 @@ export function classifyNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
       : judgeCallbackPath(items, facts, thresholds);
     paths.push({ direction: 'callback', from: source, to: probe.address, port: probe.port, proto: probe.proto, ...judgement });
   }
-  paths.push(...n.forward.map(forwardPath));
+  const halfOpen = n.events.find((e): e is AgentHalfOpen => e.t === 'halfopen');
+  paths.push(...n.forward.map((f) => forwardPath(f, halfOpen)));
 
   let verdict: VerdictKind = nodeVerdict ?? 'ok';
   for (const p of paths) verdict = worse(verdict, p.verdict);

@@ -173,6 +173,18 @@ export interface ProbeResult {
   error?: { code?: string; message: string };
 }
 
+export interface HalfOpen {
+  local: Endpoint;
+  remote: Endpoint;
+}
+
+/** The node's SYN_RECV connections at the end of the run (Linux); measured=false where unknown. */
+export interface AgentHalfOpen {
+  t: 'halfopen';
+  measured: boolean;
+  entries: HalfOpen[];
+}
+
 export interface AgentDone {
   t: 'done';
   ms: number;
@@ -183,7 +195,7 @@ export interface AgentFatal {
   message: string;
 }
 
-export type AgentEvent = AgentHello | AgentFacts | ProbeResult | AgentDone | AgentFatal;
+export type AgentEvent = AgentHello | AgentFacts | ProbeResult | AgentHalfOpen | AgentDone | AgentFatal;
 
 // ---------------------------------------------------------------------------------------------
 // Validation of agent output (untrusted). Hand-written so the agent bundle stays dependency-free.
@@ -246,7 +258,7 @@ export function parseAgentEvent(line: string): AgentEvent {
     throw new AgentLineError('not JSON');
   }
   const o = obj(raw, 'line');
-  const t = oneOf(o, 't', ['agent', 'facts', 'probe', 'done', 'fatal'] as const);
+  const t = oneOf(o, 't', ['agent', 'facts', 'probe', 'halfopen', 'done', 'fatal'] as const);
   switch (t) {
     case 'agent':
       return { t, flavour: str(o, 'flavour', 32), version: str(o, 'version', 32), runtime: str(o, 'runtime', 64), platform: str(o, 'platform', 32) };
@@ -300,6 +312,16 @@ export function parseAgentEvent(line: string): AgentEvent {
       }
       return result;
     }
+    case 'halfopen':
+      if (typeof o.measured !== 'boolean') fail('measured', 'a boolean');
+      return {
+        t,
+        measured: o.measured,
+        entries: arr(o, 'entries', 256).map((e) => {
+          const x = obj(e, 'entries[]');
+          return { local: endpoint(x.local, 'entries[].local'), remote: endpoint(x.remote, 'entries[].remote') };
+        }),
+      };
     case 'done':
       return { t, ms: num(o, 'ms') };
     case 'fatal':

@@ -97,8 +97,10 @@ function checkShape(run: AgentRun, plan: Plan): Map<string, ProbeResult> {
   assert.equal(run.code, 0, `agent exit code (signal: ${run.signal}, stderr: ${run.stderr}, stdout: ${JSON.stringify(run.events)})`);
   const [first, second, ...rest] = run.events;
   const last = rest.pop();
+  const halfOpen = rest.pop();
   assert.equal(first?.t, 'agent');
   assert.equal(second?.t, 'facts');
+  assert.equal(halfOpen?.t, 'halfopen', 'half-open sample just before done');
   assert.equal(last?.t, 'done');
   const results = new Map<string, ProbeResult>();
   for (const event of rest) {
@@ -487,4 +489,21 @@ test('agent with nothing to probe still reports facts and done', async () => {
   const plan = makePlan([], cert.fingerprint256);
   const run = await runAgent(agentScript(plan));
   checkShape(run, plan);
+});
+
+test('agent: /proc/net/tcp SYN_RECV lines decode to half-open endpoints', async () => {
+  const { parseProcNetTcp } = await import('../agent/src/halfopen.js');
+  const v4 =
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
+    '   0: 0204E70A:0016 0100E70A:A0B4 03 00000000:00000000 02:00000064 00000000     0        0 0\n' +
+    '   1: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1\n';
+  assert.deepEqual(parseProcNetTcp(v4, false), [{ local: { address: '10.231.4.2', port: 22 }, remote: { address: '10.231.0.1', port: 41140 } }]);
+  const v6 =
+    '  sl  local_address                         remote_address                        st\n' +
+    '   0: 0000000000000000FFFF00000204E70A:01BB 0000000000000000FFFF00000100E70A:C350 03 0\n' +
+    '   1: 00000000000000000000000001000000:0016 00000000000000000000000001000000:9C40 03 0\n';
+  assert.deepEqual(parseProcNetTcp(v6, true), [
+    { local: { address: '10.231.4.2', port: 443 }, remote: { address: '10.231.0.1', port: 50000 } },
+    { local: { address: '0:0:0:0:0:0:0:1', port: 22 }, remote: { address: '0:0:0:0:0:0:0:1', port: 40000 } },
+  ]);
 });

@@ -185,6 +185,16 @@ test('classify: forward outcomes map to path verdicts', () => {
   );
 });
 
+test('classify: a forward timeout with the SYN half-open on the node is return-path-lost', () => {
+  const forward = [{ address: NODE_ADDR, port: 22, purpose: 'ssh', result: { outcome: 'timeout' as const, ms: 3000 } }];
+  const halfOpen: AgentEvent = { t: 'halfopen', measured: true, entries: [{ local: { address: NODE_ADDR, port: 22 }, remote: { address: CONTROLLER, port: 41000 } }] };
+  const input = evidence({}, { forward });
+  const withSyn = classifyNode({ ...input, events: [...input.events.slice(0, -1), halfOpen, DONE] });
+  assert.equal(withSyn.paths.find((p) => p.direction === 'forward')?.verdict, 'return-path-lost');
+  assert.equal(withSyn.verdict, 'return-path-lost');
+  assert.equal(classifyNode(input).paths.find((p) => p.direction === 'forward')?.verdict, 'blocked');
+});
+
 test('classify: the table covers every verdict kind', () => {
   const seen = new Set<VerdictKind>();
   for (const row of ROWS) {

@@ -8,6 +8,7 @@ import type { AgentFacts, AgentHello, Plan, PlannedProbe, ProbeResult } from '..
 import { AGENT_ERROR_CODES } from '../../src/protocol.js';
 import { now, since } from './clock.js';
 import { gatherFacts, hostFacts, unknownRoutes } from './facts.js';
+import { sampleHalfOpen } from './halfopen.js';
 import { closeAll } from './open-handles.js';
 import { clip, emit, emitAndExit } from './output.js';
 import { readPlan } from './plan.js';
@@ -47,6 +48,7 @@ function run(plan: Plan, started: number): void {
     finished = true;
     clearTimeout(deadline);
     closeAll();
+    emit(sampleHalfOpen());
     emitAndExit({ t: 'done', ms: since(started) }, 0);
   };
 
