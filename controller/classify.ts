@@ -160,12 +160,35 @@ function judgeProbe(e: ProbeEvidence): PathJudgement | undefined {
   }
 }
 
+/** A download that stopped arriving (not one that was merely slow when its deadline came). */
+function isStuck(result: ProbeResult | undefined): boolean {
+  if (result === undefined) return false;
+  if (result.outcome === 'no-response') return true;
+  return result.outcome === 'stalled' && result.error?.code !== AGENT_ERROR_CODES.probeDeadline;
+}
+
 function judgeCallbackPath(items: ProbeEvidence[], facts: AgentFacts | undefined, thresholds: Thresholds): PathJudgement {
   const failures = items.map(judgeProbe).filter((j): j is PathJudgement => j !== undefined);
   const downloads = items.filter((i) => i.probe.kind === 'download').sort((a, b) => (a.probe.size ?? 0) - (b.probe.size ?? 0));
   const passedDownloads = downloads.filter((d) => d.result?.outcome === 'ok');
   const largestPassing = passedDownloads.at(-1)?.probe.size;
   const hello = items.find((i) => i.probe.kind === 'hello');
+
+  // Small answers pass and a larger download never finishes: the size decides, not the path (an MTU
+  // black hole looks like this). Checked before the generic rules, which would call it a lost answer.
+  const smallPassed = hello?.result?.outcome === 'ok' || passedDownloads.length > 0;
+  const stuck = downloads.find((d) => isStuck(d.result));
+  if (smallPassed && stuck !== undefined) {
+    const at = stuck.result?.bytes ?? 0;
+    const written = stuck.ledger.reduce((n, r) => n + r.bytesWritten, 0);
+    return {
+      verdict: 'stalled',
+      summary:
+        `download of ${sizeLabel(stuck.probe.size ?? 0)} stalled at byte ${at} (the listener had sent ${written})` +
+        (largestPassing === undefined ? '; only the small hello/status answers pass' : `; up to ${sizeLabel(largestPassing)} passes`),
+      evidence: { probe: stuck.probe.id, outcome: stuck.result?.outcome, stallAt: at, listenerBytesWritten: written, largestPassing, failures: failures.length },
+    };
+  }
 
   const first = failures.reduce<PathJudgement | undefined>((acc, j) => (acc === undefined || worse(acc.verdict, j.verdict) !== acc.verdict ? j : acc), undefined);
   if (first !== undefined) {

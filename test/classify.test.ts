@@ -108,6 +108,20 @@ const ROWS: Row[] = [
       assert.equal(httpPath(r).evidence.stallAt, 1448);
     },
   },
+  {
+    name: 'hello passes, a 64 KiB answer never arrives although the listener sent it',
+    input: evidence(
+      { 'dl-http-0-65536': { outcome: 'no-response', phase: 'response', bytes: 0 }, 'dl-http-0-1048576': { outcome: 'no-response', phase: 'response' } },
+      { ledger: [{ ...ledgerFor('dl-http-0-65536'), bytesWritten: 65536 }] },
+    ),
+    node: 'stalled',
+    http: 'stalled',
+    check: (r) => {
+      assert.equal(httpPath(r).evidence.stallAt, 0);
+      assert.equal(httpPath(r).evidence.listenerBytesWritten, 65536);
+      assert.equal(httpPath(r).evidence.largestPassing, 1024);
+    },
+  },
   { name: 'connection closed mid-body', input: evidence({ 'dl-http-0-65536': { outcome: 'truncated', phase: 'body', bytes: 30000 } }), node: 'truncated' },
   {
     name: 'a 1 MiB download at 2 Mbit/s',

@@ -1,4 +1,5 @@
 /** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault) or 2 (bad input). */
+import { setMaxListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { runTwoway, type RunOptions } from '../../controller/run.js';
@@ -105,6 +106,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
   if (netns !== undefined && !insideNetns(netns)) return reexecInNetns(netns);
 
   const abort = new AbortController();
+  // One listener per probe and session in flight; their number is bounded by --concurrency, not by 10.
+  setMaxListeners(0, abort.signal);
   const options = buildOptions(flags, inventory, abort.signal);
   const progress = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`${line}\n`);

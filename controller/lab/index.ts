@@ -1,0 +1,239 @@
+/**
+ * The lab: `up` builds a small data centre of network namespaces with real kernel faults, `down`
+ * removes everything it made (also after a crash), `status` says what exists. The order of work
+ * and the decisions live here; each step's I/O lives in its own module.
+ */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { LabError } from '../../src/errors.js';
+import { CTL_NETNS, LAB_BLOCK, NETNS_PREFIX, RTR_NETNS, nodeNetns } from './plan.js';
+import { LAB_FAULTS, LAB_SCENARIOS, type LabScenario, hasSshd, scenarioAddresses } from './scenarios.js';
+import {
+  type LabPaths,
+  createStateDir,
+  labPaths,
+  nodePaths,
+  readRecord,
+  removeStateDir,
+  stateDirExists,
+  withLock,
+  writeClientFiles,
+  writeRecord,
+} from './state.js';
+import { type Log, addGuardRoute, assertBlockFree, buildTopology, deleteNetns, guardRouteExists, listLabNetns, probeNetnsPermission, removeGuardRoute } from './topology.js';
+import { findSshdsInNetns, generateKey, prepareNode, readPidFile, sshdPid, startSshd, stopSshd, waitForAccept, waitForPidFiles } from './sshd.js';
+import { activeFaults, applyScenarioMechanisms, toggleFault } from './faults.js';
+import { ensurePrerequisites, isRoot } from './prereq.js';
+
+export { LAB_SCENARIOS, LAB_FAULTS, labPaths };
+export type { LabScenario, LabPaths, Log };
+export type { LabFault, LabFaultName, ExpectedPath, NodeLink, NftRules } from './scenarios.js';
+
+/** How long an operation waits for another one (another process's up/down) to finish. */
+const LOCK_WAIT_MS = 120_000;
+/** sshd forks and binds in milliseconds; seconds mean it failed. */
+const SSHD_START_TIMEOUT_MS = 5_000;
+const SSHD_ACCEPT_TIMEOUT_MS = 5_000;
+
+const silent: Log = () => {};
+
+export interface LabUpOptions {
+  log?: Log;
+  /** Install missing packages with apt-get when root (default true). */
+  install?: boolean;
+}
+
+export interface LabUpResult {
+  action: 'built' | 'already-up';
+  elapsedMs: number;
+  paths: LabPaths;
+}
+
+export interface LabDownResult {
+  removed: string[];
+  elapsedMs: number;
+}
+
+export interface NodeStatus {
+  name: string;
+  netns: string;
+  addresses: string[];
+  netnsPresent: boolean;
+  /** undefined: the scenario has no sshd. */
+  sshd: { pid: number | undefined; alive: boolean } | undefined;
+}
+
+export interface LabStatus {
+  up: boolean;
+  /** Something of a lab exists (namespaces, state directory or guard route). */
+  present: boolean;
+  stateDir: string;
+  inventory: string;
+  ctlNetns: string;
+  built: boolean;
+  builtAt: string | undefined;
+  guardRoute: boolean;
+  /** Every twl- namespace that exists, expected or not. */
+  namespaces: string[];
+  missingNamespaces: string[];
+  nodes: NodeStatus[];
+  faults: string[];
+}
+
+function expectedNamespaces(scenarios: readonly LabScenario[]): string[] {
+  return [CTL_NETNS, RTR_NETNS, ...scenarios.map((s) => nodeNetns(s.node))];
+}
+
+async function collectStatus(paths: LabPaths, scenarios: readonly LabScenario[] = LAB_SCENARIOS): Promise<LabStatus> {
+  const namespaces = await listLabNetns();
+  const guardRoute = await guardRouteExists();
+  const record = readRecord(paths);
+  const missingNamespaces = expectedNamespaces(scenarios).filter((n) => !namespaces.includes(n));
+  const nodes: NodeStatus[] = scenarios.map((s) => {
+    const netns = nodeNetns(s.node);
+    const live = sshdPid(paths, s.node);
+    return {
+      name: s.node,
+      netns,
+      addresses: scenarioAddresses(s),
+      netnsPresent: namespaces.includes(netns),
+      // The PidFile's PID is shown even when dead, so a crashed sshd can be told from one never started.
+      sshd: hasSshd(s) ? { pid: live ?? readPidFile(nodePaths(paths, s.node).pidFile), alive: live !== undefined } : undefined,
+    };
+  });
+  const faults = namespaces.includes(CTL_NETNS) ? await activeFaults() : [];
+  const up = record !== undefined && guardRoute && missingNamespaces.length === 0 && nodes.every((n) => n.sshd === undefined || n.sshd.alive);
+  return {
+    up,
+    present: namespaces.length > 0 || guardRoute || stateDirExists(paths),
+    stateDir: paths.stateDir,
+    inventory: paths.inventory,
+    ctlNetns: paths.ctlNetns,
+    built: record !== undefined,
+    builtAt: record?.builtAt,
+    guardRoute,
+    namespaces,
+    missingNamespaces,
+    nodes,
+    faults,
+  };
+}
+
+/** What exists now, read only: namespaces, each node's sshd, active faults. */
+export async function labStatus(): Promise<LabStatus> {
+  return collectStatus(labPaths());
+}
+
+async function build(paths: LabPaths, scenarios: readonly LabScenario[], log: Log): Promise<void> {
+  await addGuardRoute();
+  log(`root namespace: unreachable route for ${LAB_BLOCK} (lab traffic can never leave by the default route)`);
+  createStateDir(paths);
+  const clientPublicKey = await generateKey(paths.clientKey, 'twoway-lab-client');
+  writeFileSync(paths.authorizedKeys, `${clientPublicKey}\n`);
+  const sshdScenarios = scenarios.filter(hasSshd);
+  const hostKeys = await Promise.all(
+    sshdScenarios.map(async (s) => ({ addresses: scenarioAddresses(s), publicKey: await prepareNode(s, paths) })),
+  );
+  log(`state in ${paths.stateDir}: client key and ${hostKeys.length} host keys`);
+
+  await buildTopology(scenarios, log);
+
+  await Promise.all(sshdScenarios.map((s) => startSshd(s, paths)));
+  await waitForPidFiles(paths, sshdScenarios.map((s) => s.node), SSHD_START_TIMEOUT_MS);
+  // Before the faults go in: the ssh-dropped node's firewall would hide its sshd from this check.
+  await waitForAccept(sshdScenarios.flatMap(scenarioAddresses), SSHD_ACCEPT_TIMEOUT_MS);
+  log(`sshd accepting on ${sshdScenarios.length} nodes`);
+
+  await applyScenarioMechanisms(scenarios, paths);
+  log(`scenario faults in place: ${scenarios.filter((s) => s.mechanism !== 'none').map((s) => s.node).join(', ')}`);
+
+  writeClientFiles(paths, scenarios, hostKeys);
+  writeRecord(paths, scenarios);
+  log(`inventory: ${paths.inventory}`);
+}
+
+/** Stops lab sshds, deletes twl- namespaces, the guard route and the state directory; safe when nothing exists. */
+async function teardown(paths: LabPaths, log: Log): Promise<string[]> {
+  const removed: string[] = [];
+  const namespaces = await listLabNetns();
+
+  // sshds known from the state directory, and any found in lab namespaces (after a crash or a lost state dir).
+  const listeners = new Map<number, string>();
+  for (const node of stateNodeNames(paths)) {
+    const np = nodePaths(paths, node);
+    const pid = readPidFile(np.pidFile);
+    if (pid !== undefined) listeners.set(pid, np.config);
+  }
+  for (const ns of namespaces) {
+    for (const found of await findSshdsInNetns(ns, ns.slice(NETNS_PREFIX.length))) listeners.set(found.pid, found.config);
+  }
+  await Promise.all([...listeners].map(([pid, config]) => stopSshd(pid, config)));
+  removed.push(...[...listeners.keys()].map((pid) => `sshd ${pid}`));
+
+  for (const ns of namespaces) {
+    await deleteNetns(ns);
+    removed.push(ns);
+  }
+  if (await removeGuardRoute()) removed.push(`route unreachable ${LAB_BLOCK}`);
+  if (removeStateDir(paths) === 'removed') removed.push(paths.stateDir);
+  if (removed.length > 0) log(`removed: ${removed.join(', ')}`);
+  return removed;
+}
+
+function stateNodeNames(paths: LabPaths): string[] {
+  try {
+    return readdirSync(paths.nodesDir);
+  } catch {
+    return [];
+  }
+}
+
+/** Builds the lab; does nothing when it is complete and every sshd is alive; rebuilds a partial one. */
+export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
+  const started = Date.now();
+  const log = options.log ?? silent;
+  const paths = labPaths();
+  await ensurePrerequisites({ log, install: options.install ?? true });
+  return withLock(paths, LOCK_WAIT_MS, async () => {
+    await probeNetnsPermission();
+    const before = await collectStatus(paths);
+    if (before.up) {
+      log(`lab is already up (built ${before.builtAt ?? '?'}); nothing to do`);
+      return { action: 'already-up', elapsedMs: Date.now() - started, paths };
+    }
+    if (before.present) {
+      log('a partial lab exists; removing it before building');
+      await teardown(paths, log);
+    }
+    await assertBlockFree();
+    try {
+      await build(paths, LAB_SCENARIOS, log);
+    } catch (err) {
+      log('build failed; removing what was made');
+      try {
+        await teardown(paths, log);
+      } catch (cleanupErr) {
+        log(`cleanup after the failed build failed too: ${(cleanupErr as Error).message}`);
+      }
+      throw err instanceof LabError ? err : new LabError(`lab up failed: ${(err as Error).message}`, { cause: err });
+    }
+    log(`lab is up in ${Date.now() - started} ms`);
+    return { action: 'built', elapsedMs: Date.now() - started, paths };
+  });
+}
+
+/** Removes everything the lab made; works after a crash and when nothing exists. */
+export async function labDown(options: { log?: Log } = {}): Promise<LabDownResult> {
+  const started = Date.now();
+  const log = options.log ?? silent;
+  if (!isRoot()) throw new LabError('the lab needs root to remove namespaces and stop its sshds; run it with sudo');
+  const paths = labPaths();
+  const removed = await withLock(paths, LOCK_WAIT_MS, () => teardown(paths, log));
+  if (removed.length === 0) log('nothing to remove');
+  return { removed, elapsedMs: Date.now() - started };
+}
+
+/** Turns a lab-wide fault (LAB_FAULTS) on or off; returns whether anything changed. */
+export async function setFault(name: string, on: boolean): Promise<boolean> {
+  const paths = labPaths();
+  return withLock(paths, LOCK_WAIT_MS, () => toggleFault(paths, name, on));
+}

@@ -1,0 +1,103 @@
+/**
+ * The lab's only way to run a program: execFile (never a shell with interpolated strings), always
+ * with a timeout, failures wrapped in LabError naming the command and its stderr.
+ */
+import { execFile } from 'node:child_process';
+import { LabError } from '../../src/errors.js';
+
+/** Most lab commands (ip, nft, tc, ssh-keygen) finish in milliseconds; 15 s means something hangs. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 15_000;
+
+/**
+ * sbin directories appended to PATH: `ip`, `nft`, `tc` and `sshd` live there, and a non-login root
+ * shell (sudo, cron) does not always have them on PATH.
+ */
+const SBIN_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+
+export function labEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const path = (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').filter((p) => p !== '');
+  for (const dir of SBIN_DIRS) if (!path.includes(dir)) path.push(dir);
+  // LC_ALL=C: error texts we match on (e.g. "File exists") must not be translated.
+  return { ...process.env, PATH: path.join(':'), LC_ALL: 'C', ...extra };
+}
+
+export interface RunOptions {
+  timeoutMs?: number;
+  /** Written to the child's stdin, which is then closed. */
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunResult {
+  /** null when the child was killed (timeout). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs a command and reports how it ended; never throws for a non-zero exit. */
+export function tryRun(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  return new Promise((resolve) => {
+    const child = execFile(
+      command,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: options.env ?? labEnv(), encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error === null) {
+          resolve({ code: 0, stdout, stderr, timedOut: false });
+          return;
+        }
+        const err = error as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
+        // A spawn failure (ENOENT) has a string code and no exit status.
+        if (typeof err.code === 'string') {
+          resolve({ code: 127, stdout, stderr: stderr || `${command}: ${err.message}`, timedOut: false });
+          return;
+        }
+        const timedOut = err.killed === true && err.signal === 'SIGKILL';
+        resolve({ code: typeof err.code === 'number' ? err.code : null, stdout, stderr, timedOut });
+      },
+    );
+    child.stdin?.on('error', () => {
+      // The child may exit before reading its input (EPIPE); the exit status tells what happened.
+    });
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+  });
+}
+
+export function describeCommand(command: string, args: readonly string[]): string {
+  return [command, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+/** Runs a command and returns its stdout; a non-zero exit or a timeout is a LabError. */
+export async function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+  const result = await tryRun(command, args, options);
+  if (result.code === 0) return result.stdout;
+  const what = describeCommand(command, args);
+  const how = result.timedOut
+    ? `timed out after ${options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS} ms`
+    : `exited with status ${result.code ?? 'unknown'}`;
+  const stderr = result.stderr.trim();
+  throw new LabError(`${what}: ${how}${stderr ? `: ${stderr}` : ''}`);
+}
+
+/** The argument list that runs `command args` inside a network namespace. */
+export function inNetns(netns: string, command: string, args: readonly string[]): [string, string[]] {
+  return ['ip', ['netns', 'exec', netns, command, ...args]];
+}
+
+export function runIn(netns: string, command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+  const [cmd, full] = inNetns(netns, command, args);
+  return run(cmd, full, options);
+}
+
+export function tryRunIn(netns: string, command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const [cmd, full] = inNetns(netns, command, args);
+  return tryRun(cmd, full, options);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,257 @@
+/**
+ * One sshd per node namespace: keys, config, start, readiness, and stopping only the processes the
+ * lab started (found by PidFile, confirmed by their command line naming our config).
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../../src/errors.js';
+import { CTL_NETNS, nodeNetns } from './plan.js';
+import { type LabScenario, scenarioAddresses } from './scenarios.js';
+import { type LabPaths, type NodePaths, nodePaths, processExists } from './state.js';
+import { run, runIn, sleep, tryRun } from './run.js';
+
+export const SSHD_BINARY = '/usr/sbin/sshd';
+
+/**
+ * sshd needs its privilege-separation directory /run/sshd. Each lab sshd gets a private mount
+ * namespace with its own tmpfs on /run, so it neither needs nor disturbs the host's /run. The config
+ * and log paths arrive as positional parameters, not spliced into the script. `sshd -t` first: a
+ * config error then fails `up` with sshd's own words instead of a missing PidFile.
+ */
+const START_IN_PRIVATE_RUN = 'mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && "$0" -t -f "$1" && exec "$0" -f "$1" -E "$2"';
+
+/** What the no-runtime node's SSH sessions may run: enough for a shell session, and never `node`. */
+const NO_RUNTIME_TOOLS = ['sh', 'bash', 'env', 'cat', 'ls', 'id', 'uname', 'mkdir', 'rm', 'echo', 'true', 'false', 'sleep', 'printf', 'test', 'head', 'tail', 'grep'];
+const TOOL_DIRS = ['/usr/bin', '/bin'];
+const FORWARD_PORTS = [22, 443];
+
+export async function generateKey(file: string, comment: string): Promise<string> {
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  return readFileSync(`${file}.pub`, 'utf8').trim();
+}
+
+export function renderSshdConfig(s: LabScenario, np: NodePaths, paths: LabPaths): string {
+  const lines = [
+    `# Written by \`twoway lab up\` for node ${s.node}.`,
+    // Port 443 as well: the linux profile probes 22 and 443 forward, and a TCP listener is all that needs.
+    ...scenarioAddresses(s).flatMap((a) => FORWARD_PORTS.map((port) => `ListenAddress ${a}:${port}`)),
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    `AuthorizedKeysFile ${paths.authorizedKeys}`,
+    `HostKey ${np.hostKey}`,
+    `PidFile ${np.pidFile}`,
+    'UseDNS no',
+    'LogLevel VERBOSE',
+    'MaxStartups 100',
+    // TWOWAY_LAB_DIR may point under /tmp, whose world-writable parent StrictModes refuses for the
+    // authorized_keys path; the lab's sshds listen only inside its namespaces.
+    'StrictModes no',
+  ];
+  // SetEnv applies after sshd's default PATH, so it replaces it (verified: `command -v node` fails).
+  if (s.sshd === 'no-runtime') lines.push(`SetEnv PATH=${np.binDir}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** A directory of symlinks to basic tools, without node: the no-runtime node's whole PATH. */
+function prepareNoRuntimeBin(binDir: string): void {
+  mkdirSync(binDir, { recursive: true });
+  for (const tool of NO_RUNTIME_TOOLS) {
+    const target = TOOL_DIRS.map((d) => join(d, tool)).find((p) => existsSync(p));
+    if (target !== undefined) symlinkSync(target, join(binDir, tool));
+  }
+}
+
+/** Host key, config and (for no-runtime) the bin directory; returns the host public key. */
+export async function prepareNode(s: LabScenario, paths: LabPaths): Promise<string> {
+  const np = nodePaths(paths, s.node);
+  mkdirSync(np.dir, { recursive: true });
+  const publicKey = await generateKey(np.hostKey, `twoway-lab-${s.node}`);
+  if (s.sshd === 'no-runtime') prepareNoRuntimeBin(np.binDir);
+  writeFileSync(np.config, renderSshdConfig(s, np, paths));
+  return publicKey;
+}
+
+export async function startSshd(s: LabScenario, paths: LabPaths): Promise<void> {
+  const np = nodePaths(paths, s.node);
+  // sshd daemonises (it closes its stdio), so this returns once the listener is forked.
+  await runIn(nodeNetns(s.node), 'unshare', ['--mount', '--propagation', 'private', 'sh', '-c', START_IN_PRIVATE_RUN, SSHD_BINARY, np.config, np.log]);
+}
+
+export function readPidFile(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function cmdline(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when PID is a live sshd started with this config (sshd's process title keeps its arguments). */
+export function isLabSshd(pid: number, configFile: string): boolean {
+  const cl = cmdline(pid);
+  return cl !== undefined && cl.includes('sshd') && cl.includes(configFile) && !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat === undefined || stat.state === 'Z' || stat.state === 'X';
+}
+
+function procStat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: rest[0] ?? '?', ppid: Number(rest[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The live sshd listener of a node, if any. */
+export function sshdPid(paths: LabPaths, node: string): number | undefined {
+  const np = nodePaths(paths, node);
+  const pid = readPidFile(np.pidFile);
+  return pid !== undefined && isLabSshd(pid, np.config) ? pid : undefined;
+}
+
+/** Waits (bounded) until every listed node's PidFile names a live lab sshd. */
+export async function waitForPidFiles(paths: LabPaths, nodes: readonly string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let missing = [...nodes];
+  while (missing.length > 0) {
+    missing = missing.filter((n) => sshdPid(paths, n) === undefined);
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) {
+      const logs = missing.map((n) => `${n}: ${tail(nodePaths(paths, n).log)}`).join('; ');
+      throw new LabError(`sshd did not start within ${timeoutMs} ms for ${missing.join(', ')} (${logs})`);
+    }
+    await sleep(50);
+  }
+}
+
+function tail(file: string): string {
+  try {
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    return lines.slice(-3).join(' | ') || 'empty log';
+  } catch {
+    return 'no log';
+  }
+}
+
+/**
+ * Run inside twl-ctl by Node itself: connects to each ADDRESS:22 until it is accepted or the
+ * deadline passes, then prints the addresses that never accepted as JSON.
+ */
+const ACCEPT_PROBE = `
+const net = require('node:net');
+const [deadlineMs, ...addresses] = process.argv.slice(1);
+const deadline = Date.now() + Number(deadlineMs);
+function once(host) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port: 22, timeout: 500 });
+    const done = (ok) => { s.destroy(); resolve(ok); };
+    s.once('connect', () => done(true));
+    s.once('timeout', () => done(false));
+    s.once('error', () => done(false));
+  });
+}
+async function until(host) {
+  while (Date.now() < deadline) {
+    if (await once(host)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+Promise.all(addresses.map(async (a) => [a, await until(a)])).then((results) => {
+  process.stdout.write(JSON.stringify(results.filter(([, ok]) => !ok).map(([a]) => a)));
+});
+`;
+
+/** Waits (bounded) until every address accepts TCP on port 22 from the controller side. */
+export async function waitForAccept(addresses: readonly string[], timeoutMs: number): Promise<void> {
+  if (addresses.length === 0) return;
+  const out = await runIn(CTL_NETNS, process.execPath, ['-e', ACCEPT_PROBE, String(timeoutMs), ...addresses], { timeoutMs: timeoutMs + 5_000 });
+  const failed = JSON.parse(out) as string[];
+  if (failed.length > 0) throw new LabError(`sshd did not accept connections from ${CTL_NETNS} within ${timeoutMs} ms on ${failed.map((a) => `${a}:22`).join(', ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stopping.
+
+function childrenByParent(): Map<number, number[]> {
+  const map = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat === undefined) continue;
+    const list = map.get(stat.ppid) ?? [];
+    list.push(Number(entry));
+    map.set(stat.ppid, list);
+  }
+  return map;
+}
+
+/** The process and everything it started (SSH sessions, the shells and agents they run). */
+function withDescendants(root: number): number[] {
+  const children = childrenByParent();
+  const found: number[] = [];
+  const queue = [root];
+  // Bounded: a process tree cannot hold more entries than /proc listed.
+  for (let i = 0; i < queue.length && i < 100_000; i++) {
+    const pid = queue[i] as number;
+    found.push(pid);
+    for (const c of children.get(pid) ?? []) if (!found.includes(c) && !queue.includes(c)) queue.push(c);
+  }
+  return found;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Stops a lab sshd listener and its sessions: SIGTERM, then SIGKILL after a bounded wait. */
+export async function stopSshd(pid: number, configFile: string): Promise<void> {
+  if (!isLabSshd(pid, configFile)) return;
+  const tree = withDescendants(pid);
+  // Sessions first (children before their parents), so none is orphaned to init on the way.
+  for (const p of [...tree].reverse()) signal(p, 'SIGTERM');
+  const deadline = Date.now() + 3_000;
+  while (tree.some((p) => processExists(p) && !isZombie(p)) && Date.now() < deadline) await sleep(50);
+  for (const p of tree) if (processExists(p) && !isZombie(p)) signal(p, 'SIGKILL');
+}
+
+/**
+ * Lab sshd listeners running in a namespace, found without the state directory (after a crash, or
+ * when it was deleted): processes in twl-<node> whose command line names a lab sshd config for <node>.
+ */
+export async function findSshdsInNetns(netns: string, node: string): Promise<{ pid: number; config: string }[]> {
+  const result = await tryRun('ip', ['netns', 'pids', netns]);
+  if (result.code !== 0) return [];
+  const marker = `/nodes/${node}/sshd_config`;
+  const found: { pid: number; config: string }[] = [];
+  for (const word of result.stdout.split(/\s+/)) {
+    const pid = Number(word);
+    if (!Number.isInteger(pid) || pid <= 1) continue;
+    const cl = cmdline(pid);
+    if (cl === undefined || !cl.includes('sshd')) continue;
+    // Only listeners carry the config in their title; sessions are their children and stop with them.
+    const config = cl.split(' ').find((w) => w.endsWith(marker));
+    if (config !== undefined) found.push({ pid, config });
+  }
+  return found;
+}

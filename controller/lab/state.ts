@@ -1,0 +1,247 @@
+/**
+ * The lab's state directory: where it is, what lives in it, and the files `up` writes for
+ * `twoway run` (ssh_config, known_hosts, inventory.yaml). Not under /run: each sshd mounts a private
+ * tmpfs over /run, and the state must be the same file for every namespace.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../../src/errors.js';
+import { CTL_NETNS, LAB_BLOCK } from './plan.js';
+import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios.js';
+import { sleep } from './run.js';
+
+export const DEFAULT_STATE_DIR = '/var/lib/twoway-lab';
+
+export interface LabPaths {
+  stateDir: string;
+  /** Written first by `up`: `down` only deletes a state directory that carries it. */
+  marker: string;
+  /** Written last by `up`: its presence means the build completed. */
+  record: string;
+  inventory: string;
+  sshConfig: string;
+  knownHosts: string;
+  clientKey: string;
+  authorizedKeys: string;
+  nftDir: string;
+  nodesDir: string;
+  /** Beside the state directory, so it survives `down` removing the directory. */
+  lockFile: string;
+  ctlNetns: string;
+}
+
+export function labPaths(env: NodeJS.ProcessEnv = process.env): LabPaths {
+  const fromEnv = env.TWOWAY_LAB_DIR;
+  const stateDir = fromEnv !== undefined && fromEnv !== '' ? fromEnv.replace(/\/+$/, '') : DEFAULT_STATE_DIR;
+  // The path is written unquoted into sshd_config and ssh_config, so keep it to plain characters.
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(stateDir) || stateDir.split('/').includes('..')) {
+    throw new LabError(`TWOWAY_LAB_DIR must be an absolute path of letters, digits and . _ - /, not "${fromEnv ?? ''}"`);
+  }
+  return {
+    stateDir,
+    marker: join(stateDir, '.twoway-lab'),
+    record: join(stateDir, 'lab.json'),
+    inventory: join(stateDir, 'inventory.yaml'),
+    sshConfig: join(stateDir, 'ssh_config'),
+    knownHosts: join(stateDir, 'known_hosts'),
+    clientKey: join(stateDir, 'id_ed25519'),
+    authorizedKeys: join(stateDir, 'authorized_keys'),
+    nftDir: join(stateDir, 'nft'),
+    nodesDir: join(stateDir, 'nodes'),
+    lockFile: `${stateDir}.lock`,
+    ctlNetns: CTL_NETNS,
+  };
+}
+
+export interface NodePaths {
+  dir: string;
+  hostKey: string;
+  config: string;
+  pidFile: string;
+  log: string;
+  /** For the no-runtime scenario: the only directory on the sessions' PATH. */
+  binDir: string;
+}
+
+export function nodePaths(paths: LabPaths, node: string): NodePaths {
+  const dir = join(paths.nodesDir, node);
+  return {
+    dir,
+    hostKey: join(dir, 'ssh_host_ed25519_key'),
+    config: join(dir, 'sshd_config'),
+    pidFile: join(dir, 'sshd.pid'),
+    log: join(dir, 'sshd.log'),
+    binDir: join(dir, 'bin'),
+  };
+}
+
+/** What `up` records when it has finished. */
+export interface LabRecord {
+  version: 1;
+  builtAt: string;
+  block: string;
+  nodes: { name: string; netns: string; addresses: string[]; sshd: boolean }[];
+}
+
+export function createStateDir(paths: LabPaths): void {
+  // 0755 on the directory: sshd and ssh run as root and only need to read; keys are 0600 themselves.
+  mkdirSync(paths.stateDir, { recursive: true, mode: 0o755 });
+  writeFileSync(paths.marker, 'This directory is the state of `twoway lab up`; `twoway lab down` removes it.\n');
+  mkdirSync(paths.nodesDir, { mode: 0o755 });
+  mkdirSync(paths.nftDir, { mode: 0o755 });
+}
+
+export function stateDirExists(paths: LabPaths): boolean {
+  return existsSync(paths.stateDir);
+}
+
+/**
+ * Removes the state directory, but only if it is ours (it carries the marker) or empty: a mistyped
+ * TWOWAY_LAB_DIR must never cost someone a directory.
+ */
+export function removeStateDir(paths: LabPaths): 'removed' | 'absent' {
+  if (!existsSync(paths.stateDir)) return 'absent';
+  const ours = existsSync(paths.marker) || readdirSync(paths.stateDir).length === 0;
+  if (!ours) {
+    throw new LabError(`refusing to delete ${paths.stateDir}: it does not carry the lab's marker file ${paths.marker}`);
+  }
+  rmSync(paths.stateDir, { recursive: true, force: true, maxRetries: 3 });
+  return 'removed';
+}
+
+export function readRecord(paths: LabPaths): LabRecord | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(paths.record, 'utf8')) as LabRecord;
+    return parsed.version === 1 ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeRecord(paths: LabPaths, scenarios: readonly LabScenario[]): void {
+  const record: LabRecord = {
+    version: 1,
+    builtAt: new Date().toISOString(),
+    block: LAB_BLOCK,
+    nodes: scenarios.map((s) => ({ name: s.node, netns: `twl-${s.node}`, addresses: scenarioAddresses(s), sshd: hasSshd(s) })),
+  };
+  writeFileSync(paths.record, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The ssh_config `twoway run` passes with -F: strict host keys, the lab's own key, no prompts. */
+export function renderSshConfig(paths: LabPaths): string {
+  return [
+    '# Written by `twoway lab up`.',
+    'Host 10.231.*',
+    '  User root',
+    `  IdentityFile ${paths.clientKey}`,
+    '  IdentitiesOnly yes',
+    `  UserKnownHostsFile ${paths.knownHosts}`,
+    '  GlobalKnownHostsFile /dev/null',
+    '  StrictHostKeyChecking yes',
+    '  BatchMode yes',
+    // Without a bound, the ssh-dropped node would hold a connect for the kernel's ~2 minutes of SYN retries.
+    '  ConnectTimeout 10',
+    '',
+  ].join('\n');
+}
+
+/** One line per address of every node that runs sshd: `ADDR ssh-ed25519 KEY`. */
+export function renderKnownHosts(entries: readonly { addresses: readonly string[]; publicKey: string }[]): string {
+  const lines: string[] = [];
+  for (const entry of entries) {
+    const [type, key] = entry.publicKey.trim().split(/\s+/);
+    if (type === undefined || key === undefined) throw new LabError(`malformed host public key: ${entry.publicKey}`);
+    for (const address of entry.addresses) lines.push(`${address} ${type} ${key}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The inventory in the shape `twoway run --inventory` reads; every value comes from plan.ts. */
+export function renderInventory(scenarios: readonly LabScenario[]): string {
+  const lines = [
+    '# Written by `twoway lab up`; `twoway run --inventory <this file>` takes it as it is.',
+    'controller:',
+    `  netns: ${CTL_NETNS}`,
+    'ssh_config: ssh_config        # relative to this file',
+    'defaults:',
+    '  user: root',
+    '  profile: linux',
+    'nodes:',
+  ];
+  for (const s of scenarios) {
+    const addresses = scenarioAddresses(s);
+    lines.push(`  - name: ${s.node}`);
+    if (addresses.length === 1) lines.push(`    address: ${addresses[0] ?? ''}`);
+    else lines.push(`    addresses: [${addresses.join(', ')}]`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function writeClientFiles(paths: LabPaths, scenarios: readonly LabScenario[], hostKeys: readonly { addresses: readonly string[]; publicKey: string }[]): void {
+  writeFileSync(paths.sshConfig, renderSshConfig(paths));
+  writeFileSync(paths.knownHosts, renderKnownHosts(hostKeys));
+  writeFileSync(paths.inventory, renderInventory(scenarios));
+}
+
+/**
+ * One lab operation at a time: an exclusive lock file holding the owner's PID. A lock left by a
+ * process that no longer exists is taken over; a live owner is waited for, up to `waitMs`.
+ */
+export async function withLock<T>(paths: LabPaths, waitMs: number, body: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  mkdirSync(join(paths.lockFile, '..'), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(paths.lockFile, 'wx', 0o644);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new LabError(`cannot create lock ${paths.lockFile}`, { cause: err });
+    }
+    const owner = readLockOwner(paths.lockFile);
+    // No PID yet: the owner is between creating the file and writing it, unless that was long ago.
+    const abandoned = owner === undefined ? lockAgeMs(paths.lockFile) > 5_000 : !processExists(owner);
+    if (abandoned) {
+      // The owner crashed: take the lock over.
+      rmSync(paths.lockFile, { force: true });
+      continue;
+    }
+    if (owner !== undefined && owner === process.pid) throw new LabError(`lab lock ${paths.lockFile} is already held by this process`);
+    if (Date.now() >= deadline || attempt > 10_000) {
+      throw new LabError(`another lab operation (PID ${owner ?? 'unknown'}) holds ${paths.lockFile}; waited ${waitMs} ms`);
+    }
+    await sleep(200);
+  }
+  try {
+    return await body();
+  } finally {
+    if (readLockOwner(paths.lockFile) === process.pid) rmSync(paths.lockFile, { force: true });
+  }
+}
+
+function lockAgeMs(file: string): number {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function readLockOwner(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function processExists(pid: number): boolean {
+  try {
+    return statSync(`/proc/${pid}`).isDirectory();
+  } catch {
+    return false;
+  }
+}

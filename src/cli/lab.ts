@@ -1,0 +1,81 @@
+/**
+ * `twoway lab up | down | status | fault <name> <on|off>`: the lab's command line. Progress goes to
+ * stderr; `status` prints to stdout and exits 0 when the lab is up, 3 when it is not. Errors
+ * (LabError) are thrown to the CLI entry, which owns the mapping to exit codes.
+ */
+import { Argument, type Command } from 'commander';
+import { LAB_FAULTS, LAB_SCENARIOS, labDown, labStatus, labUp, setFault } from '../../controller/lab/index.js';
+import type { LabStatus } from '../../controller/lab/index.js';
+
+/** `status` exit code when the lab is not (completely) up. */
+export const LAB_NOT_UP_EXIT_CODE = 3;
+
+const progress = (line: string): void => {
+  process.stderr.write(`lab: ${line}\n`);
+};
+
+export function renderLabStatus(status: LabStatus): string {
+  const lines: string[] = [];
+  lines.push(`lab: ${status.up ? 'up' : status.present ? 'partial (run "twoway lab up" to rebuild, or "twoway lab down")' : 'down'}`);
+  lines.push(`state: ${status.stateDir}${status.built ? ` (built ${status.builtAt ?? '?'})` : ''}`);
+  if (status.built) lines.push(`inventory: ${status.inventory}`);
+  lines.push(`controller namespace: ${status.ctlNetns}${status.namespaces.includes(status.ctlNetns) ? '' : ' (missing)'}`);
+  lines.push(`guard route (root namespace): ${status.guardRoute ? 'present' : 'absent'}`);
+  lines.push(`namespaces: ${status.namespaces.length > 0 ? status.namespaces.join(' ') : 'none'}`);
+  if (status.present && status.missingNamespaces.length > 0) lines.push(`missing namespaces: ${status.missingNamespaces.join(' ')}`);
+  if (status.present) {
+    const width = Math.max(...status.nodes.map((n) => n.name.length));
+    lines.push('nodes:');
+    for (const n of status.nodes) {
+      const sshd = n.sshd === undefined ? 'no sshd (by design)' : n.sshd.pid === undefined ? 'sshd not running' : `sshd pid ${n.sshd.pid} ${n.sshd.alive ? 'alive' : 'DEAD'}`;
+      lines.push(`  ${n.name.padEnd(width)}  ${n.addresses.join(', ').padEnd(22)}  ${n.netnsPresent ? '' : '(namespace missing) '}${sshd}`);
+    }
+  }
+  lines.push(`faults: ${status.faults.length > 0 ? status.faults.join(', ') : 'none'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerLab(program: Command): Command {
+  const lab = program
+    .command('lab')
+    .description('build, inspect and remove the local test lab (network namespaces, a router, per-node sshd, real kernel faults; needs root)');
+
+  lab
+    .command('up')
+    .description(`build the lab (${LAB_SCENARIOS.length} nodes: ${LAB_SCENARIOS.map((s) => s.node).join(', ')}); does nothing when it is already up`)
+    .option('--no-install', 'do not apt-get install missing packages; only say what is missing')
+    .action(async (opts: { install: boolean }) => {
+      const result = await labUp({ log: progress, install: opts.install });
+      if (result.action === 'built') progress(`ready; try: twoway run --inventory ${result.paths.inventory}`);
+    });
+
+  lab
+    .command('down')
+    .description('remove everything the lab made (sshds, namespaces, the guard route, the state directory)')
+    .action(async () => {
+      const result = await labDown({ log: progress });
+      progress(`down in ${result.elapsedMs} ms`);
+    });
+
+  lab
+    .command('status')
+    .description(`show namespaces, each node's sshd and active faults; exit 0 when up, ${LAB_NOT_UP_EXIT_CODE} when not`)
+    .option('--json', 'print the status as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const status = await labStatus();
+      process.stdout.write(opts.json === true ? `${JSON.stringify(status, null, 2)}\n` : renderLabStatus(status));
+      process.exitCode = status.up ? 0 : LAB_NOT_UP_EXIT_CODE;
+    });
+
+  lab
+    .command('fault')
+    .description(`turn a lab-wide fault on or off: ${LAB_FAULTS.map((f) => `${f.name} (${f.description})`).join('; ')}`)
+    .addArgument(new Argument('<name>', 'fault name').choices(LAB_FAULTS.map((f) => f.name)))
+    .addArgument(new Argument('<state>', 'on or off').choices(['on', 'off']))
+    .action(async (name: string, state: string) => {
+      const changed = await setFault(name, state === 'on');
+      progress(`fault ${name} ${state}${changed ? '' : ' (already)'}`);
+    });
+
+  return lab;
+}
