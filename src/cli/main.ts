@@ -7,6 +7,7 @@ import { TwowayError, InputError } from '../errors.js';
 import { registerRun } from './run.js';
 import { registerLab } from './lab.js';
 import { registerExplain } from './explain.js';
+import { registerDemo } from './demo.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -16,6 +17,7 @@ const program = new Command('twoway')
 registerRun(program);
 registerLab(program);
 registerExplain(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);
