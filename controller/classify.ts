@@ -233,45 +233,36 @@ function judgeCallbackPath(items: ProbeEvidence[], facts: AgentFacts | undefined
   return { verdict: 'ok', summary: 'hello, downloads and status all passed', evidence };
 }
 
-function forwardPath(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): PathReport {
+const FORWARD_VERDICTS: Record<ForwardResult['outcome'], PathKind> = {
+  open: 'ok',
+  refused: 'rejected',
+  timeout: 'blocked',
+  unreachable: 'no-route',
+  error: 'not-measured',
+};
+
+function judgeForward(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): PathJudgement {
+  const evidence = { purpose: f.purpose, outcome: f.result.outcome, ms: f.result.ms, error: f.result.error };
   // A timeout here, while the node's kernel holds the SYN as half-open: it arrived, the answer was lost.
   const synSeen = f.result.outcome === 'timeout' ? halfOpen?.entries.find((e) => e.local.address === f.address && e.local.port === f.port) : undefined;
   if (synSeen !== undefined) {
     return {
-      direction: 'forward',
-      from: 'controller',
-      to: f.address,
-      port: f.port,
-      proto: 'tcp',
       verdict: 'return-path-lost',
       summary: `port ${f.port}: the node got the SYN from ${synSeen.remote.address} (SYN_RECV), its answer never reached the controller`,
-      evidence: { purpose: f.purpose, outcome: f.result.outcome, ms: f.result.ms, nodeHalfOpen: synSeen },
+      evidence: { ...evidence, nodeHalfOpen: synSeen },
     };
   }
-  const verdicts: Record<ForwardResult['outcome'], PathKind> = {
-    open: 'ok',
-    refused: 'rejected',
-    timeout: 'blocked',
-    unreachable: 'no-route',
-    error: 'not-measured',
-  };
-  const verdict = verdicts[f.result.outcome];
   const summary =
     f.result.outcome === 'open'
       ? `port ${f.port} open (${f.result.ms} ms)`
       : f.result.outcome === 'timeout'
         ? `port ${f.port}: no answer within ${f.result.ms} ms`
         : `port ${f.port}: ${f.result.error?.code ?? f.result.outcome}`;
-  return {
-    direction: 'forward',
-    from: 'controller',
-    to: f.address,
-    port: f.port,
-    proto: 'tcp',
-    verdict,
-    summary,
-    evidence: { purpose: f.purpose, outcome: f.result.outcome, ms: f.result.ms, error: f.result.error },
-  };
+  return { verdict: FORWARD_VERDICTS[f.result.outcome], summary, evidence };
+}
+
+function forwardPath(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): PathReport {
+  return { direction: 'forward', from: 'controller', to: f.address, port: f.port, proto: 'tcp', ...judgeForward(f, halfOpen) };
 }
 
 export function classifyNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS): NodeReport {

@@ -10,7 +10,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as tls from 'tls';
 import { TOKEN_HEADER, AGENT_ERROR_CODES } from '../../src/protocol.js';
-import type { CallbackProto, Deadlines, Endpoint, ProbeOutcome, ProbePhase } from '../../src/protocol.js';
+import type { CallbackProto, Deadlines, Endpoint, ProbeOutcome, ProbePhase, ProbeResult } from '../../src/protocol.js';
 import type { BodyCheck } from './body-checks.js';
 import { now, since } from './clock.js';
 import { track } from './open-handles.js';
@@ -37,17 +37,8 @@ export interface AttemptSecrets {
   fingerprint256: string;
 }
 
-export interface AttemptResult {
-  outcome: ProbeOutcome;
-  phase: ProbePhase;
-  ms: number;
-  bytes?: number;
-  local?: Endpoint;
-  seen?: Endpoint;
-  fingerprint?: string;
-  httpStatus?: number;
-  error?: ProbeError;
-}
+/** A probe result without the fields the probe adds itself (type, id, status posts). */
+export type AttemptResult = Omit<ProbeResult, 't' | 'id' | 'posts'>;
 
 /** "AA:BB:..." and "aabb..." name the same certificate. */
 function sameFingerprint(a: string, b: string): boolean {
