@@ -192,14 +192,9 @@ function judgeCallbackPath(items: ProbeEvidence[], facts: AgentFacts | undefined
 
   const first = failures.reduce<PathJudgement | undefined>((acc, j) => (acc === undefined || worse(acc.verdict, j.verdict) !== acc.verdict ? j : acc), undefined);
   if (first !== undefined) {
-    // Small transfers pass, a larger one stalls or is cut: name the size boundary.
-    const failedDownload = downloads.find((d) => d.result?.outcome !== 'ok');
-    const evidence = largestPassing !== undefined ? { ...first.evidence, largestPassing } : first.evidence;
-    const summary =
-      largestPassing !== undefined && failedDownload !== undefined && (first.verdict === 'stalled' || first.verdict === 'truncated')
-        ? `${first.summary}; up to ${sizeLabel(largestPassing)} passes`
-        : first.summary;
-    return { verdict: first.verdict, summary, evidence: { ...evidence, failures: failures.length } };
+    // Stalls with smaller transfers passing were named above; a cut transfer gets its size boundary here.
+    const summary = largestPassing !== undefined && first.verdict === 'truncated' ? `${first.summary}; up to ${sizeLabel(largestPassing)} passes` : first.summary;
+    return { verdict: first.verdict, summary, evidence: { ...first.evidence, largestPassing, failures: failures.length } };
   }
 
   const seen = hello?.result?.seen;

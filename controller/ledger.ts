@@ -81,10 +81,6 @@ export class Ledger {
     return this.requests.filter((r) => r.node === node).map((r) => ({ ...r }));
   }
 
-  get strays(): number {
-    return this.strayCount;
-  }
-
   snapshot(): LedgerSnapshot {
     return {
       requests: this.requests.map((r) => ({ ...r })),

@@ -121,6 +121,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
       ),
     );
     const finishedAt = new Date();
+    const ledger = listener.ledger.snapshot();
     return {
       version: REPORT_VERSION,
       run: {
@@ -136,7 +137,8 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
           httpPort: listener.portFor('http'),
           httpsPort: listener.portFor('https'),
         },
-        strayRequests: listener.ledger.strays,
+        strayRequests: ledger.strayCount,
+        listenerPeers: ledger.peers,
       },
       nodes: reports,
       summary: summarise(reports),

@@ -57,6 +57,8 @@ export interface RunInfo {
   };
   /** Requests the listener refused (no or wrong token, unplanned probe). */
   strayRequests: number;
+  /** Per source address: connections the listener accepted, and how many carried an authenticated request. */
+  listenerPeers: Record<string, { accepted: number; withRequest: number }>;
 }
 
 export interface Report {

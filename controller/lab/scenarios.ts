@@ -217,10 +217,6 @@ export const LAB_FAULTS: readonly LabFault[] = [
   },
 ];
 
-export function findScenario(node: string): LabScenario | undefined {
-  return LAB_SCENARIOS.find((s) => s.node === node);
-}
-
 export function findFault(name: string): LabFault | undefined {
   return LAB_FAULTS.find((f) => f.name === name);
 }

@@ -96,6 +96,11 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   assert.match(String(node(report, 'sshd-stopped').nodeEvidence?.stderr), /Connection refused/);
   assert.match(String(node(report, 'nohost').nodeEvidence?.stderr), /No route to host|timed out/);
   assert.equal(report.run.strayRequests, 0);
+  // The listener's own view per peer: the healthy node's connections carried requests; the
+  // ESXi-style node's never reached the listener at all.
+  const peer = report.run.listenerPeers[nodeAddress(1)];
+  assert.ok(peer !== undefined && peer.accepted > 0 && peer.withRequest > 0);
+  assert.equal(report.run.listenerPeers[nodeAddress(2)], undefined);
 });
 
 test('lab run: with the controller\'s own firewall closed, every node that calls back is blocked the same way', async () => {
