@@ -69,12 +69,18 @@ test('listener: a download carries exactly the planned bytes, and the ledger cou
   assert.equal(entry?.completed, true);
 });
 
+/** A token one hex digit away from the real one: always different, whatever its last digit is. */
+function withLastDigitChanged(token: string): string {
+  const last = token.at(-1) === '0' ? '1' : '0';
+  return `${token.slice(0, -1)}${last}`;
+}
+
 test('listener: missing, forged and misused tokens get 403 and count as stray', async (t) => {
   const { listener, plan, base } = await startListener(t);
   const attempts: [string, Record<string, string>][] = [
     [`${PATHS.hello}?probe=hello-http-0`, {}],
     [`${PATHS.hello}?probe=hello-http-0`, { [TOKEN_HEADER]: 'f'.repeat(64) }],
-    [`${PATHS.hello}?probe=hello-http-0`, { [TOKEN_HEADER]: `${plan.token.slice(0, 63)}0` }],
+    [`${PATHS.hello}?probe=hello-http-0`, { [TOKEN_HEADER]: withLastDigitChanged(plan.token) }],
     [`${PATHS.hello}?probe=no-such-probe`, { [TOKEN_HEADER]: plan.token }],
     [`${PATHS.blob}?probe=hello-http-0`, { [TOKEN_HEADER]: plan.token }],
     [`${PATHS.hello}?probe=hello-https-0`, { [TOKEN_HEADER]: plan.token }],
