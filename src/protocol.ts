@@ -14,21 +14,45 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_AGENT_LINE_BYTES = 64 * 1024;
 export const MAX_AGENT_OUTPUT_BYTES = 4 * 1024 * 1024;
 
-/** Largest request body the listener accepts (status POSTs). */
+/** Largest request body the listener accepts for status POSTs (uploads are bounded by their planned size). */
 export const MAX_STATUS_BODY_BYTES = 16 * 1024;
+
+/** Largest message either side sends on the idle-hold channel. */
+export const MAX_HOLD_MESSAGE_BYTES = 1024;
 
 /** HTTP paths served by the callback listener. */
 export const PATHS = {
   hello: '/tw/hello',
   blob: '/tw/blob',
   status: '/tw/status',
+  /** POST of a planned size: the upload ladder (firmware logs, inventories going back). */
+  upload: '/tw/upload',
+  /** WebSocket upgrade: the idle-hold channel. */
+  hold: '/tw/hold',
 } as const;
+
+/**
+ * Upload bodies are this line repeated and cut to the planned size: every flavour of agent can make
+ * it without a file (`yes 'twoway upload' | head -c N`, `(b"twoway upload\n" * k)[:N]`), and the
+ * listener checks its SHA-256 against the plan's.
+ */
+export const UPLOAD_LINE = 'twoway upload\n';
+
+/**
+ * The idle-hold exchange, as text messages on the WebSocket:
+ *   agent: open  -> listener: open       (the channel works)
+ *   ... both sides quiet for holdMs ...
+ *   listener: push                        (controller -> node after the idle time)
+ *   agent: ping  -> listener: pong        (node -> controller, and its answer)
+ * The agent waits up to stallMs after holdMs for push and pong.
+ */
+export const HOLD_MESSAGES = { open: 'open', push: 'push', ping: 'ping', pong: 'pong' } as const;
 
 /** Header that carries the per-node token; the probe id travels in the query string (?probe=). */
 export const TOKEN_HEADER = 'x-twoway-token';
 
 export type CallbackProto = 'http' | 'https';
-export type ProbeKind = 'hello' | 'download' | 'status';
+export type ProbeKind = 'hello' | 'download' | 'upload' | 'status' | 'hold';
 
 /** One callback the agent makes: which endpoint, on which controller address, from which source. */
 export interface PlannedProbe {
@@ -39,12 +63,19 @@ export interface PlannedProbe {
   port: number;
   /** Local address to bind (dual-homed nodes); absent: the kernel picks. */
   source?: string;
-  /** download: bytes expected, and the SHA-256 (hex) of the content. */
+  /** download: bytes expected; upload: bytes to send; and the SHA-256 (hex) of that content. */
   size?: number;
   sha256?: string;
   /** status: number of POSTs and the gap between them. */
   posts?: number;
   intervalMs?: number;
+  /** hold: how long the channel stays quiet before both sides check it still carries traffic. */
+  holdMs?: number;
+  /**
+   * hello to one of the controller's alternate ports (80/443): not a path of its own; it tells
+   * whether moving the update manager to those ports would get past a firewall.
+   */
+  alternate?: boolean;
 }
 
 export interface Deadlines {
@@ -109,7 +140,8 @@ export const AGENT_ERROR_CODES = {
   agentBug: 'TWOWAY_AGENT_BUG',
 } as const;
 
-export const PROBE_PHASES = ['connect', 'tls', 'request', 'response', 'body'] as const;
+/** hold: the channel is open and quiet, or being checked after the quiet time. */
+export const PROBE_PHASES = ['connect', 'tls', 'request', 'response', 'body', 'hold'] as const;
 export type ProbePhase = (typeof PROBE_PHASES)[number];
 
 export interface Endpoint {
@@ -153,6 +185,16 @@ export interface StatusPost {
   ok: boolean;
 }
 
+/** hold: what came through after the idle time. */
+export interface HoldResult {
+  /** How long the channel was quiet before the check. */
+  idleMs: number;
+  /** The listener's push arrived (controller -> node). */
+  push: boolean;
+  /** The answer to the agent's ping arrived (node -> controller -> node). */
+  pong: boolean;
+}
+
 export interface ProbeResult {
   t: 'probe';
   id: string;
@@ -160,7 +202,7 @@ export interface ProbeResult {
   /** Where the probe ended (for ok: the last phase, 'body'). */
   phase: ProbePhase;
   ms: number;
-  /** Body bytes received (download), or bytes of the hello/status answers. */
+  /** Body bytes received (download), sent (upload), or bytes of the hello/status answers. */
   bytes?: number;
   /** The agent's own end of the connection, once connected. */
   local?: Endpoint;
@@ -170,6 +212,7 @@ export interface ProbeResult {
   fingerprint?: string;
   httpStatus?: number;
   posts?: StatusPost[];
+  hold?: HoldResult;
   error?: { code?: string; message: string };
 }
 
@@ -304,6 +347,12 @@ export function parseAgentEvent(line: string): AgentEvent {
           if (typeof x.ok !== 'boolean') fail('posts[].ok', 'a boolean');
           return { ms: num(x, 'ms'), ok: x.ok };
         });
+      }
+      if (o.hold !== undefined) {
+        const h = obj(o.hold, 'hold');
+        if (typeof h.push !== 'boolean') fail('hold.push', 'a boolean');
+        if (typeof h.pong !== 'boolean') fail('hold.pong', 'a boolean');
+        result.hold = { idleMs: num(h, 'idleMs'), push: h.push, pong: h.pong };
       }
       if (o.error !== undefined) {
         const e = obj(o.error, 'error');

@@ -492,7 +492,7 @@ test('agent with nothing to probe still reports facts and done', async () => {
 });
 
 test('agent: /proc/net/tcp SYN_RECV lines decode to half-open endpoints', async () => {
-  const { parseProcNetTcp } = await import('../agent/src/halfopen.js');
+  const { parseProcNetTcp } = await import('../src/proc-net-tcp.js');
   const v4 =
     '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
     '   0: 0204E70A:0016 0100E70A:A0B4 03 00000000:00000000 02:00000064 00000000     0        0 0\n' +
