@@ -3,8 +3,9 @@
  * No I/O here; every decision reads flat evidence, so each rule is testable from a table.
  */
 import { AGENT_ERROR_CODES, type AgentEvent, type AgentFacts, type AgentHalfOpen, type AgentHello, type PlannedProbe, type ProbeResult } from '../src/protocol.js';
-import type { NodeReport, PathReport } from '../src/report.js';
-import { VERDICTS, worse, type NodeKind, type PathKind, type VerdictKind } from '../src/verdicts.js';
+import type { NicReach, NodeReport, PathReport } from '../src/report.js';
+import { VERDICTS, isFailure, worse, type NodeKind, type PathKind, type VerdictKind } from '../src/verdicts.js';
+import type { HalfOpenSighting, HalfOpenView } from './halfopen-sampler.js';
 import type { LedgerRequest } from './ledger.js';
 import type { ForwardResult } from './probers/types.js';
 
@@ -36,6 +37,10 @@ export interface NodeEvidence {
   events: AgentEvent[];
   ledger: LedgerRequest[];
   forward: ForwardEvidence[];
+  /** The node address SSH reached, when it is not the first (a dual-homed node's fallback). */
+  sshAddress?: string;
+  /** The controller's SYN_RECV samples on its listener ports (all peers; classification picks this node's). */
+  controllerHalfOpen?: HalfOpenView;
 }
 
 export interface Thresholds {
@@ -43,9 +48,12 @@ export interface Thresholds {
   minMbps: number;
   /** Only downloads at least this large are used to judge throughput. */
   minBytesForThroughput: number;
+  /** The firmware bundle whose transfer time is estimated from the measured throughput. */
+  firmwareBytes: number;
 }
 
-export const DEFAULT_THRESHOLDS: Thresholds = { minMbps: 10, minBytesForThroughput: 256 * 1024 };
+export const DEFAULT_FIRMWARE_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_THRESHOLDS: Thresholds = { minMbps: 10, minBytesForThroughput: 256 * 1024, firmwareBytes: DEFAULT_FIRMWARE_BYTES };
 
 // ---------------------------------------------------------------------------------------------
 // Node level: did SSH and the agent work?
@@ -88,22 +96,81 @@ interface PathJudgement {
   evidence: Record<string, unknown>;
 }
 
+/** What a callback path's judgement may consult besides its own probes. */
+interface PathContext {
+  facts: AgentFacts | undefined;
+  thresholds: Thresholds;
+  /** The controller's SYN_RECV sighting of this path's source on a listener port. */
+  controllerSynFrom(port: number): HalfOpenSighting | undefined;
+}
+
 const BYTES_PER_MBIT = 1_000_000 / 8;
 
 function mbps(bytes: number, ms: number): number {
   return ms <= 0 ? Infinity : bytes / BYTES_PER_MBIT / (ms / 1000);
 }
 
-function sizeLabel(bytes: number): string {
+export function sizeLabel(bytes: number): string {
+  if (bytes >= 1024 * 1024 * 1024 && bytes % (1024 * 1024 * 1024) === 0) return `${bytes / (1024 * 1024 * 1024)} GiB`;
   if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes} B`;
 }
 
+function durationLabel(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** Throughput, and what it means for the firmware bundle the operator will push. */
+function throughput(bytes: number, ms: number, thresholds: Thresholds): { throughputMbps: number; firmwareBytes: number; firmwareEstimateSec: number; text: string } {
+  const rate = mbps(bytes, ms);
+  const seconds = thresholds.firmwareBytes / (rate * BYTES_PER_MBIT);
+  return {
+    throughputMbps: Math.round(rate * 10) / 10,
+    firmwareBytes: thresholds.firmwareBytes,
+    firmwareEstimateSec: Math.round(seconds),
+    text: `a ${sizeLabel(thresholds.firmwareBytes)} firmware bundle would take about ${durationLabel(seconds)}`,
+  };
+}
+
+function describe(probe: PlannedProbe): string {
+  switch (probe.kind) {
+    case 'download':
+      return `download of ${sizeLabel(probe.size ?? 0)}`;
+    case 'upload':
+      return `upload of ${sizeLabel(probe.size ?? 0)}`;
+    case 'hold':
+      return 'idle hold';
+    case 'hello':
+    case 'status':
+      return probe.kind;
+  }
+}
+
+const sum = (ledger: readonly LedgerRequest[], field: 'bytesWritten' | 'bytesReceived'): number => ledger.reduce((n, r) => n + (r[field] ?? 0), 0);
+
+/** A hold that worked when opened and then stopped carrying traffic: which direction died, from both sides. */
+function judgeHold(e: ProbeEvidence, result: ProbeResult): PathJudgement | undefined {
+  if (result.outcome === 'ok' || result.phase !== 'hold' || result.hold === undefined) return undefined;
+  const { idleMs, push, pong } = result.hold;
+  const listenerGotPing = e.ledger.some((r) => r.holdPingReceived === true);
+  const lost = [push ? undefined : 'the controller\'s push never reached the node', pong ? undefined : listenerGotPing ? 'the answer to the node\'s ping was lost' : 'the node\'s ping never reached the controller'].filter(
+    (x): x is string => x !== undefined,
+  );
+  const how = result.outcome === 'reset' ? 'the connection was reset' : result.outcome === 'truncated' ? 'the connection was closed' : lost.join('; ');
+  return {
+    verdict: 'idle-cut',
+    summary: `idle hold: after ${(idleMs / 1000).toFixed(1)} s quiet, ${how}`,
+    evidence: { probe: e.probe.id, outcome: result.outcome, idleMs, push, pong, listenerGotPing, listenerPushSent: e.ledger.some((r) => r.holdPushSent === true) },
+  };
+}
+
 /** What a single failed probe says, or undefined when it passed. */
-function judgeProbe(e: ProbeEvidence): PathJudgement | undefined {
+function judgeProbe(e: ProbeEvidence, ctx: PathContext): PathJudgement | undefined {
   const { probe, result, ledger } = e;
-  const what = probe.kind === 'download' ? `download of ${sizeLabel(probe.size ?? 0)}` : probe.kind;
+  const what = describe(probe);
   const seen = ledger.length > 0;
   const base = {
     probe: probe.id,
@@ -112,16 +179,28 @@ function judgeProbe(e: ProbeEvidence): PathJudgement | undefined {
     ms: result?.ms,
     error: result?.error,
     ledgerSawRequest: seen,
-    ledgerBytesWritten: ledger.reduce((n, r) => n + r.bytesWritten, 0),
+    ledgerBytesWritten: sum(ledger, 'bytesWritten'),
   };
   if (result === undefined) return { verdict: 'not-measured', summary: `${what}: the agent reported nothing`, evidence: base };
+  if (probe.kind === 'hold') {
+    const cut = judgeHold(e, result);
+    if (cut !== undefined) return cut;
+  }
   switch (result.outcome) {
     case 'ok':
       return undefined;
-    case 'timeout':
-      return seen
-        ? { verdict: 'return-path-lost', summary: `${what}: the listener saw the request, the agent never got the answer`, evidence: base }
-        : { verdict: 'blocked', summary: `${what}: connect timed out after ${result.ms} ms; the listener saw nothing`, evidence: base };
+    case 'timeout': {
+      if (seen) return { verdict: 'return-path-lost', summary: `${what}: the listener saw the request, the agent never got the answer`, evidence: base };
+      const syn = ctx.controllerSynFrom(probe.port);
+      if (syn !== undefined) {
+        return {
+          verdict: 'return-path-lost',
+          summary: `${what}: the controller got the SYN from ${syn.remote} (SYN_RECV on port ${syn.port}), its SYN-ACK never reached the node`,
+          evidence: { ...base, controllerHalfOpen: syn },
+        };
+      }
+      return { verdict: 'blocked', summary: `${what}: connect timed out after ${result.ms} ms; the listener saw nothing`, evidence: base };
+    }
     case 'refused':
       return { verdict: 'rejected', summary: `${what}: connection refused`, evidence: base };
     case 'reset':
@@ -137,14 +216,14 @@ function judgeProbe(e: ProbeEvidence): PathJudgement | undefined {
     case 'stalled':
       // The probe deadline, not the stall timer, ended it: bytes were still flowing, only slowly.
       if (result.error?.code === AGENT_ERROR_CODES.probeDeadline && (result.bytes ?? 0) > 0) {
-        const rate = Math.round(mbps(result.bytes ?? 0, result.ms) * 10) / 10;
+        const { text, ...rate } = throughput(result.bytes ?? 0, result.ms, ctx.thresholds);
         return {
           verdict: 'slow',
-          summary: `${what}: only ${result.bytes} of ${probe.size ?? '?'} bytes in ${result.ms} ms (${rate} Mbit/s)`,
-          evidence: { ...base, bytes: result.bytes, throughputMbps: rate },
+          summary: `${what}: only ${result.bytes} of ${probe.size ?? '?'} bytes in ${result.ms} ms (${rate.throughputMbps} Mbit/s); ${text}`,
+          evidence: { ...base, bytes: result.bytes, ...rate },
         };
       }
-      return { verdict: 'stalled', summary: `${what}: stalled at byte ${result.bytes ?? 0} of ${probe.size ?? '?'}`, evidence: { ...base, stallAt: result.bytes ?? 0 } };
+      return { verdict: 'stalled', summary: `${what}: stalled at byte ${stallOffset(e)} of ${probe.size ?? '?'}`, evidence: { ...base, stallAt: stallOffset(e) } };
     case 'truncated':
       return { verdict: 'truncated', summary: `${what}: connection closed at byte ${result.bytes ?? 0} of ${probe.size ?? '?'}`, evidence: { ...base, bytes: result.bytes } };
     case 'corrupt':
@@ -160,45 +239,76 @@ function judgeProbe(e: ProbeEvidence): PathJudgement | undefined {
   }
 }
 
-/** A download that stopped arriving (not one that was merely slow when its deadline came). */
+/**
+ * Where a stuck transfer stopped, from the side that receives: the agent for a download, the
+ * listener's ledger for an upload (the agent only knows what its kernel accepted).
+ */
+function stallOffset(e: ProbeEvidence): number {
+  return e.probe.kind === 'upload' ? sum(e.ledger, 'bytesReceived') : (e.result?.bytes ?? 0);
+}
+
+/** A transfer that stopped arriving (not one that was merely slow when its deadline came). */
 function isStuck(result: ProbeResult | undefined): boolean {
   if (result === undefined) return false;
   if (result.outcome === 'no-response') return true;
   return result.outcome === 'stalled' && result.error?.code !== AGENT_ERROR_CODES.probeDeadline;
 }
 
-function judgeCallbackPath(items: ProbeEvidence[], facts: AgentFacts | undefined, thresholds: Thresholds): PathJudgement {
-  const failures = items.map(judgeProbe).filter((j): j is PathJudgement => j !== undefined);
-  const downloads = items.filter((i) => i.probe.kind === 'download').sort((a, b) => (a.probe.size ?? 0) - (b.probe.size ?? 0));
-  const passedDownloads = downloads.filter((d) => d.result?.outcome === 'ok');
-  const largestPassing = passedDownloads.at(-1)?.probe.size;
-  const hello = items.find((i) => i.probe.kind === 'hello');
+const isTransfer = (i: ProbeEvidence): boolean => i.probe.kind === 'download' || i.probe.kind === 'upload';
 
-  // Small answers pass and a larger download never finishes: the size decides, not the path (an MTU
-  // black hole looks like this). Checked before the generic rules, which would call it a lost answer.
-  const smallPassed = hello?.result?.outcome === 'ok' || passedDownloads.length > 0;
-  const stuck = downloads.find((d) => isStuck(d.result));
-  if (smallPassed && stuck !== undefined) {
-    const at = stuck.result?.bytes ?? 0;
-    const written = stuck.ledger.reduce((n, r) => n + r.bytesWritten, 0);
-    return {
-      verdict: 'stalled',
-      summary:
-        `download of ${sizeLabel(stuck.probe.size ?? 0)} stalled at byte ${at} (the listener had sent ${written})` +
-        (largestPassing === undefined ? '; only the small hello/status answers pass' : `; up to ${sizeLabel(largestPassing)} passes`),
-      evidence: { probe: stuck.probe.id, outcome: stuck.result?.outcome, stallAt: at, listenerBytesWritten: written, largestPassing, failures: failures.length },
-    };
-  }
+/** Small answers pass and a larger transfer never finishes: the size decides, not the path. */
+function judgeSizeBoundary(items: ProbeEvidence[]): PathJudgement | undefined {
+  const transfers = items.filter(isTransfer).sort((a, b) => (a.probe.size ?? 0) - (b.probe.size ?? 0));
+  const smallPassed = items.some((i) => (i.probe.kind === 'hello' || isTransfer(i)) && i.result?.outcome === 'ok');
+  const stuck = transfers.filter((t) => isStuck(t.result));
+  const first = stuck[0];
+  if (!smallPassed || first === undefined) return undefined;
+  const largestPassing = (kind: 'download' | 'upload'): number | undefined =>
+    transfers.filter((t) => t.probe.kind === kind && t.result?.outcome === 'ok').at(-1)?.probe.size;
+  const passing = { download: largestPassing('download'), upload: largestPassing('upload') };
+  const at = stallOffset(first);
+  const counterpart =
+    first.probe.kind === 'download' ? `the listener had sent ${sum(first.ledger, 'bytesWritten')}` : `the agent had sent ${first.result?.bytes ?? 0}, the listener received ${at}`;
+  const limit = passing[first.probe.kind === 'download' ? 'download' : 'upload'];
+  return {
+    verdict: 'mtu-blackhole',
+    summary:
+      `${describe(first.probe)} stalled at byte ${at} (${counterpart}); ` +
+      (limit === undefined ? 'only the small hello/status answers pass' : `up to ${sizeLabel(limit)} passes`) +
+      (stuck.length > 1 ? `; ${stuck.length} transfers stuck in all` : ''),
+    evidence: {
+      probe: first.probe.id,
+      outcome: first.result?.outcome,
+      stallAt: at,
+      listenerBytesWritten: sum(first.ledger, 'bytesWritten'),
+      listenerBytesReceived: sum(first.ledger, 'bytesReceived'),
+      largestPassingDownload: passing.download,
+      largestPassingUpload: passing.upload,
+      stuck: stuck.map((t) => t.probe.id),
+    },
+  };
+}
 
+/** Plan order, except holds last: a path's first failure should be its hello's, not the hold's. */
+const KIND_ORDER: Record<PlannedProbe['kind'], number> = { hello: 0, download: 1, upload: 2, status: 3, hold: 4 };
+
+function judgeCallbackPath(items: ProbeEvidence[], ctx: PathContext): PathJudgement {
+  const ordered = [...items].sort((a, b) => KIND_ORDER[a.probe.kind] - KIND_ORDER[b.probe.kind]);
+  const boundary = judgeSizeBoundary(ordered);
+  if (boundary !== undefined) return boundary;
+
+  const failures = ordered.map((i) => judgeProbe(i, ctx)).filter((j): j is PathJudgement => j !== undefined);
+  const downloads = ordered.filter((i) => i.probe.kind === 'download');
+  const largestPassing = downloads.filter((d) => d.result?.outcome === 'ok').at(-1)?.probe.size;
   const first = failures.reduce<PathJudgement | undefined>((acc, j) => (acc === undefined || worse(acc.verdict, j.verdict) !== acc.verdict ? j : acc), undefined);
   if (first !== undefined) {
-    // Stalls with smaller transfers passing were named above; a cut transfer gets its size boundary here.
     const summary = largestPassing !== undefined && first.verdict === 'truncated' ? `${first.summary}; up to ${sizeLabel(largestPassing)} passes` : first.summary;
     return { verdict: first.verdict, summary, evidence: { ...first.evidence, largestPassing, failures: failures.length } };
   }
 
+  const hello = ordered.find((i) => i.probe.kind === 'hello');
   const seen = hello?.result?.seen;
-  const source = hello?.probe.source ?? facts?.routes.find((r) => r.to === hello?.probe.address)?.source;
+  const source = hello?.probe.source ?? ctx.facts?.routes.find((r) => r.to === hello?.probe.address)?.source;
   if (seen !== undefined && source !== undefined && seen.address !== source) {
     return {
       verdict: 'source-mismatch',
@@ -207,25 +317,27 @@ function judgeCallbackPath(items: ProbeEvidence[], facts: AgentFacts | undefined
     };
   }
 
-  const measured = downloads
-    .filter((d) => d.result?.outcome === 'ok' && (d.probe.size ?? 0) >= thresholds.minBytesForThroughput)
-    .map((d) => ({ size: d.probe.size ?? 0, ms: d.result?.ms ?? 0 }));
-  const best = measured.at(-1);
+  const best = downloads
+    .filter((d) => d.result?.outcome === 'ok' && (d.probe.size ?? 0) >= ctx.thresholds.minBytesForThroughput)
+    .map((d) => ({ size: d.probe.size ?? 0, ms: d.result?.ms ?? 0 }))
+    .at(-1);
   const evidence: Record<string, unknown> = { seen, nodeSource: source, largestPassing };
   if (best !== undefined) {
-    const rate = mbps(best.size, best.ms);
-    evidence.throughputMbps = Math.round(rate * 10) / 10;
-    if (rate < thresholds.minMbps) {
+    const { text, ...rate } = throughput(best.size, best.ms, ctx.thresholds);
+    Object.assign(evidence, rate);
+    if (rate.throughputMbps < ctx.thresholds.minMbps) {
       return {
         verdict: 'slow',
-        summary: `${sizeLabel(best.size)} took ${best.ms} ms (${evidence.throughputMbps} Mbit/s, below ${thresholds.minMbps})`,
+        summary: `${sizeLabel(best.size)} took ${best.ms} ms (${rate.throughputMbps} Mbit/s, below ${ctx.thresholds.minMbps}); ${text}`,
         evidence,
       };
     }
   }
-  const status = items.find((i) => i.probe.kind === 'status')?.result?.posts;
+  const status = ordered.find((i) => i.probe.kind === 'status')?.result?.posts;
   if (status !== undefined) evidence.statusMs = status.map((p) => p.ms);
-  return { verdict: 'ok', summary: 'hello, downloads and status all passed', evidence };
+  const hold = ordered.find((i) => i.probe.kind === 'hold')?.result?.hold;
+  if (hold !== undefined) evidence.idleHoldMs = hold.idleMs;
+  return { verdict: 'ok', summary: `hello, transfers, status${hold === undefined ? '' : ' and idle hold'} all passed`, evidence };
 }
 
 const FORWARD_VERDICTS: Record<ForwardResult['outcome'], PathKind> = {
@@ -260,34 +372,66 @@ function forwardPath(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): P
   return { direction: 'forward', from: 'controller', to: f.address, port: f.port, proto: 'tcp', ...judgeForward(f, halfOpen) };
 }
 
+/** The alternate-port hellos from one source to one controller address, as evidence for its failing paths. */
+function alternatesFor(items: ProbeEvidence[]): { proto: string; port: number; outcome: string }[] {
+  return items.map((i) => ({ proto: i.probe.proto, port: i.probe.port, outcome: i.result?.outcome ?? 'missing' }));
+}
+
+/** Which controller addresses each NIC of a multi-address node can call back to. */
+function nicReach(sources: readonly string[], paths: readonly PathReport[], facts: AgentFacts | undefined): NicReach[] {
+  return sources.map((address) => {
+    const own = paths.filter((p) => p.direction === 'callback' && p.from === address);
+    const targets = [...new Set(own.map((p) => p.to))];
+    const iface = facts?.addresses.find((a) => a.address === address)?.iface;
+    return {
+      address,
+      ...(iface === undefined ? {} : { iface }),
+      reaches: targets.filter((t) => own.filter((p) => p.to === t).every((p) => p.verdict === 'ok')),
+      fails: targets.filter((t) => own.some((p) => p.to === t && isFailure(p.verdict))),
+    };
+  });
+}
+
 export function classifyNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS): NodeReport {
   const hello = n.events.find((e): e is AgentHello => e.t === 'agent');
   const facts = n.events.find((e): e is AgentFacts => e.t === 'facts');
   const results = new Map(n.events.filter((e): e is ProbeResult => e.t === 'probe').map((r) => [r.id, r]));
   const nodeVerdict = n.session === undefined ? undefined : classifySession(n.session, n.events);
+  const evidenceOf = (probe: PlannedProbe): ProbeEvidence => {
+    const result = results.get(probe.id);
+    const ledger = n.ledger.filter((r) => r.probe === probe.id);
+    return result === undefined ? { probe, ledger } : { probe, result, ledger };
+  };
 
   const groups = new Map<string, ProbeEvidence[]>();
+  const alternates = new Map<string, ProbeEvidence[]>();
   for (const probe of n.probes) {
-    const key = `${probe.source ?? ''}|${probe.address}|${probe.proto}|${probe.port}`;
-    const list = groups.get(key) ?? [];
-    const result = results.get(probe.id);
-    list.push(result === undefined ? { probe, ledger: n.ledger.filter((r) => r.probe === probe.id) } : { probe, result, ledger: n.ledger.filter((r) => r.probe === probe.id) });
-    groups.set(key, list);
+    const origin = `${probe.source ?? ''}|${probe.address}`;
+    const [map, key] = probe.alternate === true ? [alternates, origin] : [groups, `${origin}|${probe.proto}|${probe.port}`];
+    map.set(key, [...(map.get(key) ?? []), evidenceOf(probe)]);
   }
 
   const paths: PathReport[] = [];
   for (const items of groups.values()) {
     const probe = items[0]!.probe;
-    const source = probe.source ?? facts?.routes.find((r) => r.to === probe.address)?.source ?? n.name;
+    const source = probe.source ?? facts?.routes.find((r) => r.to === probe.address)?.source;
     const notRun = n.session === undefined || (nodeVerdict !== undefined && items.every((i) => i.result === undefined));
+    const ctx: PathContext = {
+      facts,
+      thresholds,
+      controllerSynFrom: (port) =>
+        n.controllerHalfOpen?.sightings.find((s) => s.port === port && s.local === probe.address && (s.remote === source || (source === undefined && n.addresses.includes(s.remote)))),
+    };
     const judgement: PathJudgement = notRun
       ? {
           verdict: 'not-measured',
           summary: n.session === undefined ? 'run interrupted before this node' : `no agent results (${VERDICTS[nodeVerdict!].title})`,
           evidence: {},
         }
-      : judgeCallbackPath(items, facts, thresholds);
-    paths.push({ direction: 'callback', from: source, to: probe.address, port: probe.port, proto: probe.proto, ...judgement });
+      : judgeCallbackPath(items, ctx);
+    const alt = alternates.get(`${probe.source ?? ''}|${probe.address}`);
+    if (alt !== undefined && isFailure(judgement.verdict) && !notRun) judgement.evidence.alternates = alternatesFor(alt);
+    paths.push({ direction: 'callback', from: source ?? n.name, to: probe.address, port: probe.port, proto: probe.proto, ...judgement });
   }
   const halfOpen = n.events.find((e): e is AgentHalfOpen => e.t === 'halfopen');
   paths.push(...n.forward.map((f) => forwardPath(f, halfOpen)));
@@ -305,6 +449,9 @@ export function classifyNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
     paths,
     ms: n.session?.ms ?? 0,
   };
+  if (n.sshAddress !== undefined) report.sshAddress = n.sshAddress;
+  const sources = [...new Set(n.probes.map((p) => p.source).filter((x): x is string => x !== undefined))];
+  if (sources.length > 1 && nodeVerdict === undefined) report.nics = nicReach(sources, paths, facts);
   if (nodeVerdict !== undefined && n.session !== undefined) {
     report.nodeVerdict = nodeVerdict;
     report.nodeEvidence = {

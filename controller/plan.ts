@@ -1,6 +1,6 @@
 /**
- * What each node's agent is asked to do: pure, from the node's callback addresses and the run's
- * settings. Probe ids name what they test, so ledgers and reports read on their own.
+ * What each node's agent is asked to do: pure, from the node's callback addresses, its own addresses
+ * and the run's settings. Probe ids name what they test, so ledgers and reports read on their own.
  */
 import { PROTOCOL_VERSION, type CallbackProto, type Deadlines, type Plan, type PlannedProbe } from '../src/protocol.js';
 
@@ -9,55 +9,91 @@ export interface PlanSettings {
   sizes: readonly number[];
   httpPort: number;
   httpsPort: number;
+  /** The controller's alternate ports, where it could bind them (80/443): one hello each tells whether moving there helps. */
+  alternates: { http?: number; https?: number };
   statusPosts: number;
   statusIntervalMs: number;
+  /** Quiet time of the idle-hold channel; 0: no hold. */
+  holdMs: number;
   deadlines: Deadlines;
   agentConcurrency: number;
   fingerprint256: string;
+}
+
+export interface PlanTarget {
+  node: string;
+  token: string;
+  callbackAddresses: readonly string[];
+  /**
+   * Source addresses to call back from: a dual-homed node's addresses, so each NIC is tested; empty:
+   * one set of callbacks from whatever source the node's kernel picks.
+   */
+  sources: readonly string[];
+}
+
+export interface ContentDigests {
+  download(size: number): string;
+  upload(size: number): string;
 }
 
 export const DEFAULT_SIZES = [1024, 64 * 1024, 1024 * 1024, 8 * 1024 * 1024] as const;
 
 export const DEFAULT_DEADLINES: Deadlines = { connectMs: 3_000, stallMs: 5_000, probeMs: 60_000, totalMs: 120_000 };
 
+/** The update manager's alternate ports, tried when the controller can bind them. */
+export const ALTERNATE_PORTS = { http: 80, https: 443 } as const;
+
 /** Over HTTPS the ladder stops here: TLS adds little to what the plain ladder measures, and bulk is costly. */
 const HTTPS_MAX_SIZE = 64 * 1024;
+/** Nodes send status and logs, not firmware: the upload ladder stops here. */
+const UPLOAD_MAX_SIZE = 1024 * 1024;
+/** Time the agent needs after a hold for its other work and its report. */
+const HOLD_MARGIN_MS = 10_000;
 
-export function buildPlan(
-  node: string,
-  token: string,
-  callbackAddresses: readonly string[],
-  sha256For: (size: number) => string,
-  settings: PlanSettings,
-): Plan {
+export function buildPlan(target: PlanTarget, digests: ContentDigests, settings: PlanSettings): Plan {
+  const holds: PlannedProbe[] = [];
   const probes: PlannedProbe[] = [];
-  callbackAddresses.forEach((address, index) => {
-    for (const proto of ['http', 'https'] as const) {
-      const port = proto === 'http' ? settings.httpPort : settings.httpsPort;
-      const base = { proto, address, port };
-      const tag = `${proto}-${index}`;
-      probes.push({ ...base, id: `hello-${tag}`, kind: 'hello' });
-      for (const size of sizesFor(proto, settings.sizes)) {
-        probes.push({ ...base, id: `dl-${tag}-${size}`, kind: 'download', size, sha256: sha256For(size) });
+  const sources: (string | undefined)[] = target.sources.length > 0 ? [...target.sources] : [undefined];
+  target.callbackAddresses.forEach((address, addressIndex) => {
+    sources.forEach((source, sourceIndex) => {
+      for (const proto of ['http', 'https'] as const) {
+        const port = proto === 'http' ? settings.httpPort : settings.httpsPort;
+        const base = { proto, address, port, ...(source === undefined ? {} : { source }) };
+        const tag = `${proto}-${addressIndex}${source === undefined ? '' : `-s${sourceIndex}`}`;
+        probes.push({ ...base, id: `hello-${tag}`, kind: 'hello' });
+        for (const size of ladder(proto, settings.sizes, Infinity)) {
+          probes.push({ ...base, id: `dl-${tag}-${size}`, kind: 'download', size, sha256: digests.download(size) });
+        }
+        for (const size of ladder(proto, settings.sizes, UPLOAD_MAX_SIZE)) {
+          probes.push({ ...base, id: `ul-${tag}-${size}`, kind: 'upload', size, sha256: digests.upload(size) });
+        }
+        probes.push({ ...base, id: `status-${tag}`, kind: 'status', posts: settings.statusPosts, intervalMs: settings.statusIntervalMs });
+        if (settings.holdMs > 0) holds.push({ ...base, id: `hold-${tag}`, kind: 'hold', holdMs: settings.holdMs });
+        const alternatePort = settings.alternates[proto];
+        if (alternatePort !== undefined && alternatePort !== port) {
+          probes.push({ ...base, port: alternatePort, id: `alt-${tag}`, kind: 'hello', alternate: true });
+        }
       }
-      probes.push({ ...base, id: `status-${tag}`, kind: 'status', posts: settings.statusPosts, intervalMs: settings.statusIntervalMs });
-    }
+    });
   });
+  const holdNeeds = settings.holdMs > 0 ? settings.deadlines.connectMs + settings.holdMs + settings.deadlines.stallMs + HOLD_MARGIN_MS : 0;
   return {
     version: PROTOCOL_VERSION,
     runId: settings.runId,
-    node,
-    token,
+    node: target.node,
+    token: target.token,
     fingerprint256: settings.fingerprint256,
-    controllerAddresses: [...callbackAddresses],
-    probes,
-    deadlines: settings.deadlines,
-    concurrency: settings.agentConcurrency,
+    controllerAddresses: [...target.callbackAddresses],
+    // Holds go first and get slots of their own: each sits quiet for the whole hold.
+    probes: [...holds, ...probes],
+    deadlines: { ...settings.deadlines, totalMs: Math.max(settings.deadlines.totalMs, holdNeeds) },
+    concurrency: settings.agentConcurrency + holds.length,
   };
 }
 
-function sizesFor(proto: CallbackProto, sizes: readonly number[]): number[] {
-  if (proto === 'http') return [...sizes];
-  const small = sizes.filter((s) => s <= HTTPS_MAX_SIZE);
-  return small.length > 0 ? small : sizes.slice(0, 1);
+function ladder(proto: CallbackProto, sizes: readonly number[], cap: number): number[] {
+  const limit = Math.min(cap, proto === 'https' ? HTTPS_MAX_SIZE : Infinity);
+  const within = sizes.filter((s) => s <= limit);
+  // Every size is above the cap: the smallest still shows whether the direction carries a transfer.
+  return within.length > 0 ? within : [Math.min(...sizes)];
 }

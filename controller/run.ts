@@ -8,15 +8,18 @@ import pLimit from 'p-limit';
 import type { NodeSpec } from '../src/inventory/types.js';
 import type { AgentEvent, Deadlines, Plan } from '../src/protocol.js';
 import { profileNamed } from '../src/profiles.js';
-import { REPORT_VERSION, type NodeReport, type Report } from '../src/report.js';
+import { REPORT_VERSION, findingFor, type NodeReport, type Report } from '../src/report.js';
 import { VERDICT_KINDS, isFailure, type VerdictKind } from '../src/verdicts.js';
 import { SetupError } from '../src/errors.js';
 import { BlobStore } from './blobs.js';
 import { createRunCertificate } from './cert.js';
-import { classifyNode, type ForwardEvidence, type Thresholds } from './classify.js';
+import { classifyNode, classifySession, type ForwardEvidence, type Thresholds } from './classify.js';
 import { agentScript } from './deploy.js';
+import { inferFleet } from './fleet.js';
+import { HalfOpenSampler } from './halfopen-sampler.js';
 import { CallbackListener } from './listener.js';
-import { buildPlan } from './plan.js';
+import { ALTERNATE_PORTS, buildPlan } from './plan.js';
+import { remediesForPath } from './remediation.js';
 import { probeTcp } from './probers/tcp.js';
 import { resolveAddress, sourceAddressFor } from './route.js';
 import { NODE_REMOTE_COMMAND, runOverSsh, type SshSettings } from './ssh.js';
@@ -34,6 +37,10 @@ export interface RunOptions {
   concurrency: number;
   statusPosts: number;
   statusIntervalMs: number;
+  /** Quiet time of the idle-hold channel; 0: no hold. */
+  idleHoldMs: number;
+  /** Also listen on 80/443 where free, to tell whether moving the update manager there would help. */
+  alternates: boolean;
   deadlines: Deadlines;
   forwardTimeoutMs: number;
   ssh: SshSettings;
@@ -55,6 +62,17 @@ interface PreparedNode {
   callbackAddresses: string[];
   plan: Plan;
 }
+
+/** What every node's test shares: the listener and the controller's half-open sampler. */
+interface RunContext {
+  options: RunOptions;
+  listener: CallbackListener;
+  sampler: HalfOpenSampler;
+  observer: RunObserver;
+}
+
+/** SSH failures after which another address of the node may still answer. */
+const TRY_NEXT_ADDRESS = new Set(['ssh-unreachable', 'ssh-refused']);
 
 /** Resolves each node's addresses and picks its callback addresses; throws SetupError naming the node. */
 async function prepareAddresses(options: RunOptions): Promise<{ spec: NodeSpec; addresses: string[]; callbackAddresses: string[] }[]> {
@@ -80,25 +98,41 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
   const tokens = new RunTokens();
   const blobs = new BlobStore();
   const plansByNode = new Map<string, Plan>();
+  const alternatePorts = options.alternates && (options.httpPort !== ALTERNATE_PORTS.http || options.httpsPort !== ALTERNATE_PORTS.https) ? ALTERNATE_PORTS : undefined;
   const listener = new CallbackListener({
     addresses: listenAddresses,
     httpPort: options.httpPort,
     httpsPort: options.httpsPort,
+    ...(alternatePorts === undefined ? {} : { alternatePorts }),
     cert,
     tokens,
     blobs,
     findProbe: (node, id) => plansByNode.get(node)?.probes.find((p) => p.id === id),
   });
   await listener.start();
+  const alternates = listener.alternates();
+  const httpPort = listener.portFor('http');
+  const httpsPort = listener.portFor('https');
+  const sampler = new HalfOpenSampler(new Set([httpPort, httpsPort, alternates.http, alternates.https].filter((p): p is number => p !== undefined)));
+  sampler.start();
   try {
     const prepared: PreparedNode[] = resolved.map((n) => {
-      const plan = buildPlan(n.spec.name, tokens.tokenFor(n.spec.name), n.callbackAddresses, (size) => blobs.get(size).sha256, {
+      const target = {
+        node: n.spec.name,
+        token: tokens.tokenFor(n.spec.name),
+        callbackAddresses: n.callbackAddresses,
+        // A dual-homed node calls back from each of its addresses, so each NIC's path is known.
+        sources: n.addresses.length > 1 ? n.addresses : [],
+      };
+      const plan = buildPlan(target, { download: (size) => blobs.get(size).sha256, upload: (size) => blobs.uploadSha256(size) }, {
         runId,
         sizes: options.sizes,
-        httpPort: listener.portFor('http'),
-        httpsPort: listener.portFor('https'),
+        httpPort,
+        httpsPort,
+        alternates: { ...(alternates.http === undefined ? {} : { http: alternates.http }), ...(alternates.https === undefined ? {} : { https: alternates.https }) },
         statusPosts: options.statusPosts,
         statusIntervalMs: options.statusIntervalMs,
+        holdMs: options.idleHoldMs,
         deadlines: options.deadlines,
         agentConcurrency: 4,
         fingerprint256: cert.fingerprint256,
@@ -108,18 +142,28 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     });
     observer.started?.({ nodes: prepared.length, listeners: [...listener.endpoints] });
 
+    const ctx: RunContext = { options, listener, sampler, observer };
     const limit = pLimit(options.concurrency);
     let done = 0;
     const reports = await Promise.all(
       prepared.map((node) =>
         limit(async () => {
-          const report = await testNode(node, options, listener, observer);
+          const report = await testNode(node, ctx);
           done += 1;
           observer.nodeFinished?.(report, done, prepared.length);
           return report;
         }),
       ),
     );
+    const halfOpen = await sampler.stop();
+    const findings = inferFleet(reports);
+    for (const node of reports) {
+      for (const path of node.paths) {
+        if (findingFor(findings, node, path) !== undefined) continue;
+        const remedies = remediesForPath(path, node, { httpPort, httpsPort });
+        if (remedies.length > 0) path.remedies = remedies;
+      }
+    }
     const finishedAt = new Date();
     const ledger = listener.ledger.snapshot();
     return {
@@ -134,21 +178,28 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         settings: {
           sizes: options.sizes,
           concurrency: options.concurrency,
-          httpPort: listener.portFor('http'),
-          httpsPort: listener.portFor('https'),
+          httpPort,
+          httpsPort,
+          idleHoldMs: options.idleHoldMs,
+          firmwareBytes: options.thresholds.firmwareBytes,
+          alternates,
         },
         strayRequests: ledger.strayCount,
         listenerPeers: ledger.peers,
+        halfOpenSampled: halfOpen.measured,
       },
       nodes: reports,
+      findings,
       summary: summarise(reports),
     };
   } finally {
+    await sampler.stop();
     await listener.close();
   }
 }
 
-async function testNode(node: PreparedNode, options: RunOptions, listener: CallbackListener, observer: RunObserver): Promise<NodeReport> {
+async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport> {
+  const { options, listener, sampler, observer } = ctx;
   const { spec, plan } = node;
   const evidence = {
     name: spec.name,
@@ -172,20 +223,48 @@ async function testNode(node: PreparedNode, options: RunOptions, listener: Callb
       })),
     ),
   );
-  const sshTarget = {
-    destination: spec.sshHost ?? node.addresses[0]!,
-    ...(spec.user === undefined ? {} : { user: spec.user }),
-    ...(spec.port === undefined ? {} : { port: spec.port }),
-    ...(spec.key === undefined ? {} : { key: spec.key }),
-  };
-  // The agent's own deadline plus time for SSH to connect and for the agent to start and report.
-  const sessionDeadline = plan.deadlines.totalMs + options.ssh.connectTimeoutSec * 1000 + 10_000;
-  const session = await runOverSsh(sshTarget, options.ssh, NODE_REMOTE_COMMAND, agentScript(plan), sessionDeadline, options.signal, (event) =>
-    observer.agentEvent?.(spec.name, event),
-  );
+  const { session, sshAddress } = await runAgentSession(node, ctx);
   const forward = await forwardPromise;
   const ledger = listener.ledger.forNode(spec.name);
-  return classifyNode({ ...evidence, session, events: session.events, ledger, forward }, options.thresholds);
+  return classifyNode(
+    {
+      ...evidence,
+      session,
+      events: session.events,
+      ledger,
+      forward,
+      controllerHalfOpen: sampler.view(),
+      ...(sshAddress === undefined ? {} : { sshAddress }),
+    },
+    options.thresholds,
+  );
+}
+
+/**
+ * One SSH session that streams the agent. A node with several addresses is tried at the next one
+ * when SSH cannot reach the first (a dual-homed server whose management NIC is down still gets tested).
+ */
+async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ session: Awaited<ReturnType<typeof runOverSsh>>; sshAddress?: string }> {
+  const { options, observer } = ctx;
+  const { spec, plan } = node;
+  const destinations = spec.sshHost !== undefined ? [spec.sshHost] : node.addresses;
+  // The agent's own deadline plus time for SSH to connect and for the agent to start and report.
+  const sessionDeadline = plan.deadlines.totalMs + options.ssh.connectTimeoutSec * 1000 + 10_000;
+  for (let i = 0; ; i++) {
+    const destination = destinations[i]!;
+    const target = {
+      destination,
+      ...(spec.user === undefined ? {} : { user: spec.user }),
+      ...(spec.port === undefined ? {} : { port: spec.port }),
+      ...(spec.key === undefined ? {} : { key: spec.key }),
+    };
+    const session = await runOverSsh(target, options.ssh, NODE_REMOTE_COMMAND, agentScript(plan), sessionDeadline, options.signal, (event) =>
+      observer.agentEvent?.(spec.name, event),
+    );
+    const failure = classifySession(session, session.events);
+    const last = i === destinations.length - 1 || options.signal?.aborted === true;
+    if (last || failure === undefined || !TRY_NEXT_ADDRESS.has(failure)) return i === 0 ? { session } : { session, sshAddress: destination };
+  }
 }
 
 function summarise(nodes: NodeReport[]): Report['summary'] {

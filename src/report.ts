@@ -20,6 +20,39 @@ export interface PathReport {
   /** One sentence on what was seen, for the terminal and the diagnoses list. */
   summary: string;
   evidence: Record<string, unknown>;
+  /** Fixes to paste, specific to this path (the kind's general hint is in VERDICTS). */
+  remedies?: Remedy[];
+}
+
+/** A pasteable fix: what it is for, and the lines to run or put in a file. */
+export interface Remedy {
+  title: string;
+  /** Where the lines go, e.g. "on the node", "/etc/vmware/firewall/twoway.xml", "hpsum.ini". */
+  where: string;
+  lines: string[];
+}
+
+/** For a node with several addresses: which controller addresses each one can call back to. */
+export interface NicReach {
+  address: string;
+  iface?: string;
+  /** Controller addresses every callback from this address reached. */
+  reaches: string[];
+  /** Controller addresses at least one callback from this address failed to reach. */
+  fails: string[];
+}
+
+/** A conclusion about several nodes at once: the cause is shared, so it is told once. */
+export interface FleetFinding {
+  scope: 'controller' | 'subnet';
+  /** controller: the listener address; subnet: the subnet (CIDR). */
+  where: string;
+  port: number;
+  proto: 'http' | 'https';
+  verdict: PathKind;
+  nodes: string[];
+  summary: string;
+  remedies: Remedy[];
 }
 
 export interface NodeReport {
@@ -35,6 +68,10 @@ export interface NodeReport {
   agent?: { flavour: string; version: string; runtime: string; platform: string };
   /** The controller address(es) this node was told to call back to. */
   callbackAddresses: string[];
+  /** The address SSH used, when it was not the first one (the first did not answer). */
+  sshAddress?: string;
+  /** Multi-address nodes: the callback matrix per NIC. */
+  nics?: NicReach[];
   paths: PathReport[];
   ms: number;
 }
@@ -54,18 +91,33 @@ export interface RunInfo {
     concurrency: number;
     httpPort: number;
     httpsPort: number;
+    /** Quiet time of the idle-hold channel; 0: no hold. */
+    idleHoldMs: number;
+    firmwareBytes: number;
+    /** Alternate ports the controller listened on too (80/443), and why others could not be bound. */
+    alternates: { http?: number; https?: number; unavailable: string[] };
   };
   /** Requests the listener refused (no or wrong token, unplanned probe). */
   strayRequests: number;
   /** Per source address: connections the listener accepted, and how many carried an authenticated request. */
   listenerPeers: Record<string, { accepted: number; withRequest: number }>;
+  /** The controller's SYN_RECV sampling on the listener ports: whether it could look at all. */
+  halfOpenSampled: boolean;
 }
 
 export interface Report {
   version: typeof REPORT_VERSION;
   run: RunInfo;
   nodes: NodeReport[];
+  /** Shared causes: every node failing the same port (the controller's side), or a subnet failing together. */
+  findings: FleetFinding[];
   summary: Record<VerdictKind, number> & { nodes: number; failedNodes: number };
+}
+
+/** The fleet finding that already explains this node's callback path, if any (per-node fixes would mislead then). */
+export function findingFor(findings: readonly FleetFinding[], node: NodeReport, path: PathReport): FleetFinding | undefined {
+  if (path.direction !== 'callback') return undefined;
+  return findings.find((f) => f.port === path.port && f.proto === path.proto && f.nodes.includes(node.name) && (f.scope === 'subnet' || f.where === path.to));
 }
 
 /** 0: every path ok; 1: anything failed. (2, bad input, is decided before a report exists.) */

@@ -6,23 +6,28 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { classifyNode, DEFAULT_THRESHOLDS, type NodeEvidence, type SessionEvidence } from '../controller/classify.js';
 import type { LedgerRequest } from '../controller/ledger.js';
-import { buildPlan, DEFAULT_DEADLINES } from '../controller/plan.js';
+import { buildPlan, DEFAULT_DEADLINES, type PlanSettings } from '../controller/plan.js';
+import type { HalfOpenView } from '../controller/halfopen-sampler.js';
 import type { AgentEvent, ProbeResult } from '../src/protocol.js';
 import { VERDICT_KINDS, type VerdictKind } from '../src/verdicts.js';
 
 const CONTROLLER = '10.9.0.1';
 const NODE_ADDR = '10.9.1.2';
-const plan = buildPlan('n1', 'tok', [CONTROLLER], () => 'sha', {
+const SETTINGS: PlanSettings = {
   runId: 'r',
   sizes: [1024, 65536, 1048576],
   httpPort: 63001,
   httpsPort: 63002,
+  alternates: { http: 80, https: 443 },
   statusPosts: 2,
   statusIntervalMs: 10,
+  holdMs: 4000,
   deadlines: DEFAULT_DEADLINES,
   agentConcurrency: 4,
   fingerprint256: 'AA:BB',
-});
+};
+const DIGESTS = { download: () => 'sha', upload: () => 'sha-up' };
+const plan = buildPlan({ node: 'n1', token: 'tok', callbackAddresses: [CONTROLLER], sources: [] }, DIGESTS, SETTINGS);
 const httpProbes = plan.probes.filter((p) => p.proto === 'http');
 
 const OK_SESSION: SessionEvidence = { exitCode: 0, stderr: '', timedOut: false, interrupted: false, ms: 900 };
@@ -34,15 +39,16 @@ function okResult(id: string): ProbeResult {
   const probe = plan.probes.find((p) => p.id === id)!;
   const r: ProbeResult = { t: 'probe', id, outcome: 'ok', phase: 'body', ms: 5, local: { address: NODE_ADDR, port: 40000 } };
   if (probe.kind === 'hello') r.seen = { address: NODE_ADDR, port: 40000 };
-  if (probe.kind === 'download') r.bytes = probe.size!;
+  if (probe.kind === 'download' || probe.kind === 'upload') r.bytes = probe.size!;
   if (probe.kind === 'status') r.posts = [{ ms: 2, ok: true }, { ms: 2, ok: true }];
+  if (probe.kind === 'hold') r.hold = { idleMs: 4000, push: true, pong: true };
   return r;
 }
 
 function ledgerFor(id: string): LedgerRequest {
   return {
     node: 'n1', probe: id, proto: 'http', listener: { address: CONTROLLER, port: 63001 }, peer: { address: NODE_ADDR, port: 40000 },
-    method: 'GET', at: 1, bytesPlanned: 0, bytesWritten: 0, completed: true, aborted: false,
+    method: 'GET', at: 1, bytesPlanned: 0, bytesWritten: 0, bytesReceived: 0, completed: true, aborted: false,
   };
 }
 
@@ -65,6 +71,10 @@ function evidence(overrides: Partial<Record<string, Partial<ProbeResult>>> = {},
 
 function sshFailure(exitCode: number | null, stderr: string, more: Partial<SessionEvidence> = {}): NodeEvidence {
   return evidence({}, { session: { ...OK_SESSION, exitCode, stderr, ...more }, events: [] });
+}
+
+function synSeen(remote: string, port: number): HalfOpenView {
+  return { measured: true, sightings: [{ remote, local: CONTROLLER, port, firstAt: 100, lastAt: 900, connections: 1 }] };
 }
 
 const httpPath = (verdictOf: ReturnType<typeof classifyNode>) => verdictOf.paths.find((p) => p.direction === 'callback' && p.proto === 'http')!;
@@ -101,11 +111,12 @@ const ROWS: Row[] = [
   {
     name: 'small download passes, larger stalls at an offset',
     input: evidence({ 'dl-http-0-65536': { outcome: 'stalled', phase: 'body', bytes: 1448 }, 'dl-http-0-1048576': { outcome: 'stalled', phase: 'body', bytes: 0 } }),
-    node: 'stalled',
-    http: 'stalled',
+    node: 'mtu-blackhole',
+    http: 'mtu-blackhole',
     check: (r) => {
-      assert.equal(httpPath(r).evidence.largestPassing, 1024);
+      assert.equal(httpPath(r).evidence.largestPassingDownload, 1024);
       assert.equal(httpPath(r).evidence.stallAt, 1448);
+      assert.match(httpPath(r).summary, /download of 64 KiB stalled at byte 1448.*up to 1 KiB passes/);
     },
   },
   {
@@ -114,13 +125,69 @@ const ROWS: Row[] = [
       { 'dl-http-0-65536': { outcome: 'no-response', phase: 'response', bytes: 0 }, 'dl-http-0-1048576': { outcome: 'no-response', phase: 'response' } },
       { ledger: [{ ...ledgerFor('dl-http-0-65536'), bytesWritten: 65536 }] },
     ),
-    node: 'stalled',
-    http: 'stalled',
+    node: 'mtu-blackhole',
+    http: 'mtu-blackhole',
     check: (r) => {
       assert.equal(httpPath(r).evidence.stallAt, 0);
       assert.equal(httpPath(r).evidence.listenerBytesWritten, 65536);
-      assert.equal(httpPath(r).evidence.largestPassing, 1024);
+      assert.equal(httpPath(r).evidence.largestPassingDownload, 1024);
     },
+  },
+  {
+    name: 'small uploads pass, a 1 MiB upload stalls where the listener stopped receiving',
+    input: evidence(
+      { 'ul-http-0-1048576': { outcome: 'stalled', phase: 'response', bytes: 1048576, error: { code: 'TWOWAY_STALL', message: 'x' } } },
+      { ledger: [{ ...ledgerFor('ul-http-0-1048576'), method: 'POST', completed: false, bytesReceived: 2800 }] },
+    ),
+    node: 'mtu-blackhole',
+    http: 'mtu-blackhole',
+    check: (r) => {
+      assert.equal(httpPath(r).evidence.stallAt, 2800, 'the offset is what the controller received, not what the node handed its kernel');
+      assert.equal(httpPath(r).evidence.largestPassingUpload, 65536);
+      assert.match(httpPath(r).summary, /upload of 1 MiB stalled at byte 2800 \(the agent had sent 1048576, the listener received 2800\)/);
+    },
+  },
+  {
+    name: 'a stall with nothing smaller passing is not called an MTU black hole',
+    input: evidence(
+      Object.fromEntries(plan.probes.filter((p) => p.proto === 'http' && p.alternate !== true).map((p) => [p.id, { outcome: 'no-response', phase: 'response' } as Partial<ProbeResult>])),
+    ),
+    node: 'stalled',
+    http: 'stalled',
+  },
+  {
+    name: 'the idle hold lost both directions after the quiet time',
+    input: evidence({ 'hold-http-0': { outcome: 'no-response', phase: 'hold', hold: { idleMs: 4000, push: false, pong: false } } }, { ledger: [{ ...ledgerFor('hold-http-0'), holdOpened: true, holdPushSent: true, holdPingReceived: false }] }),
+    node: 'idle-cut',
+    http: 'idle-cut',
+    check: (r) => {
+      assert.match(httpPath(r).summary, /after 4\.0 s quiet, the controller's push never reached the node; the node's ping never reached the controller/);
+      assert.equal(httpPath(r).evidence.listenerPushSent, true);
+    },
+  },
+  {
+    name: 'the idle hold could not even connect: the usual connect verdict, not idle-cut',
+    input: evidence({ 'hold-http-0': { outcome: 'timeout', phase: 'connect' } }),
+    node: 'blocked',
+    http: 'blocked',
+  },
+  {
+    name: 'connect timeout while the controller held the node\'s SYN half-open',
+    input: evidence(
+      Object.fromEntries(plan.probes.filter((p) => p.proto === 'http' && p.alternate !== true).map((p) => [p.id, { outcome: 'timeout', phase: 'connect' } as Partial<ProbeResult>])),
+      { controllerHalfOpen: synSeen(NODE_ADDR, 63001) },
+    ),
+    node: 'return-path-lost',
+    http: 'return-path-lost',
+    check: (r) => {
+      assert.match(httpPath(r).summary, /the controller got the SYN from 10\.9\.1\.2 \(SYN_RECV on port 63001\), its SYN-ACK never reached the node/);
+      assert.equal(r.paths.find((p) => p.proto === 'https')?.verdict, 'ok', 'a sighting on 63001 says nothing about 63002');
+    },
+  },
+  {
+    name: 'the controller\'s SYN_RECV from another address does not count',
+    input: evidence({ 'hello-http-0': { outcome: 'timeout', phase: 'connect' } }, { controllerHalfOpen: synSeen('10.9.7.7', 63001) }),
+    node: 'blocked',
   },
   { name: 'connection closed mid-body', input: evidence({ 'dl-http-0-65536': { outcome: 'truncated', phase: 'body', bytes: 30000 } }), node: 'truncated' },
   {
@@ -128,7 +195,12 @@ const ROWS: Row[] = [
     input: evidence({ 'dl-http-0-1048576': { ms: 4200 } }),
     node: 'slow',
     http: 'slow',
-    check: (r) => assert.ok((httpPath(r).evidence.throughputMbps as number) < DEFAULT_THRESHOLDS.minMbps),
+    check: (r) => {
+      assert.ok((httpPath(r).evidence.throughputMbps as number) < DEFAULT_THRESHOLDS.minMbps);
+      // 1 GiB at 1048576 B / 4.2 s: 4300.8 s.
+      assert.equal(httpPath(r).evidence.firmwareEstimateSec, 4301);
+      assert.match(httpPath(r).summary, /a 1 GiB firmware bundle would take about 72 min/);
+    },
   },
   {
     name: 'the probe deadline passed while bytes still flowed',
@@ -219,9 +291,51 @@ test('classify: the table covers every verdict kind', () => {
   assert.deepEqual(VERDICT_KINDS.filter((k) => !seen.has(k)), []);
 });
 
-test('classify: the http ladder has one probe per size plus hello and status', () => {
+test('plan: the http ladder has hello, downloads and uploads per size, status and the alternate hello; holds first', () => {
   assert.deepEqual(
     httpProbes.map((p) => p.id),
-    ['hello-http-0', 'dl-http-0-1024', 'dl-http-0-65536', 'dl-http-0-1048576', 'status-http-0'],
+    ['hold-http-0', 'hello-http-0', 'dl-http-0-1024', 'dl-http-0-65536', 'dl-http-0-1048576', 'ul-http-0-1024', 'ul-http-0-65536', 'ul-http-0-1048576', 'status-http-0', 'alt-http-0'],
   );
+  assert.equal(plan.probes.find((p) => p.id === 'alt-http-0')?.port, 80);
+  assert.equal(plan.concurrency, 4 + 2, 'each hold gets a slot of its own');
+  assert.ok(plan.deadlines.totalMs >= SETTINGS.holdMs + DEFAULT_DEADLINES.connectMs + DEFAULT_DEADLINES.stallMs);
+});
+
+test('plan: a dual-homed node calls back from each of its addresses; no hold or alternates when off', () => {
+  const dual = buildPlan({ node: 'd', token: 't', callbackAddresses: [CONTROLLER], sources: ['10.9.4.2', '10.9.5.2'] }, DIGESTS, {
+    ...SETTINGS,
+    holdMs: 0,
+    alternates: {},
+  });
+  const hellos = dual.probes.filter((p) => p.kind === 'hello');
+  assert.deepEqual(
+    hellos.map((p) => [p.id, p.source]),
+    [
+      ['hello-http-0-s0', '10.9.4.2'],
+      ['hello-https-0-s0', '10.9.4.2'],
+      ['hello-http-0-s1', '10.9.5.2'],
+      ['hello-https-0-s1', '10.9.5.2'],
+    ],
+  );
+  assert.equal(dual.probes.some((p) => p.kind === 'hold' || p.alternate === true), false);
+  assert.equal(dual.deadlines.totalMs, DEFAULT_DEADLINES.totalMs);
+});
+
+test('classify: a dual-homed node reports which controller address each NIC can use', () => {
+  const dual = buildPlan({ node: 'd', token: 't', callbackAddresses: [CONTROLLER], sources: [NODE_ADDR, '10.9.4.2'] }, DIGESTS, { ...SETTINGS, holdMs: 0 });
+  const results = dual.probes.map((p): ProbeResult =>
+    p.source === '10.9.4.2' && p.alternate !== true ? { t: 'probe', id: p.id, outcome: 'timeout', phase: 'connect', ms: 3000 } : { t: 'probe', id: p.id, outcome: 'ok', phase: 'body', ms: 3, bytes: p.size ?? 10, seen: { address: p.source ?? NODE_ADDR, port: 1 } },
+  );
+  const facts: AgentEvent = { t: 'facts', hostname: 'd', addresses: [{ iface: 'prod', address: NODE_ADDR, family: 'IPv4' }, { iface: 'mgmt', address: '10.9.4.2', family: 'IPv4' }], routes: [] };
+  const report = classifyNode({ ...evidence(), addresses: [NODE_ADDR, '10.9.4.2'], probes: dual.probes, events: [AGENT, facts, ...results, DONE] });
+  assert.deepEqual(report.nics, [
+    { address: NODE_ADDR, iface: 'prod', reaches: [CONTROLLER], fails: [] },
+    { address: '10.9.4.2', iface: 'mgmt', reaches: [], fails: [CONTROLLER] },
+  ]);
+  const mgmt = report.paths.filter((p) => p.direction === 'callback' && p.from === '10.9.4.2');
+  assert.deepEqual(mgmt.map((p) => p.verdict), ['blocked', 'blocked']);
+  assert.deepEqual(mgmt[0]?.evidence.alternates, [
+    { proto: 'http', port: 80, outcome: 'ok' },
+    { proto: 'https', port: 443, outcome: 'ok' },
+  ]);
 });

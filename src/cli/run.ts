@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { runTwoway, type RunOptions } from '../../controller/run.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
-import { DEFAULT_THRESHOLDS } from '../../controller/classify.js';
+import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
 import { InputError } from '../errors.js';
 import { inventoryFromHostSpecs, loadInventory } from '../inventory/parse.js';
 import type { Inventory } from '../inventory/types.js';
@@ -14,7 +14,7 @@ import { renderJson } from '../render/json.js';
 import { renderTerminal } from '../render/terminal.js';
 import { VERDICTS } from '../verdicts.js';
 import { insideNetns, reexecInNetns } from './netns.js';
-import { collect, parseIntIn, parseIpAddress, parsePort, parseSizes } from './parse.js';
+import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
 
 interface RunFlags {
   inventory?: string;
@@ -32,6 +32,10 @@ interface RunFlags {
   connectTimeout: string;
   agentTimeout: string;
   forwardTimeout: string;
+  idleHold: string;
+  firmwareSize: string;
+  minMbps: string;
+  alternates: boolean;
   json?: string;
   color: boolean;
   quiet: boolean;
@@ -57,6 +61,10 @@ export function registerRun(program: Command): void {
     .option('--connect-timeout <sec>', 'SSH connect timeout', '5')
     .option('--agent-timeout <sec>', 'how long the agent may run on a node', String(DEFAULT_DEADLINES.totalMs / 1000))
     .option('--forward-timeout <ms>', 'deadline of each forward probe', '3000')
+    .option('--idle-hold <sec>', 'hold a quiet callback channel this long, then check it still carries traffic both ways (0: off)', '0')
+    .option('--firmware-size <size>', 'firmware bundle whose transfer time is estimated from the measured throughput', sizeLabel(DEFAULT_FIRMWARE_BYTES).replace(' ', ''))
+    .option('--min-mbps <n>', 'throughput below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
+    .option('--no-alternates', 'do not also listen on 80/443 to test whether moving the update manager there would help')
     .option('--json <file>', 'write the JSON report here')
     .option('--no-color', 'no colour in the terminal report (also: NO_COLOR)')
     .option('-q, --quiet', 'no progress on stderr', false)
@@ -87,6 +95,8 @@ function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal
     concurrency: parseIntIn(flags.concurrency, '--concurrency', 1, 1024),
     statusPosts: 3,
     statusIntervalMs: 300,
+    idleHoldMs: parseIntIn(flags.idleHold, '--idle-hold', 0, 24 * 3600) * 1000,
+    alternates: flags.alternates,
     deadlines: { ...DEFAULT_DEADLINES, probeMs: Math.min(DEFAULT_DEADLINES.probeMs, agentTimeoutMs), totalMs: agentTimeoutMs },
     forwardTimeoutMs: parseIntIn(flags.forwardTimeout, '--forward-timeout', 100, 60_000),
     ssh: {
@@ -95,7 +105,11 @@ function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal
       acceptNewHostKeys: flags.acceptNewHostkeys,
       extraOptions: flags.sshOption,
     },
-    thresholds: DEFAULT_THRESHOLDS,
+    thresholds: {
+      ...DEFAULT_THRESHOLDS,
+      minMbps: parseIntIn(flags.minMbps, '--min-mbps', 1, 100_000),
+      firmwareBytes: parseSize(flags.firmwareSize, '--firmware-size'),
+    },
     signal,
   };
 }

@@ -2,7 +2,7 @@
  * The terminal report: a node x path matrix, then one diagnosis per failing path with its fix.
  * Colour only when asked (the CLI asks on a TTY without NO_COLOR).
  */
-import type { NodeReport, PathReport, Report } from '../report.js';
+import { findingFor, type NodeReport, type PathReport, type Remedy, type Report } from '../report.js';
 import { VERDICTS, worse, type VerdictKind } from '../verdicts.js';
 
 export interface TerminalOptions {
@@ -31,10 +31,18 @@ function pad(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - text.length));
 }
 
+/** A multi-address node gets one more row per NIC: the callbacks made from that address. */
+function nicRows(n: NodeReport, columns: readonly string[]): string[][] {
+  return (n.nics ?? []).map((nic) => {
+    const own: NodeReport = { ...n, paths: n.paths.filter((p) => p.direction === 'callback' && p.from === nic.address) };
+    return [`  from ${nic.address}`, '', ...columns.map((c) => cell(own, c) ?? '')];
+  });
+}
+
 export function renderMatrix(report: Report, opts: TerminalOptions): string {
   const columns = [...new Set(report.nodes.flatMap((n) => n.paths.map(columnOf)))];
   const header = ['NODE', 'VERDICT', ...columns];
-  const rows = report.nodes.map((n) => [n.name, n.verdict, ...columns.map((c) => cell(n, c) ?? '-')]);
+  const rows = report.nodes.flatMap((n) => [[n.name, n.verdict, ...columns.map((c) => cell(n, c) ?? '-')], ...nicRows(n, columns)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 2);
   const lines = [header.map((h, i) => pad(h, widths[i]!)).join('').trimEnd()];
   for (const row of rows) {
@@ -42,7 +50,7 @@ export function renderMatrix(report: Report, opts: TerminalOptions): string {
       row
         .map((text, i) => {
           const padded = pad(text, widths[i]!);
-          return i >= 1 && text !== '-' ? paint(text as VerdictKind, padded, opts) : padded;
+          return i >= 1 && text !== '-' && text !== '' ? paint(text as VerdictKind, padded, opts) : padded;
         })
         .join('')
         .trimEnd(),
@@ -53,6 +61,25 @@ export function renderMatrix(report: Report, opts: TerminalOptions): string {
 
 function pathLabel(p: PathReport): string {
   return p.direction === 'callback' ? `callback ${p.from} -> ${p.to}:${p.port} (${p.proto})` : `forward controller -> ${p.to}:${p.port} (${p.proto})`;
+}
+
+function remedyLines(remedies: readonly Remedy[] | undefined, indent: string): string[] {
+  return (remedies ?? []).flatMap((r) => [`${indent}${r.title} (${r.where}):`, ...r.lines.map((l) => `${indent}  ${l}`)]);
+}
+
+export function renderFindings(report: Report, opts: TerminalOptions): string {
+  if (report.findings.length === 0) return '';
+  const lines = report.findings.flatMap((f) => [`${paint(f.verdict, `! ${f.scope === 'controller' ? 'controller' : f.where}`, opts)}  ${f.summary}`, `    nodes: ${f.nodes.join(', ')}`, ...remedyLines(f.remedies, '    ')]);
+  return `${opts.color ? BOLD : ''}Fleet${opts.color ? RESET : ''}\n${lines.join('\n')}\n\n`;
+}
+
+/** Which controller address each NIC of a multi-address node can use. */
+function nicLines(node: NodeReport): string[] {
+  return (node.nics ?? []).map((nic) => {
+    const name = nic.iface === undefined ? nic.address : `${nic.address} (${nic.iface})`;
+    const use = nic.reaches.length > 0 ? `calls back to ${nic.reaches.join(', ')}` : 'reaches no controller address';
+    return `    NIC ${name}: ${use}${nic.fails.length > 0 ? `; fails toward ${nic.fails.join(', ')}` : ''}`;
+  });
 }
 
 export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
@@ -66,8 +93,12 @@ export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
     const failing = node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(node.nodeVerdict !== undefined && p.verdict === 'not-measured'));
     for (const p of failing) {
       const info = VERDICTS[p.verdict];
-      lines.push(`${paint(p.verdict, `x ${node.name}`, opts)}  ${info.title}: ${pathLabel(p)}`, `    ${p.summary}`, `    fix: ${info.hint}`);
+      const shared = findingFor(report.findings, node, p);
+      lines.push(`${paint(p.verdict, `x ${node.name}`, opts)}  ${info.title}: ${pathLabel(p)}`, `    ${p.summary}`);
+      if (shared !== undefined) lines.push(`    shared cause: see Fleet (${shared.scope === 'controller' ? 'the controller' : shared.where})`);
+      else lines.push(`    fix: ${info.hint}`, ...remedyLines(p.remedies, '    '));
     }
+    if (failing.length > 0) lines.push(...nicLines(node));
   }
   if (lines.length === 0) return 'No problems found: every path works both ways.\n';
   return `${opts.color ? BOLD : ''}Diagnoses${opts.color ? RESET : ''}\n${lines.join('\n')}\n`;
@@ -80,5 +111,5 @@ export function renderSummaryLine(report: Report): string {
 }
 
 export function renderTerminal(report: Report, opts: TerminalOptions): string {
-  return `${renderMatrix(report, opts)}\n${renderDiagnoses(report, opts)}\n${renderSummaryLine(report)}`;
+  return `${renderMatrix(report, opts)}\n${renderFindings(report, opts)}${renderDiagnoses(report, opts)}\n${renderSummaryLine(report)}`;
 }
