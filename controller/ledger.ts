@@ -15,13 +15,22 @@ export interface LedgerRequest {
   method: string;
   /** ms since the run started. */
   at: number;
-  /** Body bytes the response should carry, and how many were handed to the kernel. */
+  /** Body bytes planned: what a download's response carries, or an upload's request. */
   bytesPlanned: number;
+  /** Response body bytes handed to the kernel (downloads). */
   bytesWritten: number;
-  /** The whole response was handed to the kernel ('finish'). */
+  /** Request body bytes received so far, so a stalled upload shows how far it got. */
+  bytesReceived: number;
+  /** The whole response was handed to the kernel ('finish'); for a hold, the switch to WebSocket. */
   completed: boolean;
   /** The connection closed before the response completed. */
   aborted: boolean;
+  /** hold only: the agent's "open" arrived and was answered. */
+  holdOpened?: boolean;
+  /** hold only: the listener's push after the quiet time was handed to the kernel. */
+  holdPushSent?: boolean;
+  /** hold only: the agent's ping after the quiet time arrived (and was answered with pong). */
+  holdPingReceived?: boolean;
 }
 
 export interface StrayRequest {
@@ -66,8 +75,8 @@ export class Ledger {
   }
 
   /** Records a request and returns the live entry, which the listener updates as it answers. */
-  request(entry: Omit<LedgerRequest, 'at' | 'bytesWritten' | 'completed' | 'aborted'>): LedgerRequest {
-    const live: LedgerRequest = { ...entry, at: this.now(), bytesWritten: 0, completed: false, aborted: false };
+  request(entry: Omit<LedgerRequest, 'at' | 'bytesWritten' | 'bytesReceived' | 'completed' | 'aborted'>): LedgerRequest {
+    const live: LedgerRequest = { ...entry, at: this.now(), bytesWritten: 0, bytesReceived: 0, completed: false, aborted: false };
     if (this.requests.length < MAX_REQUESTS_KEPT) this.requests.push(live);
     return live;
   }

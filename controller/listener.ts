@@ -1,17 +1,29 @@
 /**
  * The run's callback listener: HTTP and HTTPS on each chosen controller address, living only for the
- * run. Every request must carry a node's token and one of that node's planned probe ids for the
- * right endpoint and protocol; anything else gets 403 and is counted as stray. Every accepted
- * request goes into the ledger with what was written back.
+ * run, plus (best effort) the same on alternate ports. Every request must carry a node's token and
+ * one of that node's planned probe ids for the right endpoint, protocol and port; anything else gets
+ * 403 and is counted as stray. Every accepted request goes into the ledger with what went each way.
+ * The idle-hold channel is a WebSocket upgrade on the same servers, authenticated the same way.
  */
+import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { MAX_STATUS_BODY_BYTES, PATHS, TOKEN_HEADER, type CallbackProto, type Endpoint, type PlannedProbe } from '../src/protocol.js';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  HOLD_MESSAGES,
+  MAX_HOLD_MESSAGE_BYTES,
+  MAX_STATUS_BODY_BYTES,
+  PATHS,
+  TOKEN_HEADER,
+  type CallbackProto,
+  type Endpoint,
+  type PlannedProbe,
+} from '../src/protocol.js';
 import { SetupError } from '../src/errors.js';
 import type { RunCertificate } from './cert.js';
 import type { BlobStore } from './blobs.js';
-import { Ledger } from './ledger.js';
+import { Ledger, type LedgerRequest } from './ledger.js';
 import type { RunTokens } from './tokens.js';
 
 export interface ListenerOptions {
@@ -21,8 +33,21 @@ export interface ListenerOptions {
   cert: RunCertificate;
   tokens: RunTokens;
   blobs: BlobStore;
+  /**
+   * Also listen here, best effort (the update manager's alternatives, 80 and 443): a port that
+   * cannot be bound is reported by alternates(), not fatal.
+   */
+  alternatePorts?: { http: number; https: number };
   /** The planned probe with this id for this node, if there is one. */
   findProbe(node: string, probeId: string): PlannedProbe | undefined;
+}
+
+export interface AlternatePorts {
+  /** Alternate ports bound on every listen address. */
+  http?: number;
+  https?: number;
+  /** Why each alternate port that is not bound could not be, one line each. */
+  unavailable: string[];
 }
 
 export interface BoundListener {
@@ -32,6 +57,19 @@ export interface BoundListener {
 }
 
 const CHUNK = 64 * 1024;
+
+/** The server a request came in on: a probe is only accepted on the protocol and kind of port its plan names. */
+interface Entrance {
+  proto: CallbackProto;
+  alternate: boolean;
+}
+
+interface Admitted {
+  node: string;
+  probe: PlannedProbe;
+  peer: Endpoint;
+  entry: LedgerRequest;
+}
 
 /** IPv4 peers on a dual-stack socket show up as ::ffff:a.b.c.d; report them as plain IPv4. */
 export function plainAddress(address: string | undefined): string {
@@ -44,9 +82,13 @@ export class CallbackListener {
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly bound: BoundListener[] = [];
+  private readonly alternatePorts: AlternatePorts = { unavailable: [] };
+  /** Only the handshake and the framing: authentication happens before a socket is handed over. */
+  private readonly holds = new WebSocketServer({ noServer: true, maxPayload: MAX_HOLD_MESSAGE_BYTES, perMessageDeflate: false });
 
   constructor(private readonly options: ListenerOptions) {}
 
+  /** The main listeners (alternates() has the others). */
   get endpoints(): readonly BoundListener[] {
     return this.bound;
   }
@@ -57,39 +99,68 @@ export class CallbackListener {
     return b.port;
   }
 
+  /** The alternate ports bound by start(), and why the others are not. */
+  alternates(): AlternatePorts {
+    return { ...this.alternatePorts, unavailable: [...this.alternatePorts.unavailable] };
+  }
+
   async start(): Promise<void> {
-    const { cert } = this.options;
     try {
       for (const proto of ['http', 'https'] as const) {
-        let port = proto === 'http' ? this.options.httpPort : this.options.httpsPort;
-        for (const address of this.options.addresses) {
-          const server =
-            proto === 'http'
-              ? createHttpServer({ maxHeaderSize: 8 * 1024 })
-              : createHttpsServer({ cert: cert.certPem, key: cert.keyPem, maxHeaderSize: 8 * 1024 });
-          this.configure(server, proto);
-          port = await listen(server, address, port);
-          this.servers.push(server);
-          this.bound.push({ address, port, proto });
-        }
+        const { servers, port } = await this.bind(proto, proto === 'http' ? this.options.httpPort : this.options.httpsPort, false);
+        this.servers.push(...servers);
+        for (const address of this.options.addresses) this.bound.push({ address, port, proto });
       }
     } catch (err) {
       await this.close();
       throw err;
     }
+    const alternate = this.options.alternatePorts;
+    if (alternate === undefined) return;
+    for (const proto of ['http', 'https'] as const) {
+      try {
+        const { servers, port } = await this.bind(proto, alternate[proto], true);
+        this.servers.push(...servers);
+        this.alternatePorts[proto] = port;
+      } catch (err) {
+        this.alternatePorts.unavailable.push(`${proto} alternate: ${(err as Error).message}`);
+      }
+    }
   }
 
+  /** Upgraded sockets are among `sockets` too: destroying them ends the hold channels and their timers. */
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await Promise.all(this.servers.map(closeServer));
     this.servers.length = 0;
   }
 
-  private configure(server: Server, proto: CallbackProto): void {
+  /** One server per address, all on the same port (the first one's, when `port` is 0); all or none. */
+  private async bind(proto: CallbackProto, port: number, alternate: boolean): Promise<{ servers: Server[]; port: number }> {
+    const { cert } = this.options;
+    const servers: Server[] = [];
+    try {
+      for (const address of this.options.addresses) {
+        const server =
+          proto === 'http'
+            ? createHttpServer({ maxHeaderSize: 8 * 1024 })
+            : createHttpsServer({ cert: cert.certPem, key: cert.keyPem, maxHeaderSize: 8 * 1024 });
+        this.configure(server, { proto, alternate });
+        port = await listen(server, address, port);
+        servers.push(server);
+      }
+    } catch (err) {
+      await Promise.all(servers.map(closeServer));
+      throw err;
+    }
+    return { servers, port };
+  }
+
+  private configure(server: Server, entrance: Entrance): void {
     server.headersTimeout = 10_000;
     server.requestTimeout = 60_000;
     server.keepAliveTimeout = 2_000;
-    const connectionEvent = proto === 'https' ? 'secureConnection' : 'connection';
+    const connectionEvent = entrance.proto === 'https' ? 'secureConnection' : 'connection';
     server.on(connectionEvent, (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -98,10 +169,15 @@ export class CallbackListener {
     // A TLS handshake that fails must not take the listener down; the agent reports it.
     server.on('tlsClientError', () => undefined);
     server.on('clientError', (_err, socket: Socket) => socket.destroy());
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, proto));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, entrance));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head, entrance));
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse, proto: CallbackProto): void {
+  /**
+   * A request with a node's token and one of its planned probes, for this endpoint, protocol and
+   * port, goes into the ledger; anything else is counted as stray and gets undefined.
+   */
+  private admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean): Admitted | undefined {
     const peer: Endpoint = { address: plainAddress(req.socket.remoteAddress), port: req.socket.remotePort ?? 0 };
     const listener: Endpoint = { address: plainAddress(req.socket.localAddress), port: req.socket.localPort ?? 0 };
     const url = new URL(req.url ?? '/', 'http://listener');
@@ -114,19 +190,34 @@ export class CallbackListener {
     let refusal: string | undefined;
     if (node === undefined) refusal = tokenHeader === undefined ? 'missing token' : 'unknown token';
     else if (probe === undefined) refusal = `unknown probe "${probeId.slice(0, 64)}"`;
-    else if (probe.proto !== proto) refusal = `probe ${probe.id} planned over ${probe.proto}`;
+    else if (probe.proto !== entrance.proto) refusal = `probe ${probe.id} planned over ${probe.proto}`;
+    else if ((probe.alternate === true) !== entrance.alternate) refusal = `probe ${probe.id} planned for ${probe.alternate === true ? 'an alternate' : 'the main'} port`;
+    else if (probe.alternate === true && probe.port !== listener.port) refusal = `probe ${probe.id} planned for port ${probe.port}`;
     else if (expected?.path !== url.pathname || expected.method !== req.method) refusal = `probe ${probe.id} does not match ${req.method} ${url.pathname}`;
+    else if (upgrade && probe.kind !== 'hold') refusal = `probe ${probe.id} is not a hold: no WebSocket`;
     if (refusal !== undefined || node === undefined || probe === undefined) {
       this.ledger.strayRequest(peer, refusal ?? 'refused');
-      res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end('forbidden\n');
-      return;
+      return undefined;
     }
 
     this.ledger.connectionCarriedRequest(peer.address);
-    const bytesPlanned = probe.kind === 'download' ? (probe.size ?? 0) : 0;
-    const entry = this.ledger.request({ node, probe: probe.id, proto, listener, peer, method: req.method ?? '', bytesPlanned });
+    const bytesPlanned = probe.kind === 'download' || probe.kind === 'upload' ? (probe.size ?? 0) : 0;
+    const holdFields = probe.kind === 'hold' ? { holdOpened: false, holdPushSent: false, holdPingReceived: false } : {};
+    const entry = this.ledger.request({ node, probe: probe.id, proto: entrance.proto, listener, peer, method: req.method ?? '', bytesPlanned, ...holdFields });
+    return { node, probe, peer, entry };
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse, entrance: Entrance): void {
+    const admitted = this.admit(req, entrance, false);
+    if (admitted === undefined) {
+      res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end('forbidden\n');
+      return;
+    }
+    const { node, probe, peer, entry } = admitted;
     res.on('finish', () => (entry.completed = true));
     res.on('close', () => (entry.aborted = !entry.completed));
+    // Every kind counts what it receives: a stalled upload shows how far it got.
+    req.on('data', (chunk: Buffer) => (entry.bytesReceived += chunk.length));
 
     switch (probe.kind) {
       case 'hello':
@@ -141,13 +232,95 @@ export class CallbackListener {
         return;
       case 'download': {
         req.resume();
-        const blob = this.options.blobs.get(bytesPlanned);
+        const blob = this.options.blobs.get(entry.bytesPlanned);
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(blob.bytes.length) });
         writeInChunks(res, blob.bytes, (n) => (entry.bytesWritten += n));
         return;
       }
+      case 'upload':
+        receiveUpload(req, res, probe, entry);
+        return;
+      case 'hold':
+        // The token and probe got here but the Upgrade did not: something on the path strips it.
+        req.resume();
+        res.writeHead(426, { connection: 'close' }).end();
+        return;
     }
   }
+
+  /** The idle-hold channel: authenticated like a request before the WebSocket handshake. */
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer, entrance: Entrance): void {
+    // Node hands the socket over without an error listener; a reset must not take the listener down.
+    socket.on('error', () => undefined);
+    const admitted = this.admit(req, entrance, true);
+    if (admitted === undefined) {
+      socket.once('finish', () => socket.destroy());
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 10\r\nconnection: close\r\n\r\nforbidden\n');
+      return;
+    }
+    const { probe, entry } = admitted;
+    socket.once('close', () => (entry.aborted = !entry.completed));
+    this.holds.handleUpgrade(req, socket, head, (ws) => {
+      entry.completed = true;
+      hold(ws, probe.holdMs ?? 0, entry);
+    });
+  }
+}
+
+/**
+ * The listener's side of HOLD_MESSAGES: answer "open", push after holdMs, answer "ping" with
+ * "pong"; the ledger records each step, so a cut hold shows which direction still worked.
+ */
+function hold(ws: WebSocket, holdMs: number, entry: LedgerRequest): void {
+  let pushTimer: NodeJS.Timeout | undefined;
+  // The agent reports what the channel did; a broken one must not take the listener down.
+  ws.on('error', () => undefined);
+  ws.on('close', () => clearTimeout(pushTimer));
+  ws.on('message', (data, isBinary) => {
+    const text = isBinary ? '' : data.toString();
+    if (text === HOLD_MESSAGES.open && entry.holdOpened !== true) {
+      entry.holdOpened = true;
+      ws.send(HOLD_MESSAGES.open);
+      pushTimer = setTimeout(() => ws.send(HOLD_MESSAGES.push, (err) => (entry.holdPushSent = !err)), holdMs);
+    } else if (text === HOLD_MESSAGES.ping && entry.holdOpened === true) {
+      entry.holdPingReceived = true;
+      ws.send(HOLD_MESSAGES.pong);
+    }
+  });
+}
+
+/**
+ * Counts (in handle) and hashes the upload as it streams, then answers whether it is the planned
+ * content: 200 or 422 with {"bytes":N,"sha256ok":...}, or 413 as soon as it is longer than planned.
+ */
+function receiveUpload(req: IncomingMessage, res: ServerResponse, probe: PlannedProbe, entry: LedgerRequest): void {
+  const size = probe.size ?? 0;
+  // "connection: close": Node closes the connection once the answer is out, whatever is still coming.
+  const tooLarge = (): void => {
+    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ bytes: entry.bytesReceived, sha256ok: false }));
+  };
+  // Node ends a body at its Content-Length, so a longer one announces itself there; a chunked one
+  // is caught as it comes.
+  if (Number(req.headers['content-length'] ?? 0) > size) {
+    tooLarge();
+    return;
+  }
+  const hash = createHash('sha256');
+  let refused = false;
+  req.on('data', (chunk: Buffer) => {
+    if (refused) return;
+    if (entry.bytesReceived > size) {
+      refused = true;
+      tooLarge();
+      return;
+    }
+    hash.update(chunk);
+  });
+  req.on('end', () => {
+    if (refused) return;
+    const sha256ok = entry.bytesReceived === size && hash.digest('hex') === (probe.sha256 ?? '').toLowerCase();
+    res.writeHead(sha256ok ? 200 : 422, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes: entry.bytesReceived, sha256ok }));
+  });
 }
 
 function endpointFor(probe: PlannedProbe): { path: string; method: string } {
@@ -158,6 +331,10 @@ function endpointFor(probe: PlannedProbe): { path: string; method: string } {
       return { path: PATHS.blob, method: 'GET' };
     case 'status':
       return { path: PATHS.status, method: 'POST' };
+    case 'upload':
+      return { path: PATHS.upload, method: 'POST' };
+    case 'hold':
+      return { path: PATHS.hold, method: 'GET' };
   }
 }
 
@@ -197,6 +374,10 @@ function readBoundedBody(req: IncomingMessage, limit: number, done: (tooLarge: b
       done(false);
     }
   });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 function listen(server: Server, address: string, port: number): Promise<number> {

@@ -1,14 +1,11 @@
 /**
- * The reference agent, run as the controller runs it: `node -` with agentScript(plan) on stdin,
- * against test-local listeners on 127.0.0.1, one well-behaved and several that misbehave the way
- * networks do (refuse, never answer, stop mid-body, cut the body, corrupt it, intercept TLS).
- *
- * TWOWAY_AGENT_NODE=/path/to/node runs the agent under another Node (e.g. 12) by hand.
+ * The reference agent, run as the controller runs it (test/agent-process.ts), against test-local
+ * listeners on 127.0.0.1, one well-behaved and several that misbehave the way networks do (refuse,
+ * never answer, stop mid-body, cut the body, corrupt it, intercept TLS).
  */
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -16,66 +13,19 @@ import * as net from 'node:net';
 import { agentBundle, agentScript } from '../controller/deploy.js';
 import { createRunCertificate } from '../controller/cert.js';
 import type { RunCertificate } from '../controller/cert.js';
-import { PATHS, TOKEN_HEADER, parseAgentEvent } from '../src/protocol.js';
-import type { AgentEvent, AgentFacts, Plan, PlannedProbe, ProbeResult } from '../src/protocol.js';
+import { PATHS, TOKEN_HEADER } from '../src/protocol.js';
+import type { AgentFacts, Plan, PlannedProbe, ProbeResult } from '../src/protocol.js';
+import { checkShape, resultOf, runAgent } from './agent-process.js';
 
-const AGENT_RUNTIME = process.env.TWOWAY_AGENT_NODE ?? process.execPath;
 const HOST = '127.0.0.1';
 const TOKEN = 'test-token-0123456789';
 const NODE_NAME = 'node-a';
-/** Kills an agent that outlives this: the agent must never hang, so this is a failure. */
-const AGENT_KILL_MS = 15_000;
 
 const BLOB = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
 const BLOB_SHA256 = createHash('sha256').update(BLOB).digest('hex');
 /** Where the misbehaving servers stop or cut the body. */
 const STALL_AT = 5_000;
 const CUT_AT = 7_000;
-
-// ---------------------------------------------------------------------------------------------
-// Running the agent
-
-interface AgentRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  events: AgentEvent[];
-  stderr: string;
-  ms: number;
-}
-
-/** Spawns `node -`, feeds it the script, and parses every stdout line (a bad line fails the test). */
-function runAgent(script: string): Promise<AgentRun> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(AGENT_RUNTIME, ['-'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const killer = setTimeout(() => child.kill('SIGKILL'), AGENT_KILL_MS);
-    child.on('error', (err) => {
-      clearTimeout(killer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      try {
-        const lines = stdout.split('\n').filter((line) => line !== '');
-        const events = lines.map((line) => {
-          try {
-            return parseAgentEvent(line);
-          } catch (err) {
-            throw new Error(`agent line failed validation: ${line}\n${String(err)}`);
-          }
-        });
-        resolve({ code, signal, events, stderr, ms: Date.now() - started });
-      } catch (err) {
-        reject(err);
-      }
-    });
-    child.stdin.end(script);
-  });
-}
 
 function makePlan(probes: PlannedProbe[], pin: string, overrides: Partial<Plan> = {}): Plan {
   return {
@@ -90,33 +40,6 @@ function makePlan(probes: PlannedProbe[], pin: string, overrides: Partial<Plan> 
     concurrency: 16,
     ...overrides,
   };
-}
-
-/** Checks the line order every run must have, and returns the probe results by id. */
-function checkShape(run: AgentRun, plan: Plan): Map<string, ProbeResult> {
-  assert.equal(run.code, 0, `agent exit code (signal: ${run.signal}, stderr: ${run.stderr}, stdout: ${JSON.stringify(run.events)})`);
-  const [first, second, ...rest] = run.events;
-  const last = rest.pop();
-  const halfOpen = rest.pop();
-  assert.equal(first?.t, 'agent');
-  assert.equal(second?.t, 'facts');
-  assert.equal(halfOpen?.t, 'halfopen', 'half-open sample just before done');
-  assert.equal(last?.t, 'done');
-  const results = new Map<string, ProbeResult>();
-  for (const event of rest) {
-    assert.equal(event.t, 'probe', 'only probe lines between facts and done');
-    if (event.t !== 'probe') continue;
-    assert.ok(!results.has(event.id), `probe ${event.id} reported once`);
-    results.set(event.id, event);
-  }
-  assert.deepEqual([...results.keys()].sort(), plan.probes.map((p) => p.id).sort(), 'one result per planned probe');
-  return results;
-}
-
-function resultOf(results: Map<string, ProbeResult>, id: string): ProbeResult {
-  const result = results.get(id);
-  assert.ok(result, `result for ${id}`);
-  return result;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,45 +1,72 @@
 /** The callback listener on loopback: authentication, stray accounting, bounded bodies, the ledger. */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import * as http from 'node:http';
+import { createServer, connect, type Server } from 'node:net';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
-import { BlobStore } from '../controller/blobs.js';
+import { WebSocket } from 'ws';
+import { BlobStore, uploadContent } from '../controller/blobs.js';
 import { createRunCertificate } from '../controller/cert.js';
-import { CallbackListener } from '../controller/listener.js';
-import { buildPlan, DEFAULT_DEADLINES } from '../controller/plan.js';
+import { CallbackListener, type ListenerOptions } from '../controller/listener.js';
 import { RunTokens } from '../controller/tokens.js';
-import { MAX_STATUS_BODY_BYTES, PATHS, TOKEN_HEADER, type Plan } from '../src/protocol.js';
+import { HOLD_MESSAGES, MAX_STATUS_BODY_BYTES, PATHS, PROTOCOL_VERSION, TOKEN_HEADER, type Plan, type PlannedProbe } from '../src/protocol.js';
 import { SetupError } from '../src/errors.js';
 
-async function startListener(t: { after: (fn: () => Promise<void>) => void }) {
+const HOST = '127.0.0.1';
+const UPLOAD_SIZE = 100_000;
+
+/** The probes a node's plan holds, on the listener's ports (written out, so the listener is tested on its own). */
+function probesFor(ports: { http: number; https: number; altHttp?: number }, blobs: BlobStore): PlannedProbe[] {
+  const http = { proto: 'http' as const, address: HOST, port: ports.http };
+  const https = { proto: 'https' as const, address: HOST, port: ports.https };
+  const probes: PlannedProbe[] = [
+    { ...http, id: 'hello-http-0', kind: 'hello' },
+    { ...https, id: 'hello-https-0', kind: 'hello' },
+    { ...http, id: 'dl-http-0-65536', kind: 'download', size: 65536, sha256: blobs.get(65536).sha256 },
+    { ...http, id: 'ul-http-0', kind: 'upload', size: UPLOAD_SIZE, sha256: blobs.uploadSha256(UPLOAD_SIZE) },
+    { ...http, id: 'status-http-0', kind: 'status', posts: 1, intervalMs: 10 },
+    { ...http, id: 'hold-http-0', kind: 'hold', holdMs: 200 },
+  ];
+  if (ports.altHttp !== undefined) {
+    probes.push({ ...http, port: ports.altHttp, id: 'alt-http-0', kind: 'hello', alternate: true });
+    // Planned for an alternate port other than the one bound.
+    probes.push({ ...http, port: ports.altHttp === 1 ? 2 : 1, id: 'alt-http-elsewhere', kind: 'hello', alternate: true });
+  }
+  return probes;
+}
+
+async function startListener(t: { after: (fn: () => Promise<void>) => void }, extra: Partial<ListenerOptions> = {}) {
   const tokens = new RunTokens();
   const blobs = new BlobStore();
-  const cert = await createRunCertificate(['127.0.0.1']);
+  const cert = await createRunCertificate([HOST]);
   const plans = new Map<string, Plan>();
   const listener = new CallbackListener({
-    addresses: ['127.0.0.1'],
+    addresses: [HOST],
     httpPort: 0,
     httpsPort: 0,
     cert,
     tokens,
     blobs,
     findProbe: (node, id) => plans.get(node)?.probes.find((p) => p.id === id),
+    ...extra,
   });
   await listener.start();
   t.after(() => listener.close());
-  const plan = buildPlan('web1', tokens.tokenFor('web1'), ['127.0.0.1'], (s) => blobs.get(s).sha256, {
+  const altHttp = listener.alternates().http;
+  const ports = { http: listener.portFor('http'), https: listener.portFor('https'), ...(altHttp === undefined ? {} : { altHttp }) };
+  const plan: Plan = {
+    version: PROTOCOL_VERSION,
     runId: 't',
-    sizes: [1024, 65536],
-    httpPort: listener.portFor('http'),
-    httpsPort: listener.portFor('https'),
-    statusPosts: 1,
-    statusIntervalMs: 10,
-    deadlines: DEFAULT_DEADLINES,
-    agentConcurrency: 2,
+    node: 'web1',
+    token: tokens.tokenFor('web1'),
     fingerprint256: cert.fingerprint256,
-  });
+    controllerAddresses: [HOST],
+    probes: probesFor(ports, blobs),
+    deadlines: { connectMs: 1000, stallMs: 1000, probeMs: 5000, totalMs: 10_000 },
+    concurrency: 2,
+  };
   plans.set('web1', plan);
-  const base = `http://127.0.0.1:${listener.portFor('http')}`;
+  const base = `http://${HOST}:${listener.portFor('http')}`;
   return { listener, plan, base, cert, blobs };
 }
 
@@ -147,4 +174,175 @@ test('listener: a port in use is a clear setup error', async (t) => {
     findProbe: () => undefined,
   });
   await assert.rejects(listener.start(), (err: unknown) => err instanceof SetupError && /127\.0\.0\.1:\d+: the port is in use/.test(err.message));
+});
+
+test('listener: an upload of the planned content gets 200, and the ledger counts every byte', async (t) => {
+  const { listener, plan, base } = await startListener(t);
+  const res = await request(`${base}${PATHS.upload}?probe=ul-http-0`, { method: 'POST', headers: { [TOKEN_HEADER]: plan.token }, body: uploadContent(UPLOAD_SIZE) });
+  assert.equal(res.statusCode, 200);
+  assert.deepEqual(await res.body.json(), { bytes: UPLOAD_SIZE, sha256ok: true });
+  const entry = listener.ledger.forNode('web1').find((r) => r.probe === 'ul-http-0');
+  assert.equal(entry?.method, 'POST');
+  assert.equal(entry?.bytesPlanned, UPLOAD_SIZE);
+  assert.equal(entry?.bytesReceived, UPLOAD_SIZE);
+  assert.equal(entry?.completed, true);
+});
+
+test('listener: an upload with other content gets 422 and sha256ok false', async (t) => {
+  const { listener, plan, base } = await startListener(t);
+  const body = uploadContent(UPLOAD_SIZE);
+  body[UPLOAD_SIZE - 1] = 0x21;
+  const res = await request(`${base}${PATHS.upload}?probe=ul-http-0`, { method: 'POST', headers: { [TOKEN_HEADER]: plan.token }, body });
+  assert.equal(res.statusCode, 422);
+  assert.deepEqual(await res.body.json(), { bytes: UPLOAD_SIZE, sha256ok: false });
+  assert.equal(listener.ledger.forNode('web1')[0]?.bytesReceived, UPLOAD_SIZE);
+});
+
+/** Sends raw bytes and collects everything that comes back until the listener closes. */
+function rawExchange(port: number, bytes: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, HOST);
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the listener did not close the connection; got ${JSON.stringify(answer)}`));
+    }, 3000);
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    // The listener may reset what it did not read; what it answered first still counts.
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+    socket.write(bytes);
+  });
+}
+
+test('listener: an upload longer than planned gets 413 and the connection closes', async (t) => {
+  const { listener, plan } = await startListener(t);
+  const port = listener.portFor('http');
+  const over = UPLOAD_SIZE + 10;
+  // Announced by Content-Length: refused before any of the body is sent.
+  const head = `POST ${PATHS.upload}?probe=ul-http-0 HTTP/1.1\r\nhost: x\r\n${TOKEN_HEADER}: ${plan.token}\r\ncontent-length: ${over}\r\n\r\n`;
+  const announced = await rawExchange(port, Buffer.from(head));
+  assert.match(announced, /^HTTP\/1\.1 413 /);
+  // Chunked: found out while counting.
+  const chunkedHead = `POST ${PATHS.upload}?probe=ul-http-0 HTTP/1.1\r\nhost: x\r\n${TOKEN_HEADER}: ${plan.token}\r\ntransfer-encoding: chunked\r\n\r\n`;
+  const chunk = `${over.toString(16)}\r\n${'a'.repeat(over)}\r\n0\r\n\r\n`;
+  const counted = await rawExchange(port, Buffer.from(chunkedHead + chunk));
+  assert.match(counted, /^HTTP\/1\.1 413 /);
+  const entries = listener.ledger.forNode('web1');
+  assert.equal(entries.length, 2);
+  assert.ok((entries[1]?.bytesReceived ?? 0) > UPLOAD_SIZE, 'the chunked upload was counted past the planned size');
+});
+
+/** A WebSocket upgrade request; resolves with the status of the answer (101 when it switched). */
+function upgradeStatus(port: number, path: string, token: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+    if (token !== undefined) headers[TOKEN_HEADER] = token;
+    const req = http.request({ host: HOST, port, path, headers });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('listener: a hold upgrade without a valid token or for another probe gets 403 and counts as stray; without the upgrade, 426', async (t) => {
+  const { listener, plan } = await startListener(t);
+  const port = listener.portFor('http');
+  const refused: [string, string | undefined][] = [
+    [`${PATHS.hold}?probe=hold-http-0`, undefined],
+    [`${PATHS.hold}?probe=hold-http-0`, withLastDigitChanged(plan.token)],
+    [`${PATHS.hold}?probe=hello-http-0`, plan.token],
+    [`${PATHS.hello}?probe=hello-http-0`, plan.token],
+    [`${PATHS.hold}?probe=no-such-probe`, plan.token],
+  ];
+  for (const [path, token] of refused) assert.equal(await upgradeStatus(port, path, token), 403, path);
+  const snap = listener.ledger.snapshot();
+  assert.equal(snap.strayCount, refused.length);
+  assert.deepEqual(snap.requests, []);
+  // The same request with the token and the hold probe switches protocols.
+  assert.equal(await upgradeStatus(port, `${PATHS.hold}?probe=hold-http-0`, plan.token), 101);
+  assert.equal(listener.ledger.snapshot().strayCount, refused.length);
+  // Without the Upgrade (a proxy that strips it), the request is in the ledger and gets 426.
+  const stripped = await request(`http://${HOST}:${port}${PATHS.hold}?probe=hold-http-0`, { headers: { [TOKEN_HEADER]: plan.token } });
+  assert.equal(stripped.statusCode, 426);
+  await stripped.body.dump();
+  const entries = listener.ledger.forNode('web1');
+  assert.deepEqual(entries.map((r) => [r.probe, r.holdOpened]), [['hold-http-0', false], ['hold-http-0', false]]);
+});
+
+test('listener: the hold channel answers open, pushes after holdMs, answers ping; close() ends it', async (t) => {
+  const { listener, plan } = await startListener(t);
+  const ws = new WebSocket(`ws://${HOST}:${listener.portFor('http')}${PATHS.hold}?probe=hold-http-0`, { headers: { [TOKEN_HEADER]: plan.token } });
+  const messages: string[] = [];
+  const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+  ws.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    ws.on('open', () => ws.send(HOLD_MESSAGES.open));
+    ws.on('message', (data) => {
+      messages.push(data.toString());
+      if (data.toString() === HOLD_MESSAGES.push) ws.send(HOLD_MESSAGES.ping);
+      if (data.toString() === HOLD_MESSAGES.pong) resolve();
+    });
+    setTimeout(() => reject(new Error(`exchange incomplete: ${messages.join(', ')}`)), 2000);
+  });
+  assert.deepEqual(messages, ['open', 'push', 'pong']);
+  const entry = listener.ledger.forNode('web1').find((r) => r.probe === 'hold-http-0');
+  assert.deepEqual([entry?.completed, entry?.holdOpened, entry?.holdPushSent, entry?.holdPingReceived], [true, true, true, true]);
+  await listener.close();
+  await closed;
+});
+
+function occupy(port = 0): Promise<Server> {
+  const server = createServer();
+  return new Promise((resolve) => server.listen(port, HOST, () => resolve(server)));
+}
+
+test('listener: alternate ports are bound when free; an alternate probe is refused on the main port and vice versa', async (t) => {
+  const { listener, plan, base } = await startListener(t, { alternatePorts: { http: 0, https: 0 } });
+  const alternates = listener.alternates();
+  assert.ok(alternates.http !== undefined && alternates.https !== undefined, JSON.stringify(alternates));
+  assert.deepEqual(alternates.unavailable, []);
+  const headers = { [TOKEN_HEADER]: plan.token };
+  const onAlternate = await request(`http://${HOST}:${alternates.http}${PATHS.hello}?probe=alt-http-0`, { headers });
+  assert.equal(onAlternate.statusCode, 200);
+  await onAlternate.body.dump();
+  const onMain = await request(`${base}${PATHS.hello}?probe=alt-http-0`, { headers });
+  assert.equal(onMain.statusCode, 403);
+  await onMain.body.dump();
+  const mainOnAlternate = await request(`http://${HOST}:${alternates.http}${PATHS.hello}?probe=hello-http-0`, { headers });
+  assert.equal(mainOnAlternate.statusCode, 403);
+  await mainOnAlternate.body.dump();
+  const otherPort = await request(`http://${HOST}:${alternates.http}${PATHS.hello}?probe=alt-http-elsewhere`, { headers });
+  assert.equal(otherPort.statusCode, 403);
+  await otherPort.body.dump();
+  const snap = listener.ledger.snapshot();
+  assert.deepEqual(snap.requests.map((r) => [r.probe, r.listener.port]), [['alt-http-0', alternates.http]]);
+  assert.match(snap.stray[0]!.reason, /alt-http-0 planned for an alternate port/);
+  assert.match(snap.stray[1]!.reason, /hello-http-0 planned for the main port/);
+  assert.match(snap.stray[2]!.reason, /alt-http-elsewhere planned for port [12]$/);
+});
+
+test('listener: an alternate port that is taken is reported, not fatal', async (t) => {
+  const blocker = await occupy();
+  t.after(() => new Promise<void>((r) => blocker.close(() => r())));
+  const taken = (blocker.address() as { port: number }).port;
+  const { listener, plan, base } = await startListener(t, { alternatePorts: { http: taken, https: 0 } });
+  const alternates = listener.alternates();
+  assert.equal(alternates.http, undefined);
+  assert.ok(alternates.https !== undefined);
+  assert.equal(alternates.unavailable.length, 1);
+  assert.match(alternates.unavailable[0]!, new RegExp(`^http alternate: cannot listen on 127\\.0\\.0\\.1:${taken}: the port is in use`));
+  const res = await request(`${base}${PATHS.hello}?probe=hello-http-0`, { headers: { [TOKEN_HEADER]: plan.token } });
+  assert.equal(res.statusCode, 200, 'the main listener works');
+  await res.body.dump();
 });

@@ -14,7 +14,7 @@ export interface BodyCheck {
   finish(): BodyVerdict;
 }
 
-/** hello and status answers are a few dozen bytes; anything much longer is not our listener. */
+/** hello, status and upload answers are a few dozen bytes; anything much longer is not our listener. */
 const MAX_ANSWER_BYTES = 16 * 1024;
 
 function jsonAnswer(what: string, judge: (answer: unknown) => BodyVerdict): BodyCheck {
@@ -77,4 +77,13 @@ export function downloadCheck(size: number, sha256: string): BodyCheck {
       return { ok: true };
     },
   };
+}
+
+/** upload: the listener counted `size` bytes and found the planned SHA-256 ({"bytes":N,"sha256ok":true}). */
+export function uploadCheck(size: number): BodyCheck {
+  return jsonAnswer('upload', (answer) => {
+    const o = (typeof answer === 'object' && answer !== null ? answer : {}) as Record<string, unknown>;
+    if (o.sha256ok === true && o.bytes === size) return { ok: true };
+    return { ok: false, outcome: 'corrupt', message: `upload answer is not {"bytes":${size},"sha256ok":true}` };
+  });
 }

@@ -22,6 +22,7 @@ export function deadlineOutcome(phase: ProbePhase): ProbeOutcome {
       return 'tls-error';
     case 'request':
     case 'response':
+    case 'hold':
       return 'no-response';
     case 'body':
       return 'stalled';
@@ -42,8 +43,10 @@ export function errorOutcome(phase: ProbePhase, code: string | undefined): Probe
       return 'tls-error';
     case 'request':
     case 'response':
+    case 'hold':
       // Node reports a peer that closes before answering as ECONNRESET "socket hang up"; the
-      // message tells it from a real RST.
+      // message tells it from a real RST. On an idle hold a reset is a firewall or NAT that dropped
+      // the connection's state and answers its next packet with RST.
       if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
       if (code === 'ETIMEDOUT') return 'no-response';
       if (code !== undefined && UNREACHABLE.indexOf(code) !== -1) return 'unreachable';

@@ -39,7 +39,9 @@ function headerValue(value: string, where: string): string {
 function readProbe(value: unknown, where: string): PlannedProbe {
   const o = fields(value, where);
   const kind = o.kind;
-  if (kind !== 'hello' && kind !== 'download' && kind !== 'status') throw new PlanProblem(`${where}.kind is not hello, download or status`);
+  if (kind !== 'hello' && kind !== 'download' && kind !== 'upload' && kind !== 'status' && kind !== 'hold') {
+    throw new PlanProblem(`${where}.kind is not hello, download, upload, status or hold`);
+  }
   const proto = o.proto;
   if (proto !== 'http' && proto !== 'https') throw new PlanProblem(`${where}.proto is not http or https`);
   const id = text(o, 'id', where);
@@ -59,6 +61,9 @@ function readProbe(value: unknown, where: string): PlannedProbe {
     if (!/^[0-9a-fA-F]{64}$/.test(sha256)) throw new PlanProblem(`${where}.sha256 is not 64 hex digits`);
     probe.sha256 = sha256.toLowerCase();
   }
+  // The listener checks an upload's SHA-256; the agent only needs to know how much to send.
+  if (kind === 'upload') probe.size = count(o, 'size', where, 0);
+  if (kind === 'hold') probe.holdMs = count(o, 'holdMs', where, 0);
   if (kind === 'status') {
     const posts = optionalCount(o, 'posts', where, 1);
     const intervalMs = optionalCount(o, 'intervalMs', where, 0);

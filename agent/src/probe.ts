@@ -1,15 +1,17 @@
 /**
- * A planned probe turned into attempts: hello and download are one exchange; status is `posts`
- * POSTs, each on a new connection, `intervalMs` apart, the way a device reports progress during an
- * update. The probe deadline (probeMs) applies to each exchange, since a status probe's gaps alone
- * may be longer than it.
+ * A planned probe turned into exchanges: hello, download, upload and hold are one exchange; status
+ * is `posts` POSTs, each on a new connection, `intervalMs` apart, the way a device reports progress
+ * during an update. The probe deadline (probeMs) applies to each exchange, since a status probe's
+ * gaps alone may be longer than it (a hold bounds its quiet time itself).
  */
 import { PATHS, AGENT_ERROR_CODES } from '../../src/protocol.js';
 import type { Plan, PlannedProbe, ProbeResult, StatusPost } from '../../src/protocol.js';
 import { Attempt } from './attempt.js';
-import type { AttemptResult, AttemptSpec } from './attempt.js';
-import { downloadCheck, helloCheck, statusCheck } from './body-checks.js';
+import type { AttemptSpec } from './attempt.js';
+import { downloadCheck, helloCheck, statusCheck, uploadCheck } from './body-checks.js';
 import { now, since } from './clock.js';
+import type { Exchange, ExchangeResult, Target } from './exchange.js';
+import { Hold } from './hold.js';
 
 export interface ProbeRun {
   /** Resolves once with the probe's result; never rejects. */
@@ -24,13 +26,13 @@ function query(probe: PlannedProbe, extra = ''): string {
   return `?probe=${encodeURIComponent(probe.id)}${extra}`;
 }
 
-function target(probe: PlannedProbe): Pick<AttemptSpec, 'proto' | 'address' | 'port' | 'source'> {
+function target(probe: PlannedProbe): Target {
   const { proto, address, port, source } = probe;
   return source === undefined ? { proto, address, port } : { proto, address, port, source };
 }
 
-function toProbeResult(id: string, ms: number, attempt: AttemptResult, posts?: StatusPost[]): ProbeResult {
-  const result: ProbeResult = { t: 'probe', id, ...attempt, ms };
+function toProbeResult(id: string, ms: number, exchange: ExchangeResult, posts?: StatusPost[]): ProbeResult {
+  const result: ProbeResult = { t: 'probe', id, ...exchange, ms };
   if (posts !== undefined) result.posts = posts;
   return result;
 }
@@ -48,30 +50,40 @@ export function notStarted(probe: PlannedProbe): ProbeResult {
 }
 
 export function startProbe(probe: PlannedProbe, plan: Plan): ProbeRun {
-  return probe.kind === 'status' ? new StatusProbe(probe, plan) : new SingleExchangeProbe(probe, plan);
+  // plan.ts guarantees size (and sha256 for downloads) and holdMs for the kinds that need them.
+  const size = probe.size ?? 0;
+  switch (probe.kind) {
+    case 'status':
+      return new StatusProbe(probe, plan);
+    case 'hold':
+      return new SingleExchangeProbe(probe, new Hold(target(probe), PATHS.hold + query(probe), probe.holdMs ?? 0, plan.deadlines, plan));
+    case 'hello':
+      return singleAttempt(probe, plan, { ...target(probe), method: 'GET', path: PATHS.hello + query(probe), check: helloCheck() });
+    case 'download':
+      return singleAttempt(probe, plan, { ...target(probe), method: 'GET', path: PATHS.blob + query(probe), check: downloadCheck(size, probe.sha256 ?? '') });
+    case 'upload':
+      return singleAttempt(probe, plan, { ...target(probe), method: 'POST', path: PATHS.upload + query(probe), uploadSize: size, check: uploadCheck(size) });
+  }
 }
 
-/** hello and download. */
+function singleAttempt(probe: PlannedProbe, plan: Plan, spec: AttemptSpec): ProbeRun {
+  return new SingleExchangeProbe(probe, new Attempt(spec, plan.deadlines, plan));
+}
+
+/** hello, download, upload and hold. */
 class SingleExchangeProbe implements ProbeRun {
   readonly result: Promise<ProbeResult>;
-  private readonly attempt: Attempt;
   private readonly started = now();
 
   constructor(
     private readonly probe: PlannedProbe,
-    plan: Plan,
+    private readonly exchange: Exchange,
   ) {
-    const spec: AttemptSpec =
-      probe.kind === 'hello'
-        ? { ...target(probe), method: 'GET', path: PATHS.hello + query(probe), check: helloCheck() }
-        : // plan.ts guarantees size and sha256 for downloads.
-          { ...target(probe), method: 'GET', path: PATHS.blob + query(probe), check: downloadCheck(probe.size ?? 0, probe.sha256 ?? '') };
-    this.attempt = new Attempt(spec, plan.deadlines, plan);
-    this.result = this.attempt.start().then((r) => toProbeResult(probe.id, since(this.started), r));
+    this.result = exchange.start().then((r) => toProbeResult(probe.id, since(this.started), r));
   }
 
   expire(): ProbeResult {
-    return toProbeResult(this.probe.id, since(this.started), this.attempt.expire(AGENT_DEADLINE, 'agent deadline'));
+    return toProbeResult(this.probe.id, since(this.started), this.exchange.expire(AGENT_DEADLINE, 'agent deadline'));
   }
 }
 
@@ -80,8 +92,8 @@ class StatusProbe implements ProbeRun {
   readonly result: Promise<ProbeResult>;
   private readonly started = now();
   private readonly posts: StatusPost[] = [];
-  private firstFailure: AttemptResult | undefined;
-  private last: AttemptResult | undefined;
+  private firstFailure: ExchangeResult | undefined;
+  private last: ExchangeResult | undefined;
   private current: Attempt | undefined;
   private pause: { timer: NodeJS.Timeout; resume: () => void } | undefined;
   private final: ProbeResult | undefined;
@@ -142,7 +154,7 @@ class StatusProbe implements ProbeRun {
     });
   }
 
-  private record(post: AttemptResult): void {
+  private record(post: ExchangeResult): void {
     this.posts.push({ ms: post.ms, ok: post.outcome === 'ok' });
     this.last = post;
     if (post.outcome !== 'ok' && this.firstFailure === undefined) this.firstFailure = post;

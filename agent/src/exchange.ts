@@ -1,0 +1,202 @@
+/**
+ * What every callback probe has in common: a fresh connection (from the planned source), TLS pinned
+ * by fingerprint for https, then one HTTP request carrying the token. Subclasses run what follows
+ * (an answer and its body: Attempt; a WebSocket channel held open: Hold) in their own phases. The
+ * phase reached is the evidence: it tells a dropped SYN from a lost return path from a transfer
+ * that stopped half-way.
+ *
+ * Node 12 has no AbortController, so every way an exchange can end (events, our timers, a deadline
+ * from outside) goes through one idempotent end(), which records the result and tears down.
+ */
+import * as http from 'http';
+import * as net from 'net';
+import * as tls from 'tls';
+import { TOKEN_HEADER, AGENT_ERROR_CODES } from '../../src/protocol.js';
+import type { CallbackProto, Deadlines, Endpoint, ProbeOutcome, ProbePhase, ProbeResult } from '../../src/protocol.js';
+import { now, since } from './clock.js';
+import { track } from './open-handles.js';
+import { describeError, errorCodeOf, errorOutcome } from './outcomes.js';
+import type { ProbeError } from './outcomes.js';
+
+export interface Target {
+  proto: CallbackProto;
+  address: string;
+  port: number;
+  /** Local address to bind; absent: the kernel picks. */
+  source?: string;
+}
+
+export interface Secrets {
+  token: string;
+  /** The listener certificate's SHA-256 fingerprint; the token is only sent to that certificate. */
+  fingerprint256: string;
+}
+
+/** A probe result without the fields the probe adds itself (type, id, status posts). */
+export type ExchangeResult = Omit<ProbeResult, 't' | 'id' | 'posts'>;
+
+/** "AA:BB:..." and "aabb..." name the same certificate. */
+function sameFingerprint(a: string, b: string): boolean {
+  const bare = (f: string): string => f.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
+  return bare(a) !== '' && bare(a) === bare(b);
+}
+
+function hostHeader(address: string, port: number): string {
+  return net.isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export abstract class Exchange {
+  protected phase: ProbePhase = 'connect';
+  private readonly started = now();
+  protected httpStatus: number | undefined;
+  private local: Endpoint | undefined;
+  private fingerprint: string | undefined;
+  /** The outermost stream: the TCP socket, then the TLS socket wrapping it. */
+  private connection: net.Socket | undefined;
+  private untrack: (() => void) | undefined;
+  protected readonly timers: NodeJS.Timeout[] = [];
+  private probeDeadline: NodeJS.Timeout | undefined;
+  private result: ExchangeResult | undefined;
+  private settle: (result: ExchangeResult) => void = () => undefined;
+  private readonly finished = new Promise<ExchangeResult>((resolve) => {
+    this.settle = resolve;
+  });
+
+  constructor(
+    private readonly target: Target,
+    protected readonly deadlines: Deadlines,
+    private readonly secrets: Secrets,
+  ) {}
+
+  /** Runs the exchange; the promise always resolves, never rejects. */
+  start(): Promise<ExchangeResult> {
+    this.probeDeadline = setTimeout(() => this.expire(AGENT_ERROR_CODES.probeDeadline, `probe deadline of ${this.deadlines.probeMs} ms`), this.deadlines.probeMs);
+    this.timers.push(this.probeDeadline);
+    this.connect();
+    return this.finished;
+  }
+
+  /** Ends the exchange now because a deadline passed; the outcome follows from where it stands. */
+  abstract expire(code: string, deadline: string): ExchangeResult;
+
+  /** Connected, and for https the pinned certificate checked: the request can go out on `stream`. */
+  protected abstract opened(stream: net.Socket): void;
+
+  /** Adds the subclass's own evidence to the result. */
+  protected abstract describe(result: ExchangeResult): void;
+
+  protected get ended(): boolean {
+    return this.result !== undefined;
+  }
+
+  /** For exchanges whose length is planned separately (the idle hold): probeMs no longer applies. */
+  protected cancelProbeDeadline(): void {
+    if (this.probeDeadline !== undefined) clearTimeout(this.probeDeadline);
+  }
+
+  /** Starts the request on our own connection, already through connect and TLS: no agent, no pooling, no retries. */
+  protected sendRequest(stream: net.Socket, method: 'GET' | 'POST', path: string, headers: http.OutgoingHttpHeaders): http.ClientRequest | undefined {
+    this.phase = 'request';
+    const { address, port } = this.target;
+    let req: http.ClientRequest;
+    try {
+      req = http.request({
+        createConnection: () => stream,
+        method,
+        path,
+        headers: { [TOKEN_HEADER]: this.secrets.token, host: hostHeader(address, port), ...headers },
+      });
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
+    req.on('error', (err) => this.fail(err));
+    return req;
+  }
+
+  protected fail(err: unknown): void {
+    this.end(errorOutcome(this.phase, errorCodeOf(err)), describeError(err));
+  }
+
+  protected end(outcome: ProbeOutcome, error?: ProbeError): ExchangeResult {
+    if (this.result !== undefined) return this.result;
+    const result: ExchangeResult = { outcome, phase: this.phase, ms: since(this.started) };
+    this.describe(result);
+    if (this.local !== undefined) result.local = this.local;
+    if (this.fingerprint !== undefined) result.fingerprint = this.fingerprint;
+    if (this.httpStatus !== undefined) result.httpStatus = this.httpStatus;
+    if (error !== undefined) result.error = error;
+    this.result = result;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.untrack?.();
+    this.connection?.destroy();
+    this.settle(result);
+    return result;
+  }
+
+  private connect(): void {
+    const { address, port, source } = this.target;
+    let socket: net.Socket;
+    try {
+      socket = net.connect(source === undefined ? { host: address, port } : { host: address, port, localAddress: source });
+    } catch (err) {
+      // Invalid address or port: thrown synchronously, before any traffic.
+      this.fail(err);
+      return;
+    }
+    this.own(socket);
+    const timer = setTimeout(
+      () => this.end('timeout', { code: AGENT_ERROR_CODES.connectTimeout, message: `TCP connect to ${hostHeader(address, port)} did not complete within ${this.deadlines.connectMs} ms` }),
+      this.deadlines.connectMs,
+    );
+    this.timers.push(timer);
+    socket.on('error', (err) => this.fail(err));
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      if (this.ended) return;
+      if (socket.localAddress !== undefined && socket.localPort !== undefined) {
+        this.local = { address: socket.localAddress, port: socket.localPort };
+      }
+      if (this.target.proto === 'https') this.handshake(socket);
+      else this.opened(socket);
+    });
+  }
+
+  private handshake(socket: net.Socket): void {
+    this.phase = 'tls';
+    const { address } = this.target;
+    // No SNI for an IP address (RFC 6066 forbids it; Node warns); a name is sent as given.
+    const secure = tls.connect(net.isIP(address) ? { socket, rejectUnauthorized: false } : { socket, rejectUnauthorized: false, servername: address });
+    this.own(secure);
+    const timer = setTimeout(
+      () => this.end('tls-error', { code: AGENT_ERROR_CODES.tlsTimeout, message: `TLS handshake did not complete within ${this.deadlines.connectMs} ms` }),
+      this.deadlines.connectMs,
+    );
+    this.timers.push(timer);
+    secure.on('error', (err) => this.fail(err));
+    secure.once('secureConnect', () => {
+      clearTimeout(timer);
+      if (this.ended) return;
+      // Verification is ours, by pin: the certificate is self-signed, so the CA check is off.
+      const seen = secure.getPeerCertificate().fingerprint256;
+      if (typeof seen === 'string' && seen !== '') this.fingerprint = seen;
+      if (typeof seen !== 'string' || !sameFingerprint(seen, this.secrets.fingerprint256)) {
+        // Something else holds the connection (a TLS-inspecting proxy): send it nothing, above
+        // all not the token.
+        this.end('tls-mismatch', { message: `listener certificate ${seen || '(none)'} is not the pinned ${this.secrets.fingerprint256}` });
+        return;
+      }
+      this.opened(secure);
+    });
+  }
+
+  /**
+   * The exchange closes its connection when it ends, and the agent does if it finishes first. Only
+   * the outermost stream is destroyed: it takes what it wraps along, while destroying the TCP
+   * socket under a live TLS socket (from within a TLS callback) crashes Node 20 with SIGSEGV.
+   */
+  private own(outermost: net.Socket): void {
+    this.connection = outermost;
+    if (this.untrack === undefined) this.untrack = track(() => this.connection?.destroy());
+  }
+}
