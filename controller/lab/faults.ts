@@ -13,12 +13,14 @@ import { runIn, tryRunIn } from './run.js';
 import { writeSysctls } from './topology.js';
 
 const CHAIN_TYPES: Record<NftHook, string> = {
+  prerouting: 'type filter hook prerouting priority filter; policy accept;',
   input: 'type filter hook input priority filter; policy accept;',
   output: 'type filter hook output priority filter; policy accept;',
   forward: 'type filter hook forward priority filter; policy accept;',
   postrouting: 'type nat hook postrouting priority srcnat; policy accept;',
 };
-const HOOK_ORDER: readonly NftHook[] = ['input', 'forward', 'output', 'postrouting'];
+const HOOK_ORDER: readonly NftHook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
+const OBJECT_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 
 /** Rules from one source (a scenario or a fault), tagged with its name as the rule comment. */
 interface TaggedRules {
@@ -26,9 +28,19 @@ interface TaggedRules {
   rules: NftRules;
 }
 
-/** One nftables script defining `table inet <table>` with a chain per hook that has rules. */
+/** One nftables script defining `table inet <table>`: its named objects, then a chain per hook that has rules. */
 export function renderNftTable(table: string, sources: readonly TaggedRules[]): string {
   const lines = [`table inet ${table} {`];
+  const objects = new Set<string>();
+  for (const src of sources) {
+    for (const [name, t] of Object.entries(src.rules.ctTimeouts ?? {})) {
+      if (!OBJECT_NAME.test(name)) throw new LabError(`ct timeout name "${name}" (${src.tag}) must be lower-case letters, digits and _`);
+      if (objects.has(name)) throw new LabError(`ct timeout "${name}" is defined twice in table ${table} (again by ${src.tag})`);
+      objects.add(name);
+      const policy = Object.entries(t.policy).map(([state, seconds]) => `${state}: ${seconds}`).join(', ');
+      lines.push(`  ct timeout ${name} {`, `    protocol ${t.protocol};`, `    l3proto ${t.l3proto};`, `    policy = { ${policy} };`, '  }');
+    }
+  }
   for (const hook of HOOK_ORDER) {
     const rules = sources.flatMap((src) => (src.rules[hook] ?? []).map((r) => `${r} comment "${src.tag}"`));
     if (rules.length === 0) continue;
@@ -79,6 +91,8 @@ function faultNetns(fault: LabFault): string {
   switch (fault.netns) {
     case 'ctl':
       return CTL_NETNS;
+    case 'rtr':
+      return RTR_NETNS;
   }
 }
 

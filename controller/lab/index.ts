@@ -26,7 +26,7 @@ import { ensurePrerequisites, isRoot } from './prereq.js';
 
 export { LAB_SCENARIOS, LAB_FAULTS, labPaths };
 export type { LabScenario, LabPaths, Log };
-export type { LabFault, LabFaultName, ExpectedPath, NodeLink, NftRules } from './scenarios.js';
+export type { Expectation, ExpectedPath, LabFault, LabFaultName, NftCtTimeout, NftRules, NodeLink, ScenarioExpectation } from './scenarios.js';
 
 /** How long an operation waits for another one (another process's up/down) to finish. */
 const LOCK_WAIT_MS = 120_000;

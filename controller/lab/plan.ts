@@ -40,14 +40,25 @@ export function routerAddress(n: number): string {
   return `${LAB_BLOCK_BASE}.${n}.1`;
 }
 
-/** The node's address on subnet n. */
-export function nodeAddress(n: number): string {
-  return `${LAB_BLOCK_BASE}.${n}.2`;
+/** A node's host number on its subnet when the subnet is its own (10.231.N.2). */
+export const DEFAULT_HOST = 2;
+
+/** A node's address on subnet n: .2 unless several nodes share the subnet. */
+export function nodeAddress(n: number, host: number = DEFAULT_HOST): string {
+  return `${LAB_BLOCK_BASE}.${n}.${host}`;
 }
 
-/** The router's interface toward subnet n (veth names are limited to 15 bytes). */
+/**
+ * The router's layer-3 interface toward subnet n (interface names are limited to 15 bytes): a veth
+ * when one node owns the subnet, a bridge when several share it.
+ */
 export function routerIface(n: number): string {
   return `r${n}`;
+}
+
+/** On a shared subnet: the router-side veth of host h, a port of the bridge routerIface(n). */
+export function bridgePortIface(n: number, host: number): string {
+  return `r${n}h${host}`;
 }
 
 /** True when two IPv4 prefixes share any address. */

@@ -4,16 +4,36 @@
  * this table; the lab tests and demos read the expectations from it.
  */
 import type { PathKind, VerdictKind } from '../../src/verdicts.js';
-import { CALLBACK_PORTS, CTL_ADDRESS, RTR_CTL_ADDRESS, RTR_CTL_IFACE, nodeAddress, routerIface } from './plan.js';
+import { CALLBACK_PORTS, CTL_ADDRESS, DEFAULT_HOST, RTR_CTL_ADDRESS, RTR_CTL_IFACE, nodeAddress, routerIface, subnet } from './plan.js';
 
-/** The hooks the lab filters on; postrouting is a NAT chain, the others filter chains. */
-export type NftHook = 'input' | 'output' | 'forward' | 'postrouting';
-/** nftables rules (one statement list per line) by hook, for one namespace. */
-export type NftRules = Partial<Record<NftHook, readonly string[]>>;
+/**
+ * The hooks the lab filters on; postrouting is a NAT chain, the others filter chains (prerouting at
+ * priority filter, so after conntrack: its rules see `ct state` and may set a flow's ct timeout).
+ */
+export type NftHook = 'prerouting' | 'input' | 'output' | 'forward' | 'postrouting';
+
+/** A named conntrack timeout policy (an nftables `ct timeout` object), given to flows by `ct timeout set "<name>"`. */
+export interface NftCtTimeout {
+  protocol: 'tcp' | 'udp';
+  l3proto: 'ip';
+  /** Seconds per conntrack state, e.g. { established: 3 }; states not named keep the kernel's defaults. */
+  policy: Readonly<Record<string, number>>;
+}
+
+/** nftables rules (one statement list per line) by hook, and the named objects they use, for one namespace. */
+export type NftRules = Partial<Record<NftHook, readonly string[]>> & {
+  /** ct timeout objects by name (unique within the namespace's table). */
+  ctTimeouts?: Readonly<Record<string, NftCtTimeout>>;
+};
 
 export interface NodeLink {
-  /** Subnet 10.231.N.0/24: the router is .1, the node .2. */
+  /** Subnet 10.231.N.0/24: the router is .1, the node .`host`. */
   n: number;
+  /**
+   * The node's host number on the subnet (default 2). Several nodes may share a subnet with
+   * different host numbers: the router then bridges them (a bridge routerIface(n) in its namespace).
+   */
+  host?: number;
   /** The veth's name inside the node's namespace. */
   nodeIface: string;
   /** MTU of the router's side of this link (the node's side stays 1500). */
@@ -27,8 +47,22 @@ export interface ExpectedPath {
   direction: 'callback' | 'forward';
   port: number;
   verdict: PathKind;
-  /** The node address the path uses, when the node has several. */
+  /** The node address the path uses (callback: its source, forward: its destination); absent: every such path. */
   address?: string;
+}
+
+/** What twoway should conclude for a node: its verdict and the verdicts of the paths named. */
+export interface Expectation {
+  node: VerdictKind;
+  paths: readonly ExpectedPath[];
+}
+
+export interface ScenarioExpectation extends Expectation {
+  /**
+   * A stateful idle timeout on the path: when the run holds its idle channel quiet for longer than
+   * `afterMs` (report.run.settings.idleHoldMs), this is expected instead.
+   */
+  idleCut?: Expectation & { afterMs: number };
 }
 
 export interface LabScenario {
@@ -49,11 +83,22 @@ export interface LabScenario {
   routerNft?: NftRules;
   /** Per-interface sysctls on the router, relative to /proc/sys/net/ipv4/conf/<iface>/. */
   routerIfaceSysctls?: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  expect: { node: VerdictKind; paths: readonly ExpectedPath[] };
+  expect: ScenarioExpectation;
 }
 
 const ports = CALLBACK_PORTS.join(', ');
-const callbacks = (verdict: PathKind): ExpectedPath[] => CALLBACK_PORTS.map((port) => ({ direction: 'callback', port, verdict }));
+/** One expected path per callback port, from `address` when given (else from every address). */
+const callbacks = (verdict: PathKind, address?: string): ExpectedPath[] =>
+  CALLBACK_PORTS.map((port) => (address === undefined ? { direction: 'callback', port, verdict } : { direction: 'callback', port, verdict, address }));
+
+/** The subnet web1 and web2 share (a bridge in the router); the subnet-egress fault cuts it off. */
+export const SHARED_SUBNET = 20;
+
+/** The idle node's subnet, and the conntrack established timeout the router gives its callback flows. */
+const IDLE_SUBNET = 14;
+export const IDLE_TIMEOUT_SECONDS = 3;
+const idleFlows = `ip saddr ${nodeAddress(IDLE_SUBNET)} tcp dport { ${ports} }`;
+const idleReplies = `ip daddr ${nodeAddress(IDLE_SUBNET)} tcp sport { ${ports} }`;
 
 export const LAB_SCENARIOS: readonly LabScenario[] = [
   {
@@ -65,6 +110,17 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     sshd: 'running',
     expect: { node: 'ok', paths: callbacks('ok') },
   },
+  ...[2, 3].map(
+    (host, i): LabScenario => ({
+      node: `web${i + 1}`,
+      description: `A healthy node on ${subnet(SHARED_SUBNET)}, a subnet it shares with web${2 - i} (one bridge in the router, like servers on one VLAN).`,
+      mechanism: 'none',
+      links: [{ n: SHARED_SUBNET, host, nodeIface: 'eth0' }],
+      host: 'node',
+      sshd: 'running',
+      expect: { node: 'ok', paths: callbacks('ok') },
+    }),
+  ),
   {
     node: 'esxi-egress',
     description: 'Like VMware ESXi by default: new outbound TCP is allowed to 80 and 443 only, so callbacks to 63001/63002 time out.',
@@ -94,6 +150,18 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     expect: { node: 'rejected', paths: callbacks('rejected') },
   },
   {
+    node: 'return-acl',
+    description:
+      'A one-way (stateless) ACL on the router drops the controller\'s answers on the callback ports: the node\'s SYN reaches the controller, ' +
+      'the SYN-ACK never comes back. SSH and forward probes (source port 22, 443) pass.',
+    mechanism: `nft forward filter on the router, no conntrack match: ip daddr ${nodeAddress(13)} tcp sport { ${ports} } drop`,
+    links: [{ n: 13, nodeIface: 'eth0' }],
+    host: 'node',
+    sshd: 'running',
+    routerNft: { forward: [`ip daddr ${nodeAddress(13)} tcp sport { ${ports} } drop`] },
+    expect: { node: 'return-path-lost', paths: callbacks('return-path-lost') },
+  },
+  {
     node: 'dual',
     description:
       'A dual-homed server (management + production NIC, like HP Integrity) whose default route leaves by the production NIC: ' +
@@ -107,8 +175,16 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     sshd: 'running',
     routerIfaceSysctls: { [routerIface(5)]: { rp_filter: '1' } },
     expect: {
-      node: 'return-path-lost',
-      paths: [{ direction: 'forward', port: 22, verdict: 'return-path-lost', address: nodeAddress(4) }, ...callbacks('ok')],
+      // Callback paths come first in the classifier and worse() keeps the first of equal severity:
+      // the mgmt-sourced callbacks' 'blocked' is the node's verdict.
+      node: 'blocked',
+      paths: [
+        { direction: 'forward', port: 22, verdict: 'return-path-lost', address: nodeAddress(4) },
+        // From prod: leaves by the prod NIC, which the router expects.
+        ...callbacks('ok', nodeAddress(5)),
+        // From mgmt: the SYN leaves by the default route on the prod NIC; strict rp_filter on r5 drops it.
+        ...callbacks('blocked', nodeAddress(4)),
+      ],
     },
   },
   {
@@ -130,7 +206,35 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
         `iifname "${routerIface(6)}" tcp sport 22 tcp flags & (syn | rst) == syn tcp option maxseg size set rt mtu`,
       ],
     },
-    expect: { node: 'stalled', paths: callbacks('stalled') },
+    expect: { node: 'mtu-blackhole', paths: callbacks('mtu-blackhole') },
+  },
+  {
+    node: 'idle',
+    description:
+      `A stateful firewall on the router forgets this node's callback flows after ${IDLE_TIMEOUT_SECONDS} s of silence and drops what follows: ` +
+      'short exchanges pass, a connection held quiet longer (the idle-hold channel) dies silently. SSH keeps the default timeouts.',
+    mechanism:
+      `nft on the router: a ct timeout object (tcp, established ${IDLE_TIMEOUT_SECONDS} s) set in prerouting for ${idleFlows}; ` +
+      'forward drops, both ways, packets of those flows that are ct state invalid, or ct state new without a bare SYN (mid-flow after the entry expired)',
+    links: [{ n: IDLE_SUBNET, nodeIface: 'eth0' }],
+    host: 'node',
+    sshd: 'running',
+    routerNft: {
+      ctTimeouts: { idle_callbacks: { protocol: 'tcp', l3proto: 'ip', policy: { established: IDLE_TIMEOUT_SECONDS } } },
+      prerouting: [`${idleFlows} ct state new ct timeout set "idle_callbacks"`],
+      forward: [
+        `${idleFlows} ct state invalid drop`,
+        `${idleReplies} ct state invalid drop`,
+        `${idleFlows} ct state new tcp flags & (syn | ack) != syn drop`,
+        `${idleReplies} ct state new tcp flags & (syn | ack) != syn drop`,
+      ],
+    },
+    expect: {
+      node: 'ok',
+      paths: callbacks('ok'),
+      // The hold probe belongs to each callback path (one per port).
+      idleCut: { afterMs: IDLE_TIMEOUT_SECONDS * 1000, node: 'idle-cut', paths: callbacks('idle-cut') },
+    },
   },
   {
     node: 'snat',
@@ -192,17 +296,23 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
   },
 ];
 
-export type LabFaultName = 'controller-ingress';
+export type LabFaultName = 'controller-ingress' | 'subnet-egress';
 
 export interface LabFault {
   name: LabFaultName;
   description: string;
   mechanism: string;
-  /** The namespace the fault's rules live in. */
-  netns: 'ctl';
+  /** The namespace the fault's rules live in: the controller's or the router's. */
+  netns: 'ctl' | 'rtr';
   nft: NftRules;
-  /** What every node that has sshd is expected to show while the fault is on. */
-  expectEverySshdNode: { node: VerdictKind; paths: readonly ExpectedPath[] };
+  /**
+   * Whose callbacks it can cut: every node's ('all'), or those sent from addresses on these subnets.
+   * Of those, only callbacks that got as far as the fault before are affected (not ones a node's own
+   * firewall or the path already stops).
+   */
+  affects: 'all' | { subnets: readonly number[] };
+  /** What a node with affected callbacks is expected to show while the fault is on. */
+  expectAffected: Expectation;
 }
 
 /** Faults that affect the whole lab, toggled with `twoway lab fault <name> on|off`. */
@@ -213,7 +323,17 @@ export const LAB_FAULTS: readonly LabFault[] = [
     mechanism: `nft input filter in the controller namespace: tcp dport { ${ports} } drop`,
     netns: 'ctl',
     nft: { input: [`tcp dport { ${ports} } drop`] },
-    expectEverySshdNode: { node: 'blocked', paths: callbacks('blocked') },
+    affects: 'all',
+    expectAffected: { node: 'blocked', paths: callbacks('blocked') },
+  },
+  {
+    name: 'subnet-egress',
+    description: `A firewall on the router drops new connections to the callback ports from ${subnet(SHARED_SUBNET)} only: web1 and web2 cannot call back, the other nodes keep their verdicts.`,
+    mechanism: `nft forward filter in the router namespace: ip saddr ${subnet(SHARED_SUBNET)} tcp dport { ${ports} } ct state new drop`,
+    netns: 'rtr',
+    nft: { forward: [`ip saddr ${subnet(SHARED_SUBNET)} tcp dport { ${ports} } ct state new drop`] },
+    affects: { subnets: [SHARED_SUBNET] },
+    expectAffected: { node: 'blocked', paths: callbacks('blocked') },
   },
 ];
 
@@ -221,9 +341,26 @@ export function findFault(name: string): LabFault | undefined {
   return LAB_FAULTS.find((f) => f.name === name);
 }
 
+/** The node's host number on one of its links. */
+export function linkHost(link: NodeLink): number {
+  return link.host ?? DEFAULT_HOST;
+}
+
+/** The node's address on one of its links. */
+export function linkAddress(link: NodeLink): string {
+  return nodeAddress(link.n, linkHost(link));
+}
+
 /** The node's addresses, in inventory order (the one carrying the default route first). */
 export function scenarioAddresses(s: LabScenario): string[] {
-  return s.links.map((l) => nodeAddress(l.n));
+  return s.links.map(linkAddress);
+}
+
+/** Subnets more than one link uses: the router bridges these instead of owning a veth per subnet. */
+export function sharedSubnets(scenarios: readonly LabScenario[]): Set<number> {
+  const count = new Map<number, number>();
+  for (const s of scenarios) for (const l of s.links) count.set(l.n, (count.get(l.n) ?? 0) + 1);
+  return new Set([...count].filter(([, c]) => c > 1).map(([n]) => n));
 }
 
 export function hasSshd(s: LabScenario): boolean {

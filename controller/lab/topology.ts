@@ -16,13 +16,13 @@ import {
   RTR_CTL_ADDRESS,
   RTR_CTL_IFACE,
   RTR_NETNS,
-  nodeAddress,
+  bridgePortIface,
   nodeNetns,
   prefixesOverlap,
   routerAddress,
   routerIface,
 } from './plan.js';
-import type { LabScenario } from './scenarios.js';
+import { type LabScenario, type NodeLink, linkAddress, linkHost, sharedSubnets } from './scenarios.js';
 import { run, runIn, tryRun } from './run.js';
 
 export type Log = (line: string) => void;
@@ -143,16 +143,42 @@ async function buildControllerSide(): Promise<void> {
   await run('ip', ['-n', CTL_NETNS, 'route', 'add', LAB_BLOCK, 'via', RTR_CTL_ADDRESS]);
 }
 
-async function buildNode(s: LabScenario): Promise<void> {
+/**
+ * A subnet several nodes share: a bridge in the router's namespace holding the router's address;
+ * each node's veth is a port of it (bridgePortIface). Removed with the router's namespace.
+ */
+async function buildBridge(n: number, links: readonly NodeLink[]): Promise<void> {
+  if (links.some((l) => l.routerMtu !== undefined || l.routerQdisc !== undefined)) {
+    throw new LabError(`subnet ${n} is shared by several nodes: a per-node router MTU or qdisc cannot apply there`);
+  }
+  const bridge = routerIface(n);
+  await run('ip', ['-n', RTR_NETNS, 'link', 'add', bridge, 'type', 'bridge', 'stp_state', '0']);
+  await run('ip', ['-n', RTR_NETNS, 'addr', 'add', `${routerAddress(n)}/24`, 'dev', bridge]);
+  await run('ip', ['-n', RTR_NETNS, 'link', 'set', bridge, 'up']);
+}
+
+/** The router's side of one node link: its own veth with the router's address, or a port of the subnet's bridge. */
+async function buildRouterSide(link: NodeLink, nodeNs: string, bridged: boolean): Promise<void> {
+  if (bridged) {
+    const port = bridgePortIface(link.n, linkHost(link));
+    await run('ip', ['-n', RTR_NETNS, 'link', 'add', port, 'type', 'veth', 'peer', 'name', link.nodeIface, 'netns', nodeNs]);
+    await run('ip', ['-n', RTR_NETNS, 'link', 'set', port, 'master', routerIface(link.n)]);
+    await run('ip', ['-n', RTR_NETNS, 'link', 'set', port, 'up']);
+    return;
+  }
+  const rIface = routerIface(link.n);
+  await run('ip', ['-n', RTR_NETNS, 'link', 'add', rIface, 'type', 'veth', 'peer', 'name', link.nodeIface, 'netns', nodeNs]);
+  await run('ip', ['-n', RTR_NETNS, 'addr', 'add', `${routerAddress(link.n)}/24`, 'dev', rIface]);
+  if (link.routerMtu !== undefined) await run('ip', ['-n', RTR_NETNS, 'link', 'set', rIface, 'mtu', String(link.routerMtu)]);
+  await run('ip', ['-n', RTR_NETNS, 'link', 'set', rIface, 'up']);
+}
+
+async function buildNode(s: LabScenario, bridged: ReadonlySet<number>): Promise<void> {
   const ns = nodeNetns(s.node);
   await addNetns(ns);
   for (const link of s.links) {
-    const rIface = routerIface(link.n);
-    await run('ip', ['-n', RTR_NETNS, 'link', 'add', rIface, 'type', 'veth', 'peer', 'name', link.nodeIface, 'netns', ns]);
-    await run('ip', ['-n', RTR_NETNS, 'addr', 'add', `${routerAddress(link.n)}/24`, 'dev', rIface]);
-    if (link.routerMtu !== undefined) await run('ip', ['-n', RTR_NETNS, 'link', 'set', rIface, 'mtu', String(link.routerMtu)]);
-    await run('ip', ['-n', RTR_NETNS, 'link', 'set', rIface, 'up']);
-    if (s.host === 'node') await run('ip', ['-n', ns, 'addr', 'add', `${nodeAddress(link.n)}/24`, 'dev', link.nodeIface]);
+    await buildRouterSide(link, ns, bridged.has(link.n));
+    if (s.host === 'node') await run('ip', ['-n', ns, 'addr', 'add', `${linkAddress(link)}/24`, 'dev', link.nodeIface]);
     // The no-host peer is up too: the router's link has carrier and really sends ARP that nobody answers.
     await run('ip', ['-n', ns, 'link', 'set', link.nodeIface, 'up']);
   }
@@ -165,7 +191,7 @@ async function buildNode(s: LabScenario): Promise<void> {
 
 /** Forwarding on, reverse-path filtering off everywhere; scenarios that want it turn it on later (faults.ts). */
 async function configureRouter(scenarios: readonly LabScenario[]): Promise<void> {
-  const ifaces = [RTR_CTL_IFACE, ...scenarios.flatMap((s) => s.links.map((l) => routerIface(l.n)))];
+  const ifaces = [...new Set([RTR_CTL_IFACE, ...scenarios.flatMap((s) => s.links.map((l) => routerIface(l.n)))])];
   await writeSysctls(RTR_NETNS, [['net/ipv4/ip_forward', '1'], ...rpFilterSettings(ifaces)]);
 }
 
@@ -174,8 +200,10 @@ export async function buildTopology(scenarios: readonly LabScenario[], log: Log)
   await addNetns(RTR_NETNS);
   await buildControllerSide();
   log(`  ${CTL_NETNS} ${CTL_ADDRESS} <-> ${RTR_NETNS} ${RTR_CTL_ADDRESS}`);
-  // Nodes in parallel: each touches only its own namespace and its own router interfaces.
-  await Promise.all(scenarios.map((s) => buildNode(s)));
+  const bridged = sharedSubnets(scenarios);
+  for (const n of bridged) await buildBridge(n, scenarios.flatMap((s) => s.links.filter((l) => l.n === n)));
+  // Nodes in parallel: each touches only its own namespace and its own router interfaces (or bridge ports).
+  await Promise.all(scenarios.map((s) => buildNode(s, bridged)));
   await configureRouter(scenarios);
   log(`  ${scenarios.length} node namespaces wired to ${RTR_NETNS}`);
 }

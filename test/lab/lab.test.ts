@@ -8,11 +8,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { LAB_SCENARIOS, labDown, labPaths, labStatus, labUp, setFault } from '../../controller/lab/index.js';
-import { CTL_ADDRESS, CTL_NETNS, RTR_NETNS, nodeNetns, prefixesOverlap, routerIface } from '../../controller/lab/plan.js';
-import { hasSshd, scenarioAddresses } from '../../controller/lab/scenarios.js';
+import { LAB_FAULTS, LAB_SCENARIOS, labDown, labPaths, labStatus, labUp, setFault } from '../../controller/lab/index.js';
+import { CTL_ADDRESS, CTL_NETNS, RTR_NETNS, bridgePortIface, nodeAddress, nodeNetns, prefixesOverlap, routerIface } from '../../controller/lab/plan.js';
+import {
+  IDLE_TIMEOUT_SECONDS,
+  SHARED_SUBNET,
+  type LabScenario,
+  hasSshd,
+  linkAddress,
+  linkHost,
+  scenarioAddresses,
+  sharedSubnets,
+} from '../../controller/lab/scenarios.js';
+import { checkLabReport, expectedFor, expectedUnderFault } from '../../controller/lab/expectations.js';
+import { renderNftTable } from '../../controller/lab/faults.js';
 import { renderInventory } from '../../controller/lab/state.js';
-import { labEnv } from '../../controller/lab/run.js';
+import { labEnv, sleep } from '../../controller/lab/run.js';
+import type { Report } from '../../src/report.js';
 
 interface Ran {
   code: number | null;
@@ -34,27 +46,61 @@ function sshFromController(address: string, command: string, connectTimeoutS = 1
   return ranIn(CTL_NETNS, 'ssh', ['-F', sshConfig, '-o', `ConnectTimeout=${connectTimeoutS}`, `root@${address}`, command]);
 }
 
-/** A TCP connect from inside a namespace, done by Node itself (the nodes have no curl or nc). */
+/** A TCP connect from inside a namespace, done by Node itself (the nodes have no curl or nc); optionally from a given source address. */
 const CONNECT = `
-const [host, port, ms] = process.argv.slice(1);
-const s = require('node:net').connect({ host, port: Number(port), timeout: Number(ms) });
+const [host, port, ms, local] = process.argv.slice(1);
+const s = require('node:net').connect({ host, port: Number(port), timeout: Number(ms), localAddress: local || undefined });
 s.on('connect', () => { console.log('connected'); s.destroy(); });
 s.on('timeout', () => { console.log('timeout'); s.destroy(); });
 s.on('error', (e) => console.log(e.code));
 `;
 
-async function connectFrom(netns: string, host: string, port: number, timeoutMs = 2_000): Promise<string> {
-  return (await ranIn(netns, process.execPath, ['-e', CONNECT, host, String(port), String(timeoutMs)])).stdout.trim();
+async function connectFrom(netns: string, host: string, port: number, timeoutMs = 2_000, localAddress = ''): Promise<string> {
+  return (await ranIn(netns, process.execPath, ['-e', CONNECT, host, String(port), String(timeoutMs), localAddress])).stdout.trim();
 }
 
-/** A listener on the controller side: 63001 and 443 on the controller address. */
+/**
+ * An echo exchange with a quiet spell: connect, send a byte and get it back, stay quiet for
+ * QUIET ms, send again and wait up to WAIT ms for the echo. Prints echo, no-echo, or an error code.
+ */
+const QUIET_EXCHANGE = `
+const [host, port, quietMs, waitMs] = process.argv.slice(1).map((v, i) => (i === 0 ? v : Number(v)));
+const s = require('node:net').connect({ host, port });
+const done = (what) => { console.log(what); s.destroy(); process.exit(0); };
+setTimeout(() => done('connect-timeout'), quietMs + waitMs + 3000);
+s.on('error', (e) => done(e.code));
+s.on('connect', () => {
+  s.write('a');
+  s.once('data', () => setTimeout(() => {
+    s.write('b');
+    const timer = setTimeout(() => done('no-echo'), waitMs);
+    s.once('data', () => { clearTimeout(timer); done('echo'); });
+  }, quietMs));
+});
+`;
+
+async function quietExchangeFrom(netns: string, port: number, quietMs: number, waitMs: number): Promise<string> {
+  return (await ranIn(netns, process.execPath, ['-e', QUIET_EXCHANGE, CTL_ADDRESS, String(port), String(quietMs), String(waitMs)])).stdout.trim();
+}
+
+/** A listener on the controller side, on the controller address: 63001 and 443 accept and close, 63002 echoes. */
 const LISTEN = `
 const net = require('node:net');
-let pending = 2;
-for (const port of [63001, 443]) {
-  net.createServer((s) => s.end()).listen(port, process.argv[1], () => { if (--pending === 0) console.log('listening'); });
-}
+let pending = 3;
+const ready = () => { if (--pending === 0) console.log('listening'); };
+for (const port of [63001, 443]) net.createServer((s) => s.end()).listen(port, process.argv[1], ready);
+net.createServer((s) => { s.on('error', () => {}); s.on('data', (d) => s.write(d)); }).listen(63002, process.argv[1], ready);
 `;
+
+/** The remaining timeout (seconds) of the router's conntrack entries whose text contains every fragment. */
+async function routerConntrackTimeouts(...fragments: string[]): Promise<number[]> {
+  const r = await ranIn(RTR_NETNS, 'cat', ['/proc/net/nf_conntrack']);
+  assert.equal(r.code, 0, `reading /proc/net/nf_conntrack in ${RTR_NETNS}: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter((l) => fragments.every((f) => l.includes(f)))
+    .map((l) => Number(l.trim().split(/\s+/)[4]));
+}
 
 function startControllerListener(): Promise<ChildProcess> {
   const child = spawn('ip', ['netns', 'exec', CTL_NETNS, process.execPath, '-e', LISTEN, CTL_ADDRESS], { stdio: ['ignore', 'pipe', 'inherit'], env: labEnv() });
@@ -102,20 +148,117 @@ test('address arithmetic: overlap of IPv4 prefixes', () => {
   assert.equal(prefixesOverlap('192.0.2.0/24', '10.231.0.0/16'), false);
 });
 
-test('scenario table: unique names, subnets and interface names', () => {
+test('scenario table: unique names, addresses and interface names; shared subnets are bridged', () => {
   const names = LAB_SCENARIOS.map((s) => s.node);
   assert.equal(new Set(names).size, names.length);
-  const subnets = LAB_SCENARIOS.flatMap((s) => s.links.map((l) => l.n));
-  assert.equal(new Set(subnets).size, subnets.length);
-  for (const n of subnets) assert.ok(n >= 1 && n <= 253, `subnet ${n}`);
+  const addresses = LAB_SCENARIOS.flatMap(scenarioAddresses);
+  assert.equal(new Set(addresses).size, addresses.length);
+  const links = LAB_SCENARIOS.flatMap((s) => s.links);
+  for (const l of links) assert.ok(l.n >= 1 && l.n <= 253 && linkHost(l) >= 2 && linkHost(l) <= 254, linkAddress(l));
+  // Only bridged subnets hold several nodes, and the router's per-link MTU and qdisc do not apply there.
+  const shared = sharedSubnets(LAB_SCENARIOS);
+  assert.deepEqual([...shared], [SHARED_SUBNET]);
+  for (const l of links.filter((x) => shared.has(x.n))) assert.ok(l.routerMtu === undefined && l.routerQdisc === undefined, linkAddress(l));
   // Interface names are limited to 15 bytes by the kernel (namespace names are not).
-  for (const s of LAB_SCENARIOS) for (const l of s.links) assert.ok(l.nodeIface.length <= 15 && routerIface(l.n).length <= 15, s.node);
+  for (const s of LAB_SCENARIOS) {
+    for (const l of s.links) assert.ok(l.nodeIface.length <= 15 && routerIface(l.n).length <= 15 && bridgePortIface(l.n, linkHost(l)).length <= 15, s.node);
+  }
 });
 
 test('inventory shape', () => {
   const text = renderInventory(LAB_SCENARIOS);
   assert.match(text, /^# Written by `twoway lab up`; `twoway run --inventory <this file>` takes it as it is\.\ncontroller:\n  netns: twl-ctl\nssh_config: ssh_config {8}# relative to this file\ndefaults:\n  user: root\n  profile: linux\nnodes:\n  - name: healthy\n    address: 10\.231\.1\.2\n/);
   assert.match(text, /\n  - name: dual\n    addresses: \[10\.231\.5\.2, 10\.231\.4\.2\]\n/);
+  assert.match(text, /\n  - name: web1\n    address: 10\.231\.20\.2\n  - name: web2\n    address: 10\.231\.20\.3\n/);
+});
+
+test('nft rendering: ct timeout objects before the chains, a prerouting filter chain', () => {
+  const text = renderNftTable('t', [
+    { tag: 'a', rules: { ctTimeouts: { short: { protocol: 'tcp', l3proto: 'ip', policy: { established: 3 } } }, prerouting: ['tcp dport 1 ct timeout set "short"'] } },
+    { tag: 'b', rules: { forward: ['tcp dport 2 drop'] } },
+  ]);
+  assert.equal(
+    text,
+    [
+      'table inet t {',
+      '  ct timeout short {',
+      '    protocol tcp;',
+      '    l3proto ip;',
+      '    policy = { established: 3 };',
+      '  }',
+      '  chain prerouting {',
+      '    type filter hook prerouting priority filter; policy accept;',
+      '    tcp dport 1 ct timeout set "short" comment "a"',
+      '  }',
+      '  chain forward {',
+      '    type filter hook forward priority filter; policy accept;',
+      '    tcp dport 2 drop comment "b"',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const twice = { tag: 'c', rules: { ctTimeouts: { short: { protocol: 'tcp' as const, l3proto: 'ip' as const, policy: { established: 1 } } } } };
+  assert.throws(() => renderNftTable('t', [twice, twice]), /defined twice/);
+});
+
+function scenario(name: string): LabScenario {
+  const s = LAB_SCENARIOS.find((x) => x.node === name);
+  assert.ok(s, name);
+  return s;
+}
+
+function fault(name: string): (typeof LAB_FAULTS)[number] {
+  const f = LAB_FAULTS.find((x) => x.name === name);
+  assert.ok(f, name);
+  return f;
+}
+
+test('expectations: the idle node depends on the run\'s idle hold; faults change only the callbacks they reach', () => {
+  const idle = scenario('idle');
+  const holdMs = IDLE_TIMEOUT_SECONDS * 1000;
+  assert.equal(expectedFor(idle, { idleHoldMs: 0 }).node, 'ok');
+  assert.equal(expectedFor(idle, { idleHoldMs: holdMs }).node, 'ok');
+  const cut = expectedFor(idle, { idleHoldMs: holdMs + 2000 });
+  assert.equal(cut.node, 'idle-cut');
+  assert.deepEqual(cut.paths.map((p) => `${p.direction} ${p.port} ${p.verdict}`), ['callback 63001 idle-cut', 'callback 63002 idle-cut']);
+  assert.equal(expectedFor(scenario('healthy'), { idleHoldMs: holdMs + 2000 }).node, 'ok');
+
+  // A report is judged by its own settings: the same idle-cut verdicts pass with a hold, fail without.
+  const idleNode = {
+    name: 'idle',
+    addresses: [nodeAddress(14)],
+    verdict: 'idle-cut',
+    paths: [63001, 63002].map((port) => ({ direction: 'callback', from: nodeAddress(14), to: CTL_ADDRESS, port, verdict: 'idle-cut' })),
+  };
+  const report = (idleHoldMs: number): Report => ({ run: { settings: { idleHoldMs } }, nodes: [idleNode] }) as unknown as Report;
+  assert.equal(checkLabReport(report(holdMs + 2000), [idle])[0]?.ok, true);
+  assert.equal(checkLabReport(report(0), [idle])[0]?.ok, false);
+
+  const subnetEgress = fault('subnet-egress');
+  const ingress = fault('controller-ingress');
+  assert.deepEqual(expectedUnderFault(scenario('web1'), subnetEgress).node, 'blocked');
+  assert.deepEqual(expectedUnderFault(scenario('web2'), subnetEgress).paths.map((p) => p.verdict), ['blocked', 'blocked']);
+  for (const other of ['healthy', 'dual', 'return-acl', 'idle']) assert.deepEqual(expectedUnderFault(scenario(other), subnetEgress), scenario(other).expect, other);
+  // Stopped by the node's own firewall before any fault: unchanged.
+  assert.deepEqual(expectedUnderFault(scenario('esxi-egress'), ingress), scenario('esxi-egress').expect);
+  assert.deepEqual(expectedUnderFault(scenario('reject'), ingress), scenario('reject').expect);
+  // dual: the prod callbacks reach the controller and are cut; the mgmt ones already stop at the router.
+  const dual = expectedUnderFault(scenario('dual'), ingress);
+  assert.equal(dual.node, 'blocked');
+  assert.deepEqual(
+    dual.paths.map((p) => `${p.direction} ${p.port} ${p.address ?? '*'} ${p.verdict}`).sort(),
+    [
+      `callback 63001 ${nodeAddress(4)} blocked`,
+      `callback 63001 ${nodeAddress(5)} blocked`,
+      `callback 63002 ${nodeAddress(4)} blocked`,
+      `callback 63002 ${nodeAddress(5)} blocked`,
+      `forward 22 ${nodeAddress(4)} return-path-lost`,
+    ],
+  );
+  // slow names one port only; under the fault both are blocked.
+  assert.deepEqual(expectedUnderFault(scenario('slow'), ingress).paths.map((p) => `${p.port} ${p.verdict}`), ['63001 blocked', '63002 blocked']);
+  assert.equal(expectedUnderFault(scenario('return-acl'), ingress).node, 'blocked');
 });
 
 test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) => {
@@ -182,6 +325,62 @@ test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) =
     assert.equal(await connectFrom(nodeNetns('healthy'), CTL_ADDRESS, 443), 'connected');
     assert.equal(await setFault('controller-ingress', false), true);
     assert.equal(await connectFrom(nodeNetns('healthy'), CTL_ADDRESS, 63001), 'connected');
+  });
+
+  await t.test('return-acl: the SYN reaches the controller (SYN_RECV there), the SYN-ACK never comes back; 443 forward passes', async () => {
+    const node = nodeAddress(13);
+    const connecting = connectFrom(nodeNetns('return-acl'), CTL_ADDRESS, 63001, 2_000);
+    await sleep(700);
+    const halfOpen = await ranIn(CTL_NETNS, 'ss', ['-Htn', 'state', 'syn-recv']);
+    assert.equal(halfOpen.code, 0, halfOpen.stderr);
+    assert.match(halfOpen.stdout, new RegExp(`${CTL_ADDRESS.replace(/\./g, '\\.')}:63001\\s+${node.replace(/\./g, '\\.')}:\\d+`), halfOpen.stdout);
+    assert.equal(await connecting, 'timeout');
+    assert.equal(await connectFrom(CTL_NETNS, node, 443), 'connected');
+  });
+
+  await t.test(`idle: the router's callback flows from the node get a ${IDLE_TIMEOUT_SECONDS} s established timeout; a quiet connection dies, SSH does not`, async () => {
+    const table = await ranIn(RTR_NETNS, 'nft', ['list', 'table', 'inet', 'twoway_lab']);
+    assert.match(table.stdout, new RegExp(`ct timeout idle_callbacks \\{[^}]*protocol tcp\\b[^}]*policy = \\{ established\\s*:\\s*${IDLE_TIMEOUT_SECONDS} \\}`), table.stdout);
+    const node = nodeAddress(14);
+    const longQuiet = IDLE_TIMEOUT_SECONDS * 1000 + 1_500;
+    // In parallel: quiet 1 s and quiet past the timeout from idle; the long quiet from healthy (no
+    // short timeout there); an SSH session to idle that stays quiet as long.
+    const short = quietExchangeFrom(nodeNetns('idle'), 63002, 1_000, 1_500);
+    const long = quietExchangeFrom(nodeNetns('idle'), 63002, longQuiet, 1_500);
+    const control = quietExchangeFrom(nodeNetns('healthy'), 63002, longQuiet, 1_500);
+    const ssh = sshFromController(node, `sleep ${longQuiet / 1000}; echo still-here`);
+    await sleep(700);
+    const callbackTimeouts = await routerConntrackTimeouts(`src=${node} `, 'dport=63002 ', 'ESTABLISHED');
+    assert.ok(callbackTimeouts.length >= 2 && callbackTimeouts.every((s) => s <= IDLE_TIMEOUT_SECONDS), `callback flows: ${callbackTimeouts.join(', ')}`);
+    const sshTimeouts = await routerConntrackTimeouts(`dst=${node} `, 'dport=22 ', 'ESTABLISHED');
+    assert.ok(sshTimeouts.length >= 1 && sshTimeouts.every((s) => s > 3_600), `ssh flows: ${sshTimeouts.join(', ')}`);
+    assert.equal(await short, 'echo');
+    assert.equal(await long, 'no-echo');
+    assert.equal(await control, 'echo');
+    const sshResult = await ssh;
+    assert.equal(sshResult.stdout.trim(), 'still-here', sshResult.stderr);
+  });
+
+  await t.test('dual: callbacks from prod pass, from mgmt (leaving by the prod NIC) the router drops', async () => {
+    assert.equal(await connectFrom(nodeNetns('dual'), CTL_ADDRESS, 63001, 2_000, nodeAddress(5)), 'connected');
+    assert.equal(await connectFrom(nodeNetns('dual'), CTL_ADDRESS, 63001, 1_500, nodeAddress(4)), 'timeout');
+  });
+
+  await t.test('web1 and web2 share a bridged subnet and reach the controller; subnet-egress cuts only them', async () => {
+    const ports = await ranIn(RTR_NETNS, 'ip', ['-j', 'link', 'show', 'master', routerIface(SHARED_SUBNET)]);
+    assert.deepEqual((JSON.parse(ports.stdout) as { ifname: string }[]).map((l) => l.ifname).sort(), [bridgePortIface(SHARED_SUBNET, 2), bridgePortIface(SHARED_SUBNET, 3)]);
+    for (const web of ['web1', 'web2']) assert.equal(await connectFrom(nodeNetns(web), CTL_ADDRESS, 63001), 'connected', web);
+
+    assert.equal(await setFault('subnet-egress', true), true);
+    assert.equal(await setFault('subnet-egress', true), false, 'already on');
+    assert.deepEqual((await labStatus()).faults, ['subnet-egress']);
+    const during = await Promise.all(['web1', 'web2', 'healthy'].map((n) => connectFrom(nodeNetns(n), CTL_ADDRESS, 63001, 1_000)));
+    assert.deepEqual(during, ['timeout', 'timeout', 'connected']);
+    assert.equal(await connectFrom(nodeNetns('web1'), CTL_ADDRESS, 443), 'connected', 'only the callback ports');
+
+    assert.equal(await setFault('subnet-egress', false), true);
+    assert.deepEqual((await labStatus()).faults, []);
+    for (const web of ['web1', 'web2']) assert.equal(await connectFrom(nodeNetns(web), CTL_ADDRESS, 63001), 'connected', web);
   });
 
   await t.test('up again is a no-op', async () => {
