@@ -76,7 +76,10 @@ export function buildPlan(target: PlanTarget, digests: ContentDigests, settings:
       }
     });
   });
-  const holdNeeds = settings.holdMs > 0 ? settings.deadlines.connectMs + settings.holdMs + settings.deadlines.stallMs + HOLD_MARGIN_MS : 0;
+  // Set-up (connect, TLS, upgrade, open exchange) may take two connect and two stall deadlines
+  // before the quiet time starts; the check after it one more stall deadline.
+  const { connectMs, stallMs } = settings.deadlines;
+  const holdNeeds = settings.holdMs > 0 ? 2 * connectMs + 3 * stallMs + settings.holdMs + HOLD_MARGIN_MS : 0;
   return {
     version: PROTOCOL_VERSION,
     runId: settings.runId,
