@@ -81,6 +81,11 @@ export class CallbackListener {
   readonly ledger = new Ledger();
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
+  /**
+   * HTTPS connections still in the TLS handshake. A handshake black-holed on the path (an MTU black
+   * hole eats the certificate) would otherwise hold close() until the TLS handshake timeout.
+   */
+  private readonly handshaking = new Set<Socket>();
   private readonly bound: BoundListener[] = [];
   private readonly alternatePorts: AlternatePorts = { unavailable: [] };
   /** Only the handshake and the framing: authentication happens before a socket is handed over. */
@@ -131,6 +136,8 @@ export class CallbackListener {
   /** Upgraded sockets are among `sockets` too: destroying them ends the hold channels and their timers. */
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
+    // After the TLS sockets: their raw sockets are gone with them; these never finished a handshake.
+    for (const socket of this.handshaking) socket.destroy();
     await Promise.all(this.servers.map(closeServer));
     this.servers.length = 0;
   }
@@ -161,6 +168,12 @@ export class CallbackListener {
     server.requestTimeout = 60_000;
     server.keepAliveTimeout = 2_000;
     const connectionEvent = entrance.proto === 'https' ? 'secureConnection' : 'connection';
+    if (entrance.proto === 'https') {
+      server.on('connection', (raw: Socket) => {
+        this.handshaking.add(raw);
+        raw.once('close', () => this.handshaking.delete(raw));
+      });
+    }
     server.on(connectionEvent, (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));

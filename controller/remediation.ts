@@ -48,16 +48,30 @@ export function portChange(http: number, https: number): Remedy[] {
 }
 
 /** Lets the callback ports through a Linux host's own output firewall. */
-function nodeEgress(controller: string, port: number): Remedy {
+function nodeEgress(controller: string, ports: readonly number[]): Remedy {
+  const list = ports.join(',');
   return {
-    title: 'If the node is Linux and its own firewall drops the callback (pick the tool it uses)',
+    title: 'If the node is Linux and its own firewall drops the callbacks (pick the tool it uses)',
     where: 'on the node',
     lines: [
-      `iptables -I OUTPUT -p tcp -d ${controller} --dport ${port} -j ACCEPT`,
-      `nft insert rule inet filter output ip daddr ${controller} tcp dport ${port} accept   # chain: the one that drops (nft -a list ruleset)`,
-      `firewall-cmd --direct --add-rule ipv4 filter OUTPUT 0 -p tcp -d ${controller} --dport ${port} -j ACCEPT`,
+      `iptables -I OUTPUT -p tcp -d ${controller} -m multiport --dports ${list} -j ACCEPT`,
+      `nft insert rule inet filter output ip daddr ${controller} tcp dport { ${ports.join(', ')} } accept   # chain: the one that drops (nft -a list ruleset)`,
     ],
   };
+}
+
+/** A dual-homed node whose traffic from one address leaves by the other NIC's route. */
+function sourceRouting(address: string, workingNic: string | undefined): Remedy[] {
+  return [
+    {
+      title: `Traffic from ${address} leaves by another interface's route and is dropped: give that address its own route out`,
+      where: 'on the node',
+      lines: [`ip rule add from ${address} lookup 100`, `ip route add default via <gateway on ${address}'s subnet> table 100`],
+    },
+    ...(workingNic === undefined
+      ? []
+      : [{ title: `or have the update manager reach this node by ${workingNic}, whose callbacks work`, where: 'update manager node list', lines: [workingNic] }]),
+  ];
 }
 
 /** Opens listener ports on the controller's own firewall. */
@@ -92,7 +106,7 @@ function mtuFixes(path: PathReport): Remedy[] {
   const passing = typeof e.largestPassingDownload === 'number' ? sizeLabel(e.largestPassingDownload) : 'only small answers';
   return [
     {
-      title: `Let "fragmentation needed" through (largest transfer that passed: ${passing}; the stall came at byte ${String(e.stallAt ?? '?')})`,
+      title: `Let "fragmentation needed" through (largest download that passed: ${passing}; the stall came at byte ${String(e.stallAt ?? '?')})`,
       where: 'on every firewall and router between node and controller',
       lines: [
         'iptables -I FORWARD -p icmp --icmp-type fragmentation-needed -j ACCEPT',
@@ -112,41 +126,27 @@ function mtuFixes(path: PathReport): Remedy[] {
   ];
 }
 
-function returnPathFixes(path: PathReport, node: NodeReport): Remedy[] {
-  if (path.direction === 'forward') {
-    return [
-      {
-        title: `Answers from ${path.to} leave by another interface: route them back out of the one they came in on`,
-        where: 'on the node',
-        lines: [`ip rule add from ${path.to} lookup 100`, `ip route add default via <gateway on ${path.to}'s subnet> table 100`],
-      },
-      { title: 'or let the router accept them (loose reverse-path filtering)', where: 'on the router that drops them', lines: ['sysctl -w net.ipv4.conf.all.rp_filter=2'] },
-    ];
-  }
-  const syn = path.evidence.controllerHalfOpen as { remote?: string } | undefined;
-  const nodeAddress = syn?.remote ?? path.from;
-  return [
-    {
-      title: `The controller's answers to ${nodeAddress} are lost: allow them back, and check the controller's route to it`,
-      where: 'on the firewall/router between them, and on the controller',
-      lines: [
-        `iptables -I FORWARD -s ${path.to} -d ${nodeAddress} -p tcp --sport ${path.port} -j ACCEPT`,
-        `nft insert rule inet filter forward ip saddr ${path.to} ip daddr ${nodeAddress} tcp sport ${path.port} accept`,
-        `ip route get ${nodeAddress} from ${path.to}   # on the controller: must leave toward ${node.name}`,
-      ],
-    },
-  ];
+/** The controller's answers to a node on these ports are lost on the way back. */
+function lostAnswers(controller: string, nodeAddress: string, ports: readonly number[], nodeName: string): Remedy {
+  const list = ports.join(',');
+  return {
+    title: `The controller's answers to ${nodeAddress} are lost: allow them back, and check the controller's route to it`,
+    where: 'on the firewall/router between them, and on the controller',
+    lines: [
+      `iptables -I FORWARD -s ${controller} -d ${nodeAddress} -p tcp -m multiport --sports ${list} -j ACCEPT`,
+      `nft insert rule inet filter forward ip saddr ${controller} ip daddr ${nodeAddress} tcp sport { ${ports.join(', ')} } accept`,
+      `ip route get ${nodeAddress} from ${controller}   # on the controller: must leave toward ${nodeName}`,
+    ],
+  };
 }
 
-function idleFixes(path: PathReport): Remedy[] {
+function idleFixes(path: PathReport): Remedy {
   const idle = typeof path.evidence.idleMs === 'number' ? Math.round(path.evidence.idleMs / 1000) : undefined;
-  return [
-    {
-      title: `A stateful firewall or NAT forgets idle flows${idle === undefined ? '' : ` in under ${idle} s`}: raise its TCP established timeout above the longest flash`,
-      where: 'on the stateful firewall/NAT on the path (Linux conntrack shown)',
-      lines: ['sysctl -w net.netfilter.nf_conntrack_tcp_timeout_established=7200'],
-    },
-  ];
+  return {
+    title: `A stateful firewall or NAT forgets idle flows${idle === undefined ? '' : ` within ${idle} s`}: raise its TCP established timeout above the longest flash`,
+    where: 'on the stateful firewall/NAT on the path (Linux conntrack shown)',
+    lines: ['sysctl -w net.netfilter.nf_conntrack_tcp_timeout_established=7200'],
+  };
 }
 
 interface Alternate {
@@ -155,35 +155,61 @@ interface Alternate {
   outcome: string;
 }
 
-function alternatesPassed(path: PathReport): { http: number; https: number } | undefined {
-  const alternates = path.evidence.alternates as Alternate[] | undefined;
-  if (alternates === undefined) return undefined;
+function alternatesPassed(paths: readonly PathReport[]): { http: number; https: number } | undefined {
+  const alternates = paths.flatMap((p) => (p.evidence.alternates as Alternate[] | undefined) ?? []);
   const http = alternates.find((a) => a.proto === 'http' && a.outcome === 'ok')?.port;
   const https = alternates.find((a) => a.proto === 'https' && a.outcome === 'ok')?.port;
   return http !== undefined && https !== undefined ? { http, https } : undefined;
 }
 
-/** The pasteable fixes for one failing path of one node; empty when there is nothing specific to add. */
-export function remediesForPath(path: PathReport, node: NodeReport, ctx: RemedyContext): Remedy[] {
-  switch (path.verdict) {
-    case 'blocked':
-    case 'rejected': {
-      if (path.direction === 'forward') return [];
-      const passed = alternatesPassed(path);
-      const remedies: Remedy[] = [];
-      // Callbacks blocked while 80/443 pass: the ESXi default, or any egress filter that allows web ports only.
-      if (passed !== undefined || node.profile === 'vmware') remedies.push(...esxiRuleFile([ctx.httpPort, ctx.httpsPort]));
-      if (passed !== undefined) remedies.push(...portChange(passed.http, passed.https));
-      if (node.profile !== 'vmware') remedies.push(nodeEgress(path.to, path.port));
-      return remedies;
-    }
-    case 'return-path-lost':
-      return returnPathFixes(path, node);
-    case 'mtu-blackhole':
-      return mtuFixes(path);
-    case 'idle-cut':
-      return idleFixes(path);
-    default:
-      return [];
+const unique = <T>(items: readonly T[]): T[] => [...new Set(items)];
+
+/** Callbacks that never got through (blocked or rejected), from one source address. */
+function callbackFixes(node: NodeReport, source: string, paths: readonly PathReport[], ctx: RemedyContext): Remedy[] {
+  const nic = node.nics?.find((n) => n.address === source);
+  const working = node.nics?.find((n) => n.reaches.length > 0);
+  // Another NIC of the same node gets through: the route from this address is the fault, not a firewall.
+  if (nic !== undefined && working !== undefined && working.address !== source) return sourceRouting(source, working.address);
+  const remedies: Remedy[] = [];
+  const passed = alternatesPassed(paths);
+  const dropped = paths.some((p) => p.verdict === 'blocked');
+  // Callbacks dropped while 80/443 pass: the ESXi default, or any egress filter that allows web ports only.
+  if (dropped && (passed !== undefined || node.profile === 'vmware')) remedies.push(...esxiRuleFile([ctx.httpPort, ctx.httpsPort]));
+  if (passed !== undefined) remedies.push(...portChange(passed.http, passed.https));
+  if (node.profile !== 'vmware') {
+    for (const controller of unique(paths.map((p) => p.to))) remedies.push(nodeEgress(controller, unique(paths.filter((p) => p.to === controller).map((p) => p.port))));
   }
+  return remedies;
+}
+
+/**
+ * The pasteable fixes for a node's failing paths, each told once for all the ports it concerns.
+ * `explained` paths (a fleet finding covers them) get none here.
+ */
+export function remediesForNode(node: NodeReport, ctx: RemedyContext, explained: (path: PathReport) => boolean): Remedy[] {
+  const failing = node.paths.filter((p) => p.verdict !== 'ok' && p.verdict !== 'not-measured' && !explained(p));
+  const callbacks = failing.filter((p) => p.direction === 'callback');
+  const remedies: Remedy[] = [];
+  const unreached = callbacks.filter((p) => p.verdict === 'blocked' || p.verdict === 'rejected');
+  for (const source of unique(unreached.map((p) => p.from))) remedies.push(...callbackFixes(node, source, unreached.filter((p) => p.from === source), ctx));
+
+  const lost = callbacks.filter((p) => p.verdict === 'return-path-lost');
+  for (const key of unique(lost.map((p) => `${p.to}|${halfOpenPeer(p)}`))) {
+    const [controller = '', address = ''] = key.split('|');
+    remedies.push(lostAnswers(controller, address, unique(lost.filter((p) => `${p.to}|${halfOpenPeer(p)}` === key).map((p) => p.port)), node.name));
+  }
+  for (const address of unique(failing.filter((p) => p.direction === 'forward' && p.verdict === 'return-path-lost').map((p) => p.to))) {
+    remedies.push(...sourceRouting(address, undefined), { title: 'or let the router accept them (loose reverse-path filtering)', where: 'on the router that drops them', lines: ['sysctl -w net.ipv4.conf.all.rp_filter=2'] });
+  }
+  const mtu = callbacks.find((p) => p.verdict === 'mtu-blackhole' && typeof p.evidence.largestPassingDownload === 'number') ?? callbacks.find((p) => p.verdict === 'mtu-blackhole');
+  if (mtu !== undefined) remedies.push(...mtuFixes(mtu));
+  const idle = callbacks.find((p) => p.verdict === 'idle-cut');
+  if (idle !== undefined) remedies.push(idleFixes(idle));
+  // Two sources can lead to the same commands (e.g. the router rule for a NIC's forward and callback paths).
+  return remedies.filter((r, i) => remedies.findIndex((o) => JSON.stringify(o) === JSON.stringify(r)) === i);
+}
+
+/** The node address whose SYN the controller held half-open, or the path's source. */
+function halfOpenPeer(p: PathReport): string {
+  return (p.evidence.controllerHalfOpen as { remote?: string } | undefined)?.remote ?? p.from;
 }

@@ -19,7 +19,7 @@ import { inferFleet } from './fleet.js';
 import { HalfOpenSampler } from './halfopen-sampler.js';
 import { CallbackListener } from './listener.js';
 import { ALTERNATE_PORTS, buildPlan } from './plan.js';
-import { remediesForPath } from './remediation.js';
+import { remediesForNode } from './remediation.js';
 import { probeTcp } from './probers/tcp.js';
 import { resolveAddress, sourceAddressFor } from './route.js';
 import { NODE_REMOTE_COMMAND, runOverSsh, type SshSettings } from './ssh.js';
@@ -158,11 +158,8 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     const halfOpen = await sampler.stop();
     const findings = inferFleet(reports);
     for (const node of reports) {
-      for (const path of node.paths) {
-        if (findingFor(findings, node, path) !== undefined) continue;
-        const remedies = remediesForPath(path, node, { httpPort, httpsPort });
-        if (remedies.length > 0) path.remedies = remedies;
-      }
+      const remedies = remediesForNode(node, { httpPort, httpsPort }, (path) => findingFor(findings, node, path) !== undefined);
+      if (remedies.length > 0) node.remedies = remedies;
     }
     const finishedAt = new Date();
     const ledger = listener.ledger.snapshot();

@@ -20,8 +20,6 @@ export interface PathReport {
   /** One sentence on what was seen, for the terminal and the diagnoses list. */
   summary: string;
   evidence: Record<string, unknown>;
-  /** Fixes to paste, specific to this path (the kind's general hint is in VERDICTS). */
-  remedies?: Remedy[];
 }
 
 /** A pasteable fix: what it is for, and the lines to run or put in a file. */
@@ -72,6 +70,8 @@ export interface NodeReport {
   sshAddress?: string;
   /** Multi-address nodes: the callback matrix per NIC. */
   nics?: NicReach[];
+  /** Fixes to paste for this node's failing paths (the kinds' general hints are in VERDICTS). */
+  remedies?: Remedy[];
   paths: PathReport[];
   ms: number;
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inferFleet } from '../controller/fleet.js';
-import { esxiRuleFile, remediesForPath } from '../controller/remediation.js';
+import { esxiRuleFile, remediesForNode } from '../controller/remediation.js';
 import type { NodeReport, PathReport } from '../src/report.js';
 import type { PathKind } from '../src/verdicts.js';
 
@@ -52,18 +52,38 @@ test('fleet: a subnet failing together while others pass is named', () => {
   assert.deepEqual(inferFleet([node('web1', '10.9.20.2', ['blocked', 'ok']), node('web2', '10.9.20.3', ['ok', 'ok']), node('db', '10.9.30.2', ['ok', 'ok'])]), []);
 });
 
-test('remedies: blocked callbacks while 80/443 pass give the ESXi rule file and the port change in both forms', () => {
+const PORTS = { httpPort: 63001, httpsPort: 63002 };
+const none = (): boolean => false;
+
+test('remedies: blocked callbacks while 80/443 pass give the ESXi rule file and the port change in both forms, once per node', () => {
   const alternates = [{ proto: 'http', port: 80, outcome: 'ok' }, { proto: 'https', port: 443, outcome: 'ok' }];
-  const path = callback('10.9.1.2', 63001, 'blocked', { alternates });
-  const remedies = remediesForPath(path, node('esx', '10.9.1.2', ['blocked', 'blocked']), { httpPort: 63001, httpsPort: 63002 });
+  const esx = node('esx', '10.9.1.2', ['blocked', 'blocked']);
+  esx.paths = esx.paths.map((p) => ({ ...p, evidence: { alternates } }));
+  const remedies = remediesForNode(esx, PORTS, none);
   const text = remedies.map((r) => `${r.where}\n${r.lines.join('\n')}`).join('\n');
+  assert.equal((text.match(/<ConfigRoot>/g) ?? []).length, 1, 'one rule file for both ports');
   assert.match(text, /<port>63001<\/port>[\s\S]*<port>63002<\/port>/);
   assert.match(text, /esxcli network firewall refresh/);
   assert.match(text, /--port 80 --ssl-port 443/);
   assert.match(text, /hpsum\.ini\nport=80\nssl_port=443/);
+  assert.match(text, /iptables -I OUTPUT -p tcp -d 10\.9\.0\.1 -m multiport --dports 63001,63002 -j ACCEPT/);
   // Without the alternates passing, a Linux node only gets its own egress rule.
-  const plain = remediesForPath(callback('10.9.1.2', 63001, 'blocked'), node('n', '10.9.1.2', ['blocked', 'ok']), { httpPort: 63001, httpsPort: 63002 });
-  assert.deepEqual(plain.map((r) => r.where), ['on the node']);
+  assert.deepEqual(remediesForNode(node('n', '10.9.1.2', ['blocked', 'ok']), PORTS, none).map((r) => r.where), ['on the node']);
+  // A path a fleet finding explains gets nothing here.
+  assert.deepEqual(remediesForNode(esx, PORTS, () => true), []);
+});
+
+test('remedies: a dual-homed node whose one NIC cannot call back is told to route that address, not to open a firewall', () => {
+  const dual = node('dual', '10.9.5.2', ['ok', 'ok']);
+  dual.paths.push(callback('10.9.4.2', 63001, 'blocked'), callback('10.9.4.2', 63002, 'blocked'));
+  dual.nics = [
+    { address: '10.9.5.2', reaches: [CTL], fails: [] },
+    { address: '10.9.4.2', reaches: [], fails: [CTL] },
+  ];
+  const remedies = remediesForNode(dual, PORTS, none);
+  assert.deepEqual(remedies[0]?.lines, ['ip rule add from 10.9.4.2 lookup 100', "ip route add default via <gateway on 10.9.4.2's subnet> table 100"]);
+  assert.deepEqual(remedies[1]?.lines, ['10.9.5.2']);
+  assert.equal(remedies.some((r) => r.lines.some((l) => l.includes('OUTPUT'))), false);
 });
 
 test('remedies: the ESXi rule file is well-formed XML with one outbound rule per port', () => {
@@ -82,9 +102,10 @@ test('remedies: the ESXi rule file is well-formed XML with one outbound rule per
 });
 
 test('remedies: an MTU black hole names the largest passing size and the usual fixes', () => {
-  const path = callback('10.9.6.2', 63001, 'mtu-blackhole', { largestPassingDownload: 1024, stallAt: 0 });
-  const remedies = remediesForPath(path, node('mtu', '10.9.6.2', ['mtu-blackhole', 'ok']), { httpPort: 63001, httpsPort: 63002 });
-  assert.match(remedies[0]!.title, /largest transfer that passed: 1 KiB/);
+  const mtu = node('mtu', '10.9.6.2', ['mtu-blackhole', 'mtu-blackhole']);
+  mtu.paths[0]!.evidence = { largestPassingDownload: 1024, stallAt: 0 };
+  const remedies = remediesForNode(mtu, PORTS, none);
+  assert.match(remedies[0]!.title, /largest download that passed: 1 KiB/);
   const lines = remedies.flatMap((r) => r.lines).join('\n');
   assert.match(lines, /icmp-type fragmentation-needed -j ACCEPT/);
   assert.match(lines, /TCPMSS --clamp-mss-to-pmtu/);

@@ -91,14 +91,18 @@ export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
       lines.push(`${paint(node.nodeVerdict, `x ${node.name}`, opts)}  ${info.title}${detail}`, `    fix: ${info.hint}`);
     }
     const failing = node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(node.nodeVerdict !== undefined && p.verdict === 'not-measured'));
+    // A kind's general advice once per node, however many of its paths show it.
+    const hinted = new Set<VerdictKind>();
     for (const p of failing) {
       const info = VERDICTS[p.verdict];
       const shared = findingFor(report.findings, node, p);
       lines.push(`${paint(p.verdict, `x ${node.name}`, opts)}  ${info.title}: ${pathLabel(p)}`, `    ${p.summary}`);
       if (shared !== undefined) lines.push(`    shared cause: see Fleet (${shared.scope === 'controller' ? 'the controller' : shared.where})`);
-      else lines.push(`    fix: ${info.hint}`, ...remedyLines(p.remedies, '    '));
+      else if (!hinted.has(p.verdict)) lines.push(`    fix: ${info.hint}`);
+      hinted.add(p.verdict);
     }
     if (failing.length > 0) lines.push(...nicLines(node));
+    if (node.remedies !== undefined) lines.push(`  fixes for ${node.name}:`, ...remedyLines(node.remedies, '    '));
   }
   if (lines.length === 0) return 'No problems found: every path works both ways.\n';
   return `${opts.color ? BOLD : ''}Diagnoses${opts.color ? RESET : ''}\n${lines.join('\n')}\n`;
