@@ -270,12 +270,17 @@ function judgeSizeBoundary(items: ProbeEvidence[]): PathJudgement | undefined {
   const counterpart =
     first.probe.kind === 'download' ? `the listener had sent ${sum(first.ledger, 'bytesWritten')}` : `the agent had sent ${first.result?.bytes ?? 0}, the listener received ${at}`;
   const limit = passing[first.probe.kind === 'download' ? 'download' : 'upload'];
+  // Every transfer the other way passed: only one direction loses its full-size packets.
+  const otherKind = first.probe.kind === 'download' ? 'upload' : 'download';
+  const other = transfers.filter((t) => t.probe.kind === otherKind);
+  const otherWayClear = other.length > 0 && other.every((t) => t.result?.outcome === 'ok');
   return {
     verdict: 'mtu-blackhole',
     summary:
       `${describe(first.probe)} stalled at byte ${at} (${counterpart}); ` +
       (limit === undefined ? 'only the small hello/status answers pass' : `up to ${sizeLabel(limit)} passes`) +
-      (stuck.length > 1 ? `; ${stuck.length} transfers stuck in all` : ''),
+      (stuck.length > 1 ? `; ${stuck.length} transfers stuck in all` : '') +
+      (otherWayClear ? `; every ${otherKind} passed, so only the direction ${otherKind === 'upload' ? 'toward the node' : 'toward the controller'} is affected` : ''),
     evidence: {
       probe: first.probe.id,
       outcome: first.result?.outcome,

@@ -36,6 +36,11 @@ const MAX_SIGHTINGS = 10_000;
 
 export class HalfOpenSampler {
   private readonly sightings = new Map<string, HalfOpenSighting & { peerPorts: Set<number> }>();
+  /**
+   * Half-open connections already there at the start: the kernel keeps retrying SYN-ACKs for about
+   * a minute, so a previous run's would otherwise be taken for this run's.
+   */
+  private baseline: Set<string> | undefined;
   private readonly started = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -80,6 +85,8 @@ export class HalfOpenSampler {
 
   private async sample(): Promise<void> {
     const at = Date.now() - this.started;
+    const first = this.baseline === undefined;
+    const baseline = (this.baseline ??= new Set());
     for (const [file, v6] of this.files) {
       let text: string;
       try {
@@ -90,6 +97,9 @@ export class HalfOpenSampler {
       this.readable = true;
       for (const entry of parseProcNetTcp(text, v6)) {
         if (!this.ports.has(entry.local.port)) continue;
+        const connection = `${entry.remote.address}|${entry.remote.port}|${entry.local.port}`;
+        if (first) baseline.add(connection);
+        if (baseline.has(connection)) continue;
         const key = `${entry.remote.address}|${entry.local.address}|${entry.local.port}`;
         let s = this.sightings.get(key);
         if (s === undefined) {

@@ -17,7 +17,7 @@ test('half-open sampler: SYN_RECV on the listener ports, per peer, with distinct
   const dir = mkdtempSync(join(tmpdir(), 'twoway-halfopen-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'tcp');
-  writeFileSync(file, HEADER + SYN_1 + ESTABLISHED + OTHER_PORT);
+  writeFileSync(file, HEADER + ESTABLISHED + OTHER_PORT);
   const sampler = new HalfOpenSampler(new Set([63001, 63002]), 10_000, [[file, false]]);
   sampler.start();
   await new Promise((r) => setTimeout(r, 20));
@@ -34,6 +34,19 @@ test('half-open sampler: SYN_RECV on the listener ports, per peer, with distinct
   // Stopped: later calls only return the view.
   writeFileSync(file, HEADER);
   assert.deepEqual(await sampler.stop(), view);
+});
+
+test('half-open sampler: what was half-open before the run started (an earlier run\'s) is not this run\'s', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'twoway-halfopen-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'tcp');
+  writeFileSync(file, HEADER + SYN_1);
+  const sampler = new HalfOpenSampler(new Set([63001]), 10_000, [[file, false]]);
+  sampler.start();
+  await new Promise((r) => setTimeout(r, 20));
+  writeFileSync(file, HEADER + SYN_1 + SYN_2);
+  const view = await sampler.stop();
+  assert.deepEqual(view.sightings.map((s) => s.connections), [1], 'only the connection that appeared during the run');
 });
 
 test('half-open sampler: an unreadable /proc says "not measured" rather than "nothing seen"', async () => {

@@ -97,6 +97,8 @@ export const SHARED_SUBNET = 20;
 /** The idle node's subnet, and the conntrack established timeout the router gives its callback flows. */
 const IDLE_SUBNET = 14;
 export const IDLE_TIMEOUT_SECONDS = 3;
+/** The idle hold the demo and the end-to-end test run with: clearly longer than the lab's idle timeout. */
+export const LAB_IDLE_HOLD_SECONDS = IDLE_TIMEOUT_SECONDS + 2;
 const idleFlows = `ip saddr ${nodeAddress(IDLE_SUBNET)} tcp dport { ${ports} }`;
 const idleReplies = `ip daddr ${nodeAddress(IDLE_SUBNET)} tcp sport { ${ports} }`;
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labUp, setFault } from '../../controller/lab/index.js';
+import { LAB_IDLE_HOLD_SECONDS } from '../../controller/lab/scenarios.js';
 import { checkLabReport, type ScenarioCheck } from '../../controller/lab/expectations.js';
 import type { Report } from '../report.js';
 
@@ -59,8 +60,10 @@ export async function demo(options: { keep: boolean }): Promise<number> {
     const inventory = up.paths.inventory;
     for (const s of LAB_SCENARIOS) say(`  ${s.node.padEnd(14)}${s.description}`);
 
-    say(`running: twoway run --inventory ${inventory}`);
-    const first = await runTwowayChild(inventory, join(work, 'run.json'), []);
+    // The idle hold shows the idle scenario's stateful timeout; the fault runs below skip it.
+    const holdArgs = ['--idle-hold', String(LAB_IDLE_HOLD_SECONDS)];
+    say(`running: twoway run --inventory ${inventory} ${holdArgs.join(' ')}`);
+    const first = await runTwowayChild(inventory, join(work, 'run.json'), holdArgs);
     // An interrupted run leaves nodes not measured; checking them against the table would only mislead.
     if (first.report === undefined || interrupted) return interrupted ? 130 : 1;
     const checks = checkLabReport(first.report, LAB_SCENARIOS);
