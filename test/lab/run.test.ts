@@ -113,7 +113,8 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   assert.equal(idle.evidence.push, false);
   assert.equal(idle.evidence.pong, false);
   assert.ok((idle.evidence.idleMs as number) >= LAB_IDLE_HOLD_SECONDS * 1000);
-  assert.equal(path(healthy, 'callback', 63001).evidence.idleHoldMs, LAB_IDLE_HOLD_SECONDS * 1000, 'the healthy node held the channel just as long');
+  const healthyHold = path(healthy, 'callback', 63001).evidence.idleHoldMs as number;
+  assert.ok(healthyHold >= LAB_IDLE_HOLD_SECONDS * 1000 && healthyHold < (LAB_IDLE_HOLD_SECONDS + 1) * 1000, `the healthy node held the channel just as long (${healthyHold} ms)`);
 
   // SNAT: the controller saw the router's address.
   const snat = path(node(report, 'snat'), 'callback', 63001);
