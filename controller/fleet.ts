@@ -75,6 +75,7 @@ export function inferFleet(nodes: readonly NodeReport[]): FleetFinding[] {
     const finding: FleetFinding = {
       scope: 'controller',
       where: target.to,
+      to: target.to,
       port: target.port,
       proto: target.proto,
       verdict,
@@ -85,10 +86,6 @@ export function inferFleet(nodes: readonly NodeReport[]): FleetFinding[] {
     controllerWide.set(keyOf(target), finding);
     findings.push(finding);
   }
-  // One remedy for the controller's ports together, on the last finding of each controller address.
-  const byAddress = new Map<string, FleetFinding[]>();
-  for (const f of controllerWide.values()) byAddress.set(f.where, [...(byAddress.get(f.where) ?? []), f]);
-  for (const list of byAddress.values()) list.at(-1)!.remedies.push(controllerIngress(list.map((f) => f.port)));
 
   for (const { target, nodes: list } of all.values()) {
     if (controllerWide.has(keyOf(target))) continue;
@@ -101,14 +98,23 @@ export function inferFleet(nodes: readonly NodeReport[]): FleetFinding[] {
       findings.push({
         scope: 'subnet',
         where: cidr,
+        to: target.to,
         port: target.port,
         proto: target.proto,
         verdict,
         nodes: inside.map((s) => s.node),
         summary: `all ${inside.length} nodes in ${cidr} fail callbacks to ${target.to}:${target.port} (${verdict}) while nodes elsewhere pass: look between that subnet and the controller`,
-        remedies: [pathFirewall(cidr, target.to, target.port)],
+        remedies: [],
       });
     }
+  }
+  // One remedy per place for all its ports, on the last finding of each.
+  const byPlace = new Map<string, FleetFinding[]>();
+  for (const f of findings) byPlace.set(`${f.scope}|${f.where}|${f.to}`, [...(byPlace.get(`${f.scope}|${f.where}|${f.to}`) ?? []), f]);
+  for (const list of byPlace.values()) {
+    const last = list.at(-1)!;
+    const ports = list.map((f) => f.port);
+    last.remedies.push(last.scope === 'controller' ? controllerIngress(ports) : pathFirewall(last.where, last.to, ports));
   }
   return findings;
 }

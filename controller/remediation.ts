@@ -90,13 +90,13 @@ export function controllerIngress(ports: readonly number[]): Remedy {
 }
 
 /** A firewall or router between a group of nodes and the controller. */
-export function pathFirewall(fromCidr: string, controller: string, port: number): Remedy {
+export function pathFirewall(fromCidr: string, controller: string, ports: readonly number[]): Remedy {
   return {
-    title: `Allow ${fromCidr} to reach ${controller}:${port} on the firewall or router between them`,
+    title: `Allow ${fromCidr} to reach ${controller} on ${ports.join(' and ')} on the firewall or router between them`,
     where: 'on the firewall/router on the path',
     lines: [
-      `iptables -I FORWARD -s ${fromCidr} -d ${controller} -p tcp --dport ${port} -j ACCEPT`,
-      `nft insert rule inet filter forward ip saddr ${fromCidr} ip daddr ${controller} tcp dport ${port} accept`,
+      `iptables -I FORWARD -s ${fromCidr} -d ${controller} -p tcp -m multiport --dports ${ports.join(',')} -j ACCEPT`,
+      `nft insert rule inet filter forward ip saddr ${fromCidr} ip daddr ${controller} tcp dport { ${ports.join(', ')} } accept`,
     ],
   };
 }

@@ -45,6 +45,8 @@ export interface FleetFinding {
   scope: 'controller' | 'subnet';
   /** controller: the listener address; subnet: the subnet (CIDR). */
   where: string;
+  /** The controller address the callbacks went to. */
+  to: string;
   port: number;
   proto: 'http' | 'https';
   verdict: PathKind;
@@ -117,7 +119,7 @@ export interface Report {
 /** The fleet finding that already explains this node's callback path, if any (per-node fixes would mislead then). */
 export function findingFor(findings: readonly FleetFinding[], node: NodeReport, path: PathReport): FleetFinding | undefined {
   if (path.direction !== 'callback') return undefined;
-  return findings.find((f) => f.port === path.port && f.proto === path.proto && f.nodes.includes(node.name) && (f.scope === 'subnet' || f.where === path.to));
+  return findings.find((f) => f.port === path.port && f.proto === path.proto && f.to === path.to && f.nodes.includes(node.name));
 }
 
 /** 0: every path ok; 1: anything failed. (2, bad input, is decided before a report exists.) */

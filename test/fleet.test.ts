@@ -47,7 +47,8 @@ test('fleet: a subnet failing together while others pass is named', () => {
   const findings = inferFleet(nodes);
   assert.deepEqual(findings.map((f) => [f.scope, f.where, f.port]), [['subnet', '10.9.20.0/24', 63001], ['subnet', '10.9.20.0/24', 63002]]);
   assert.deepEqual(findings[0]?.nodes, ['web1', 'web2']);
-  assert.ok(findings[0]?.remedies[0]?.lines.includes('iptables -I FORWARD -s 10.9.20.0/24 -d 10.9.0.1 -p tcp --dport 63001 -j ACCEPT'));
+  assert.deepEqual(findings[0]?.remedies, [], 'one remedy for both ports, on the last finding');
+  assert.ok(findings[1]?.remedies[0]?.lines.includes('iptables -I FORWARD -s 10.9.20.0/24 -d 10.9.0.1 -p tcp -m multiport --dports 63001,63002 -j ACCEPT'));
   // One of the subnet passing: no finding.
   assert.deepEqual(inferFleet([node('web1', '10.9.20.2', ['blocked', 'ok']), node('web2', '10.9.20.3', ['ok', 'ok']), node('db', '10.9.30.2', ['ok', 'ok'])]), []);
 });
