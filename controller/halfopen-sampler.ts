@@ -31,7 +31,7 @@ const SOURCES = [
   ['/proc/net/tcp6', true],
 ] as const;
 /** A SYN_RECV entry lives for the kernel's SYN-ACK retries (about a minute): sampling a few times a second catches every one. */
-export const DEFAULT_SAMPLE_MS = 250;
+const DEFAULT_SAMPLE_MS = 250;
 const MAX_SIGHTINGS = 10_000;
 
 export class HalfOpenSampler {

@@ -9,7 +9,7 @@ import type { NodeSpec } from '../src/inventory/types.js';
 import type { AgentEvent, Deadlines, Plan } from '../src/protocol.js';
 import { profileNamed } from '../src/profiles.js';
 import { REPORT_VERSION, findingFor, type NodeReport, type Report } from '../src/report.js';
-import { VERDICT_KINDS, isFailure, type VerdictKind } from '../src/verdicts.js';
+import { VERDICT_KINDS, isFailure, type NodeKind, type VerdictKind } from '../src/verdicts.js';
 import { SetupError } from '../src/errors.js';
 import { BlobStore } from './blobs.js';
 import { createRunCertificate } from './cert.js';
@@ -72,7 +72,7 @@ interface RunContext {
 }
 
 /** SSH failures after which another address of the node may still answer. */
-const TRY_NEXT_ADDRESS = new Set(['ssh-unreachable', 'ssh-refused']);
+const TRY_NEXT_ADDRESS: ReadonlySet<string> = new Set<NodeKind>(['ssh-unreachable', 'ssh-refused']);
 
 /** Resolves each node's addresses and picks its callback addresses; throws SetupError naming the node. */
 async function prepareAddresses(options: RunOptions): Promise<{ spec: NodeSpec; addresses: string[]; callbackAddresses: string[] }[]> {
