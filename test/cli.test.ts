@@ -30,6 +30,7 @@ const USAGE_ERRORS: [string, string[], RegExp][] = [
   ['bad node spec', ['run', '--node', 'root@'], /--node/],
   ['missing inventory', ['run', '--inventory', '/nonexistent/inv.yaml'], /\/nonexistent\/inv\.yaml/],
   ['unknown verdict kind', ['explain', 'broken'], /Allowed choices are ok/],
+  ['missing hpsum.ini', ['run', '--node', '127.0.0.1', '--hpsum-ini', '/nonexistent/hpsum.ini'], /\/nonexistent\/hpsum\.ini, field "--hpsum-ini": cannot read it: ENOENT/],
 ];
 
 for (const [name, args, message] of USAGE_ERRORS) {

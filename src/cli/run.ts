@@ -1,11 +1,12 @@
 /** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault) or 2 (bad input). */
 import { setMaxListeners } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { runTwoway, type RunOptions } from '../../controller/run.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
 import { InputError } from '../errors.js';
+import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
 import { inventoryFromHostSpecs, loadInventory } from '../inventory/parse.js';
 import type { Inventory } from '../inventory/types.js';
 import { DEFAULT_PROFILE, PROFILE_NAMES } from '../profiles.js';
@@ -20,8 +21,9 @@ interface RunFlags {
   inventory?: string;
   node: string[];
   profile: string;
-  port: string;
-  sslPort: string;
+  port?: string;
+  sslPort?: string;
+  hpsumIni?: string;
   callbackAddress: string[];
   listen: string[];
   sizes?: string;
@@ -49,8 +51,9 @@ export function registerRun(program: Command): void {
     .option('-i, --inventory <file>', 'inventory: YAML/JSON (defaults + nodes) or a plain host list')
     .option('-n, --node <[user@]host[:port]>', 'a node to test (repeatable)', collect, [])
     .addOption(new Option('--profile <name>', 'profile for nodes that name none').choices(PROFILE_NAMES).default(DEFAULT_PROFILE))
-    .option('--port <port>', 'callback HTTP port (the update manager\'s /port)', '63001')
-    .option('--ssl-port <port>', 'callback HTTPS port (the update manager\'s /ssl_port)', '63002')
+    .option('--port <port>', `callback HTTP port (the update manager's /port; default ${DEFAULT_PORTS.port})`)
+    .option('--ssl-port <port>', `callback HTTPS port (the update manager's /ssl_port; default ${DEFAULT_PORTS.ssl_port})`)
+    .option('--hpsum-ini <file>', 'take port= and ssl_port= from the update manager\'s hpsum.ini (flags win, conflicts are reported)')
     .option('--callback-address <addr>', 'controller address the nodes call back to (repeatable: the agent tries each)', collect, [])
     .option('--listen <addr>', 'address to bind the listeners to (repeatable; default: the callback addresses)', collect, [])
     .option('--sizes <list>', 'download sizes to try, e.g. 1k,64k,1m,8m (default: 1k,64k,1m,8m)')
@@ -82,6 +85,30 @@ function loadNodes(flags: RunFlags): Inventory {
   throw new InputError('nothing to test: give --inventory FILE or --node ADDR', { field: '--inventory' });
 }
 
+/** The update manager's defaults (DESIGN.md section 1). */
+const DEFAULT_PORTS = { port: 63001, ssl_port: 63002 } as const;
+
+function readHpsumIni(file: string): HpsumPorts {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file, field: '--hpsum-ini' }, { cause: err });
+  }
+  return parseHpsumIni(text, file);
+}
+
+/** The callback ports: flags, then hpsum.ini, then the defaults; disagreements go to `warn`. */
+function callbackPorts(flags: RunFlags, warn: (line: string) => void): { httpPort: number; httpsPort: number } {
+  const ini = flags.hpsumIni === undefined ? {} : readHpsumIni(flags.hpsumIni);
+  const flag = (text: string | undefined, name: string): number | undefined => (text === undefined ? undefined : parsePort(text, name, true));
+  const http = choosePort('port', '--port', flag(flags.port, '--port'), ini.port, DEFAULT_PORTS.port);
+  const https = choosePort('ssl_port', '--ssl-port', flag(flags.sslPort, '--ssl-port'), ini.ssl_port, DEFAULT_PORTS.ssl_port);
+  for (const choice of [http, https]) if (choice.conflict !== undefined) warn(`twoway: ${choice.conflict}`);
+  if (flags.hpsumIni !== undefined && !flags.quiet) warn(`twoway: ports from ${flags.hpsumIni}: http ${http.port} (${http.from}), https ${https.port} (${https.from})`);
+  return { httpPort: http.port, httpsPort: https.port };
+}
+
 function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal): RunOptions {
   const agentTimeoutMs = parseIntIn(flags.agentTimeout, '--agent-timeout', 5, 3600) * 1000;
   const callbackAddresses = flags.callbackAddress.length > 0 ? flags.callbackAddress : (inventory.controller.callbackAddresses ?? []);
@@ -89,8 +116,7 @@ function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal
     nodes: inventory.nodes,
     callbackAddresses: callbackAddresses.map((a) => parseIpAddress(a, '--callback-address')),
     listen: flags.listen.map((a) => parseIpAddress(a, '--listen')),
-    httpPort: parsePort(flags.port, '--port', true),
-    httpsPort: parsePort(flags.sslPort, '--ssl-port', true),
+    ...callbackPorts(flags, (line) => process.stderr.write(`${line}\n`)),
     sizes: flags.sizes === undefined ? [...DEFAULT_SIZES] : parseSizes(flags.sizes),
     concurrency: parseIntIn(flags.concurrency, '--concurrency', 1, 1024),
     statusPosts: 3,

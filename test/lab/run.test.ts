@@ -200,6 +200,17 @@ test('lab run: a subnet whose callbacks are dropped on the way is named as one f
   }
 });
 
+test('lab run: an hpsum.ini with port=80 and ssl_port=443 makes the run use those ports', () => {
+  const ini = join(work, 'hpsum.ini');
+  writeFileSync(ini, '[General]\nport=80\nssl_port=443\n');
+  const { code, report } = runAgainstLab('hpsum-ini', ['--hpsum-ini', ini], inventoryOf(['healthy']));
+  assert.equal(code, 0);
+  assert.equal(report.run.settings.httpPort, 80);
+  assert.equal(report.run.settings.httpsPort, 443);
+  assert.deepEqual(report.run.controller.listeners.map((l) => [l.proto, l.port]), [['http', 80], ['https', 443]]);
+  assert.deepEqual(node(report, 'healthy').paths.filter((p) => p.direction === 'callback').map((p) => [p.port, p.verdict]), [[80, 'ok'], [443, 'ok']]);
+});
+
 test('lab run: a healthy fleet raises no false alarm in ten runs', () => {
   const fleet = inventoryOf(['healthy', 'web1', 'web2']);
   const alarms: string[] = [];
