@@ -64,8 +64,7 @@ export class Attempt extends Exchange {
       headers['content-length'] = uploadSize;
     }
     // The stall deadline covers sending an upload and the wait for the answer as well as the body.
-    this.stallTimer = setTimeout(() => this.stall(), this.deadlines.stallMs);
-    this.timers.push(this.stallTimer);
+    this.stallTimer = this.after(this.deadlines.stallMs, () => this.stall());
     const req = this.sendRequest(stream, method, path, headers);
     if (req === undefined) return;
     req.on('finish', () => {

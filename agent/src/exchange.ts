@@ -54,7 +54,8 @@ export abstract class Exchange {
   /** The outermost stream: the TCP socket, then the TLS socket wrapping it. */
   private connection: net.Socket | undefined;
   private untrack: (() => void) | undefined;
-  protected readonly timers: NodeJS.Timeout[] = [];
+  /** Every deadline of the exchange; end() clears them all. */
+  private readonly timers: NodeJS.Timeout[] = [];
   private probeDeadline: NodeJS.Timeout | undefined;
   private result: ExchangeResult | undefined;
   private settle: (result: ExchangeResult) => void = () => undefined;
@@ -70,10 +71,16 @@ export abstract class Exchange {
 
   /** Runs the exchange; the promise always resolves, never rejects. */
   start(): Promise<ExchangeResult> {
-    this.probeDeadline = setTimeout(() => this.expire(AGENT_ERROR_CODES.probeDeadline, `probe deadline of ${this.deadlines.probeMs} ms`), this.deadlines.probeMs);
-    this.timers.push(this.probeDeadline);
+    this.probeDeadline = this.after(this.deadlines.probeMs, () => this.expire(AGENT_ERROR_CODES.probeDeadline, `probe deadline of ${this.deadlines.probeMs} ms`));
     this.connect();
     return this.finished;
+  }
+
+  /** A deadline that ends with the exchange. */
+  protected after(ms: number, onExpiry: () => void): NodeJS.Timeout {
+    const timer = setTimeout(onExpiry, ms);
+    this.timers.push(timer);
+    return timer;
   }
 
   /** Ends the exchange now because a deadline passed; the outcome follows from where it stands. */
@@ -145,11 +152,9 @@ export abstract class Exchange {
       return;
     }
     this.own(socket);
-    const timer = setTimeout(
-      () => this.end('timeout', { code: AGENT_ERROR_CODES.connectTimeout, message: `TCP connect to ${hostHeader(address, port)} did not complete within ${this.deadlines.connectMs} ms` }),
-      this.deadlines.connectMs,
+    const timer = this.after(this.deadlines.connectMs, () =>
+      this.end('timeout', { code: AGENT_ERROR_CODES.connectTimeout, message: `TCP connect to ${hostHeader(address, port)} did not complete within ${this.deadlines.connectMs} ms` }),
     );
-    this.timers.push(timer);
     socket.on('error', (err) => this.fail(err));
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -168,11 +173,9 @@ export abstract class Exchange {
     // No SNI for an IP address (RFC 6066 forbids it; Node warns); a name is sent as given.
     const secure = tls.connect(net.isIP(address) ? { socket, rejectUnauthorized: false } : { socket, rejectUnauthorized: false, servername: address });
     this.own(secure);
-    const timer = setTimeout(
-      () => this.end('tls-error', { code: AGENT_ERROR_CODES.tlsTimeout, message: `TLS handshake did not complete within ${this.deadlines.connectMs} ms` }),
-      this.deadlines.connectMs,
+    const timer = this.after(this.deadlines.connectMs, () =>
+      this.end('tls-error', { code: AGENT_ERROR_CODES.tlsTimeout, message: `TLS handshake did not complete within ${this.deadlines.connectMs} ms` }),
     );
-    this.timers.push(timer);
     secure.on('error', (err) => this.fail(err));
     secure.once('secureConnect', () => {
       clearTimeout(timer);

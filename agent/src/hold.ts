@@ -54,8 +54,7 @@ export class Hold extends Exchange {
   }
 
   protected opened(stream: net.Socket): void {
-    this.stallTimer = setTimeout(() => this.expire(AGENT_ERROR_CODES.stall, `stall deadline of ${this.deadlines.stallMs} ms without an answer`), this.deadlines.stallMs);
-    this.timers.push(this.stallTimer);
+    this.stallTimer = this.after(this.deadlines.stallMs, () => this.expire(AGENT_ERROR_CODES.stall, `stall deadline of ${this.deadlines.stallMs} ms without an answer`));
     const req = this.sendRequest(stream, 'GET', this.path, {
       connection: 'Upgrade',
       upgrade: 'websocket',
@@ -135,19 +134,17 @@ export class Hold extends Exchange {
     this.phase = 'hold';
     const openedAt = now();
     this.openedAt = openedAt;
-    this.timers.push(setTimeout(() => this.check(openedAt), this.holdMs));
+    this.after(this.holdMs, () => this.check(openedAt));
   }
 
   private check(openedAt: number): void {
     this.idleMs = since(openedAt);
     this.send(HOLD_MESSAGES.ping);
     const { stallMs } = this.deadlines;
-    this.timers.push(
-      setTimeout(() => {
-        const missing = [this.push ? '' : `no "${HOLD_MESSAGES.push}"`, this.pong ? '' : `no "${HOLD_MESSAGES.pong}"`].filter((m) => m !== '').join(' and ');
-        this.end('no-response', { code: AGENT_ERROR_CODES.stall, message: `${missing} within ${stallMs} ms after ${this.idleMs ?? 0} ms of quiet` });
-      }, stallMs),
-    );
+    this.after(stallMs, () => {
+      const missing = [this.push ? '' : `no "${HOLD_MESSAGES.push}"`, this.pong ? '' : `no "${HOLD_MESSAGES.pong}"`].filter((m) => m !== '').join(' and ');
+      this.end('no-response', { code: AGENT_ERROR_CODES.stall, message: `${missing} within ${stallMs} ms after ${this.idleMs ?? 0} ms of quiet` });
+    });
   }
 
   /** The listener side closed the channel (a close frame, or the TCP connection ended). */
