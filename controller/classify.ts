@@ -236,6 +236,8 @@ function judgeProbe(e: ProbeEvidence, ctx: PathContext): PathJudgement | undefin
       return { verdict: 'rejected', summary: `${what}: HTTP ${result.httpStatus ?? '?'} from something on the path`, evidence: { ...base, httpStatus: result.httpStatus } };
     case 'error':
       return { verdict: 'not-measured', summary: `${what}: ${result.error?.message ?? 'agent error'}`, evidence: base };
+    case 'unsupported':
+      return { verdict: 'not-measured', summary: `${what}: not measured: ${result.error?.message ?? 'this agent cannot'}`, evidence: { ...base, unsupported: true } };
   }
 }
 

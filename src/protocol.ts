@@ -119,6 +119,7 @@ export const PROBE_OUTCOMES = [
   'tls-error', // TLS handshake failed
   'http-error', // the listener answered with a non-2xx status
   'error', // anything else; see error.message
+  'unsupported', // this agent flavour cannot measure the probe (e.g. wget cannot pin TLS); error.message says what
 ] as const;
 export type ProbeOutcome = (typeof PROBE_OUTCOMES)[number];
 
@@ -138,6 +139,8 @@ export const AGENT_ERROR_CODES = {
   /** totalMs passed before the probe started. */
   notStarted: 'TWOWAY_NOT_STARTED',
   agentBug: 'TWOWAY_AGENT_BUG',
+  /** The flavour cannot measure this probe; the verdict is "not measured", never a guess. */
+  unsupported: 'TWOWAY_UNSUPPORTED',
 } as const;
 
 /** hold: the channel is open and quiet, or being checked after the quiet time. */
