@@ -8,6 +8,7 @@ import { VERDICTS, isFailure, worse, type NodeKind, type PathKind, type VerdictK
 import type { HalfOpenSighting, HalfOpenView } from './halfopen-sampler.js';
 import type { LedgerRequest } from './ledger.js';
 import type { ForwardResult } from './probers/types.js';
+import type { ForwardProbe } from '../src/profiles.js';
 
 /** What SSH gave back; the shape of SshSession without the process details. */
 export interface SessionEvidence {
@@ -22,6 +23,7 @@ export interface SessionEvidence {
 export interface ForwardEvidence {
   address: string;
   port: number;
+  probe: ForwardProbe;
   purpose: string;
   result: ForwardResult;
 }
@@ -39,6 +41,10 @@ export interface NodeEvidence {
   forward: ForwardEvidence[];
   /** The node address SSH reached, when it is not the first (a dual-homed node's fallback). */
   sshAddress?: string;
+  /** No agent by design (the profile is agentless): only forward paths, and no SSH verdict. */
+  agentless?: boolean;
+  /** Wall time of the node's test when there was no SSH session to time it. */
+  ms?: number;
   /** The controller's SYN_RECV samples on its listener ports (all peers; classification picks this node's). */
   controllerHalfOpen?: HalfOpenView;
 }
@@ -352,11 +358,32 @@ const FORWARD_VERDICTS: Record<ForwardResult['outcome'], PathKind> = {
   refused: 'rejected',
   timeout: 'blocked',
   unreachable: 'no-route',
+  'tls-error': 'tls-failed',
+  'no-response': 'stalled',
   error: 'not-measured',
 };
 
+const FORWARD_PROTO: Record<ForwardProbe, PathReport['proto']> = { tcp: 'tcp', http: 'http', https: 'https', 'netbios-ns': 'udp' };
+
+/** What an answering service said about itself, in a few words: HTTP status and server, TLS and its certificate, NetBIOS names. */
+export function serviceSummary(details: Record<string, unknown> | undefined): string {
+  if (details === undefined) return '';
+  const parts: string[] = [];
+  const http = details.http as { status: number; server: string | null } | undefined;
+  if (http !== undefined) parts.push(`HTTP ${http.status}${http.server === null ? '' : ` (${http.server})`}`);
+  const tls = details.tls as { protocol: string | null; certificate: { subject: string | null; selfSigned: boolean; expired: boolean; daysLeft: number } | null } | undefined;
+  if (tls !== undefined) {
+    const cert = tls.certificate;
+    const about = cert === null ? 'no certificate' : `certificate ${cert.subject ?? '(no CN)'}${cert.selfSigned ? ', self-signed' : ''}, ${cert.expired ? 'EXPIRED' : `${cert.daysLeft} days left`}`;
+    parts.push(`${tls.protocol ?? 'TLS'}, ${about}`);
+  }
+  const netbios = details.netbios as { names: { name: string }[] } | undefined;
+  if (netbios !== undefined) parts.push(`NetBIOS names: ${[...new Set(netbios.names.map((n) => n.name))].join(', ') || 'none'}`);
+  return parts.length === 0 ? '' : `; ${parts.join('; ')}`;
+}
+
 function judgeForward(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): PathJudgement {
-  const evidence = { purpose: f.purpose, outcome: f.result.outcome, ms: f.result.ms, error: f.result.error };
+  const evidence = { purpose: f.purpose, probe: f.probe, outcome: f.result.outcome, ms: f.result.ms, error: f.result.error, ...f.result.details };
   // A timeout here, while the node's kernel holds the SYN as half-open: it arrived, the answer was lost.
   const synSeen = f.result.outcome === 'timeout' ? halfOpen?.entries.find((e) => e.local.address === f.address && e.local.port === f.port) : undefined;
   if (synSeen !== undefined) {
@@ -366,17 +393,18 @@ function judgeForward(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): 
       evidence: { ...evidence, nodeHalfOpen: synSeen },
     };
   }
+  const where = `port ${f.port}${f.probe === 'netbios-ns' ? '/udp' : ''}`;
   const summary =
     f.result.outcome === 'open'
-      ? `port ${f.port} open (${f.result.ms} ms)`
+      ? `${where} open (${f.result.ms} ms)${serviceSummary(f.result.details)}`
       : f.result.outcome === 'timeout'
-        ? `port ${f.port}: no answer within ${f.result.ms} ms`
-        : `port ${f.port}: ${f.result.error?.code ?? f.result.outcome}`;
+        ? `${where}: no answer within ${f.result.ms} ms${f.probe === 'netbios-ns' ? ' (UDP: filtered, or no name service)' : ''}`
+        : `${where}: ${f.result.outcome === 'tls-error' || f.result.outcome === 'no-response' ? f.result.error?.message : (f.result.error?.code ?? f.result.outcome)}`;
   return { verdict: FORWARD_VERDICTS[f.result.outcome], summary, evidence };
 }
 
 function forwardPath(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): PathReport {
-  return { direction: 'forward', from: 'controller', to: f.address, port: f.port, proto: 'tcp', ...judgeForward(f, halfOpen) };
+  return { direction: 'forward', from: 'controller', to: f.address, port: f.port, proto: FORWARD_PROTO[f.probe], ...judgeForward(f, halfOpen) };
 }
 
 /** The alternate-port hellos from one source to one controller address, as evidence for its failing paths. */
@@ -454,7 +482,7 @@ export function classifyNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
     verdict,
     callbackAddresses: n.callbackAddresses,
     paths,
-    ms: n.session?.ms ?? 0,
+    ms: n.session?.ms ?? n.ms ?? 0,
   };
   if (n.sshAddress !== undefined) report.sshAddress = n.sshAddress;
   const sources = [...new Set(n.probes.map((p) => p.source).filter((x): x is string => x !== undefined))];
@@ -469,6 +497,7 @@ export function classifyNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
       fatal: n.events.find((e) => e.t === 'fatal'),
     };
   }
+  if (n.agentless === true) report.agentless = true;
   if (hello !== undefined) report.agent = { flavour: hello.flavour, version: hello.version, runtime: hello.runtime, platform: hello.platform };
   return report;
 }

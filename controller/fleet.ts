@@ -19,7 +19,7 @@ interface Target {
 
 type CallbackPath = PathReport & { proto: 'http' | 'https' };
 
-const isCallback = (p: PathReport): p is CallbackPath => p.direction === 'callback' && p.proto !== 'tcp';
+const isCallback = (p: PathReport): p is CallbackPath => p.direction === 'callback' && (p.proto === 'http' || p.proto === 'https');
 const keyOf = (t: Target): string => `${t.to}|${t.port}|${t.proto}`;
 
 /** A node's standing on one target: failing only when every measured callback to it failed. */

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { NodeSpec } from '../src/inventory/types.js';
 import type { AgentEvent, Deadlines, Plan } from '../src/protocol.js';
-import { profileNamed } from '../src/profiles.js';
+import type { ProfileSet } from '../src/profiles.js';
 import { REPORT_VERSION, findingFor, type NodeReport, type Report } from '../src/report.js';
 import { VERDICT_KINDS, isFailure, type NodeKind, type VerdictKind } from '../src/verdicts.js';
 import { SetupError } from '../src/errors.js';
@@ -20,13 +20,15 @@ import { HalfOpenSampler } from './halfopen-sampler.js';
 import { CallbackListener } from './listener.js';
 import { ALTERNATE_PORTS, buildPlan } from './plan.js';
 import { remediesForNode } from './remediation.js';
-import { probeTcp } from './probers/tcp.js';
+import { proberFor } from './probers/index.js';
 import { resolveAddress, sourceAddressFor } from './route.js';
 import { NODE_REMOTE_COMMAND, runOverSsh, type SshSettings } from './ssh.js';
 import { RunTokens } from './tokens.js';
 
 export interface RunOptions {
   nodes: NodeSpec[];
+  /** Built-in profiles plus any from a profile file; every node's profile is in it (checked by the CLI). */
+  profiles: ProfileSet;
   /** Controller addresses to call back to; empty: the route's source address per node. */
   callbackAddresses: string[];
   /** Addresses to listen on; empty: every callback address in use. */
@@ -209,17 +211,24 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   if (options.signal?.aborted) return classifyNode({ ...evidence, events: [], ledger: [], forward: [] }, options.thresholds);
   observer.nodeStarted?.(spec.name);
 
-  const profile = profileNamed(spec.profile);
+  const started = performance.now();
+  const profile = options.profiles[spec.profile]!;
   const forwardPromise = Promise.all(
     node.addresses.flatMap((address) =>
       profile.forward.map(async (fp): Promise<ForwardEvidence> => ({
         address,
         port: fp.port,
+        probe: fp.probe,
         purpose: fp.purpose,
-        result: await probeTcp({ address, port: fp.port }, options.forwardTimeoutMs, options.signal),
+        result: await proberFor(fp.probe)({ address, port: fp.port }, options.forwardTimeoutMs, options.signal),
       })),
     ),
   );
+  // Agentless devices (iLO, OA, VC, switches) run nothing of ours: their result is the forward probes.
+  if (!profile.agent) {
+    const forward = await forwardPromise;
+    return classifyNode({ ...evidence, probes: [], events: [], ledger: [], forward, agentless: true, ms: Math.round(performance.now() - started) }, options.thresholds);
+  }
   const { session, sshAddress } = await runAgentSession(node, ctx);
   const forward = await forwardPromise;
   const ledger = listener.ledger.forNode(spec.name);

@@ -1,48 +1,104 @@
 /**
- * Update-manager profiles: which ports the controller probes forward on a node, and whether an
- * agent runs there to call back. From the HP SUM port table (DESIGN.md section 1).
+ * Update-manager profiles: per node type, which ports the controller probes forward (and how), which
+ * callbacks an agent makes, and whether an agent can run there at all. From the HP SUM port table
+ * (DESIGN.md section 1). A custom profile file (src/profile-file.ts) extends or changes these.
  */
 
-export type ForwardProto = 'tcp';
+/** How a forward port is probed: a TCP connect, an HTTP(S) request (TLS details), or a NetBIOS name query. */
+export const FORWARD_PROBES = ['tcp', 'http', 'https', 'netbios-ns'] as const;
+export type ForwardProbe = (typeof FORWARD_PROBES)[number];
 
 export interface ForwardPort {
   port: number;
-  proto: ForwardProto;
+  probe: ForwardProbe;
   purpose: string;
 }
+
+/** Callbacks to the update manager's ports: its web server (http, https) and, for switches, FTP. */
+export const CALLBACK_KINDS = ['http', 'https', 'ftp'] as const;
+export type CallbackKind = (typeof CALLBACK_KINDS)[number];
+
+/** Extra advice a profile brings to the remedies (the ESXi outbound firewall). */
+export const PROFILE_HINTS = ['esxi-egress'] as const;
+export type ProfileHint = (typeof PROFILE_HINTS)[number];
 
 export interface Profile {
   name: string;
   description: string;
   forward: readonly ForwardPort[];
-  /** An agent is deployed over SSH and calls back to the listener. */
+  /** An agent is deployed over SSH and makes these callbacks; agentless profiles are probed forward only. */
   agent: boolean;
+  callbacks: readonly CallbackKind[];
+  /** Addresses a node of this profile must have, all of them tested (Integrity: management and production). */
+  minAddresses: number;
+  hints: readonly ProfileHint[];
+  /** Where it was defined: "built-in" or file:line. */
+  origin: string;
 }
 
-const SSH: ForwardPort = { port: 22, proto: 'tcp', purpose: 'SSH, node inventory' };
-const HTTPS: ForwardPort = { port: 443, proto: 'tcp', purpose: 'secure data transfer' };
+export type ProfileSet = Readonly<Record<string, Profile>>;
 
-export const PROFILES: Readonly<Record<string, Profile>> = {
-  linux: { name: 'linux', description: 'Linux server', forward: [SSH, HTTPS], agent: true },
-  windows: {
+const SSH: ForwardPort = { port: 22, probe: 'tcp', purpose: 'SSH, node inventory' };
+const HTTPS: ForwardPort = { port: 443, probe: 'tcp', purpose: 'secure data transfer' };
+const WEB_UI_HTTPS: ForwardPort = { port: 443, probe: 'https', purpose: 'web interface (HTTPS)' };
+const WEB_UI_HTTP: ForwardPort = { port: 80, probe: 'http', purpose: 'web interface (HTTP, redirects to HTTPS)' };
+const SMB: ForwardPort = { port: 445, probe: 'tcp', purpose: 'ADMIN$ share (SMB)' };
+const NETBIOS_SESSION: ForwardPort = { port: 139, probe: 'tcp', purpose: 'NetBIOS session (SMB)' };
+const NETBIOS_NAME: ForwardPort = { port: 137, probe: 'netbios-ns', purpose: 'NetBIOS name service (only with NetBIOS naming)' };
+const WBEM: ForwardPort = { port: 5989, probe: 'tcp', purpose: 'WBEM discovery (ESXi / vSphere)' };
+
+const WEB: readonly CallbackKind[] = ['http', 'https'];
+const builtIn = (p: Omit<Profile, 'origin' | 'hints' | 'minAddresses'> & Partial<Pick<Profile, 'hints' | 'minAddresses'>>): Profile => ({
+  hints: [],
+  minAddresses: 1,
+  ...p,
+  origin: 'built-in',
+});
+
+export const BUILT_IN_PROFILES: ProfileSet = {
+  linux: builtIn({ name: 'linux', description: 'Linux server', forward: [SSH, HTTPS], agent: true, callbacks: WEB }),
+  windows: builtIn({
     name: 'windows',
     description: 'Windows server (OpenSSH)',
-    forward: [SSH, HTTPS, { port: 445, proto: 'tcp', purpose: 'ADMIN$ share (SMB)' }, { port: 139, proto: 'tcp', purpose: 'NetBIOS session (SMB)' }],
+    forward: [SSH, HTTPS, SMB, NETBIOS_SESSION, NETBIOS_NAME],
     agent: true,
-  },
-  vmware: {
+    callbacks: WEB,
+  }),
+  vmware: builtIn({
     name: 'vmware',
-    description: 'VMware ESXi / vSphere host',
-    forward: [SSH, HTTPS, { port: 5989, proto: 'tcp', purpose: 'WBEM discovery' }],
+    description: 'VMware ESXi / vSphere host (outbound blocked but 80/443 by default)',
+    forward: [SSH, HTTPS, WBEM],
     agent: true,
-  },
+    callbacks: WEB,
+    hints: ['esxi-egress'],
+  }),
+  ilo: builtIn({ name: 'ilo', description: 'iLO management processor (agentless)', forward: [WEB_UI_HTTPS, WEB_UI_HTTP, SSH], agent: false, callbacks: [] }),
+  oa: builtIn({ name: 'oa', description: 'BladeSystem Onboard Administrator (agentless)', forward: [WEB_UI_HTTPS, WEB_UI_HTTP, SSH], agent: false, callbacks: [] }),
+  vc: builtIn({ name: 'vc', description: 'Virtual Connect module (agentless)', forward: [WEB_UI_HTTPS, SSH], agent: false, callbacks: [] }),
+  switch: builtIn({
+    name: 'switch',
+    description: 'network switch (agentless; fetches firmware by FTP from the update manager)',
+    forward: [SSH, WEB_UI_HTTPS],
+    agent: false,
+    callbacks: ['ftp'],
+  }),
+  integrity: builtIn({
+    name: 'integrity',
+    description: 'HP Integrity / Superdome: management and production interfaces, both required',
+    forward: [SSH, HTTPS],
+    agent: true,
+    callbacks: WEB,
+    minAddresses: 2,
+  }),
 };
 
 export const DEFAULT_PROFILE = 'linux';
-export const PROFILE_NAMES: readonly string[] = Object.keys(PROFILES);
 
-export function profileNamed(name: string): Profile {
-  const profile = PROFILES[name];
-  if (profile === undefined) throw new Error(`unknown profile "${name}"`);
-  return profile;
+/** The update manager's default ports (its /port, /ssl_port, /ftp_port and passive FTP range). */
+export const UPDATE_MANAGER_PORTS = { port: 63001, ssl_port: 63002, ftp_port: 21, ftpData: { first: 63006, last: 63010 } } as const;
+export const BUILT_IN_PROFILE_NAMES: readonly string[] = Object.keys(BUILT_IN_PROFILES);
+
+/** The callbacks a node of this profile actually makes in a run: none without an agent. */
+export function callbacksMade(profile: Profile): readonly CallbackKind[] {
+  return profile.agent ? profile.callbacks : [];
 }

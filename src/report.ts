@@ -15,7 +15,8 @@ export interface PathReport {
   /** callback: the controller address; forward: the node address. */
   to: string;
   port: number;
-  proto: 'http' | 'https' | 'tcp';
+  /** callback: the listener's protocol; forward: how the port was probed (tcp connect, http(s) request, udp name query). */
+  proto: 'http' | 'https' | 'tcp' | 'udp';
   verdict: PathKind;
   /** One sentence on what was seen, for the terminal and the diagnoses list. */
   summary: string;
@@ -66,6 +67,8 @@ export interface NodeReport {
   /** What the node-level failure rests on. */
   nodeEvidence?: Record<string, unknown>;
   agent?: { flavour: string; version: string; runtime: string; platform: string };
+  /** The profile runs no agent (iLO, OA, VC, switches): only forward paths were tested. */
+  agentless?: boolean;
   /** The controller address(es) this node was told to call back to. */
   callbackAddresses: string[];
   /** The address SSH used, when it was not the first one (the first did not answer). */

@@ -64,7 +64,7 @@ function evidence(overrides: Partial<Record<string, Partial<ProbeResult>>> = {},
     session: OK_SESSION,
     events: [AGENT, FACTS, ...results, DONE],
     ledger: [],
-    forward: [{ address: NODE_ADDR, port: 22, purpose: 'ssh', result: { outcome: 'open', ms: 1 } }],
+    forward: [{ address: NODE_ADDR, port: 22, probe: 'tcp' as const, purpose: 'ssh', result: { outcome: 'open', ms: 1 } }],
     ...extra,
   };
 }
@@ -261,6 +261,7 @@ test('classify: forward outcomes map to path verdicts', () => {
   const forward = (['open', 'refused', 'timeout', 'unreachable'] as const).map((outcome, i) => ({
     address: NODE_ADDR,
     port: 1000 + i,
+    probe: 'tcp' as const,
     purpose: 'test',
     result: { outcome, ms: 1 },
   }));
@@ -272,7 +273,7 @@ test('classify: forward outcomes map to path verdicts', () => {
 });
 
 test('classify: a forward timeout with the SYN half-open on the node is return-path-lost', () => {
-  const forward = [{ address: NODE_ADDR, port: 22, purpose: 'ssh', result: { outcome: 'timeout' as const, ms: 3000 } }];
+  const forward = [{ address: NODE_ADDR, port: 22, probe: 'tcp' as const, purpose: 'ssh', result: { outcome: 'timeout' as const, ms: 3000 } }];
   const halfOpen: AgentEvent = { t: 'halfopen', measured: true, entries: [{ local: { address: NODE_ADDR, port: 22 }, remote: { address: CONTROLLER, port: 41000 } }] };
   const input = evidence({}, { forward });
   const withSyn = classifyNode({ ...input, events: [...input.events.slice(0, -1), halfOpen, DONE] });

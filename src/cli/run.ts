@@ -1,7 +1,7 @@
 /** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault) or 2 (bad input). */
 import { setMaxListeners } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { runTwoway, type RunOptions } from '../../controller/run.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
@@ -9,7 +9,8 @@ import { InputError } from '../errors.js';
 import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
 import { inventoryFromHostSpecs, loadInventory } from '../inventory/parse.js';
 import type { Inventory } from '../inventory/types.js';
-import { DEFAULT_PROFILE, PROFILE_NAMES } from '../profiles.js';
+import { loadProfileFile } from '../profile-file.js';
+import { BUILT_IN_PROFILES, DEFAULT_PROFILE, UPDATE_MANAGER_PORTS, type ProfileSet } from '../profiles.js';
 import { getExitCode, type Report } from '../report.js';
 import { renderJson } from '../render/json.js';
 import { renderTerminal } from '../render/terminal.js';
@@ -21,6 +22,7 @@ interface RunFlags {
   inventory?: string;
   node: string[];
   profile: string;
+  profiles?: string;
   port?: string;
   sslPort?: string;
   hpsumIni?: string;
@@ -50,9 +52,10 @@ export function registerRun(program: Command): void {
     .description('test every node both ways: forward probes, and an agent over SSH that calls back')
     .option('-i, --inventory <file>', 'inventory: YAML/JSON (defaults + nodes) or a plain host list')
     .option('-n, --node <[user@]host[:port]>', 'a node to test (repeatable)', collect, [])
-    .addOption(new Option('--profile <name>', 'profile for nodes that name none').choices(PROFILE_NAMES).default(DEFAULT_PROFILE))
-    .option('--port <port>', `callback HTTP port (the update manager's /port; default ${DEFAULT_PORTS.port})`)
-    .option('--ssl-port <port>', `callback HTTPS port (the update manager's /ssl_port; default ${DEFAULT_PORTS.ssl_port})`)
+    .option('--profile <name>', `profile for nodes that name none (see "twoway profiles")`, DEFAULT_PROFILE)
+    .option('--profiles <file>', 'custom profile file (YAML/JSON): new profiles, or ports added to or removed from built-in ones')
+    .option('--port <port>', `callback HTTP port (the update manager's /port; default ${UPDATE_MANAGER_PORTS.port})`)
+    .option('--ssl-port <port>', `callback HTTPS port (the update manager's /ssl_port; default ${UPDATE_MANAGER_PORTS.ssl_port})`)
     .option('--hpsum-ini <file>', 'take port= and ssl_port= from the update manager\'s hpsum.ini (flags win, conflicts are reported)')
     .option('--callback-address <addr>', 'controller address the nodes call back to (repeatable: the agent tries each)', collect, [])
     .option('--listen <addr>', 'address to bind the listeners to (repeatable; default: the callback addresses)', collect, [])
@@ -77,16 +80,33 @@ export function registerRun(program: Command): void {
     });
 }
 
-function loadNodes(flags: RunFlags): Inventory {
-  const opts = { knownProfiles: PROFILE_NAMES, defaultProfile: flags.profile };
+/** Built-in profiles plus the --profiles file's; the --profile flag must name one of them. */
+export function profilesFor(flags: { profile: string; profiles?: string }): ProfileSet {
+  const profiles = flags.profiles === undefined ? BUILT_IN_PROFILES : loadProfileFile(flags.profiles);
+  if (profiles[flags.profile] === undefined) throw new InputError(`unknown profile "${flags.profile}"; expected one of ${Object.keys(profiles).join(', ')}`, { field: '--profile' });
+  return profiles;
+}
+
+/** Nodes whose profile needs several addresses (Integrity: management and production) must list them all. */
+export function checkProfileAddresses(inventory: Inventory, profiles: ProfileSet): void {
+  for (const node of inventory.nodes) {
+    const profile = profiles[node.profile]!;
+    if (node.addresses.length < profile.minAddresses) {
+      throw new InputError(
+        `node "${node.name}" has profile ${profile.name}, which needs ${profile.minAddresses} addresses (${profile.description}); found ${node.addresses.length}: give "addresses: [...]"`,
+        { file: node.from.file, ...(node.from.line > 0 ? { line: node.from.line } : {}), field: 'addresses' },
+      );
+    }
+  }
+}
+
+function loadNodes(flags: RunFlags, profiles: ProfileSet): Inventory {
+  const opts = { knownProfiles: Object.keys(profiles), defaultProfile: flags.profile };
   if (flags.inventory !== undefined && flags.node.length > 0) throw new InputError('give either --inventory or --node, not both', { field: '--node' });
   if (flags.inventory !== undefined) return loadInventory(flags.inventory, opts);
   if (flags.node.length > 0) return inventoryFromHostSpecs(flags.node, opts);
   throw new InputError('nothing to test: give --inventory FILE or --node ADDR', { field: '--inventory' });
 }
-
-/** The update manager's defaults (DESIGN.md section 1). */
-const DEFAULT_PORTS = { port: 63001, ssl_port: 63002 } as const;
 
 function readHpsumIni(file: string): HpsumPorts {
   let text: string;
@@ -102,18 +122,19 @@ function readHpsumIni(file: string): HpsumPorts {
 function callbackPorts(flags: RunFlags, warn: (line: string) => void): { httpPort: number; httpsPort: number } {
   const ini = flags.hpsumIni === undefined ? {} : readHpsumIni(flags.hpsumIni);
   const flag = (text: string | undefined, name: string): number | undefined => (text === undefined ? undefined : parsePort(text, name, true));
-  const http = choosePort('port', '--port', flag(flags.port, '--port'), ini.port, DEFAULT_PORTS.port);
-  const https = choosePort('ssl_port', '--ssl-port', flag(flags.sslPort, '--ssl-port'), ini.ssl_port, DEFAULT_PORTS.ssl_port);
+  const http = choosePort('port', '--port', flag(flags.port, '--port'), ini.port, UPDATE_MANAGER_PORTS.port);
+  const https = choosePort('ssl_port', '--ssl-port', flag(flags.sslPort, '--ssl-port'), ini.ssl_port, UPDATE_MANAGER_PORTS.ssl_port);
   for (const choice of [http, https]) if (choice.conflict !== undefined) warn(`twoway: ${choice.conflict}`);
   if (flags.hpsumIni !== undefined && !flags.quiet) warn(`twoway: ports from ${flags.hpsumIni}: http ${http.port} (${http.from}), https ${https.port} (${https.from})`);
   return { httpPort: http.port, httpsPort: https.port };
 }
 
-function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal): RunOptions {
+function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSet, signal: AbortSignal): RunOptions {
   const agentTimeoutMs = parseIntIn(flags.agentTimeout, '--agent-timeout', 5, 3600) * 1000;
   const callbackAddresses = flags.callbackAddress.length > 0 ? flags.callbackAddress : (inventory.controller.callbackAddresses ?? []);
   return {
     nodes: inventory.nodes,
+    profiles,
     callbackAddresses: callbackAddresses.map((a) => parseIpAddress(a, '--callback-address')),
     listen: flags.listen.map((a) => parseIpAddress(a, '--listen')),
     ...callbackPorts(flags, (line) => process.stderr.write(`${line}\n`)),
@@ -141,14 +162,16 @@ function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal
 }
 
 async function runCommand(flags: RunFlags): Promise<number> {
-  const inventory = loadNodes(flags);
+  const profiles = profilesFor(flags);
+  const inventory = loadNodes(flags, profiles);
+  checkProfileAddresses(inventory, profiles);
   const netns = inventory.controller.netns;
   if (netns !== undefined && !insideNetns(netns)) return reexecInNetns(netns);
 
   const abort = new AbortController();
   // One listener per probe and session in flight; their number is bounded by --concurrency, not by 10.
   setMaxListeners(0, abort.signal);
-  const options = buildOptions(flags, inventory, abort.signal);
+  const options = buildOptions(flags, inventory, profiles, abort.signal);
   const progress = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`${line}\n`);
   };
