@@ -73,8 +73,7 @@ function readProfile(entry: LocatedEntry, field: string, known: Readonly<Record<
   const parentName = f.extends === undefined ? entry.key : string(f.extends, fail);
   const parent = known[parentName];
   if (parent === undefined) {
-    const at = f.extends ?? { value: entry.value, field: `${field}.extends` };
-    return fail(at.value.line, at.field, `${f.extends === undefined ? `"${entry.key}" is not a built-in profile, so it needs` : 'expected'} "extends: <profile>", one of ${Object.keys(known).join(', ')}`);
+    return fail(f.extends?.value.line ?? entry.keyLine, `${field}.extends`, `${f.extends === undefined ? `"${entry.key}" is not a built-in profile, so it needs` : 'expected'} "extends: <profile>", one of ${Object.keys(known).join(', ')}`);
   }
   const removed = f.remove === undefined ? [] : list(f.remove, fail).map((item) => port(item, fail));
   for (const [i, p] of removed.entries()) {
