@@ -48,6 +48,8 @@ export interface RunOptions {
   ssh: SshSettings;
   thresholds: Thresholds;
   signal?: AbortSignal;
+  /** Called once the listeners are bound, with their ports, before any node is tested (--open-firewall). */
+  onListening?: (ports: number[]) => void;
 }
 
 export interface RunObserver {
@@ -77,7 +79,7 @@ interface RunContext {
 const TRY_NEXT_ADDRESS: ReadonlySet<string> = new Set<NodeKind>(['ssh-unreachable', 'ssh-refused']);
 
 /** Resolves each node's addresses and picks its callback addresses; throws SetupError naming the node. */
-async function prepareAddresses(options: RunOptions): Promise<{ spec: NodeSpec; addresses: string[]; callbackAddresses: string[] }[]> {
+export async function prepareAddresses(options: RunOptions): Promise<{ spec: NodeSpec; addresses: string[]; callbackAddresses: string[] }[]> {
   return Promise.all(
     options.nodes.map(async (spec) => {
       const addresses = await Promise.all(spec.addresses.map(resolveAddress));
@@ -112,6 +114,12 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     findProbe: (node, id) => plansByNode.get(node)?.probes.find((p) => p.id === id),
   });
   await listener.start();
+  try {
+    options.onListening?.([...new Set(listener.endpoints.map((e) => e.port))]);
+  } catch (err) {
+    await listener.close();
+    throw err;
+  }
   const alternates = listener.alternates();
   const httpPort = listener.portFor('http');
   const httpsPort = listener.portFor('https');

@@ -43,3 +43,16 @@ export function parseProcNetTcp(text: string, v6: boolean): HalfOpen[] {
   }
   return entries;
 }
+
+const LISTEN = '0A';
+
+/** Listening sockets and their inodes (to find which process holds a port, via /proc/PID/fd). */
+export function parseProcNetListeners(text: string, v6: boolean): { local: { address: string; port: number }; inode: string }[] {
+  const entries: { local: { address: string; port: number }; inode: string }[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 10 || cols[3] !== LISTEN) continue;
+    entries.push({ local: decodeEndpoint(cols[1] as string, v6), inode: cols[9] as string });
+  }
+  return entries;
+}

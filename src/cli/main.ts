@@ -9,6 +9,7 @@ import { registerLab } from './lab.js';
 import { registerExplain } from './explain.js';
 import { registerDemo } from './demo.js';
 import { registerProfiles } from './profiles.js';
+import { registerPreflight } from './preflight.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -20,6 +21,7 @@ registerLab(program);
 registerExplain(program);
 registerDemo(program);
 registerProfiles(program);
+registerPreflight(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,7 +2,9 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { runTwoway, type RunOptions } from '../../controller/run.js';
+import { prepareAddresses, runTwoway, type RunOptions } from '../../controller/run.js';
+import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
+import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/preflight.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
 import { InputError } from '../errors.js';
@@ -18,7 +20,7 @@ import { VERDICTS } from '../verdicts.js';
 import { insideNetns, reexecInNetns } from './netns.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
 
-interface RunFlags {
+export interface RunFlags {
   inventory?: string;
   node: string[];
   profile: string;
@@ -40,6 +42,7 @@ interface RunFlags {
   firmwareSize: string;
   minMbps: string;
   alternates: boolean;
+  openFirewall: boolean;
   json?: string;
   color: boolean;
   quiet: boolean;
@@ -47,9 +50,15 @@ interface RunFlags {
 }
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
-    .description('test every node both ways: forward probes, and an agent over SSH that calls back')
+  addRunOptions(program.command('run').description('test every node both ways: forward probes, and an agent over SSH that calls back'))
+    .action(async (flags: RunFlags) => {
+      process.exitCode = await runCommand(flags);
+    });
+}
+
+/** The run's options; `twoway preflight` takes the same, so it checks exactly what the run would use. */
+export function addRunOptions(command: Command): Command {
+  return command
     .option('-i, --inventory <file>', 'inventory: YAML/JSON (defaults + nodes) or a plain host list')
     .option('-n, --node <[user@]host[:port]>', 'a node to test (repeatable)', collect, [])
     .option('--profile <name>', `profile for nodes that name none (see "twoway profiles")`, DEFAULT_PROFILE)
@@ -71,13 +80,11 @@ export function registerRun(program: Command): void {
     .option('--firmware-size <size>', 'firmware bundle whose transfer time is estimated from the measured throughput', sizeLabel(DEFAULT_FIRMWARE_BYTES).replace(' ', ''))
     .option('--min-mbps <n>', 'throughput below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
     .option('--no-alternates', 'do not also listen on 80/443 to test whether moving the update manager there would help')
+    .option('--open-firewall', "open exactly the listener ports in this host's firewall for the run (nft or iptables, root), removed after", false)
     .option('--json <file>', 'write the JSON report here')
     .option('--no-color', 'no colour in the terminal report (also: NO_COLOR)')
     .option('-q, --quiet', 'no progress on stderr', false)
-    .option('-v, --verbose', 'show each agent event on stderr', false)
-    .action(async (flags: RunFlags) => {
-      process.exitCode = await runCommand(flags);
-    });
+    .option('-v, --verbose', 'show each agent event on stderr', false);
 }
 
 /** Built-in profiles plus the --profiles file's; the --profile flag must name one of them. */
@@ -161,20 +168,63 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
   };
 }
 
-async function runCommand(flags: RunFlags): Promise<number> {
+/**
+ * Flags and inventory to run options, inside the controller's network namespace: undefined when this
+ * process re-executed itself there (the exit code is then the child's, in `reexecuted`).
+ */
+export async function prepareRun(flags: RunFlags, signal: AbortSignal): Promise<{ options: RunOptions } | { reexecuted: number }> {
   const profiles = profilesFor(flags);
   const inventory = loadNodes(flags, profiles);
   checkProfileAddresses(inventory, profiles);
   const netns = inventory.controller.netns;
-  if (netns !== undefined && !insideNetns(netns)) return reexecInNetns(netns);
+  if (netns !== undefined && !insideNetns(netns)) return { reexecuted: await reexecInNetns(netns) };
+  return { options: buildOptions(flags, inventory, profiles, signal) };
+}
 
+/** What preflight checks for these options: the listen addresses and ports the run will use, and the nodes as sources. */
+export async function preflightFor(options: RunOptions, openFirewall: boolean): Promise<PreflightItem[]> {
+  const nodes = await prepareAddresses(options);
+  const callbackAddresses = [...new Set(nodes.flatMap((n) => n.callbackAddresses))];
+  return runPreflight({
+    listen: options.listen.length > 0 ? options.listen : callbackAddresses,
+    ports: [options.httpPort, options.httpsPort],
+    callbackAddresses,
+    sources: [...new Set(nodes.flatMap((n) => n.addresses))],
+    openFirewall,
+  });
+}
+
+async function runCommand(flags: RunFlags): Promise<number> {
   const abort = new AbortController();
   // One listener per probe and session in flight; their number is bounded by --concurrency, not by 10.
   setMaxListeners(0, abort.signal);
-  const options = buildOptions(flags, inventory, profiles, abort.signal);
+  const prepared = await prepareRun(flags, abort.signal);
+  if ('reexecuted' in prepared) return prepared.reexecuted;
+  const { options } = prepared;
   const progress = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`${line}\n`);
   };
+  const stale = removeStaleOpeningsQuietly();
+  if (stale.length > 0) progress(`twoway: removed firewall openings left by runs that died: ${stale.join(', ')}`);
+
+  const checks = await preflightFor(options, flags.openFirewall);
+  const notOk = checks.filter((c) => c.status !== 'ok');
+  if (notOk.length > 0) process.stderr.write(`twoway: preflight (the controller's side):\n${renderPreflight(notOk)}\n`);
+  if (notOk.some((c) => c.status === 'fail')) return 2;
+
+  // Whatever ends this process (the run's end, an error, a second Ctrl-C), the opening goes with it.
+  let opening: IngressOpening | undefined;
+  const closeOpening = (): void => {
+    const removed = opening?.close() ?? [];
+    if (removed.length > 0) progress(`twoway: --open-firewall: removed ${removed.join(', ')}`);
+  };
+  process.on('exit', closeOpening);
+  if (flags.openFirewall) {
+    options.onListening = (ports) => {
+      opening = openIngress(ports);
+      progress(`twoway: --open-firewall: tcp ${opening.ports.join(', ')} accepted ${opening.hookedInto.length > 0 ? `via ${opening.hookedInto.join(', ')}` : '(no input filter chain: nothing to open)'}`);
+    };
+  }
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts += 1;
@@ -196,6 +246,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
       nodeFinished: (node, done, total) => progress(`[${done}/${total}] ${node.name}: ${node.verdict} (${VERDICTS[node.verdict].title}, ${(node.ms / 1000).toFixed(1)} s)`),
     });
   } finally {
+    closeOpening();
+    process.off('exit', closeOpening);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -203,4 +255,14 @@ async function runCommand(flags: RunFlags): Promise<number> {
   process.stdout.write(renderTerminal(report, { color }));
   if (flags.json !== undefined) writeFileSync(flags.json, renderJson(report));
   return report.run.interrupted ? 130 : getExitCode(report);
+}
+
+/** A crashed run's firewall opening is removed at the next start; without root (or tools) there is nothing to remove. */
+function removeStaleOpeningsQuietly(): string[] {
+  if (process.getuid?.() !== 0) return [];
+  try {
+    return removeStaleOpenings();
+  } catch {
+    return [];
+  }
 }
