@@ -8,6 +8,7 @@ import { registerRun } from './run.js';
 import { registerLab } from './lab.js';
 import { registerExplain } from './explain.js';
 import { registerDemo } from './demo.js';
+import { registerInventory } from './inventory.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -15,6 +16,7 @@ const program = new Command('twoway')
   .exitOverride()
   .showHelpAfterError('(twoway --help for usage)');
 registerRun(program);
+registerInventory(program);
 registerLab(program);
 registerExplain(program);
 registerDemo(program);

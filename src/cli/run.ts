@@ -7,7 +7,6 @@ import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
 import { InputError } from '../errors.js';
 import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
-import { inventoryFromHostSpecs, loadInventory } from '../inventory/parse.js';
 import type { Inventory } from '../inventory/types.js';
 import { DEFAULT_PROFILE, PROFILE_NAMES } from '../profiles.js';
 import { getExitCode, type Report } from '../report.js';
@@ -15,12 +14,14 @@ import { renderJson } from '../render/json.js';
 import { renderTerminal } from '../render/terminal.js';
 import { VERDICTS } from '../verdicts.js';
 import { insideNetns, reexecInNetns } from './netns.js';
+import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
 
 interface RunFlags {
   inventory?: string;
   node: string[];
   profile: string;
+  limit?: string;
   port?: string;
   sslPort?: string;
   hpsumIni?: string;
@@ -48,8 +49,9 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description('test every node both ways: forward probes, and an agent over SSH that calls back')
-    .option('-i, --inventory <file>', 'inventory: YAML/JSON (defaults + nodes) or a plain host list')
+    .option('-i, --inventory <file>', 'inventory: twoway YAML/JSON, Ansible INI/YAML/ansible-inventory --list JSON, or a plain host list')
     .option('-n, --node <[user@]host[:port]>', 'a node to test (repeatable)', collect, [])
+    .option('-l, --limit <pattern>', 'only these nodes or groups (Ansible-style: web,db  web*  all:!slow  web:&dc1)')
     .addOption(new Option('--profile <name>', 'profile for nodes that name none').choices(PROFILE_NAMES).default(DEFAULT_PROFILE))
     .option('--port <port>', `callback HTTP port (the update manager's /port; default ${DEFAULT_PORTS.port})`)
     .option('--ssl-port <port>', `callback HTTPS port (the update manager's /ssl_port; default ${DEFAULT_PORTS.ssl_port})`)
@@ -75,14 +77,6 @@ export function registerRun(program: Command): void {
     .action(async (flags: RunFlags) => {
       process.exitCode = await runCommand(flags);
     });
-}
-
-function loadNodes(flags: RunFlags): Inventory {
-  const opts = { knownProfiles: PROFILE_NAMES, defaultProfile: flags.profile };
-  if (flags.inventory !== undefined && flags.node.length > 0) throw new InputError('give either --inventory or --node, not both', { field: '--node' });
-  if (flags.inventory !== undefined) return loadInventory(flags.inventory, opts);
-  if (flags.node.length > 0) return inventoryFromHostSpecs(flags.node, opts);
-  throw new InputError('nothing to test: give --inventory FILE or --node ADDR', { field: '--inventory' });
 }
 
 /** The update manager's defaults (DESIGN.md section 1). */
@@ -111,6 +105,7 @@ function callbackPorts(flags: RunFlags, warn: (line: string) => void): { httpPor
 
 function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal): RunOptions {
   const agentTimeoutMs = parseIntIn(flags.agentTimeout, '--agent-timeout', 5, 3600) * 1000;
+  const configFile = sshConfigFile(flags, inventory);
   const callbackAddresses = flags.callbackAddress.length > 0 ? flags.callbackAddress : (inventory.controller.callbackAddresses ?? []);
   return {
     nodes: inventory.nodes,
@@ -126,7 +121,7 @@ function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal
     deadlines: { ...DEFAULT_DEADLINES, probeMs: Math.min(DEFAULT_DEADLINES.probeMs, agentTimeoutMs), totalMs: agentTimeoutMs },
     forwardTimeoutMs: parseIntIn(flags.forwardTimeout, '--forward-timeout', 100, 60_000),
     ssh: {
-      ...(flags.sshConfig !== undefined ? { configFile: flags.sshConfig } : inventory.sshConfig !== undefined ? { configFile: inventory.sshConfig } : {}),
+      ...(configFile === undefined ? {} : { configFile }),
       connectTimeoutSec: parseIntIn(flags.connectTimeout, '--connect-timeout', 1, 300),
       acceptNewHostKeys: flags.acceptNewHostkeys,
       extraOptions: flags.sshOption,
@@ -141,9 +136,10 @@ function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal
 }
 
 async function runCommand(flags: RunFlags): Promise<number> {
-  const inventory = loadNodes(flags);
-  const netns = inventory.controller.netns;
+  const loaded = loadNodes(flags).inventory;
+  const netns = loaded.controller.netns;
   if (netns !== undefined && !insideNetns(netns)) return reexecInNetns(netns);
+  const inventory = await withSshAliasesResolved(flags, loaded);
 
   const abort = new AbortController();
   // One listener per probe and session in flight; their number is bounded by --concurrency, not by 10.
