@@ -14,9 +14,9 @@ import type { Inventory } from './types.js';
 type Section = { kind: 'hosts' | 'children' | 'vars'; group: string };
 
 const HEADER = /^\[([^\]]*)\]\s*(?:[#;].*)?$/;
-/** Group names as Ansible accepts them without a warning. */
-const GROUP_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const GROUP_NAME_RULE = 'letters, digits and "_", not starting with a digit';
+/** Ansible warns about "-" and "." in group names but takes them, so twoway does too. */
+const GROUP_NAME = /^[A-Za-z0-9_.-]+$/;
+const GROUP_NAME_RULE = 'letters, digits, "_", "." and "-"';
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function inventoryFromIni(text: string, ctx: StructuredContext): Inventory {

@@ -12,7 +12,7 @@
  * Run-wide, only in the "all" group's vars ([all:vars]):
  *   twoway_controller_netns, twoway_callback_addresses, twoway_ssh_config
  */
-import type { Located } from './located.js';
+import { describeFound, type Located } from './located.js';
 import { ALL, resolveHosts, type AnsibleInventory, type AnsibleVar, type ResolvedHost } from './ansible-model.js';
 import {
   fail,
@@ -133,7 +133,7 @@ function readPortText(v: FieldValue, ctx: StructuredContext): number {
   const { value } = v;
   const text = value.kind === 'scalar' && (typeof value.value === 'number' || typeof value.value === 'string') ? String(value.value).trim() : undefined;
   const port = text === undefined ? undefined : portFromText(text);
-  if (port === undefined) fail(ctx, value.line, v.field, `expected an SSH port (a whole number 1..65535), found ${describe(value)}`);
+  if (port === undefined) fail(ctx, value.line, v.field, `expected an SSH port (a whole number 1..65535), found ${describeFound(value)}`);
   return port;
 }
 
@@ -150,12 +150,7 @@ function listOf(v: FieldValue, ctx: StructuredContext, readOne: (v: FieldValue, 
       : value.kind === 'scalar' && typeof value.value === 'string'
         ? value.value.split(',').map((part) => ({ kind: 'scalar', value: part.trim(), line: value.line }))
         : [];
-  if (items.length === 0) fail(ctx, value.line, v.field, `expected a list of addresses (or one comma-separated string), found ${describe(value)}`);
+  if (items.length === 0) fail(ctx, value.line, v.field, `expected a list of addresses (or one comma-separated string), found ${describeFound(value)}`);
   const addresses = items.map((item, index) => readOne({ value: item, field: value.kind === 'list' ? `${v.field}[${index}]` : v.field }, ctx));
   return [...new Set(addresses)];
-}
-
-function describe(value: Located): string {
-  if (value.kind !== 'scalar') return value.kind === 'list' ? 'a list' : 'a mapping';
-  return value.value === null ? 'nothing (an empty value)' : JSON.stringify(value.value);
 }
