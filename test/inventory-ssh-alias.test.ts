@@ -81,7 +81,7 @@ describe('twoway inventory', () => {
     writeFileSync(bad, '[web]\nw1\n[web:vars]\nansible_port=abc\n');
     const r = twoway('inventory', bad);
     assert.equal(r.status, 2);
-    assert.equal(r.stderr.trim(), `twoway: ${bad}, line 4, field "ansible_port": expected an SSH port (a whole number 1..65535), found "abc"`);
+    assert.equal(r.stderr.trim(), `twoway: ${bad}, line 4, field "ansible_port": expected an SSH port (a whole number 1..65535), found "abc" (a string)`);
   });
 
   it('--limit matching nothing: exit 2 with what exists', () => {
