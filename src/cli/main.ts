@@ -10,6 +10,7 @@ import { registerExplain } from './explain.js';
 import { registerDemo } from './demo.js';
 import { registerProfiles } from './profiles.js';
 import { registerPreflight } from './preflight.js';
+import { registerInventory } from './inventory.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -22,6 +23,7 @@ registerExplain(program);
 registerDemo(program);
 registerProfiles(program);
 registerPreflight(program);
+registerInventory(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,7 +9,6 @@ import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
 import { InputError } from '../errors.js';
 import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
-import { inventoryFromHostSpecs, loadInventory } from '../inventory/parse.js';
 import type { Inventory } from '../inventory/types.js';
 import { loadProfileFile } from '../profile-file.js';
 import { BUILT_IN_PROFILES, DEFAULT_PROFILE, UPDATE_MANAGER_PORTS, type ProfileSet } from '../profiles.js';
@@ -18,6 +17,7 @@ import { renderJson } from '../render/json.js';
 import { renderTerminal } from '../render/terminal.js';
 import { VERDICTS } from '../verdicts.js';
 import { insideNetns, reexecInNetns } from './netns.js';
+import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
 
 export interface RunFlags {
@@ -25,6 +25,7 @@ export interface RunFlags {
   node: string[];
   profile: string;
   profiles?: string;
+  limit?: string;
   port?: string;
   sslPort?: string;
   hpsumIni?: string;
@@ -59,8 +60,9 @@ export function registerRun(program: Command): void {
 /** The run's options; `twoway preflight` takes the same, so it checks exactly what the run would use. */
 export function addRunOptions(command: Command): Command {
   return command
-    .option('-i, --inventory <file>', 'inventory: YAML/JSON (defaults + nodes) or a plain host list')
+    .option('-i, --inventory <file>', 'inventory: twoway YAML/JSON, Ansible INI/YAML/ansible-inventory --list JSON, or a plain host list')
     .option('-n, --node <[user@]host[:port]>', 'a node to test (repeatable)', collect, [])
+    .option('-l, --limit <pattern>', 'only these nodes or groups (Ansible-style: web,db  web*  all:!slow  web:&dc1)')
     .option('--profile <name>', `profile for nodes that name none (see "twoway profiles")`, DEFAULT_PROFILE)
     .option('--profiles <file>', 'custom profile file (YAML/JSON): new profiles, or ports added to or removed from built-in ones')
     .option('--port <port>', `callback HTTP port (the update manager's /port; default ${UPDATE_MANAGER_PORTS.port})`)
@@ -107,13 +109,6 @@ export function checkProfileAddresses(inventory: Inventory, profiles: ProfileSet
   }
 }
 
-function loadNodes(flags: RunFlags, profiles: ProfileSet): Inventory {
-  const opts = { knownProfiles: Object.keys(profiles), defaultProfile: flags.profile };
-  if (flags.inventory !== undefined && flags.node.length > 0) throw new InputError('give either --inventory or --node, not both', { field: '--node' });
-  if (flags.inventory !== undefined) return loadInventory(flags.inventory, opts);
-  if (flags.node.length > 0) return inventoryFromHostSpecs(flags.node, opts);
-  throw new InputError('nothing to test: give --inventory FILE or --node ADDR', { field: '--inventory' });
-}
 
 function readHpsumIni(file: string): HpsumPorts {
   let text: string;
@@ -138,6 +133,7 @@ function callbackPorts(flags: RunFlags, warn: (line: string) => void): { httpPor
 
 function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSet, signal: AbortSignal): RunOptions {
   const agentTimeoutMs = parseIntIn(flags.agentTimeout, '--agent-timeout', 5, 3600) * 1000;
+  const configFile = sshConfigFile(flags, inventory);
   const callbackAddresses = flags.callbackAddress.length > 0 ? flags.callbackAddress : (inventory.controller.callbackAddresses ?? []);
   return {
     nodes: inventory.nodes,
@@ -154,7 +150,7 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
     deadlines: { ...DEFAULT_DEADLINES, probeMs: Math.min(DEFAULT_DEADLINES.probeMs, agentTimeoutMs), totalMs: agentTimeoutMs },
     forwardTimeoutMs: parseIntIn(flags.forwardTimeout, '--forward-timeout', 100, 60_000),
     ssh: {
-      ...(flags.sshConfig !== undefined ? { configFile: flags.sshConfig } : inventory.sshConfig !== undefined ? { configFile: inventory.sshConfig } : {}),
+      ...(configFile === undefined ? {} : { configFile }),
       connectTimeoutSec: parseIntIn(flags.connectTimeout, '--connect-timeout', 1, 300),
       acceptNewHostKeys: flags.acceptNewHostkeys,
       extraOptions: flags.sshOption,
@@ -174,10 +170,11 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
  */
 export async function prepareRun(flags: RunFlags, signal: AbortSignal): Promise<{ options: RunOptions } | { reexecuted: number }> {
   const profiles = profilesFor(flags);
-  const inventory = loadNodes(flags, profiles);
-  checkProfileAddresses(inventory, profiles);
-  const netns = inventory.controller.netns;
+  const loaded = loadNodes(flags, Object.keys(profiles)).inventory;
+  checkProfileAddresses(loaded, profiles);
+  const netns = loaded.controller.netns;
   if (netns !== undefined && !insideNetns(netns)) return { reexecuted: await reexecInNetns(netns) };
+  const inventory = await withSshAliasesResolved(flags, loaded);
   return { options: buildOptions(flags, inventory, profiles, signal) };
 }
 

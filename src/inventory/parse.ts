@@ -1,14 +1,19 @@
 /**
- * Reading an inventory: YAML, JSON or a plain host list, or `--node` flags. Everything is validated
+ * Reading an inventory: twoway's YAML/JSON, Ansible's (INI, YAML, `ansible-inventory --list` JSON),
+ * a plain host list, or `--node` flags. Everything is validated
  * up front; the first problem is an InputError with file, line and field, and nothing partial is
  * returned.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, extname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { inventoryFromIni } from './ansible-ini.js';
+import { inventoryFromAnsibleTree, looksLikeAnsibleTree } from './ansible-tree.js';
 import { hostSpecsFromList, nodesFromHostSpecs } from './hostlist.js';
 import { parseHostSpec } from './hostspec.js';
 import { parseJsonLocated } from './json-located.js';
+import type { Located } from './located.js';
 import { inventoryFromLocated } from './structured.js';
 import type { Inventory } from './types.js';
 import { parseYamlLocated } from './yaml-located.js';
@@ -22,7 +27,11 @@ export interface InventoryOptions {
   defaultProfile: string;
 }
 
-export type InventoryFormat = 'yaml' | 'json' | 'hostlist';
+/** The syntax, told by extension or content; YAML and JSON then hold either twoway's or Ansible's shape. */
+export type InventoryFormat = 'yaml' | 'json' | 'ini' | 'hostlist';
+
+/** What a file was read as, for `twoway inventory`. */
+export type InventoryKind = 'twoway-yaml' | 'twoway-json' | 'ansible-ini' | 'ansible-yaml' | 'ansible-json' | 'hostlist';
 
 /** Where `--node` nodes say they came from. */
 export const NODE_FLAG = '--node';
@@ -43,17 +52,29 @@ function readInventoryFile(path: string): string {
 }
 
 export function parseInventoryText(text: string, file: string, opts: InventoryOptions): Inventory {
+  return readInventoryText(text, file, opts).inventory;
+}
+
+export function loadInventoryDescribed(path: string, opts: InventoryOptions): { inventory: Inventory; kind: InventoryKind } {
+  return readInventoryText(readInventoryFile(path), path, opts);
+}
+
+function readInventoryText(text: string, file: string, opts: InventoryOptions): { inventory: Inventory; kind: InventoryKind } {
   // A byte order mark is not content; JSON would reject it and the sniffing below would miss '{'.
   const content = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const format = detectFormat(content, file);
   if (format === 'hostlist') {
-    return { nodes: nodesFromHostSpecs(hostSpecsFromList(content, file), opts.defaultProfile), controller: {} };
+    return { kind: 'hostlist', inventory: { nodes: nodesFromHostSpecs(hostSpecsFromList(content, file), opts.defaultProfile), controller: {} } };
   }
   const context = { file, baseDir: dirname(resolve(file)), ...opts };
-  if (format === 'yaml') return inventoryFromLocated(parseYamlLocated(content, file), context);
+  if (format === 'ini') return { kind: 'ansible-ini', inventory: inventoryFromIni(content, context) };
   // When a file was recognised as JSON by looking past leading # comments, let those comments be.
-  const json = hasJsonExtension(file) ? content : blankLeadingComments(content);
-  return inventoryFromLocated(parseJsonLocated(json, file), context);
+  const tree: Located | undefined =
+    format === 'yaml' ? parseYamlLocated(content, file) : parseJsonLocated(hasJsonExtension(file) ? content : blankLeadingComments(content), file);
+  if (tree !== undefined && looksLikeAnsibleTree(tree)) {
+    return { kind: format === 'yaml' ? 'ansible-yaml' : 'ansible-json', inventory: inventoryFromAnsibleTree(tree, context) };
+  }
+  return { kind: format === 'yaml' ? 'twoway-yaml' : 'twoway-json', inventory: inventoryFromLocated(tree, context) };
 }
 
 export function inventoryFromHostSpecs(specs: readonly string[], opts: InventoryOptions): Inventory {
@@ -63,14 +84,28 @@ export function inventoryFromHostSpecs(specs: readonly string[], opts: Inventory
   return { nodes: nodesFromHostSpecs(located, opts.defaultProfile), controller: {} };
 }
 
-/** By extension; otherwise by content: '{' first means JSON, a known top-level key means YAML. */
+/**
+ * By extension; otherwise by content: '{' first means JSON; a known top-level key (twoway's, or an
+ * Ansible group's hosts/children/vars) means YAML; a [section] header or a host line with
+ * key=value means Ansible INI; anything else is a host list.
+ */
 export function detectFormat(text: string, file: string): InventoryFormat {
   const extension = extname(file).toLowerCase();
   if (extension === '.yaml' || extension === '.yml') return 'yaml';
   if (hasJsonExtension(file)) return 'json';
+  if (extension === '.ini') return 'ini';
   if (firstSignificantChar(text) === '{') return 'json';
   if (/^\s*(nodes|defaults|controller|ssh_config)\s*:/m.test(text)) return 'yaml';
+  if (/^\s+(hosts|children|vars)\s*:(\s|$)/m.test(text) && /^[A-Za-z_][\w.-]*\s*:\s*$/m.test(text)) return 'yaml';
+  const lines = text.split(/\r?\n/).filter((line) => !isBlankOrComment(line) && !line.trim().startsWith(';'));
+  if (lines.some((line) => isIniHeader(line.trim()) || /^\S+\s+[A-Za-z_]\w*=/.test(line.trim()))) return 'ini';
   return 'hostlist';
+}
+
+/** `[web]`, `[web:vars]`; not `[fd00::5]`, which is a host-list line (IPv6 in brackets). */
+function isIniHeader(line: string): boolean {
+  const inside = /^\[([^\]]+)\]$/.exec(line)?.[1];
+  return inside !== undefined && isIP(inside) === 0;
 }
 
 function hasJsonExtension(file: string): boolean {

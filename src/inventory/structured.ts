@@ -30,7 +30,7 @@ export interface StructuredContext {
 const TOP_FIELDS = ['controller', 'ssh_config', 'defaults', 'nodes'] as const;
 const CONTROLLER_FIELDS = ['netns', 'callback_addresses'] as const;
 const DEFAULTS_FIELDS = ['user', 'port', 'key', 'profile'] as const;
-const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh'] as const;
+const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh', 'groups'] as const;
 
 /** What a node inherits from `defaults` when it does not say. */
 interface Defaults {
@@ -41,7 +41,7 @@ interface Defaults {
 }
 
 /** A field's value with its path, which is all a reader needs to report a precise error. */
-interface FieldValue {
+export interface FieldValue {
   value: Located;
   field: string;
   /** The line of the key, for errors about the field itself rather than its value. */
@@ -106,6 +106,7 @@ function readNode(at: FieldValue, defaults: Defaults, ctx: StructuredContext): {
     key: fields.key === undefined ? defaults.key : readPath(fields.key, ctx, 'an SSH private key file path'),
     profile: fields.profile === undefined ? (defaults.profile ?? ctx.defaultProfile) : readProfile(fields.profile, ctx),
     sshHost: fields.ssh === undefined ? undefined : readSshAlias(fields.ssh, ctx),
+    groups: fields.groups === undefined ? undefined : readGroups(fields.groups, ctx),
     from: { file: ctx.file, line },
   });
   return { node, name: fields.name };
@@ -121,6 +122,13 @@ function readNodeAddresses(fields: Partial<Record<(typeof NODE_FIELDS)[number], 
   if (address !== undefined) return [readAddress(address, ctx)];
   if (addresses !== undefined) return readAddressList(addresses, ctx, readAddress, 'a list of addresses');
   return fail(ctx, node.value.line, `${node.field}.address`, 'missing required field "address" (or "addresses", a list)');
+}
+
+/** Group names for --limit; a node may name none. */
+function readGroups(at: FieldValue, ctx: StructuredContext): string[] | undefined {
+  const list = expectList(at, ctx, 'a list of group names');
+  const names = list.items.map((item, index) => readSimpleName({ value: item, field: `${at.field}[${index}]` }, ctx, 'a group name'));
+  return names.length === 0 ? undefined : [...new Set(names)];
 }
 
 function keyLineOf(at: FieldValue): number {
@@ -147,7 +155,7 @@ function readAddressList(at: FieldValue, ctx: StructuredContext, readOne: (at: F
 
 // ---- Readers for single values. Each checks type and content and reports what it expected.
 
-function readString(at: FieldValue, ctx: StructuredContext, what: string): string {
+export function readString(at: FieldValue, ctx: StructuredContext, what: string): string {
   const { value } = at;
   if (value.kind !== 'scalar' || typeof value.value !== 'string') {
     // A YAML number where a string belongs (name: 1234) is almost always meant as text; say how.
@@ -158,18 +166,18 @@ function readString(at: FieldValue, ctx: StructuredContext, what: string): strin
   return value.value;
 }
 
-function readChecked(at: FieldValue, ctx: StructuredContext, what: string, problemOf: (text: string) => string | undefined): string {
+export function readChecked(at: FieldValue, ctx: StructuredContext, what: string, problemOf: (text: string) => string | undefined): string {
   const text = readString(at, ctx, what);
   const problem = problemOf(text);
   if (problem !== undefined) fail(ctx, at.value.line, at.field, `expected ${what}, found ${JSON.stringify(text)} (${problem})`);
   return text;
 }
 
-function readSimpleName(at: FieldValue, ctx: StructuredContext, what: string): string {
+export function readSimpleName(at: FieldValue, ctx: StructuredContext, what: string): string {
   return readChecked(at, ctx, `${what} (${SIMPLE_NAME_RULE})`, simpleNameProblem);
 }
 
-function readAddress(at: FieldValue, ctx: StructuredContext): string {
+export function readAddress(at: FieldValue, ctx: StructuredContext): string {
   return readChecked(at, ctx, 'an IPv4/IPv6 address or host name', (text) => {
     const problem = addressProblem(text);
     // The one mistake worth a hint: "host:port" in an address field.
@@ -177,11 +185,11 @@ function readAddress(at: FieldValue, ctx: StructuredContext): string {
   });
 }
 
-function readIpAddress(at: FieldValue, ctx: StructuredContext): string {
+export function readIpAddress(at: FieldValue, ctx: StructuredContext): string {
   return readChecked(at, ctx, 'an IPv4/IPv6 address', (text) => (isIpAddress(text) ? undefined : 'not an IP address'));
 }
 
-function readUser(at: FieldValue, ctx: StructuredContext): string {
+export function readUser(at: FieldValue, ctx: StructuredContext): string {
   return readChecked(at, ctx, 'a user name', userProblem);
 }
 
@@ -189,7 +197,7 @@ function readSshAlias(at: FieldValue, ctx: StructuredContext): string {
   return readChecked(at, ctx, 'an ssh_config Host alias', sshAliasProblem);
 }
 
-function readProfile(at: FieldValue, ctx: StructuredContext): string {
+export function readProfile(at: FieldValue, ctx: StructuredContext): string {
   const expected = `one of ${ctx.knownProfiles.join(', ')}`;
   return readChecked(at, ctx, `a profile name (${expected})`, (text) => (ctx.knownProfiles.includes(text) ? undefined : 'unknown profile'));
 }
@@ -205,7 +213,7 @@ function readPort(at: FieldValue, ctx: StructuredContext): number {
 }
 
 /** `~` and `~/...` are the user's home; other relative paths are relative to the inventory file. */
-function readPath(at: FieldValue, ctx: StructuredContext, what: string): string {
+export function readPath(at: FieldValue, ctx: StructuredContext, what: string): string {
   const text = readChecked(at, ctx, what, (path) =>
     /^~[^/]/.test(path) ? 'the ~user/ form is not supported; write the full path' : undefined,
   );
@@ -263,11 +271,11 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-function fail(ctx: StructuredContext, line: number, field: string | undefined, message: string): never {
+export function fail(ctx: StructuredContext, line: number, field: string | undefined, message: string): never {
   throw new InputError(message, { file: ctx.file, line, ...(field === undefined ? {} : { field }) });
 }
 
 /** Results are compared and printed as plain data, so absent settings are absent, not undefined. */
-function withoutUndefined<T extends object>(record: T): T {
+export function withoutUndefined<T extends object>(record: T): T {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as T;
 }

@@ -18,7 +18,19 @@ export interface NodeSpec {
   profile: string;
   /** An ssh_config Host alias to connect to instead of the first address. */
   sshHost?: string;
+  /** What `ssh -G` said for `sshHost` when the address came from the operator's ssh_config. */
+  sshResolved?: SshResolved;
+  /** The groups the node is in (Ansible groups with their parents, or twoway's `groups`), for --limit; absent when none. */
+  groups?: string[];
   from: SourceRef;
+}
+
+/** ssh's own view of a Host alias (`ssh -G`): where it goes and as whom. */
+export interface SshResolved {
+  hostname: string;
+  user?: string;
+  port?: number;
+  identityFiles: string[];
 }
 
 export interface ControllerSpec {
