@@ -1,6 +1,6 @@
 /** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault) or 2 (bad input). */
 import { setMaxListeners } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { runTwoway, type RunOptions } from '../../controller/run.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
@@ -10,14 +10,14 @@ import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
 import { inventoryFromHostSpecs, loadInventory } from '../inventory/parse.js';
 import type { Inventory } from '../inventory/types.js';
 import { DEFAULT_PROFILE, PROFILE_NAMES } from '../profiles.js';
-import { getExitCode, type Report } from '../report.js';
-import { renderJson } from '../render/json.js';
+import { getRunExitCode, type Report } from '../report.js';
 import { renderTerminal } from '../render/terminal.js';
-import { VERDICTS } from '../verdicts.js';
+import { addOutputOptions, checkOutputFiles, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
+import { ProgressReporter, progressMode } from './progress.js';
 import { insideNetns, reexecInNetns } from './netns.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
 
-interface RunFlags {
+interface RunFlags extends OutputFlags {
   inventory?: string;
   node: string[];
   profile: string;
@@ -38,14 +38,13 @@ interface RunFlags {
   firmwareSize: string;
   minMbps: string;
   alternates: boolean;
-  json?: string;
   color: boolean;
   quiet: boolean;
   verbose: boolean;
 }
 
 export function registerRun(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('test every node both ways: forward probes, and an agent over SSH that calls back')
     .option('-i, --inventory <file>', 'inventory: YAML/JSON (defaults + nodes) or a plain host list')
@@ -68,11 +67,10 @@ export function registerRun(program: Command): void {
     .option('--firmware-size <size>', 'firmware bundle whose transfer time is estimated from the measured throughput', sizeLabel(DEFAULT_FIRMWARE_BYTES).replace(' ', ''))
     .option('--min-mbps <n>', 'throughput below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
     .option('--no-alternates', 'do not also listen on 80/443 to test whether moving the update manager there would help')
-    .option('--json <file>', 'write the JSON report here')
     .option('--no-color', 'no colour in the terminal report (also: NO_COLOR)')
-    .option('-q, --quiet', 'no progress on stderr', false)
-    .option('-v, --verbose', 'show each agent event on stderr', false)
-    .action(async (flags: RunFlags) => {
+    .option('-q, --quiet', 'no progress on stderr (for cron)', false)
+    .option('-v, --verbose', 'show each agent event on stderr', false);
+  addOutputOptions(command).action(async (flags: RunFlags) => {
       process.exitCode = await runCommand(flags);
     });
 }
@@ -149,14 +147,20 @@ async function runCommand(flags: RunFlags): Promise<number> {
   // One listener per probe and session in flight; their number is bounded by --concurrency, not by 10.
   setMaxListeners(0, abort.signal);
   const options = buildOptions(flags, inventory, abort.signal);
-  const progress = (line: string): void => {
-    if (!flags.quiet) process.stderr.write(`${line}\n`);
-  };
+  const outputs: OutputFlags = { json: flags.json, jsonl: flags.jsonl, junit: flags.junit, prom: flags.prom, html: flags.html };
+  checkOutputFiles(outputs);
+  const progress = new ProgressReporter(progressMode({ quiet: flags.quiet, isTTY: process.stderr.isTTY === true, ci: process.env.CI }), {
+    write: (text) => process.stderr.write(text),
+    get columns() {
+      return process.stderr.columns;
+    },
+  });
+  const jsonl = flags.jsonl === undefined ? undefined : openJsonl(flags.jsonl);
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts += 1;
     if (interrupts > 1) process.exit(130);
-    progress(`twoway: ${sig}: stopping; every node still gets a result (again to quit at once)`);
+    progress.message(`twoway: ${sig}: stopping; every node still gets a result (again to quit at once)`);
     abort.abort();
   };
   process.on('SIGINT', onSignal);
@@ -165,19 +169,31 @@ async function runCommand(flags: RunFlags): Promise<number> {
   let report: Report;
   try {
     report = await runTwoway(options, {
-      started: ({ nodes, listeners }) =>
-        progress(`twoway: testing ${nodes} node(s); listening on ${listeners.map((l) => `${l.proto}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(', ')}`),
-      agentEvent: (name, event) => {
-        if (flags.verbose) progress(`  ${name}: ${JSON.stringify(event)}`);
+      started: (info) => {
+        jsonl?.started(info);
+        progress.message(`twoway: testing ${info.nodes} node(s); listening on ${info.listeners.map((l) => `${l.proto}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(', ')}`);
+        progress.started(info.nodes);
       },
-      nodeFinished: (node, done, total) => progress(`[${done}/${total}] ${node.name}: ${node.verdict} (${VERDICTS[node.verdict].title}, ${(node.ms / 1000).toFixed(1)} s)`),
+      nodeStarted: (name) => jsonl?.nodeStarted(name),
+      agentEvent: (name, event) => {
+        jsonl?.agentEvent(name, event);
+        if (flags.verbose) progress.message(`  ${name}: ${JSON.stringify(event)}`);
+      },
+      nodeFinished: (node, done, total) => {
+        jsonl?.nodeFinished(node, done, total);
+        progress.nodeFinished(node, done, total);
+      },
+      finished: (r) => jsonl?.finished(r),
     });
   } finally {
+    progress.stop();
+    jsonl?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  // Written also after an interrupt: every node has a result then.
+  writeReportFiles(report, outputs);
   const color = flags.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   process.stdout.write(renderTerminal(report, { color }));
-  if (flags.json !== undefined) writeFileSync(flags.json, renderJson(report));
-  return report.run.interrupted ? 130 : getExitCode(report);
+  return getRunExitCode(report);
 }
