@@ -27,7 +27,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1d1f23;background:#
 h1{font-size:1.4rem;margin:0 0 .5rem}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}h3{font-size:1rem;margin:1rem 0 .3rem}
 table{border-collapse:collapse}th,td{border:1px solid #d5d8dd;padding:.25rem .5rem;text-align:left;white-space:nowrap}
 th{background:#f2f3f5}
-td.cell a{display:block;color:inherit;text-decoration:none}td.cell a:hover,td.cell a:focus{outline:2px solid #1d1f23}
+td a{display:block;color:inherit;text-decoration:none}td a:hover,td a:focus{outline:2px solid #1d1f23}
 td.empty{color:#8a8f98;text-align:center}
 dl.summary{display:grid;grid-template-columns:max-content auto;gap:.15rem 1rem;margin:0}dt{font-weight:600}dd{margin:0}
 pre{background:#f6f7f9;border:1px solid #e1e4e8;padding:.5rem;overflow:auto;white-space:pre-wrap;word-break:break-all}
@@ -137,7 +137,7 @@ function matrixHtml(report: Report, columns: readonly string[]): { table: string
       const tip = paths.map((p) => `${pathLabel(p)}: ${p.summary}`).join('\n');
       return `<td class="cell v-${kind}" data-verdict="${kind}" data-paths="${paths.length}"><a href="#${id}" title="${esc(tip)}">${esc(kind)}</a></td>`;
     });
-    return `<tr><th scope="row">${esc(node.name)}</th><td class="cell v-${node.verdict}" data-verdict="${node.verdict}"><a href="#node-${i}">${esc(node.verdict)}</a></td>${cells.join('')}</tr>`;
+    return `<tr><th scope="row">${esc(node.name)}</th><td class="nodecell v-${node.verdict}" data-verdict="${node.verdict}"><a href="#node-${i}">${esc(node.verdict)}</a></td>${cells.join('')}</tr>`;
   });
   const head = `<tr><th>node</th><th>verdict</th>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
   return { table: `<section id="matrix"><table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></section>`, panels };

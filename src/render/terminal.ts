@@ -78,7 +78,9 @@ export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
   for (const node of report.nodes) {
     if (node.nodeVerdict !== undefined) {
       const info = VERDICTS[node.nodeVerdict];
-      const detail = typeof node.nodeEvidence?.stderr === 'string' && node.nodeEvidence.stderr !== '' ? `: ${node.nodeEvidence.stderr.split('\n').at(-1)}` : '';
+      // The last line of ssh's stderr, without control characters: a remote banner must not drive the operator's terminal.
+      const stderr = typeof node.nodeEvidence?.stderr === 'string' ? (node.nodeEvidence.stderr.split('\n').at(-1) ?? '').replace(/\x1b\[[0-9;]*[A-Za-z]|[\u0000-\u001f\u007f]/g, '') : '';
+      const detail = stderr === '' ? '' : `: ${stderr}`;
       lines.push(`${paint(node.nodeVerdict, `x ${node.name}`, opts)}  ${info.title}${detail}`, `    fix: ${info.hint}`);
     }
     const failing = node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(node.nodeVerdict !== undefined && p.verdict === 'not-measured'));
