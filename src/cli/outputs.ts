@@ -28,6 +28,11 @@ export function addOutputOptions(command: Command): Command {
     .option('--html <file>', 'write a self-contained HTML report here');
 }
 
+/** Just the output flags of a command's flags. */
+export function outputFlagsOf(flags: OutputFlags): OutputFlags {
+  return { json: flags.json, jsonl: flags.jsonl, junit: flags.junit, prom: flags.prom, html: flags.html };
+}
+
 /** Every output file's directory exists; no two formats share a file. */
 export function checkOutputFiles(flags: OutputFlags): void {
   const seen = new Map<string, string>();

@@ -10,7 +10,7 @@ import { REPORT_VERSION, getRunExitCode, type Report } from '../report.js';
 import { replayJsonl } from '../render/jsonl.js';
 import { renderTerminal } from '../render/terminal.js';
 import { writeFileAtomic } from '../render/write-file.js';
-import { addOutputOptions, checkOutputFiles, writeReportFiles, type OutputFlags } from './outputs.js';
+import { addOutputOptions, checkOutputFiles, outputFlagsOf, writeReportFiles, type OutputFlags } from './outputs.js';
 
 interface RenderFlags extends OutputFlags {
   color: boolean;
@@ -47,7 +47,7 @@ export function registerRender(program: Command): void {
     .option('--no-color', 'no colour in the terminal report (also: NO_COLOR)');
   addOutputOptions(command).action((file: string, flags: RenderFlags) => {
     const report = loadReport(file);
-    const outputs: OutputFlags = { json: flags.json, jsonl: flags.jsonl, junit: flags.junit, prom: flags.prom, html: flags.html };
+    const outputs = outputFlagsOf(flags);
     checkOutputFiles(outputs);
     writeReportFiles(report, outputs);
     if (outputs.jsonl !== undefined) writeFileAtomic(outputs.jsonl, replayJsonl(report));

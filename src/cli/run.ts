@@ -12,7 +12,7 @@ import type { Inventory } from '../inventory/types.js';
 import { DEFAULT_PROFILE, PROFILE_NAMES } from '../profiles.js';
 import { getRunExitCode, type Report } from '../report.js';
 import { renderTerminal } from '../render/terminal.js';
-import { addOutputOptions, checkOutputFiles, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
+import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
 import { ProgressReporter, progressMode } from './progress.js';
 import { insideNetns, reexecInNetns } from './netns.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
@@ -71,8 +71,8 @@ export function registerRun(program: Command): void {
     .option('-q, --quiet', 'no progress on stderr (for cron)', false)
     .option('-v, --verbose', 'show each agent event on stderr', false);
   addOutputOptions(command).action(async (flags: RunFlags) => {
-      process.exitCode = await runCommand(flags);
-    });
+    process.exitCode = await runCommand(flags);
+  });
 }
 
 function loadNodes(flags: RunFlags): Inventory {
@@ -147,7 +147,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
   // One listener per probe and session in flight; their number is bounded by --concurrency, not by 10.
   setMaxListeners(0, abort.signal);
   const options = buildOptions(flags, inventory, abort.signal);
-  const outputs: OutputFlags = { json: flags.json, jsonl: flags.jsonl, junit: flags.junit, prom: flags.prom, html: flags.html };
+  const outputs = outputFlagsOf(flags);
   checkOutputFiles(outputs);
   const progress = new ProgressReporter(progressMode({ quiet: flags.quiet, isTTY: process.stderr.isTTY === true, ci: process.env.CI }), {
     write: (text) => process.stderr.write(text),
