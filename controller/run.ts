@@ -58,6 +58,8 @@ export interface RunObserver {
   nodeStarted?(name: string): void;
   agentEvent?(name: string, event: AgentEvent): void;
   nodeFinished?(node: NodeReport, done: number, total: number): void;
+  /** The report is complete (also after an interrupt): fleet findings and fixes included. */
+  finished?(report: Report): void;
 }
 
 interface PreparedNode {
@@ -173,7 +175,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     }
     const finishedAt = new Date();
     const ledger = listener.ledger.snapshot();
-    return {
+    const report: Report = {
       version: REPORT_VERSION,
       run: {
         id: runId,
@@ -199,6 +201,8 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
       findings,
       summary: summarise(reports),
     };
+    observer.finished?.(report);
+    return report;
   } finally {
     await sampler.stop();
     await listener.close();

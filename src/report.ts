@@ -129,3 +129,8 @@ export function findingFor(findings: readonly FleetFinding[], node: NodeReport, 
 export function getExitCode(report: Report): 0 | 1 {
   return report.nodes.some((n) => isFailure(n.verdict) || n.paths.some((p) => isFailure(p.verdict))) ? 1 : 0;
 }
+
+/** The process exit code for a finished run: 130 when it was interrupted (the report is still complete), else getExitCode. */
+export function getRunExitCode(report: Report): 0 | 1 | 130 {
+  return report.run.interrupted ? 130 : getExitCode(report);
+}

@@ -11,6 +11,7 @@ import { registerDemo } from './demo.js';
 import { registerProfiles } from './profiles.js';
 import { registerPreflight } from './preflight.js';
 import { registerInventory } from './inventory.js';
+import { registerRender } from './render.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -24,6 +25,7 @@ registerDemo(program);
 registerProfiles(program);
 registerPreflight(program);
 registerInventory(program);
+registerRender(program);
 
 try {
   await program.parseAsync(process.argv);

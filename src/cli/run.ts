@@ -1,6 +1,6 @@
 /** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault) or 2 (bad input). */
 import { setMaxListeners } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { prepareAddresses, runTwoway, type RunOptions } from '../../controller/run.js';
 import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
@@ -12,15 +12,15 @@ import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
 import type { Inventory } from '../inventory/types.js';
 import { loadProfileFile } from '../profile-file.js';
 import { BUILT_IN_PROFILES, DEFAULT_PROFILE, UPDATE_MANAGER_PORTS, type ProfileSet } from '../profiles.js';
-import { getExitCode, type Report } from '../report.js';
-import { renderJson } from '../render/json.js';
+import { getRunExitCode, type Report } from '../report.js';
 import { renderTerminal } from '../render/terminal.js';
-import { VERDICTS } from '../verdicts.js';
+import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
+import { ProgressReporter, progressMode } from './progress.js';
 import { insideNetns, reexecInNetns } from './netns.js';
 import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
 
-export interface RunFlags {
+export interface RunFlags extends OutputFlags {
   inventory?: string;
   node: string[];
   profile: string;
@@ -44,14 +44,13 @@ export interface RunFlags {
   minMbps: string;
   alternates: boolean;
   openFirewall: boolean;
-  json?: string;
   color: boolean;
   quiet: boolean;
   verbose: boolean;
 }
 
 export function registerRun(program: Command): void {
-  addRunOptions(program.command('run').description('test every node both ways: forward probes, and an agent over SSH that calls back'))
+  addOutputOptions(addRunOptions(program.command('run').description('test every node both ways: forward probes, and an agent over SSH that calls back')))
     .action(async (flags: RunFlags) => {
       process.exitCode = await runCommand(flags);
     });
@@ -83,9 +82,8 @@ export function addRunOptions(command: Command): Command {
     .option('--min-mbps <n>', 'throughput below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
     .option('--no-alternates', 'do not also listen on 80/443 to test whether moving the update manager there would help')
     .option('--open-firewall', "open exactly the listener ports in this host's firewall for the run (nft or iptables, root), removed after", false)
-    .option('--json <file>', 'write the JSON report here')
     .option('--no-color', 'no colour in the terminal report (also: NO_COLOR)')
-    .option('-q, --quiet', 'no progress on stderr', false)
+    .option('-q, --quiet', 'no progress on stderr (for cron)', false)
     .option('-v, --verbose', 'show each agent event on stderr', false);
 }
 
@@ -198,9 +196,15 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const prepared = await prepareRun(flags, abort.signal);
   if ('reexecuted' in prepared) return prepared.reexecuted;
   const { options } = prepared;
-  const progress = (line: string): void => {
-    if (!flags.quiet) process.stderr.write(`${line}\n`);
-  };
+  const outputs = outputFlagsOf(flags);
+  checkOutputFiles(outputs);
+  const reporter = new ProgressReporter(progressMode({ quiet: flags.quiet, isTTY: process.stderr.isTTY === true, ci: process.env.CI }), {
+    write: (text) => process.stderr.write(text),
+    get columns() {
+      return process.stderr.columns;
+    },
+  });
+  const progress = (line: string): void => reporter.message(line);
   const stale = removeStaleOpeningsQuietly();
   if (stale.length > 0) progress(`twoway: removed firewall openings left by runs that died: ${stale.join(', ')}`);
 
@@ -222,6 +226,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
       progress(`twoway: --open-firewall: tcp ${opening.ports.join(', ')} accepted ${opening.hookedInto.length > 0 ? `via ${opening.hookedInto.join(', ')}` : '(no input filter chain: nothing to open)'}`);
     };
   }
+  const jsonl = flags.jsonl === undefined ? undefined : openJsonl(flags.jsonl);
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts += 1;
@@ -235,23 +240,35 @@ async function runCommand(flags: RunFlags): Promise<number> {
   let report: Report;
   try {
     report = await runTwoway(options, {
-      started: ({ nodes, listeners }) =>
-        progress(`twoway: testing ${nodes} node(s); listening on ${listeners.map((l) => `${l.proto}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(', ')}`),
+      started: (info) => {
+        jsonl?.started(info);
+        progress(`twoway: testing ${info.nodes} node(s); listening on ${info.listeners.map((l) => `${l.proto}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(', ')}`);
+        reporter.started(info.nodes);
+      },
+      nodeStarted: (name) => jsonl?.nodeStarted(name),
       agentEvent: (name, event) => {
+        jsonl?.agentEvent(name, event);
         if (flags.verbose) progress(`  ${name}: ${JSON.stringify(event)}`);
       },
-      nodeFinished: (node, done, total) => progress(`[${done}/${total}] ${node.name}: ${node.verdict} (${VERDICTS[node.verdict].title}, ${(node.ms / 1000).toFixed(1)} s)`),
+      nodeFinished: (node, done, total) => {
+        jsonl?.nodeFinished(node, done, total);
+        reporter.nodeFinished(node, done, total);
+      },
+      finished: (r) => jsonl?.finished(r),
     });
   } finally {
     closeOpening();
     process.off('exit', closeOpening);
+    reporter.stop();
+    jsonl?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  // Written also after an interrupt: every node has a result then.
+  writeReportFiles(report, outputs);
   const color = flags.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   process.stdout.write(renderTerminal(report, { color }));
-  if (flags.json !== undefined) writeFileSync(flags.json, renderJson(report));
-  return report.run.interrupted ? 130 : getExitCode(report);
+  return getRunExitCode(report);
 }
 
 /** A crashed run's firewall opening is removed at the next start; without root (or tools) there is nothing to remove. */

@@ -2,8 +2,9 @@
  * The terminal report: a node x path matrix, then one diagnosis per failing path with its fix.
  * Colour only when asked (the CLI asks on a TTY without NO_COLOR).
  */
-import { findingFor, type NodeReport, type PathReport, type Remedy, type Report } from '../report.js';
-import { VERDICTS, worse, type VerdictKind } from '../verdicts.js';
+import { findingFor, type NodeReport, type Remedy, type Report } from '../report.js';
+import { VERDICTS, type VerdictKind } from '../verdicts.js';
+import { cellVerdict, columnsOf, pathLabel, pathsIn } from './labels.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -17,14 +18,8 @@ function paint(kind: VerdictKind, text: string, opts: TerminalOptions): string {
   return opts.color ? `${COLOR_BY_SEVERITY[VERDICTS[kind].severity]}${text}${RESET}` : text;
 }
 
-/** Matrix columns: callbacks by port, then forward ports, in first-seen order. */
-function columnOf(p: PathReport): string {
-  return p.direction === 'callback' ? `cb ${p.proto}:${p.port}` : `fwd ${p.proto}:${p.port}`;
-}
-
 function cell(node: NodeReport, column: string): VerdictKind | undefined {
-  const paths = node.paths.filter((p) => columnOf(p) === column);
-  return paths.length === 0 ? undefined : paths.map((p) => p.verdict).reduce<VerdictKind>((a, b) => worse(a, b), 'ok');
+  return cellVerdict(pathsIn(node, column));
 }
 
 function pad(text: string, width: number): string {
@@ -40,7 +35,7 @@ function nicRows(n: NodeReport, columns: readonly string[]): string[][] {
 }
 
 export function renderMatrix(report: Report, opts: TerminalOptions): string {
-  const columns = [...new Set(report.nodes.flatMap((n) => n.paths.map(columnOf)))];
+  const columns = columnsOf(report.nodes);
   const header = ['NODE', 'VERDICT', ...columns];
   const rows = report.nodes.flatMap((n) => [[n.name, n.verdict, ...columns.map((c) => cell(n, c) ?? '-')], ...nicRows(n, columns)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 2);
@@ -57,10 +52,6 @@ export function renderMatrix(report: Report, opts: TerminalOptions): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-function pathLabel(p: PathReport): string {
-  return p.direction === 'callback' ? `callback ${p.from} -> ${p.to}:${p.port} (${p.proto})` : `forward controller -> ${p.to}:${p.port} (${p.proto})`;
 }
 
 function remedyLines(remedies: readonly Remedy[] | undefined, indent: string): string[] {
@@ -87,7 +78,9 @@ export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
   for (const node of report.nodes) {
     if (node.nodeVerdict !== undefined) {
       const info = VERDICTS[node.nodeVerdict];
-      const detail = typeof node.nodeEvidence?.stderr === 'string' && node.nodeEvidence.stderr !== '' ? `: ${node.nodeEvidence.stderr.split('\n').at(-1)}` : '';
+      // The last line of ssh's stderr, without control characters: a remote banner must not drive the operator's terminal.
+      const stderr = typeof node.nodeEvidence?.stderr === 'string' ? (node.nodeEvidence.stderr.split('\n').at(-1) ?? '').replace(/\x1b\[[0-9;]*[A-Za-z]|[\u0000-\u001f\u007f]/g, '') : '';
+      const detail = stderr === '' ? '' : `: ${stderr}`;
       lines.push(`${paint(node.nodeVerdict, `x ${node.name}`, opts)}  ${info.title}${detail}`, `    fix: ${info.hint}`);
     }
     const failing = node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(node.nodeVerdict !== undefined && p.verdict === 'not-measured'));

@@ -1,0 +1,28 @@
+/** How every renderer names a path and groups paths into matrix columns, so the formats agree. */
+import type { NodeReport, PathReport } from '../report.js';
+import { worse, type VerdictKind } from '../verdicts.js';
+
+/** Matrix column of a path: callbacks by port, forward probes by port. */
+export function columnOf(p: PathReport): string {
+  return p.direction === 'callback' ? `cb ${p.proto}:${p.port}` : `fwd ${p.proto}:${p.port}`;
+}
+
+/** The report's columns in first-seen order. */
+export function columnsOf(nodes: readonly NodeReport[]): string[] {
+  return [...new Set(nodes.flatMap((n) => n.paths.map(columnOf)))];
+}
+
+/** The paths of a node in one column (a multi-address node has several). */
+export function pathsIn(node: NodeReport, column: string): PathReport[] {
+  return node.paths.filter((p) => columnOf(p) === column);
+}
+
+/** A cell's verdict: the worst of its paths; undefined when the node has no path there. */
+export function cellVerdict(paths: readonly PathReport[]): VerdictKind | undefined {
+  return paths.length === 0 ? undefined : paths.map((p) => p.verdict).reduce<VerdictKind>((a, b) => worse(a, b), 'ok');
+}
+
+/** One path in words, e.g. "callback 10.0.0.5 -> 10.0.0.1:63001 (http)". */
+export function pathLabel(p: PathReport): string {
+  return p.direction === 'callback' ? `callback ${p.from} -> ${p.to}:${p.port} (${p.proto})` : `forward controller -> ${p.to}:${p.port} (${p.proto})`;
+}
