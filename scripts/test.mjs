@@ -1,6 +1,6 @@
 // Runs the compiled tests: unit and loopback tests in parallel, then the lab tests (network
 // namespaces, shared lab state) one file at a time. Node 20's --test takes no globs, so list files here.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -16,6 +16,19 @@ const only = process.argv.slice(2);
 const files = find(root).filter((f) => only.length === 0 || only.some((o) => f.slice(root.length).includes(o))).sort();
 const lab = files.filter((f) => f.slice(root.length).startsWith('lab/'));
 const rest = files.filter((f) => !f.slice(root.length).startsWith('lab/'));
+
+// The HTML report tests drive Debian's chromium (playwright-core downloads no browser): install it
+// here when missing, as the lab installs its packages, so `npm ci && npm test` is the whole set-up.
+if (files.some((f) => /html|formats/.test(f)) && !existsSync('/usr/bin/chromium') && process.getuid?.() === 0) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'chromium']]) {
+    const r = spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+    if (r.status !== 0) {
+      console.error(`test: apt-get ${args.join(' ')} failed; the HTML report tests need /usr/bin/chromium`);
+      process.exit(1);
+    }
+  }
+}
 
 let failed = false;
 for (const [group, concurrency] of [[rest, 2], [lab, 1]]) {
