@@ -19,7 +19,7 @@ const rest = files.filter((f) => !f.slice(root.length).startsWith('lab/'));
 
 // The HTML report tests drive Debian's chromium (playwright-core downloads no browser): install it
 // here when missing, as the lab installs its packages, so `npm ci && npm test` is the whole set-up.
-if (files.some((f) => /html|formats/.test(f)) && !existsSync('/usr/bin/chromium') && process.getuid?.() === 0) {
+if (files.some((f) => /html|formats/.test(f.slice(root.length))) && !existsSync('/usr/bin/chromium') && process.getuid?.() === 0) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'chromium']]) {
     const r = spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env });
