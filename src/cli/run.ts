@@ -1,4 +1,4 @@
-/** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault) or 2 (bad input). */
+/** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault; with --baseline, a new one) or 2 (bad input). */
 import { setMaxListeners } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -10,10 +10,13 @@ import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
 import { inventoryFromHostSpecs, loadInventory } from '../inventory/parse.js';
 import type { Inventory } from '../inventory/types.js';
 import { DEFAULT_PROFILE, PROFILE_NAMES } from '../profiles.js';
-import { getExitCode, type Report } from '../report.js';
+import { FAIL_ON, type FailOn } from '../diff.js';
+import { DEFAULT_KEEP } from '../history.js';
+import type { Report } from '../report.js';
 import { renderJson } from '../render/json.js';
 import { renderTerminal } from '../render/terminal.js';
 import { VERDICTS } from '../verdicts.js';
+import { finishWithBaseline, planBaseline } from './baseline.js';
 import { insideNetns, reexecInNetns } from './netns.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
 
@@ -39,6 +42,10 @@ interface RunFlags {
   minMbps: string;
   alternates: boolean;
   json?: string;
+  history?: string;
+  keep?: string;
+  baseline?: string;
+  failOn?: FailOn;
   color: boolean;
   quiet: boolean;
   verbose: boolean;
@@ -69,6 +76,10 @@ export function registerRun(program: Command): void {
     .option('--min-mbps <n>', 'throughput below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
     .option('--no-alternates', 'do not also listen on 80/443 to test whether moving the update manager there would help')
     .option('--json <file>', 'write the JSON report here')
+    .option('--history <dir>', 'store this run\'s JSON report in DIR as <run id>.json')
+    .option('--keep <n>', `runs --history keeps, newest first (default ${DEFAULT_KEEP})`)
+    .option('--baseline <file|last>', 'compare with this earlier report ("last": the newest run in --history) and fail only on new breakage')
+    .addOption(new Option('--fail-on <when>', 'exit 1 on any failure, or only on new breakage against --baseline (default: new with a baseline, else any)').choices(FAIL_ON))
     .option('--no-color', 'no colour in the terminal report (also: NO_COLOR)')
     .option('-q, --quiet', 'no progress on stderr', false)
     .option('-v, --verbose', 'show each agent event on stderr', false)
@@ -149,6 +160,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
   // One listener per probe and session in flight; their number is bounded by --concurrency, not by 10.
   setMaxListeners(0, abort.signal);
   const options = buildOptions(flags, inventory, abort.signal);
+  const baseline = planBaseline(flags);
+  for (const note of baseline.notes) process.stderr.write(`${note}\n`);
   const progress = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`${line}\n`);
   };
@@ -179,5 +192,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const color = flags.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   process.stdout.write(renderTerminal(report, { color }));
   if (flags.json !== undefined) writeFileSync(flags.json, renderJson(report));
-  return report.run.interrupted ? 130 : getExitCode(report);
+  const compared = finishWithBaseline(baseline, report);
+  process.stdout.write(compared.text);
+  return compared.exitCode;
 }
