@@ -31,7 +31,10 @@ export function openHistory(dir: string): void {
   }
 }
 
-/** The stored runs' file names, oldest first. A missing directory holds none. */
+/**
+ * The stored runs' file names, oldest first. A missing directory holds none. Ids carry the start time
+ * to the second only, so runs started within one second are ordered by when they were stored.
+ */
 export function listRuns(dir: string): string[] {
   let names: string[];
   try {
@@ -40,7 +43,17 @@ export function listRuns(dir: string): string[] {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new InputError(`cannot list the history directory: ${errno(err)}`, { file: dir, field: '--history' }, { cause: err });
   }
-  return names.filter((n) => RUN_FILE.test(n)).sort();
+  const runs = names.filter((n) => RUN_FILE.test(n)).map((name) => ({ name, second: name.slice(0, 15), stored: storedAt(join(dir, name)) }));
+  runs.sort((a, b) => (a.second !== b.second ? (a.second < b.second ? -1 : 1) : a.stored - b.stored || (a.name < b.name ? -1 : 1)));
+  return runs.map((r) => r.name);
+}
+
+function storedAt(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0; // Removed meanwhile (another run pruning): sorts first, so it is pruned or skipped.
+  }
 }
 
 /**
