@@ -7,13 +7,12 @@
  *
  * How each pair of verdicts is judged ("failing" is any failure kind other than not-measured):
  *
- *   old \ new        ok           failing                       not-measured     absent
- *   absent           added        new-failure (breakage)        added            -
- *   ok               same         new-failure (breakage)        unmeasured (breakage) removed
- *   failing A        fixed        A: still-failing;             unmeasured       removed
- *                                 B: changed (breakage only
- *                                 when B is more severe)
- *   not-measured     measured     new-failure (breakage)        same             removed
+ *   old \ new      ok        failing                              not-measured            absent
+ *   absent         added     new-failure (breakage)               added                   -
+ *   ok             same      new-failure (breakage)               unmeasured (breakage)   removed
+ *   failing A      fixed     A: still-failing; B: changed         unmeasured              removed
+ *                            (breakage only if B is more severe)
+ *   not-measured   measured  new-failure (breakage)               same                    removed
  *
  * not-measured is neither "fixed" nor "new breakage", with one exception: a path that was ok and is
  * no longer measured counts as breakage, because the run can no longer vouch for it (usually its

@@ -3,7 +3,7 @@
  * (a bad baseline or directory exits 2 with nothing started), applied after it (store the run,
  * compare, pick the exit code).
  */
-import { diffReports, exitCodeFor, type FailOn, type ReportDiff } from '../diff.js';
+import { diffReports, exitCodeFor, type FailOn } from '../diff.js';
 import { InputError } from '../errors.js';
 import { DEFAULT_KEEP, lastRun, openHistory, saveRun } from '../history.js';
 import { renderDiff } from '../render/diff.js';
@@ -54,9 +54,9 @@ export function planBaseline(flags: BaselineFlags): BaselinePlan {
 }
 
 /** After the run: store it, compare it; returns the text to print after the report and the exit code. */
-export function finishWithBaseline(plan: BaselinePlan, report: Report): { text: string; diff?: ReportDiff; exitCode: number } {
+export function finishWithBaseline(plan: BaselinePlan, report: Report): { text: string; exitCode: number } {
   if (plan.history !== undefined) saveRun(plan.history.dir, report, plan.history.keep);
   const diff = plan.baseline === undefined ? undefined : diffReports(plan.baseline.report, report);
   const text = diff === undefined ? '' : `\n${renderDiff(diff, `Compared with baseline ${diff.old.id}`)}`;
-  return { text, ...(diff === undefined ? {} : { diff }), exitCode: report.run.interrupted ? 130 : exitCodeFor(report, plan.failOn, diff) };
+  return { text, exitCode: report.run.interrupted ? 130 : exitCodeFor(report, plan.failOn, diff) };
 }
