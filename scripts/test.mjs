@@ -12,7 +12,9 @@ function find(dir) {
   });
 }
 const only = process.argv.slice(2);
-const files = find(root).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
+// Filters match the path under dist/test/ only: a checkout path such as /work/wt-history would
+// otherwise match "history" in every file, lab tests included.
+const files = find(root).filter((f) => only.length === 0 || only.some((o) => f.slice(root.length).includes(o))).sort();
 const lab = files.filter((f) => f.includes('/lab/'));
 const rest = files.filter((f) => !f.includes('/lab/'));
 

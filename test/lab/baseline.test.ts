@@ -40,9 +40,12 @@ before(async () => {
   writeFileSync(inventory, stringify(doc));
 });
 after(async () => {
-  await setFault(FAULT, false);
-  await labDown();
-  rmSync(work, { recursive: true, force: true });
+  try {
+    await setFault(FAULT, false);
+  } finally {
+    await labDown();
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 function twoway(args: string[]): { code: number | null; stdout: string; stderr: string } {
