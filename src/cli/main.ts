@@ -12,6 +12,7 @@ import { registerProfiles } from './profiles.js';
 import { registerPreflight } from './preflight.js';
 import { registerInventory } from './inventory.js';
 import { registerRender } from './render.js';
+import { registerDiff } from './diff.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -26,6 +27,7 @@ registerProfiles(program);
 registerPreflight(program);
 registerInventory(program);
 registerRender(program);
+registerDiff(program);
 
 try {
   await program.parseAsync(process.argv);

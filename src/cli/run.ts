@@ -1,7 +1,7 @@
-/** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault) or 2 (bad input). */
+/** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault; with --baseline, a new one) or 2 (bad input). */
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { prepareAddresses, runTwoway, type RunOptions } from '../../controller/run.js';
 import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
 import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/preflight.js';
@@ -12,10 +12,13 @@ import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
 import type { Inventory } from '../inventory/types.js';
 import { loadProfileFile } from '../profile-file.js';
 import { BUILT_IN_PROFILES, DEFAULT_PROFILE, UPDATE_MANAGER_PORTS, type ProfileSet } from '../profiles.js';
-import { getRunExitCode, type Report } from '../report.js';
+import { FAIL_ON, type FailOn } from '../diff.js';
+import { DEFAULT_KEEP } from '../history.js';
+import type { Report } from '../report.js';
 import { renderTerminal } from '../render/terminal.js';
 import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
 import { ProgressReporter, progressMode } from './progress.js';
+import { finishWithBaseline, planBaseline } from './baseline.js';
 import { insideNetns, reexecInNetns } from './netns.js';
 import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
@@ -44,6 +47,10 @@ export interface RunFlags extends OutputFlags {
   minMbps: string;
   alternates: boolean;
   openFirewall: boolean;
+  history?: string;
+  keep?: string;
+  baseline?: string;
+  failOn?: FailOn;
   color: boolean;
   quiet: boolean;
   verbose: boolean;
@@ -82,6 +89,10 @@ export function addRunOptions(command: Command): Command {
     .option('--min-mbps <n>', 'throughput below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
     .option('--no-alternates', 'do not also listen on 80/443 to test whether moving the update manager there would help')
     .option('--open-firewall', "open exactly the listener ports in this host's firewall for the run (nft or iptables, root), removed after", false)
+    .option('--history <dir>', 'store this run\'s JSON report in DIR as <run id>.json')
+    .option('--keep <n>', `runs --history keeps, newest first (default ${DEFAULT_KEEP})`)
+    .option('--baseline <file|last>', 'compare with this earlier report ("last": the newest run in --history) and fail only on new breakage')
+    .addOption(new Option('--fail-on <when>', 'exit 1 on any failure, or only on new breakage against --baseline (default: new with a baseline, else any)').choices(FAIL_ON))
     .option('--no-color', 'no colour in the terminal report (also: NO_COLOR)')
     .option('-q, --quiet', 'no progress on stderr (for cron)', false)
     .option('-v, --verbose', 'show each agent event on stderr', false);
@@ -198,6 +209,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const { options } = prepared;
   const outputs = outputFlagsOf(flags);
   checkOutputFiles(outputs);
+  const baseline = planBaseline(flags);
+  for (const note of baseline.notes) process.stderr.write(`${note}\n`);
   const reporter = new ProgressReporter(progressMode({ quiet: flags.quiet, isTTY: process.stderr.isTTY === true, ci: process.env.CI }), {
     write: (text) => process.stderr.write(text),
     get columns() {
@@ -268,7 +281,9 @@ async function runCommand(flags: RunFlags): Promise<number> {
   writeReportFiles(report, outputs);
   const color = flags.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   process.stdout.write(renderTerminal(report, { color }));
-  return getRunExitCode(report);
+  const compared = finishWithBaseline(baseline, report);
+  process.stdout.write(compared.text);
+  return compared.exitCode;
 }
 
 /** A crashed run's firewall opening is removed at the next start; without root (or tools) there is nothing to remove. */

@@ -39,8 +39,7 @@ after(async () => {
 
 test('lab formats: one run writes JSON, JSON Lines, JUnit, Prometheus and HTML, each valid for its reader', { timeout: 300_000 }, async () => {
   const out = (name: string): string => join(work, name);
-  const args = ['run', '--inventory', inventory, '--json', out('r.json'), '--jsonl', out('r.jsonl'), '--junit', out('r.xml'), '--prom', out('r.prom'), '--html', out('r.html')];
-  // LEAD: add '--history', out('history') here once --history lands, and check the history entry below.
+  const args = ['run', '--inventory', inventory, '--json', out('r.json'), '--jsonl', out('r.jsonl'), '--junit', out('r.xml'), '--prom', out('r.prom'), '--html', out('r.html'), '--history', out('history')];
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
   assert.equal(r.error, undefined, `twoway run did not finish: ${r.error?.message}`);
   assert.equal(r.status, 1, `faults found: exit 1\n${r.stderr}`);
@@ -49,6 +48,9 @@ test('lab formats: one run writes JSON, JSON Lines, JUnit, Prometheus and HTML, 
   assert.doesNotMatch(r.stderr, /\x1b/);
 
   const report = JSON.parse(readFileSync(out('r.json'), 'utf8')) as Report;
+  // The sixth output: the run stored in the history under its id, the same report as --json.
+  assert.deepEqual(readdirSync(out('history')), [`${report.run.id}.json`]);
+  assert.deepEqual(JSON.parse(readFileSync(join(out('history'), `${report.run.id}.json`), 'utf8')), report);
   assert.deepEqual(report.nodes.map((n) => n.name).sort(), [...NODES].sort());
   const pathCount = report.nodes.reduce((a, n) => a + n.paths.length, 0);
 

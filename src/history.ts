@@ -1,0 +1,101 @@
+/**
+ * Run history (`--history DIR`): one JSON report per run, named `<run id>.json`, newest kept.
+ * Run ids start with the UTC start time (20240131T235959-1a2b3c), so file names sort by age. Only
+ * files named like that are ever read as history or deleted; anything else in DIR is left alone.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { InputError } from './errors.js';
+import { renderJson } from './render/json.js';
+import type { Report } from './report.js';
+import { readReportFile } from './report-file.js';
+
+export const DEFAULT_KEEP = 30;
+
+/** A run id as controller/run.ts makes them: UTC start time to the second, then random hex. */
+const RUN_ID = /^\d{8}T\d{6}-[0-9a-f]+$/;
+const RUN_FILE = /^\d{8}T\d{6}-[0-9a-f]+\.json$/;
+
+function errno(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+}
+
+/** Makes DIR (and its parents) if needed; a clear error when it cannot be a history directory. */
+export function openHistory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (err) {
+    throw new InputError(`cannot use it as the history directory: ${errno(err)}`, { file: dir, field: '--history' }, { cause: err });
+  }
+}
+
+/**
+ * The stored runs' file names, oldest first. A missing directory holds none. Ids carry the start time
+ * to the second only, so runs started within one second are ordered by when they were stored.
+ */
+export function listRuns(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new InputError(`cannot list the history directory: ${errno(err)}`, { file: dir, field: '--history' }, { cause: err });
+  }
+  const runs = names.filter((n) => RUN_FILE.test(n)).map((name) => ({ name, second: name.slice(0, 15), stored: storedAt(join(dir, name)) }));
+  runs.sort((a, b) => (a.second !== b.second ? (a.second < b.second ? -1 : 1) : a.stored - b.stored || (a.name < b.name ? -1 : 1)));
+  return runs.map((r) => r.name);
+}
+
+function storedAt(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0; // Removed meanwhile (another run pruning): sorts first, so it is pruned or skipped.
+  }
+}
+
+/**
+ * Stores the report as `<run id>.json` (written to a temporary name, synced, then renamed, so a
+ * reader never sees half a file), then deletes the oldest runs beyond `keep`. Returns the file and
+ * the names removed.
+ */
+export function saveRun(dir: string, report: Report, keep: number): { file: string; removed: string[] } {
+  if (!RUN_ID.test(report.run.id)) throw new Error(`run id "${report.run.id}" does not have the history's naming pattern`);
+  const name = `${report.run.id}.json`;
+  const file = join(dir, name);
+  // A dot name that never matches RUN_FILE: a crash mid-write leaves nothing that looks like a run.
+  const temp = join(dir, `.${name}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(temp, 'wx', 0o644);
+    try {
+      writeSync(fd, renderJson(report));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw new InputError(`cannot store the run: ${errno(err)}`, { file, field: '--history' }, { cause: err });
+  }
+  const runs = listRuns(dir);
+  const removed = runs.slice(0, Math.max(0, runs.length - keep));
+  for (const old of removed) rmSync(join(dir, old), { force: true });
+  return { file, removed };
+}
+
+/**
+ * The newest stored run that finished (interrupted runs are stored, but measured only part of the
+ * fleet, so they make poor baselines). Files are read newest first until one qualifies; a file
+ * that is not a valid report is an error naming it, rather than silently skipped.
+ */
+export function lastRun(dir: string): { file: string; report: Report } | undefined {
+  for (const name of listRuns(dir).reverse()) {
+    const file = join(dir, name);
+    const report = readReportFile(file, '--baseline');
+    if (!report.run.interrupted) return { file, report };
+  }
+  return undefined;
+}
