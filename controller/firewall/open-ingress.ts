@@ -9,6 +9,7 @@
  * The pid in the name tells a crashed run's leftovers (pid gone) from a live run's.
  * Everything here is synchronous so it can also run in a process 'exit' handler.
  */
+import { readFileSync } from 'node:fs';
 import { SetupError } from '../../src/errors.js';
 import { inputBaseChains, parseNftJson, type NftRuleset } from './nft-eval.js';
 import { run } from './host.js';
@@ -26,12 +27,19 @@ export interface IngressOpening {
   close(): string[];
 }
 
+/** A run is alive while its process is; a zombie (killed, not yet reaped: orphans may linger under a container's init) is not. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) state ..."; comm may contain spaces and parentheses, so split at the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -15,11 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { labDown, labUp, setFault } from '../../controller/lab/index.js';
 import { CTL_NETNS, nodeNetns } from '../../controller/lab/plan.js';
-import { BUILT_IN_PROFILES } from '../../src/profiles.js';
+import { parseProfiles } from '../../src/profile-file.js';
 import type { NodeReport, Report } from '../../src/report.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
-const CERT = fileURLToPath(new URL('../../../test/fixtures', import.meta.url));
 let inventory = '';
 let work = '';
 const started: ChildProcess[] = [];
@@ -70,7 +69,11 @@ function runJson(name: string, args: string[]): { code: number | null; report: R
 
 const ctlRuleset = (): string => spawnSync('ip', ['netns', 'exec', CTL_NETNS, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout;
 
-/** A web interface in a lab node's namespace: HTTPS on 443 and HTTP on 80, as an iLO serves them. */
+/**
+ * A web interface in a lab node's namespace, as an iLO serves one: HTTPS and HTTP. The lab's sshd
+ * already holds 443 there (the linux profile's forward port), so the stand-in uses 8443/8080 and a
+ * custom profile says so.
+ */
 async function startWebInterface(netns: string): Promise<void> {
   const { createRunCertificate } = await import('../../controller/cert.js');
   const cert = await createRunCertificate([], 'ilo-standin.lab');
@@ -79,8 +82,8 @@ async function startWebInterface(netns: string): Promise<void> {
   writeFileSync(join(dir, 'key.pem'), cert.keyPem);
   const script = `
     const fs = require('fs'), https = require('https'), http = require('http');
-    https.createServer({ cert: fs.readFileSync('${dir}/cert.pem'), key: fs.readFileSync('${dir}/key.pem') }, (q, s) => s.writeHead(200, { server: 'iLO-standin' }).end('login')).listen(443);
-    http.createServer((q, s) => s.writeHead(301, { location: 'https://ilo/' }).end()).listen(80, () => console.log('ready'));
+    https.createServer({ cert: fs.readFileSync('${dir}/cert.pem'), key: fs.readFileSync('${dir}/key.pem') }, (q, s) => s.writeHead(200, { server: 'iLO-standin' }).end('login')).listen(8443);
+    http.createServer((q, s) => s.writeHead(301, { location: 'https://ilo/' }).end()).listen(8080, () => console.log('ready'));
     setTimeout(() => process.exit(0), 170000);`;
   const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   started.push(child);
@@ -98,20 +101,23 @@ function forwardPorts(n: NodeReport): string[] {
 }
 
 test('lab profiles: every profile\'s ports appear in the matrix with their directions', async () => {
-  void CERT;
   await startWebInterface(nodeNetns('healthy'));
+  const profileText = 'profiles:\n  ilo-lab:\n    extends: ilo\n    remove: [443, 80]\n    add:\n      - { port: 8443, probe: https, purpose: "iLO web interface (lab port)" }\n      - { port: 8080, probe: http, purpose: "iLO redirect (lab port)" }\n';
+  const profileFile = join(work, 'profiles.yaml');
+  writeFileSync(profileFile, profileText);
+  const profiles = parseProfiles(profileText, profileFile);
   const file = inventoryWith([
     { from: 'healthy', profile: 'linux' },
     { from: 'healthy', name: 'win', profile: 'windows' },
-    { from: 'healthy', name: 'ilo', profile: 'ilo' },
+    { from: 'healthy', name: 'ilo', profile: 'ilo-lab' },
     { from: 'esxi-egress', profile: 'vmware' },
     { from: 'dual', profile: 'integrity' },
   ]);
-  const { report } = runJson('profiles', ['--inventory', file, '--quiet']);
+  const { report } = runJson('profiles', ['--inventory', file, '--profiles', profileFile, '--quiet']);
   const byName = (name: string): NodeReport => report.nodes.find((n) => n.name === name)!;
 
   for (const n of report.nodes) {
-    const profile = BUILT_IN_PROFILES[n.profile]!;
+    const profile = profiles[n.profile]!;
     const expected = n.addresses.flatMap((a) => profile.forward.map((f) => `${a} ${f.port}/${f.probe === 'netbios-ns' ? 'udp' : f.probe}`));
     assert.deepEqual(forwardPorts(n).sort(), expected.sort(), `${n.name}: forward ports of profile ${n.profile}`);
     const callbackPorts = [...new Set(n.paths.filter((p) => p.direction === 'callback').map((p) => p.port))].sort();
@@ -121,13 +127,13 @@ test('lab profiles: every profile\'s ports appear in the matrix with their direc
   const ilo = byName('ilo');
   assert.equal(ilo.agentless, true);
   assert.equal(ilo.agent, undefined, 'nothing deployed on an agentless device');
-  const https = ilo.paths.find((p) => p.port === 443)!;
+  const https = ilo.paths.find((p) => p.port === 8443)!;
   assert.equal(https.verdict, 'ok', https.summary);
   const tls = https.evidence.tls as { protocol: string; certificate: { subject: string; selfSigned: boolean } };
   assert.equal(tls.certificate.subject, 'ilo-standin.lab');
   assert.equal(tls.certificate.selfSigned, true);
   assert.match(https.summary, /HTTP 200 \(iLO-standin\); TLSv1\.3, certificate ilo-standin\.lab, self-signed/);
-  assert.equal((ilo.paths.find((p) => p.port === 80)!.evidence.http as { status: number }).status, 301);
+  assert.equal((ilo.paths.find((p) => p.port === 8080)!.evidence.http as { status: number }).status, 301);
 
   const win = byName('win');
   const netbios = win.paths.find((p) => p.port === 137)!;
@@ -145,7 +151,7 @@ test('lab firewall: preflight names the controller rule that drops callbacks, an
   try {
     const r = twoway(['preflight', '--inventory', inventoryWith([{ from: 'healthy' }])]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /WARN firewall port 63001: this host's firewall drops callbacks from every node, by "tcp dport \{ 63001, 63002 \} drop"/);
+    assert.match(r.stdout, /WARN firewall port 63001: this host's firewall drops callbacks from every node, by "tcp dport \{ 63001, 63002 \} drop/);
     assert.match(r.stdout, /fix: nft insert rule inet \S+ input tcp dport \{ 63001, 63002 \} accept/);
     assert.match(r.stdout, /ok {3}port {5}10\.231\.0\.1:63001 is free/);
   } finally {
@@ -166,7 +172,8 @@ test('lab firewall: --open-firewall turns a controller-ingress-blocked run green
     const opened = runJson('opened', ['--inventory', file, '--open-firewall']);
     assert.equal(opened.code, 0, opened.stderr);
     assert.ok(opened.report.nodes[0]!.paths.every((p) => p.verdict === 'ok'));
-    assert.match(opened.stderr, /--open-firewall: tcp 80, 443, 63001, 63002 accepted via inet \S+ input/);
+    const listening = [...new Set(opened.report.run.controller.listeners.map((l) => l.port))].sort((a, b) => a - b);
+    assert.match(opened.stderr, new RegExp(`--open-firewall: tcp ${listening.join(', ')} accepted via inet \\S+ input`), 'exactly the listener ports');
     assert.match(opened.stderr, /--open-firewall: removed inet \S+ twoway_open_\d+/);
     assert.equal(ctlRuleset(), before, 'the ruleset after the run is the ruleset before it');
   } finally {
