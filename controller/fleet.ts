@@ -19,7 +19,8 @@ interface Target {
 
 type CallbackPath = PathReport & { proto: 'http' | 'https' };
 
-const isCallback = (p: PathReport): p is CallbackPath => p.direction === 'callback' && p.proto !== 'tcp';
+/** The web callbacks; FTP is told per node (only switches use it). */
+const isCallback = (p: PathReport): p is CallbackPath => p.direction === 'callback' && (p.proto === 'http' || p.proto === 'https');
 const keyOf = (t: Target): string => `${t.to}|${t.port}|${t.proto}`;
 
 /** A node's standing on one target: failing only when every measured callback to it failed. */

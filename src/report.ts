@@ -14,8 +14,10 @@ export interface PathReport {
   from: string;
   /** callback: the controller address; forward: the node address. */
   to: string;
+  /** ftp-data: the passive port the data connection went to (or would have: the range's first). */
   port: number;
-  proto: 'http' | 'https' | 'tcp';
+  /** ftp: the FTP control connection; ftp-data: its passive data connection. */
+  proto: 'http' | 'https' | 'tcp' | 'ftp' | 'ftp-data';
   verdict: PathKind;
   /** One sentence on what was seen, for the terminal and the diagnoses list. */
   summary: string;

@@ -17,8 +17,9 @@ function paint(kind: VerdictKind, text: string, opts: TerminalOptions): string {
   return opts.color ? `${COLOR_BY_SEVERITY[VERDICTS[kind].severity]}${text}${RESET}` : text;
 }
 
-/** Matrix columns: callbacks by port, then forward ports, in first-seen order. */
+/** Matrix columns: callbacks by port, then forward ports, in first-seen order; FTP data is one column whatever passive port was offered. */
 function columnOf(p: PathReport): string {
+  if (p.proto === 'ftp-data') return 'cb ftp-data';
   return p.direction === 'callback' ? `cb ${p.proto}:${p.port}` : `fwd ${p.proto}:${p.port}`;
 }
 
