@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { NodeSpec } from '../src/inventory/types.js';
-import type { AgentEvent, Deadlines, Plan } from '../src/protocol.js';
+import type { AgentEvent, Deadlines, Plan, PortRange } from '../src/protocol.js';
 import { profileNamed } from '../src/profiles.js';
 import { REPORT_VERSION, findingFor, type NodeReport, type Report } from '../src/report.js';
 import { VERDICT_KINDS, isFailure, type NodeKind, type VerdictKind } from '../src/verdicts.js';
@@ -17,6 +17,7 @@ import { classifyNode, classifySession, type ForwardEvidence, type Thresholds } 
 import { agentScript } from './deploy.js';
 import { inferFleet } from './fleet.js';
 import { HalfOpenSampler } from './halfopen-sampler.js';
+import { FtpListener } from './ftp-listener.js';
 import { CallbackListener } from './listener.js';
 import { ALTERNATE_PORTS, buildPlan } from './plan.js';
 import { remediesForNode } from './remediation.js';
@@ -41,6 +42,8 @@ export interface RunOptions {
   idleHoldMs: number;
   /** Also listen on 80/443 where free, to tell whether moving the update manager there would help. */
   alternates: boolean;
+  /** FTP callbacks: for every node (`all`, --ftp) or the nodes whose inventory says `ftp: true`. */
+  ftp: { all: boolean; controlPort: number; dataPorts: PortRange };
   deadlines: Deadlines;
   forwardTimeoutMs: number;
   ssh: SshSettings;
@@ -109,11 +112,32 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     blobs,
     findProbe: (node, id) => plansByNode.get(node)?.probes.find((p) => p.id === id),
   });
+  const ftpNodes = new Set(resolved.filter((n) => options.ftp.all || n.spec.ftp === true).map((n) => n.spec.name));
+  const ftpListener =
+    ftpNodes.size === 0
+      ? undefined
+      : new FtpListener({
+          addresses: listenAddresses,
+          controlPort: options.ftp.controlPort,
+          dataPorts: options.ftp.dataPorts,
+          tokens,
+          blobs,
+          ledger: listener.ledger,
+          findProbe: (node, id) => plansByNode.get(node)?.probes.find((p) => p.id === id),
+        });
   await listener.start();
+  try {
+    await ftpListener?.start();
+  } catch (err) {
+    await listener.close();
+    throw err;
+  }
   const alternates = listener.alternates();
   const httpPort = listener.portFor('http');
   const httpsPort = listener.portFor('https');
-  const sampler = new HalfOpenSampler(new Set([httpPort, httpsPort, alternates.http, alternates.https].filter((p): p is number => p !== undefined)));
+  const ftp = ftpListener === undefined ? undefined : { controlPort: ftpListener.controlPort, dataPorts: ftpListener.dataPorts };
+  const ftpPorts = ftp === undefined ? [] : [ftp.controlPort, ...Array.from({ length: ftp.dataPorts.last - ftp.dataPorts.first + 1 }, (_, i) => ftp.dataPorts.first + i)];
+  const sampler = new HalfOpenSampler(new Set([httpPort, httpsPort, alternates.http, alternates.https, ...ftpPorts].filter((p): p is number => p !== undefined)));
   sampler.start();
   try {
     const prepared: PreparedNode[] = resolved.map((n) => {
@@ -123,6 +147,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         callbackAddresses: n.callbackAddresses,
         // A dual-homed node calls back from each of its addresses, so each NIC's path is known.
         sources: n.addresses.length > 1 ? n.addresses : [],
+        ftp: ftpNodes.has(n.spec.name),
       };
       const plan = buildPlan(target, { download: (size) => blobs.get(size).sha256, upload: (size) => blobs.uploadSha256(size) }, {
         runId,
@@ -136,6 +161,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         deadlines: options.deadlines,
         agentConcurrency: 4,
         fingerprint256: cert.fingerprint256,
+        ...(ftp === undefined ? {} : { ftp }),
       });
       plansByNode.set(n.spec.name, plan);
       return { ...n, plan };
@@ -180,6 +206,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
           idleHoldMs: options.idleHoldMs,
           firmwareBytes: options.thresholds.firmwareBytes,
           alternates,
+          ...(ftp === undefined ? {} : { ftp }),
         },
         strayRequests: ledger.strayCount,
         listenerPeers: ledger.peers,
@@ -191,6 +218,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     };
   } finally {
     await sampler.stop();
+    await ftpListener?.close();
     await listener.close();
   }
 }

@@ -100,6 +100,8 @@ export interface RunInfo {
     firmwareBytes: number;
     /** Alternate ports the controller listened on too (80/443), and why others could not be bound. */
     alternates: { http?: number; https?: number; unavailable: string[] };
+    /** The FTP listener's ports, when some node was tested over FTP. */
+    ftp?: { controlPort: number; dataPorts: { first: number; last: number } };
   };
   /** Requests the listener refused (no or wrong token, unplanned probe). */
   strayRequests: number;

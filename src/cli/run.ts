@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { runTwoway, type RunOptions } from '../../controller/run.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
+import { DEFAULT_FTP_DATA_PORTS, DEFAULT_FTP_PORT } from '../../controller/ftp-listener.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
 import { InputError } from '../errors.js';
 import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
@@ -15,7 +16,7 @@ import { renderJson } from '../render/json.js';
 import { renderTerminal } from '../render/terminal.js';
 import { VERDICTS } from '../verdicts.js';
 import { insideNetns, reexecInNetns } from './netns.js';
-import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
+import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
 
 interface RunFlags {
   inventory?: string;
@@ -38,6 +39,9 @@ interface RunFlags {
   firmwareSize: string;
   minMbps: string;
   alternates: boolean;
+  ftp: boolean;
+  ftpPort: string;
+  ftpDataPorts: string;
   json?: string;
   color: boolean;
   quiet: boolean;
@@ -68,6 +72,9 @@ export function registerRun(program: Command): void {
     .option('--firmware-size <size>', 'firmware bundle whose transfer time is estimated from the measured throughput', sizeLabel(DEFAULT_FIRMWARE_BYTES).replace(' ', ''))
     .option('--min-mbps <n>', 'throughput below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
     .option('--no-alternates', 'do not also listen on 80/443 to test whether moving the update manager there would help')
+    .option('--ftp', 'test FTP callbacks (control port and passive data range, as switches fetch firmware) from every node; per node: ftp: true in the inventory', false)
+    .option('--ftp-port <port>', "FTP control port (the update manager's /ftp_port)", String(DEFAULT_FTP_PORT))
+    .option('--ftp-data-ports <A-B>', 'FTP passive data port range', `${DEFAULT_FTP_DATA_PORTS.first}-${DEFAULT_FTP_DATA_PORTS.last}`)
     .option('--json <file>', 'write the JSON report here')
     .option('--no-color', 'no colour in the terminal report (also: NO_COLOR)')
     .option('-q, --quiet', 'no progress on stderr', false)
@@ -123,6 +130,7 @@ function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal
     statusIntervalMs: 300,
     idleHoldMs: parseIntIn(flags.idleHold, '--idle-hold', 0, 24 * 3600) * 1000,
     alternates: flags.alternates,
+    ftp: { all: flags.ftp, controlPort: parsePort(flags.ftpPort, '--ftp-port'), dataPorts: parsePortRange(flags.ftpDataPorts, '--ftp-data-ports') },
     deadlines: { ...DEFAULT_DEADLINES, probeMs: Math.min(DEFAULT_DEADLINES.probeMs, agentTimeoutMs), totalMs: agentTimeoutMs },
     forwardTimeoutMs: parseIntIn(flags.forwardTimeout, '--forward-timeout', 100, 60_000),
     ssh: {

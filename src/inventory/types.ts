@@ -18,6 +18,8 @@ export interface NodeSpec {
   profile: string;
   /** An ssh_config Host alias to connect to instead of the first address. */
   sshHost?: string;
+  /** Also test FTP callbacks (control and passive data), as a switch fetching firmware does. */
+  ftp?: boolean;
   from: SourceRef;
 }
 
