@@ -14,7 +14,8 @@ import { parse, stringify } from 'yaml';
 import { checkLabReport, expectedUnderFault } from '../../controller/lab/expectations.js';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labUp } from '../../controller/lab/index.js';
 import { CTL_ADDRESS, nodeAddress } from '../../controller/lab/plan.js';
-import { LAB_FTP_DATA_PORTS, renderInventory } from '../../controller/lab/scenarios.js';
+import { LAB_FTP_DATA_PORTS } from '../../controller/lab/scenarios.js';
+import { renderInventory } from '../../controller/lab/state.js';
 import type { NodeReport, PathReport, Report } from '../../src/report.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
