@@ -9,7 +9,7 @@ import { test, type TestContext } from 'node:test';
 import { agentScript } from '../controller/deploy.js';
 import type { Plan, PlannedProbe, ProbeResult } from '../src/protocol.js';
 import { checkShape, resultOf, runAgent } from './agent-process.js';
-import { HOST, NODE, startFtp, type RunningFtp } from './ftp-helpers.js';
+import { HOST, NODE, startFtp } from './ftp-helpers.js';
 
 function planFor(probes: PlannedProbe[], token: string): Plan {
   return {
@@ -82,11 +82,9 @@ function ftpProbe(port: number, dataPorts = { first: 63006, last: 63010 }, size 
   return { id: 'ftp-0', kind: 'ftp', proto: 'ftp', address: HOST, port, dataPorts, size, sha256 };
 }
 
-const planned = (ftp: RunningFtp): PlannedProbe => ftp.probe;
-
 test('agent ftp: the whole dialogue against the listener; the file checks out; every step is in the result and the ledger', async (t) => {
   const ftp = await startFtp(t);
-  const result = await runProbe(planned(ftp), ftp.token);
+  const result = await runProbe(ftp.probe, ftp.token);
   assert.equal(result.outcome, 'ok', JSON.stringify(result));
   assert.equal(result.bytes, ftp.probe.size);
   assert.equal(result.ftp?.controlOk, true);
@@ -102,7 +100,7 @@ test('agent ftp: the whole dialogue against the listener; the file checks out; e
 
 test('agent ftp: a wrong token is a refused login, after a control connection that worked', async (t) => {
   const ftp = await startFtp(t);
-  const result = await runProbe(planned(ftp), 'f'.repeat(64));
+  const result = await runProbe(ftp.probe, 'f'.repeat(64));
   assert.equal(result.outcome, 'ftp-error');
   assert.equal(result.phase, 'request');
   assert.deepEqual({ ...result.ftp }, { controlOk: true, loginOk: false, dataConnected: false, reply: '530 login incorrect' });
