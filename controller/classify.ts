@@ -149,6 +149,8 @@ function describe(probe: PlannedProbe): string {
       return `upload of ${sizeLabel(probe.size ?? 0)}`;
     case 'hold':
       return 'idle hold';
+    case 'ftp':
+      return `FTP download of ${sizeLabel(probe.size ?? 0)}`;
     case 'hello':
     case 'status':
       return probe.kind;
@@ -173,10 +175,9 @@ function judgeHold(e: ProbeEvidence, result: ProbeResult): PathJudgement | undef
   };
 }
 
-/** What a single failed probe says, or undefined when it passed. */
-function judgeProbe(e: ProbeEvidence, ctx: PathContext): PathJudgement | undefined {
+/** What a single failed probe says, or undefined when it passed; `what` starts each summary. */
+function judgeProbe(e: ProbeEvidence, ctx: PathContext, what = describe(e.probe)): PathJudgement | undefined {
   const { probe, result, ledger } = e;
-  const what = describe(probe);
   const seen = ledger.length > 0;
   const base = {
     probe: probe.id,
@@ -240,6 +241,8 @@ function judgeProbe(e: ProbeEvidence, ctx: PathContext): PathJudgement | undefin
       return { verdict: 'tls-failed', summary: `${what}: TLS handshake failed (${result.error?.message ?? 'no detail'})`, evidence: base };
     case 'http-error':
       return { verdict: 'rejected', summary: `${what}: HTTP ${result.httpStatus ?? '?'} from something on the path`, evidence: { ...base, httpStatus: result.httpStatus } };
+    case 'ftp-error':
+      return { verdict: 'rejected', summary: `${what}: ${result.error?.message ?? result.ftp?.reply ?? 'refused by the listener'}`, evidence: { ...base, reply: result.ftp?.reply } };
     case 'error':
       return { verdict: 'not-measured', summary: `${what}: ${result.error?.message ?? 'agent error'}`, evidence: base };
     case 'unsupported':
@@ -303,7 +306,7 @@ function judgeSizeBoundary(items: ProbeEvidence[]): PathJudgement | undefined {
 }
 
 /** Plan order, except holds last: a path's first failure should be its hello's, not the hold's. */
-const KIND_ORDER: Record<PlannedProbe['kind'], number> = { hello: 0, download: 1, upload: 2, status: 3, hold: 4 };
+const KIND_ORDER: Record<PlannedProbe['kind'], number> = { hello: 0, download: 1, upload: 2, status: 3, hold: 4, ftp: 5 };
 
 function judgeCallbackPath(items: ProbeEvidence[], ctx: PathContext): PathJudgement {
   const ordered = [...items].sort((a, b) => KIND_ORDER[a.probe.kind] - KIND_ORDER[b.probe.kind]);
@@ -351,6 +354,110 @@ function judgeCallbackPath(items: ProbeEvidence[], ctx: PathContext): PathJudgem
   const hold = ordered.find((i) => i.probe.kind === 'hold')?.result?.hold;
   if (hold !== undefined) evidence.idleHoldMs = hold.idleMs;
   return { verdict: 'ok', summary: `hello, transfers, status${hold === undefined ? '' : ' and idle hold'} all passed`, evidence };
+}
+
+// ---------------------------------------------------------------------------------------------
+// FTP: one probe, two paths. The control connection (port 21) and the passive data connection (a
+// port from the range PASV offered) cross firewalls as separate connections, and a firewall that
+// passes one and not the other is the fault this probe exists to find.
+
+interface FtpJudgement {
+  control: PathJudgement;
+  data: PathJudgement;
+  /** The passive port tried, or the range's first when none was offered. */
+  dataPort: number;
+}
+
+function rangeLabel(probe: PlannedProbe): string {
+  const r = probe.dataPorts;
+  return r === undefined ? '?' : r.first === r.last ? String(r.first) : `${r.first}-${r.last}`;
+}
+
+function judgeFtp(e: ProbeEvidence, ctx: PathContext): FtpJudgement {
+  const { probe, result } = e;
+  const entry = e.ledger[0];
+  const range = rangeLabel(probe);
+  const ftp = result?.ftp;
+  const dataPort = ftp?.pasvPort ?? probe.dataPorts?.first ?? 0;
+  const evidence = {
+    probe: probe.id,
+    outcome: result?.outcome ?? 'missing',
+    phase: result?.phase,
+    ms: result?.ms,
+    error: result?.error,
+    controlOk: ftp?.controlOk,
+    loginOk: ftp?.loginOk,
+    pasvPort: ftp?.pasvPort,
+    dataConnected: ftp?.dataConnected,
+    reply: ftp?.reply,
+    controlPort: probe.port,
+    dataPorts: range,
+    ledgerSawLogin: entry !== undefined,
+    listenerPasvPort: entry?.ftp?.pasvPort,
+    listenerDataPeer: entry?.ftp?.dataPeer,
+    ledgerBytesWritten: sum(e.ledger, 'bytesWritten'),
+  };
+  const notMeasured = (why: string): PathJudgement => ({ verdict: 'not-measured', summary: `FTP data (passive ${range}): not measured: ${why}`, evidence });
+  if (result === undefined || ftp === undefined) {
+    const control = judgeProbe(e, ctx) ?? { verdict: 'not-measured', summary: 'FTP: the agent reported nothing', evidence };
+    return { control, data: notMeasured('the agent reported no FTP result'), dataPort };
+  }
+  if (!ftp.controlOk) {
+    const control = judgeProbe(e, ctx, `FTP control (port ${probe.port})`) ?? { verdict: 'not-measured', summary: 'FTP control: no banner', evidence };
+    return { control: { ...control, evidence: { ...evidence, ...control.evidence } }, data: notMeasured('the control connection failed first'), dataPort };
+  }
+  if (!ftp.loginOk) {
+    return {
+      control: { verdict: 'rejected', summary: `FTP control (port ${probe.port}): login refused (${ftp.reply ?? result.error?.message ?? 'no answer'})`, evidence },
+      data: notMeasured('the login failed first'),
+      dataPort,
+    };
+  }
+  const controlOk: PathJudgement = { verdict: 'ok', summary: `FTP control (port ${probe.port}): banner and login passed`, evidence };
+  if (ftp.pasvPort === undefined) {
+    return { control: controlOk, data: notMeasured(`no passive port offered (${result.error?.message ?? ftp.reply ?? result.outcome})`), dataPort };
+  }
+  const where = `FTP data to passive port ${ftp.pasvPort}`;
+  if (!ftp.dataConnected) {
+    const syn = ctx.controllerSynFrom(ftp.pasvPort);
+    const accepted = entry?.ftp?.dataPeer !== undefined;
+    const data = ((): PathJudgement => {
+      switch (result.outcome) {
+        case 'timeout':
+          if (accepted) return { verdict: 'return-path-lost', summary: `${where}: the listener accepted it from ${entry?.ftp?.dataPeer?.address}, the agent never saw it complete`, evidence };
+          if (syn !== undefined) {
+            return {
+              verdict: 'return-path-lost',
+              summary: `${where}: the controller got the SYN from ${syn.remote} (SYN_RECV), its SYN-ACK never reached the node; control on port ${probe.port} works`,
+              evidence: { ...evidence, controllerHalfOpen: syn },
+            };
+          }
+          return {
+            verdict: 'blocked',
+            summary: `${where}: connect timed out and the listener saw nothing, while control on port ${probe.port} works: a firewall passes ${probe.port} but not the passive range ${range}`,
+            evidence,
+          };
+        case 'refused':
+          return { verdict: 'rejected', summary: `${where}: connection refused (control on port ${probe.port} works): a REJECT rule for the passive range ${range}`, evidence };
+        case 'unreachable':
+          return { verdict: 'no-route', summary: `${where}: ${result.error?.code ?? 'unreachable'}`, evidence };
+        default:
+          return { verdict: 'not-measured', summary: `${where}: ${result.error?.message ?? result.outcome}`, evidence };
+      }
+    })();
+    return { control: controlOk, data, dataPort };
+  }
+  if (result.outcome === 'ok') {
+    const bytes = probe.size ?? 0;
+    const { text, ...rate } = throughput(bytes, result.ms, ctx.thresholds);
+    return { control: controlOk, data: { verdict: 'ok', summary: `${where}: ${sizeLabel(bytes)} passed in ${result.ms} ms (${rate.throughputMbps} Mbit/s)`, evidence: { ...evidence, ...rate } }, dataPort };
+  }
+  // The file was sent whole and checked, and only the 226 on the control connection was missing.
+  if (result.phase === 'response') {
+    return { control: { verdict: 'stalled', summary: `FTP control (port ${probe.port}): the file arrived whole, the 226 after it never did`, evidence }, data: { verdict: 'ok', summary: `${where}: the file arrived whole`, evidence }, dataPort };
+  }
+  const data = judgeProbe(e, ctx, where) ?? { verdict: 'not-measured', summary: `${where}: ${result.outcome}`, evidence };
+  return { control: controlOk, data: { ...data, evidence: { ...evidence, ...data.evidence } }, dataPort };
 }
 
 const FORWARD_VERDICTS: Record<ForwardResult['outcome'], PathKind> = {
@@ -440,33 +547,49 @@ export function classifyNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
 
   const groups = new Map<string, ProbeEvidence[]>();
   const alternates = new Map<string, ProbeEvidence[]>();
+  const ftpProbes: ProbeEvidence[] = [];
   for (const probe of n.probes) {
+    if (probe.kind === 'ftp') {
+      ftpProbes.push(evidenceOf(probe));
+      continue;
+    }
     const origin = `${probe.source ?? ''}|${probe.address}`;
     const [map, key] = probe.alternate === true ? [alternates, origin] : [groups, `${origin}|${probe.proto}|${probe.port}`];
     map.set(key, [...(map.get(key) ?? []), evidenceOf(probe)]);
   }
 
   const paths: PathReport[] = [];
-  for (const items of groups.values()) {
-    const probe = items[0]!.probe;
-    const source = probe.source ?? facts?.routes.find((r) => r.to === probe.address)?.source;
-    const notRun = n.session === undefined || (nodeVerdict !== undefined && items.every((i) => i.result === undefined));
-    const ctx: PathContext = {
+  const sourceOf = (probe: PlannedProbe): string | undefined => probe.source ?? facts?.routes.find((r) => r.to === probe.address)?.source;
+  const contextFor = (probe: PlannedProbe): PathContext => {
+    const source = sourceOf(probe);
+    return {
       facts,
       thresholds,
       controllerSynFrom: (port) =>
         n.controllerHalfOpen?.sightings.find((s) => s.port === port && s.local === probe.address && (s.remote === source || (source === undefined && n.addresses.includes(s.remote)))),
     };
-    const judgement: PathJudgement = notRun
-      ? {
-          verdict: 'not-measured',
-          summary: n.session === undefined ? 'run interrupted before this node' : `no agent results (${VERDICTS[nodeVerdict!].title})`,
-          evidence: {},
-        }
-      : judgeCallbackPath(items, ctx);
+  };
+  const notRunJudgement = (): PathJudgement => ({
+    verdict: 'not-measured',
+    summary: n.session === undefined ? 'run interrupted before this node' : `no agent results (${VERDICTS[nodeVerdict!].title})`,
+    evidence: {},
+  });
+  for (const items of groups.values()) {
+    const probe = items[0]!.probe;
+    const source = sourceOf(probe);
+    const notRun = n.session === undefined || (nodeVerdict !== undefined && items.every((i) => i.result === undefined));
+    const judgement: PathJudgement = notRun ? notRunJudgement() : judgeCallbackPath(items, contextFor(probe));
     const alt = alternates.get(`${probe.source ?? ''}|${probe.address}`);
     if (alt !== undefined && isFailure(judgement.verdict) && !notRun) judgement.evidence.alternates = alternatesFor(alt);
     paths.push({ direction: 'callback', from: source ?? n.name, to: probe.address, port: probe.port, proto: probe.proto, ...judgement });
+  }
+  for (const item of ftpProbes) {
+    const { probe } = item;
+    const notRun = n.session === undefined || (nodeVerdict !== undefined && item.result === undefined);
+    const j = notRun ? { control: notRunJudgement(), data: notRunJudgement(), dataPort: probe.dataPorts?.first ?? 0 } : judgeFtp(item, contextFor(probe));
+    const from = sourceOf(probe) ?? n.name;
+    paths.push({ direction: 'callback', from, to: probe.address, port: probe.port, proto: 'ftp', ...j.control });
+    paths.push({ direction: 'callback', from, to: probe.address, port: j.dataPort, proto: 'ftp-data', ...j.data });
   }
   const halfOpen = n.events.find((e): e is AgentHalfOpen => e.t === 'halfopen');
   paths.push(...n.forward.map((f) => forwardPath(f, halfOpen)));

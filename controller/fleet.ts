@@ -19,6 +19,7 @@ interface Target {
 
 type CallbackPath = PathReport & { proto: 'http' | 'https' };
 
+/** The web callbacks; FTP is told per node (only switches use it). */
 const isCallback = (p: PathReport): p is CallbackPath => p.direction === 'callback' && (p.proto === 'http' || p.proto === 'https');
 const keyOf = (t: Target): string => `${t.to}|${t.port}|${t.proto}`;
 

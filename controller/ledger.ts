@@ -31,6 +31,18 @@ export interface LedgerRequest {
   holdPushSent?: boolean;
   /** hold only: the agent's ping after the quiet time arrived (and was answered with pong). */
   holdPingReceived?: boolean;
+  /**
+   * ftp only (the entry starts at the SIZE that names the probe, after a good login; `completed` is
+   * the 226 after the whole file was handed to the kernel).
+   */
+  ftp?: LedgerFtp;
+}
+
+export interface LedgerFtp {
+  /** The port the PASV answer offered. */
+  pasvPort?: number;
+  /** Where the data connection came from, once one was accepted for this probe. */
+  dataPeer?: Endpoint;
 }
 
 export interface StrayRequest {

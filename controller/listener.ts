@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   HOLD_MESSAGES,
@@ -16,7 +16,7 @@ import {
   MAX_STATUS_BODY_BYTES,
   PATHS,
   TOKEN_HEADER,
-  type CallbackProto,
+  type WebProto,
   type Endpoint,
   type PlannedProbe,
 } from '../src/protocol.js';
@@ -53,14 +53,14 @@ export interface AlternatePorts {
 export interface BoundListener {
   address: string;
   port: number;
-  proto: CallbackProto;
+  proto: WebProto;
 }
 
 const CHUNK = 64 * 1024;
 
 /** The server a request came in on: a probe is only accepted on the protocol and kind of port its plan names. */
 interface Entrance {
-  proto: CallbackProto;
+  proto: WebProto;
   alternate: boolean;
 }
 
@@ -98,7 +98,7 @@ export class CallbackListener {
     return this.bound;
   }
 
-  portFor(proto: CallbackProto): number {
+  portFor(proto: WebProto): number {
     const b = this.bound.find((e) => e.proto === proto);
     if (b === undefined) throw new SetupError(`no ${proto} listener is bound`);
     return b.port;
@@ -143,7 +143,7 @@ export class CallbackListener {
   }
 
   /** One server per address, all on the same port (the first one's, when `port` is 0); all or none. */
-  private async bind(proto: CallbackProto, port: number, alternate: boolean): Promise<{ servers: Server[]; port: number }> {
+  private async bind(proto: WebProto, port: number, alternate: boolean): Promise<{ servers: Server[]; port: number }> {
     const { cert } = this.options;
     const servers: Server[] = [];
     try {
@@ -206,7 +206,7 @@ export class CallbackListener {
     else if (probe.proto !== entrance.proto) refusal = `probe ${probe.id} planned over ${probe.proto}`;
     else if ((probe.alternate === true) !== entrance.alternate) refusal = `probe ${probe.id} planned for ${probe.alternate === true ? 'an alternate' : 'the main'} port`;
     else if (probe.alternate === true && probe.port !== listener.port) refusal = `probe ${probe.id} planned for port ${probe.port}`;
-    else if (expected?.path !== url.pathname || expected.method !== req.method) refusal = `probe ${probe.id} does not match ${req.method} ${url.pathname}`;
+    else if (expected === undefined || expected.path !== url.pathname || expected.method !== req.method) refusal = `probe ${probe.id} does not match ${req.method} ${url.pathname}`;
     else if (upgrade && probe.kind !== 'hold') refusal = `probe ${probe.id} is not a hold: no WebSocket`;
     if (refusal !== undefined || node === undefined || probe === undefined) {
       this.ledger.strayRequest(peer, refusal ?? 'refused');
@@ -336,7 +336,7 @@ function receiveUpload(req: IncomingMessage, res: ServerResponse, probe: Planned
   });
 }
 
-function endpointFor(probe: PlannedProbe): { path: string; method: string } {
+function endpointFor(probe: PlannedProbe): { path: string; method: string } | undefined {
   switch (probe.kind) {
     case 'hello':
       return { path: PATHS.hello, method: 'GET' };
@@ -348,6 +348,8 @@ function endpointFor(probe: PlannedProbe): { path: string; method: string } {
       return { path: PATHS.upload, method: 'POST' };
     case 'hold':
       return { path: PATHS.hold, method: 'GET' };
+    case 'ftp':
+      return undefined;
   }
 }
 
@@ -393,7 +395,8 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-function listen(server: Server, address: string, port: number): Promise<number> {
+/** Binds one server; the error names the address, the port and, given `what`, what it was for. */
+export function listen(server: NetServer, address: string, port: number, what?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const why =
@@ -404,7 +407,8 @@ function listen(server: Server, address: string, port: number): Promise<number> 
             : err.code === 'EACCES'
               ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)'
               : err.message;
-      reject(new SetupError(`cannot listen on ${address.includes(':') ? `[${address}]` : address}:${port}: ${why}`, { cause: err }));
+      const where = `${address.includes(':') ? `[${address}]` : address}:${port}`;
+      reject(new SetupError(`cannot listen${what === undefined ? '' : ` for ${what}`} on ${where}: ${why}`, { cause: err }));
     };
     server.once('error', onError);
     server.listen({ host: address, port, exclusive: true }, () => {

@@ -2,7 +2,7 @@
  * What each node's agent is asked to do: pure, from the node's callback addresses, its own addresses
  * and the run's settings. Probe ids name what they test, so ledgers and reports read on their own.
  */
-import { PROTOCOL_VERSION, type CallbackProto, type Deadlines, type Plan, type PlannedProbe } from '../src/protocol.js';
+import { PROTOCOL_VERSION, type Deadlines, type Plan, type PlannedProbe, type PortRange, type WebProto } from '../src/protocol.js';
 
 export interface PlanSettings {
   runId: string;
@@ -18,6 +18,13 @@ export interface PlanSettings {
   deadlines: Deadlines;
   agentConcurrency: number;
   fingerprint256: string;
+  /** The FTP listener, when one runs: nodes whose target has `ftp` fetch a file from it. */
+  ftp?: FtpSettings;
+}
+
+export interface FtpSettings {
+  controlPort: number;
+  dataPorts: PortRange;
 }
 
 export interface PlanTarget {
@@ -29,6 +36,8 @@ export interface PlanTarget {
    * one set of callbacks from whatever source the node's kernel picks.
    */
   sources: readonly string[];
+  /** Fetch a file over FTP too (switches get their firmware that way); needs settings.ftp. */
+  ftp?: boolean;
 }
 
 export interface ContentDigests {
@@ -47,6 +56,8 @@ export const ALTERNATE_PORTS = { http: 80, https: 443 } as const;
 const HTTPS_MAX_SIZE = 64 * 1024;
 /** Nodes send status and logs, not firmware: the upload ladder stops here. */
 const UPLOAD_MAX_SIZE = 1024 * 1024;
+/** The FTP test file: big enough to take many segments through the data connection, small enough to be quick. */
+export const FTP_FILE_SIZE = 1024 * 1024;
 /** Time the agent needs after a hold for its other work and its report. */
 const HOLD_MARGIN_MS = 10_000;
 
@@ -74,6 +85,20 @@ export function buildPlan(target: PlanTarget, digests: ContentDigests, settings:
           probes.push({ ...base, port: alternatePort, id: `alt-${tag}`, kind: 'hello', alternate: true });
         }
       }
+      const ftp = settings.ftp;
+      if (target.ftp === true && ftp !== undefined) {
+        probes.push({
+          id: `ftp-${addressIndex}${source === undefined ? '' : `-s${sourceIndex}`}`,
+          kind: 'ftp',
+          proto: 'ftp',
+          address,
+          port: ftp.controlPort,
+          ...(source === undefined ? {} : { source }),
+          dataPorts: { ...ftp.dataPorts },
+          size: FTP_FILE_SIZE,
+          sha256: digests.download(FTP_FILE_SIZE),
+        });
+      }
     });
   });
   // Set-up (connect, TLS, upgrade, open exchange) may take two connect and two stall deadlines
@@ -94,7 +119,7 @@ export function buildPlan(target: PlanTarget, digests: ContentDigests, settings:
   };
 }
 
-function ladder(proto: CallbackProto, sizes: readonly number[], cap: number): number[] {
+function ladder(proto: WebProto, sizes: readonly number[], cap: number): number[] {
   const limit = Math.min(cap, proto === 'https' ? HTTPS_MAX_SIZE : Infinity);
   const within = sizes.filter((s) => s <= limit);
   // Every size is above the cap: the smallest still shows whether the direction carries a transfer.

@@ -190,9 +190,12 @@ export function remediesForNode(node: NodeReport, ctx: RemedyContext, explained:
   const failing = node.paths.filter((p) => p.verdict !== 'ok' && p.verdict !== 'not-measured' && !explained(p));
   const callbacks = failing.filter((p) => p.direction === 'callback');
   const remedies: Remedy[] = [];
-  const unreached = callbacks.filter((p) => p.verdict === 'blocked' || p.verdict === 'rejected');
+  // FTP data behind a working control connection has fixes of its own.
+  const ftpData = callbacks.filter((p) => p.proto === 'ftp-data' && (p.verdict === 'blocked' || p.verdict === 'rejected'));
+  const unreached = callbacks.filter((p) => p.proto !== 'ftp-data' && (p.verdict === 'blocked' || p.verdict === 'rejected'));
   for (const source of unique(unreached.map((p) => p.from))) remedies.push(...callbackFixes(node, source, unreached.filter((p) => p.from === source), ctx));
 
+  for (const p of ftpData) remedies.push(...ftpDataFixes(p, p.from));
   const lost = callbacks.filter((p) => p.verdict === 'return-path-lost');
   for (const key of unique(lost.map((p) => `${p.to}|${halfOpenPeer(p)}`))) {
     const [controller = '', address = ''] = key.split('|');
@@ -207,6 +210,43 @@ export function remediesForNode(node: NodeReport, ctx: RemedyContext, explained:
   if (idle !== undefined) remedies.push(idleFixes(idle));
   // Two sources can lead to the same commands (e.g. the router rule for a NIC's forward and callback paths).
   return remedies.filter((r, i) => remedies.findIndex((o) => JSON.stringify(o) === JSON.stringify(r)) === i);
+}
+
+/**
+ * FTP control passes and its passive data connection does not: open the range (iptables and nft
+ * take it as A:B and A-B), or let a stateful firewall follow the control connection with its FTP
+ * helper, or narrow the range the update manager offers to what the firewall allows.
+ */
+function ftpDataFixes(path: PathReport, nodeAddress: string): Remedy[] {
+  const range = typeof path.evidence.dataPorts === 'string' ? path.evidence.dataPorts : String(path.port);
+  const [first, last = first] = range.split('-');
+  const controller = path.to;
+  return [
+    {
+      title: `FTP control passes but the passive data range ${range} does not: allow it from ${nodeAddress} to ${controller}`,
+      where: 'on every firewall/router between node and controller, and on the controller',
+      lines: [
+        `iptables -I FORWARD -s ${nodeAddress} -d ${controller} -p tcp --dport ${first}:${last} -j ACCEPT`,
+        `nft insert rule inet filter forward ip saddr ${nodeAddress} ip daddr ${controller} tcp dport ${first}-${last} accept`,
+        `iptables -I INPUT -p tcp --dport ${first}:${last} -j ACCEPT   # on the controller`,
+        `firewall-cmd --add-port=${first}-${last}/tcp   # on the controller, if it runs firewalld`,
+      ],
+    },
+    {
+      title: 'or let a stateful Linux firewall admit the data connections its FTP helper relates to the control connection',
+      where: 'on the firewall/router that drops them',
+      lines: [
+        'modprobe nf_conntrack_ftp',
+        `iptables -t raw -A PREROUTING -p tcp -d ${controller} --dport ${path.evidence.controlPort ?? 21} -j CT --helper ftp`,
+        'iptables -I FORWARD -m conntrack --ctstate RELATED -m helper --helper ftp -p tcp -j ACCEPT',
+      ],
+    },
+    {
+      title: `or narrow the passive range the update manager offers to ports the firewall passes, and re-test it`,
+      where: 'update manager FTP settings, then twoway',
+      lines: [`twoway run --ftp --ftp-data-ports ${first}-${last}   # with the narrowed range`],
+    },
+  ];
 }
 
 /** The node address whose SYN the controller held half-open, or the path's source. */

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { NodeSpec } from '../src/inventory/types.js';
-import type { AgentEvent, Deadlines, Plan } from '../src/protocol.js';
-import type { ProfileSet } from '../src/profiles.js';
+import type { AgentEvent, Deadlines, Plan, PortRange } from '../src/protocol.js';
+import { callbacksMade, type ProfileSet } from '../src/profiles.js';
 import { REPORT_VERSION, findingFor, type NodeReport, type Report } from '../src/report.js';
 import { VERDICT_KINDS, isFailure, type NodeKind, type VerdictKind } from '../src/verdicts.js';
 import { SetupError } from '../src/errors.js';
@@ -17,6 +17,7 @@ import { classifyNode, classifySession, type ForwardEvidence, type Thresholds } 
 import { agentScript } from './deploy.js';
 import { inferFleet } from './fleet.js';
 import { HalfOpenSampler } from './halfopen-sampler.js';
+import { FtpListener } from './ftp-listener.js';
 import { CallbackListener } from './listener.js';
 import { ALTERNATE_PORTS, buildPlan } from './plan.js';
 import { remediesForNode } from './remediation.js';
@@ -43,6 +44,8 @@ export interface RunOptions {
   idleHoldMs: number;
   /** Also listen on 80/443 where free, to tell whether moving the update manager there would help. */
   alternates: boolean;
+  /** FTP callbacks: for every node (`all`, --ftp) or the nodes whose inventory says `ftp: true`. */
+  ftp: { all: boolean; controlPort: number; dataPorts: PortRange };
   deadlines: Deadlines;
   forwardTimeoutMs: number;
   ssh: SshSettings;
@@ -95,6 +98,17 @@ export async function prepareAddresses(options: RunOptions): Promise<{ spec: Nod
   );
 }
 
+/** FTP callbacks need an agent: --ftp, the node's `ftp: true`, or a profile that makes them (a switch stand-in). */
+export function usesFtp(options: Pick<RunOptions, 'ftp' | 'profiles'>, spec: NodeSpec): boolean {
+  const made = callbacksMade(options.profiles[spec.profile]!);
+  return made.length > 0 && (options.ftp.all || spec.ftp === true || made.includes('ftp'));
+}
+
+/** The FTP control port and every port of the passive range. */
+export function ftpPortsOf(ftp: { controlPort: number; dataPorts: PortRange }): number[] {
+  return [ftp.controlPort, ...Array.from({ length: ftp.dataPorts.last - ftp.dataPorts.first + 1 }, (_, i) => ftp.dataPorts.first + i)];
+}
+
 export async function runTwoway(options: RunOptions, observer: RunObserver = {}): Promise<Report> {
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
@@ -115,17 +129,36 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     blobs,
     findProbe: (node, id) => plansByNode.get(node)?.probes.find((p) => p.id === id),
   });
+  const ftpNodes = new Set(resolved.filter((n) => usesFtp(options, n.spec)).map((n) => n.spec.name));
+  const ftpListener =
+    ftpNodes.size === 0
+      ? undefined
+      : new FtpListener({
+          addresses: listenAddresses,
+          controlPort: options.ftp.controlPort,
+          dataPorts: options.ftp.dataPorts,
+          tokens,
+          blobs,
+          ledger: listener.ledger,
+          findProbe: (node, id) => plansByNode.get(node)?.probes.find((p) => p.id === id),
+        });
   await listener.start();
+  let ftp: { controlPort: number; dataPorts: PortRange } | undefined;
+  let ftpPorts: number[] = [];
   try {
-    options.onListening?.([...new Set(listener.endpoints.map((e) => e.port))]);
+    await ftpListener?.start();
+    ftp = ftpListener === undefined ? undefined : { controlPort: ftpListener.controlPort, dataPorts: ftpListener.dataPorts };
+    ftpPorts = ftp === undefined ? [] : ftpPortsOf(ftp);
+    options.onListening?.([...new Set([...listener.endpoints.map((e) => e.port), ...ftpPorts])]);
   } catch (err) {
+    await ftpListener?.close();
     await listener.close();
     throw err;
   }
   const alternates = listener.alternates();
   const httpPort = listener.portFor('http');
   const httpsPort = listener.portFor('https');
-  const sampler = new HalfOpenSampler(new Set([httpPort, httpsPort, alternates.http, alternates.https].filter((p): p is number => p !== undefined)));
+  const sampler = new HalfOpenSampler(new Set([httpPort, httpsPort, alternates.http, alternates.https, ...ftpPorts].filter((p): p is number => p !== undefined)));
   sampler.start();
   try {
     const prepared: PreparedNode[] = resolved.map((n) => {
@@ -135,6 +168,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         callbackAddresses: n.callbackAddresses,
         // A dual-homed node calls back from each of its addresses, so each NIC's path is known.
         sources: n.addresses.length > 1 ? n.addresses : [],
+        ftp: ftpNodes.has(n.spec.name),
       };
       const plan = buildPlan(target, { download: (size) => blobs.get(size).sha256, upload: (size) => blobs.uploadSha256(size) }, {
         runId,
@@ -148,6 +182,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         deadlines: options.deadlines,
         agentConcurrency: 4,
         fingerprint256: cert.fingerprint256,
+        ...(ftp === undefined ? {} : { ftp }),
       });
       plansByNode.set(n.spec.name, plan);
       return { ...n, plan };
@@ -192,6 +227,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
           idleHoldMs: options.idleHoldMs,
           firmwareBytes: options.thresholds.firmwareBytes,
           alternates,
+          ...(ftp === undefined ? {} : { ftp }),
         },
         strayRequests: ledger.strayCount,
         listenerPeers: ledger.peers,
@@ -205,6 +241,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     return report;
   } finally {
     await sampler.stop();
+    await ftpListener?.close();
     await listener.close();
   }
 }

@@ -51,8 +51,32 @@ export const HOLD_MESSAGES = { open: 'open', push: 'push', ping: 'ping', pong: '
 /** Header that carries the per-node token; the probe id travels in the query string (?probe=). */
 export const TOKEN_HEADER = 'x-twoway-token';
 
-export type CallbackProto = 'http' | 'https';
-export type ProbeKind = 'hello' | 'download' | 'upload' | 'status' | 'hold';
+/** The callback listener's protocols; ftp has a listener of its own. */
+export type WebProto = 'http' | 'https';
+export type CallbackProto = WebProto | 'ftp';
+export type ProbeKind = 'hello' | 'download' | 'upload' | 'status' | 'hold' | 'ftp';
+
+/**
+ * The FTP probe's dialogue (switch firmware is fetched over FTP from the update manager):
+ *   listener: 220 banner
+ *   agent: USER <node>        -> 331
+ *   agent: PASS <token>       -> 230      (a wrong name or token: 530)
+ *   agent: TYPE I             -> 200
+ *   agent: SIZE <probe id>    -> 213 <planned size>   (names the probe before any data moves)
+ *   agent: PASV               -> 227 (a,b,c,d,p1,p2)  (a port from the plan's passive range)
+ *   agent connects to that port on the control connection's address, then
+ *   agent: RETR <probe id>    -> 150, the file on the data connection, 226
+ *   agent: QUIT               -> 221
+ */
+export const FTP_REPLY_CODES = { banner: 220, userOk: 331, loggedIn: 230, typeOk: 200, size: 213, passive: 227, opening: 150, transferComplete: 226, bye: 221, notLoggedIn: 530 } as const;
+
+/** Longest FTP command or reply line either side accepts (RFC 959 lines are short; a longer one is not our peer). */
+export const MAX_FTP_LINE_BYTES = 512;
+
+export interface PortRange {
+  first: number;
+  last: number;
+}
 
 /** One callback the agent makes: which endpoint, on which controller address, from which source. */
 export interface PlannedProbe {
@@ -71,6 +95,8 @@ export interface PlannedProbe {
   intervalMs?: number;
   /** hold: how long the channel stays quiet before both sides check it still carries traffic. */
   holdMs?: number;
+  /** ftp: the passive data ports the listener offers from (the control port is `port`). */
+  dataPorts?: PortRange;
   /**
    * hello to one of the controller's alternate ports (80/443): not a path of its own; it tells
    * whether moving the update manager to those ports would get past a firewall.
@@ -118,6 +144,7 @@ export const PROBE_OUTCOMES = [
   'tls-mismatch', // TLS completed with a certificate other than the pinned one
   'tls-error', // TLS handshake failed
   'http-error', // the listener answered with a non-2xx status
+  'ftp-error', // the FTP listener answered a command with an error reply; ftp.reply says which
   'error', // anything else; see error.message
   'unsupported', // this agent flavour cannot measure the probe (e.g. wget cannot pin TLS); error.message says what
 ] as const;
@@ -143,8 +170,12 @@ export const AGENT_ERROR_CODES = {
   unsupported: 'TWOWAY_UNSUPPORTED',
 } as const;
 
-/** hold: the channel is open and quiet, or being checked after the quiet time. */
-export const PROBE_PHASES = ['connect', 'tls', 'request', 'response', 'body', 'hold'] as const;
+/**
+ * hold: the channel is open and quiet, or being checked after the quiet time. ftp: connect is the
+ * control connection, request the dialogue up to PASV, data-connect the passive data connection,
+ * body the file on it, response the wait for the transfer's 226.
+ */
+export const PROBE_PHASES = ['connect', 'tls', 'request', 'response', 'body', 'hold', 'data-connect'] as const;
 export type ProbePhase = (typeof PROBE_PHASES)[number];
 
 export interface Endpoint {
@@ -198,6 +229,20 @@ export interface HoldResult {
   pong: boolean;
 }
 
+/** ftp: how far the dialogue got, so the control path and the data path each get their verdict. */
+export interface FtpResult {
+  /** The control connection opened and the 220 banner arrived. */
+  controlOk: boolean;
+  /** USER/PASS were accepted (230). */
+  loginOk: boolean;
+  /** The data port the PASV answer offered; absent when none was offered. */
+  pasvPort?: number;
+  /** The data connection to pasvPort opened. */
+  dataConnected: boolean;
+  /** The last reply line from the listener (e.g. "530 not logged in"), for evidence. */
+  reply?: string;
+}
+
 export interface ProbeResult {
   t: 'probe';
   id: string;
@@ -216,6 +261,7 @@ export interface ProbeResult {
   httpStatus?: number;
   posts?: StatusPost[];
   hold?: HoldResult;
+  ftp?: FtpResult;
   error?: { code?: string; message: string };
 }
 
@@ -294,6 +340,23 @@ function endpoint(v: unknown, field: string): Endpoint {
   return { address: str(o, 'address', 64), port: num(o, 'port') };
 }
 
+function bool(o: Obj, k: string, field: string): boolean {
+  const v = o[k];
+  if (typeof v !== 'boolean') fail(field, 'a boolean');
+  return v;
+}
+function ftpResult(f: Obj): FtpResult {
+  const result: FtpResult = { controlOk: bool(f, 'controlOk', 'ftp.controlOk'), loginOk: bool(f, 'loginOk', 'ftp.loginOk'), dataConnected: bool(f, 'dataConnected', 'ftp.dataConnected') };
+  const pasvPort = optNum(f, 'pasvPort');
+  if (pasvPort !== undefined) {
+    if (!Number.isInteger(pasvPort) || pasvPort < 1 || pasvPort > 65535) fail('ftp.pasvPort', 'a port 1..65535');
+    result.pasvPort = pasvPort;
+  }
+  const reply = optStr(f, 'reply', MAX_FTP_LINE_BYTES);
+  if (reply !== undefined) result.reply = reply;
+  return result;
+}
+
 /** Parse and validate one line of agent output. Throws AgentLineError naming the bad field. */
 export function parseAgentEvent(line: string): AgentEvent {
   if (line.length > MAX_AGENT_LINE_BYTES) throw new AgentLineError(`line longer than ${MAX_AGENT_LINE_BYTES} bytes`);
@@ -357,6 +420,7 @@ export function parseAgentEvent(line: string): AgentEvent {
         if (typeof h.pong !== 'boolean') fail('hold.pong', 'a boolean');
         result.hold = { idleMs: num(h, 'idleMs'), push: h.push, pong: h.pong };
       }
+      if (o.ftp !== undefined) result.ftp = ftpResult(obj(o.ftp, 'ftp'));
       if (o.error !== undefined) {
         const e = obj(o.error, 'error');
         const code = optStr(e, 'code', 64);

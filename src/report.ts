@@ -14,9 +14,10 @@ export interface PathReport {
   from: string;
   /** callback: the controller address; forward: the node address. */
   to: string;
+  /** ftp-data: the passive port the data connection went to (or would have: the range's first). */
   port: number;
-  /** callback: the listener's protocol; forward: how the port was probed (tcp connect, http(s) request, udp name query). */
-  proto: 'http' | 'https' | 'tcp' | 'udp';
+  /** callback: the listener's protocol (ftp: the FTP control connection, ftp-data: its passive data connection); forward: how the port was probed (tcp connect, http(s) request, udp name query). */
+  proto: 'http' | 'https' | 'tcp' | 'udp' | 'ftp' | 'ftp-data';
   verdict: PathKind;
   /** One sentence on what was seen, for the terminal and the diagnoses list. */
   summary: string;
@@ -101,6 +102,8 @@ export interface RunInfo {
     firmwareBytes: number;
     /** Alternate ports the controller listened on too (80/443), and why others could not be bound. */
     alternates: { http?: number; https?: number; unavailable: string[] };
+    /** The FTP listener's ports, when some node was tested over FTP. */
+    ftp?: { controlPort: number; dataPorts: { first: number; last: number } };
   };
   /** Requests the listener refused (no or wrong token, unplanned probe). */
   strayRequests: number;

@@ -17,6 +17,7 @@ export interface ProbeError {
 export function deadlineOutcome(phase: ProbePhase): ProbeOutcome {
   switch (phase) {
     case 'connect':
+    case 'data-connect':
       return 'timeout';
     case 'tls':
       return 'tls-error';
@@ -33,6 +34,7 @@ export function deadlineOutcome(phase: ProbePhase): ProbeOutcome {
 export function errorOutcome(phase: ProbePhase, code: string | undefined): ProbeOutcome {
   switch (phase) {
     case 'connect':
+    case 'data-connect':
       if (code === 'ECONNREFUSED') return 'refused';
       if (code === 'ECONNRESET') return 'reset';
       if (code === 'ETIMEDOUT') return 'timeout';

@@ -4,7 +4,7 @@
  * whole (a fatal line) instead of guessing.
  */
 import { PROTOCOL_VERSION } from '../../src/protocol.js';
-import type { Plan, PlannedProbe } from '../../src/protocol.js';
+import type { CallbackProto, Plan, PlannedProbe } from '../../src/protocol.js';
 
 export type PlanReading = { ok: true; plan: Plan } | { ok: false; problem: string };
 
@@ -36,30 +36,44 @@ function headerValue(value: string, where: string): string {
   return value;
 }
 
+/** Words that go into FTP commands (USER, SIZE, RETR): printable, no spaces. */
+function lineValue(value: string, where: string): string {
+  if (!/^[\x21-\x7e]+$/.test(value)) throw new PlanProblem(`${where} has characters an FTP command cannot carry`);
+  return value;
+}
+
 function readProbe(value: unknown, where: string): PlannedProbe {
   const o = fields(value, where);
   const kind = o.kind;
-  if (kind !== 'hello' && kind !== 'download' && kind !== 'upload' && kind !== 'status' && kind !== 'hold') {
-    throw new PlanProblem(`${where}.kind is not hello, download, upload, status or hold`);
+  if (kind !== 'hello' && kind !== 'download' && kind !== 'upload' && kind !== 'status' && kind !== 'hold' && kind !== 'ftp') {
+    throw new PlanProblem(`${where}.kind is not hello, download, upload, status, hold or ftp`);
   }
   const proto = o.proto;
-  if (proto !== 'http' && proto !== 'https') throw new PlanProblem(`${where}.proto is not http or https`);
-  const id = text(o, 'id', where);
+  const expected = kind === 'ftp' ? ['ftp'] : ['http', 'https'];
+  if (typeof proto !== 'string' || expected.indexOf(proto) === -1) throw new PlanProblem(`${where}.proto is not ${expected.join(' or ')}`);
+  const probeProto = proto as CallbackProto;
+  // An ftp probe's id goes into SIZE and RETR commands: one printable word.
+  const id = kind === 'ftp' ? lineValue(text(o, 'id', where), `${where}.id`) : text(o, 'id', where);
   // Results echo the id, and the controller rejects a result line whose id is longer.
   if (id.length > 64) throw new PlanProblem(`${where}.id is longer than 64 characters`);
   const probe: PlannedProbe = {
     id,
     kind,
-    proto,
+    proto: probeProto,
     address: text(o, 'address', where),
     port: count(o, 'port', where, 1, 65535),
   };
   if (o.source !== undefined) probe.source = text(o, 'source', where);
-  if (kind === 'download') {
+  if (kind === 'download' || kind === 'ftp') {
     probe.size = count(o, 'size', where, 0);
     const sha256 = text(o, 'sha256', where);
     if (!/^[0-9a-fA-F]{64}$/.test(sha256)) throw new PlanProblem(`${where}.sha256 is not 64 hex digits`);
     probe.sha256 = sha256.toLowerCase();
+  }
+  if (kind === 'ftp') {
+    const range = fields(o.dataPorts, `${where}.dataPorts`);
+    const first = count(range, 'first', `${where}.dataPorts`, 1, 65535);
+    probe.dataPorts = { first, last: count(range, 'last', `${where}.dataPorts`, first, 65535) };
   }
   // The listener checks an upload's SHA-256; the agent only needs to know how much to send.
   if (kind === 'upload') probe.size = count(o, 'size', where, 0);
@@ -91,7 +105,7 @@ function readPlanFields(value: unknown): Plan {
   return {
     version: PROTOCOL_VERSION,
     runId: text(o, 'runId', 'plan'),
-    node: text(o, 'node', 'plan'),
+    node: lineValue(text(o, 'node', 'plan'), 'plan.node'),
     token: headerValue(text(o, 'token', 'plan'), 'plan.token'),
     fingerprint256: text(o, 'fingerprint256', 'plan'),
     controllerAddresses: addresses,

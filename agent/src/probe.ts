@@ -1,5 +1,5 @@
 /**
- * A planned probe turned into exchanges: hello, download, upload and hold are one exchange; status
+ * A planned probe turned into exchanges: hello, download, upload, hold and ftp are one exchange; status
  * is `posts` POSTs, each on a new connection, `intervalMs` apart, the way a device reports progress
  * during an update. The probe deadline (probeMs) applies to each exchange, since a status probe's
  * gaps alone may be longer than it (a hold bounds its quiet time itself).
@@ -11,6 +11,7 @@ import type { AttemptSpec } from './attempt.js';
 import { downloadCheck, helloCheck, statusCheck, uploadCheck } from './body-checks.js';
 import { now, since } from './clock.js';
 import type { Exchange, ExchangeResult, Target } from './exchange.js';
+import { FtpExchange } from './ftp.js';
 import { Hold } from './hold.js';
 
 export interface ProbeRun {
@@ -63,6 +64,8 @@ export function startProbe(probe: PlannedProbe, plan: Plan): ProbeRun {
       return singleAttempt(probe, plan, { ...target(probe), method: 'GET', path: PATHS.blob + query(probe), check: downloadCheck(size, probe.sha256 ?? '') });
     case 'upload':
       return singleAttempt(probe, plan, { ...target(probe), method: 'POST', path: PATHS.upload + query(probe), uploadSize: size, check: uploadCheck(size) });
+    case 'ftp':
+      return new SingleExchangeProbe(probe, new FtpExchange(target(probe), { name: probe.id, size, sha256: probe.sha256 ?? '' }, plan.node, plan.deadlines, plan));
   }
 }
 

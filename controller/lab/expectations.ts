@@ -36,7 +36,9 @@ export function expectedFor(s: LabScenario, run: RunConditions): Expectation {
 }
 
 function matches(path: NodeReport['paths'][number], want: ExpectedPath): boolean {
-  if (path.direction !== want.direction || path.port !== want.port) return false;
+  if (path.direction !== want.direction) return false;
+  if (want.proto !== undefined && path.proto !== want.proto) return false;
+  if (path.port < want.port || path.port > (want.lastPort ?? want.port)) return false;
   if (want.address === undefined) return true;
   return want.direction === 'forward' ? path.to === want.address : path.from === want.address;
 }
@@ -47,7 +49,7 @@ export function checkNode(node: NodeReport | undefined, name: string, expected: 
   if (node.verdict !== expected.node) problems.push(`node verdict ${node.verdict}, expected ${expected.node}`);
   for (const want of expected.paths) {
     const found = node.paths.filter((p) => matches(p, want));
-    const label = `${want.direction} ${want.port}${want.address === undefined ? '' : ` (${want.address})`}`;
+    const label = `${want.direction} ${want.proto === undefined ? '' : `${want.proto} `}${want.port}${want.lastPort === undefined ? '' : `-${want.lastPort}`}${want.address === undefined ? '' : ` (${want.address})`}`;
     if (found.length === 0) problems.push(`${label}: no such path`);
     for (const p of found) if (p.verdict !== want.verdict) problems.push(`${label}: ${p.verdict}, expected ${want.verdict}`);
   }
@@ -89,7 +91,7 @@ function inScope(s: LabScenario, fault: LabFault, path: ExpectedPath): boolean {
  * never run the agent (no callback paths) or lie outside the fault's reach.
  */
 export function expectedUnderFault(s: LabScenario, fault: LabFault, expected: Expectation = s.expect): Expectation {
-  const affected = (p: ExpectedPath): boolean => p.direction === 'callback' && !STOPPED_EARLIER.has(p.verdict) && inScope(s, fault, p);
+  const affected = (p: ExpectedPath): boolean => p.direction === 'callback' && fault.ports.includes(p.port) && !STOPPED_EARLIER.has(p.verdict) && inScope(s, fault, p);
   const hit = expected.paths.filter(affected);
   if (hit.length === 0) return expected;
   const kept = expected.paths.filter((p) => !affected(p));

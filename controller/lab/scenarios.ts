@@ -3,6 +3,7 @@
  * mechanism, and what twoway is expected to conclude. topology.ts, sshd.ts and faults.ts build from
  * this table; the lab tests and demos read the expectations from it.
  */
+import type { PathReport } from '../../src/report.js';
 import type { PathKind, VerdictKind } from '../../src/verdicts.js';
 import { CALLBACK_PORTS, CTL_ADDRESS, DEFAULT_HOST, RTR_CTL_ADDRESS, RTR_CTL_IFACE, nodeAddress, routerIface, subnet } from './plan.js';
 
@@ -46,6 +47,10 @@ export interface ExpectedPath {
   /** callback: node -> controller port; forward: controller -> node port. */
   direction: 'callback' | 'forward';
   port: number;
+  /** The path's port may be any from `port` to this (FTP data: whichever passive port was offered). */
+  lastPort?: number;
+  /** Only paths of this protocol (e.g. ftp, ftp-data); absent: any. */
+  proto?: PathReport['proto'];
   verdict: PathKind;
   /** The node address the path uses (callback: its source, forward: its destination); absent: every such path. */
   address?: string;
@@ -77,6 +82,8 @@ export interface LabScenario {
   host: 'node' | 'no-host';
   /** running: sshd with the usual PATH; no-runtime: sshd whose sessions cannot find `node`; none: no sshd. */
   sshd: 'running' | 'no-runtime' | 'none';
+  /** The inventory says `ftp: true` for the node: the run tests FTP control and passive data callbacks too. */
+  ftp?: boolean;
   /** Rules in the node's own namespace (its host firewall). */
   nodeNft?: NftRules;
   /** Rules in the router's namespace (the network between controller and node). */
@@ -93,6 +100,11 @@ const callbacks = (verdict: PathKind, address?: string): ExpectedPath[] =>
 
 /** The subnet web1 and web2 share (a bridge in the router); the subnet-egress fault cuts it off. */
 export const SHARED_SUBNET = 20;
+
+/** The switch's FTP ports: the update manager's defaults, which the lab's runs use. */
+export const LAB_FTP_PORT = 21;
+export const LAB_FTP_DATA_PORTS = { first: 63006, last: 63010 } as const;
+const ftpData = `${LAB_FTP_DATA_PORTS.first}-${LAB_FTP_DATA_PORTS.last}`;
 
 /** The idle node's subnet, and the conntrack established timeout the router gives its callback flows. */
 const IDLE_SUBNET = 14;
@@ -260,6 +272,26 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     expect: { node: 'slow', paths: [{ direction: 'callback', port: CALLBACK_PORTS[0], verdict: 'slow' }] },
   },
   {
+    node: 'switch',
+    description:
+      `A switch fetching firmware over FTP (the lab runs the agent on its management address, with ftp: true): the firewall on the way passes FTP control (${LAB_FTP_PORT}) ` +
+      `and drops the passive data range ${ftpData}, so the login works and the data connection times out.`,
+    mechanism: `nft forward filter on the router: ip saddr ${nodeAddress(15)} tcp dport ${ftpData} drop`,
+    links: [{ n: 15, nodeIface: 'eth0' }],
+    host: 'node',
+    sshd: 'running',
+    ftp: true,
+    routerNft: { forward: [`ip saddr ${nodeAddress(15)} tcp dport ${ftpData} drop`] },
+    expect: {
+      node: 'blocked',
+      paths: [
+        ...callbacks('ok'),
+        { direction: 'callback', port: LAB_FTP_PORT, proto: 'ftp', verdict: 'ok' },
+        { direction: 'callback', port: LAB_FTP_DATA_PORTS.first, lastPort: LAB_FTP_DATA_PORTS.last, proto: 'ftp-data', verdict: 'blocked' },
+      ],
+    },
+  },
+  {
     node: 'sshd-stopped',
     description: 'The host is up but no sshd runs: SSH is refused.',
     mechanism: 'namespace with an address and no sshd; the kernel answers SYN to port 22 with RST',
@@ -306,6 +338,8 @@ export interface LabFault {
   mechanism: string;
   /** The namespace the fault's rules live in: the controller's or the router's. */
   netns: 'ctl' | 'rtr';
+  /** The callback ports its rules drop: paths to other ports (FTP) keep their verdicts. */
+  ports: readonly number[];
   nft: NftRules;
   /**
    * Whose callbacks it can cut: every node's ('all'), or those sent from addresses on these subnets.
@@ -324,6 +358,7 @@ export const LAB_FAULTS: readonly LabFault[] = [
     description: `The controller's own firewall drops the callback ports: every node's callbacks to ${CTL_ADDRESS} time out.`,
     mechanism: `nft input filter in the controller namespace: tcp dport { ${ports} } drop`,
     netns: 'ctl',
+    ports: CALLBACK_PORTS,
     nft: { input: [`tcp dport { ${ports} } drop`] },
     affects: 'all',
     expectAffected: { node: 'blocked', paths: callbacks('blocked') },
@@ -333,6 +368,7 @@ export const LAB_FAULTS: readonly LabFault[] = [
     description: `A firewall on the router drops new connections to the callback ports from ${subnet(SHARED_SUBNET)} only: web1 and web2 cannot call back, the other nodes keep their verdicts.`,
     mechanism: `nft forward filter in the router namespace: ip saddr ${subnet(SHARED_SUBNET)} tcp dport { ${ports} } ct state new drop`,
     netns: 'rtr',
+    ports: CALLBACK_PORTS,
     nft: { forward: [`ip saddr ${subnet(SHARED_SUBNET)} tcp dport { ${ports} } ct state new drop`] },
     affects: { subnets: [SHARED_SUBNET] },
     expectAffected: { node: 'blocked', paths: callbacks('blocked') },

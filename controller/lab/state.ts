@@ -174,6 +174,7 @@ export function renderInventory(scenarios: readonly LabScenario[]): string {
     lines.push(`  - name: ${s.node}`);
     if (addresses.length === 1) lines.push(`    address: ${addresses[0] ?? ''}`);
     else lines.push(`    addresses: [${addresses.join(', ')}]`);
+    if (s.ftp === true) lines.push('    ftp: true');
   }
   return `${lines.join('\n')}\n`;
 }

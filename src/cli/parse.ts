@@ -38,6 +38,15 @@ export function parseIpAddress(text: string, flag: string): string {
   return text;
 }
 
+/** A port range "A-B" (A <= B), or one port "A"; ports from 1. */
+export function parsePortRange(text: string, flag: string): { first: number; last: number } {
+  const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/.exec(text);
+  const first = m === null ? NaN : Number(m[1]);
+  const last = m === null ? NaN : m[2] === undefined ? first : Number(m[2]);
+  if (!(first >= 1 && last <= 65535 && first <= last)) throw new InputError(`expected a port range like 63006-63010 (ports 1..65535, first <= last), got "${text}"`, { field: flag });
+  return { first, last };
+}
+
 /** commander accumulator for repeatable flags. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -2,7 +2,7 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { prepareAddresses, runTwoway, type RunOptions } from '../../controller/run.js';
+import { ftpPortsOf, prepareAddresses, runTwoway, usesFtp, type RunOptions } from '../../controller/run.js';
 import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
 import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/preflight.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
@@ -21,7 +21,7 @@ import { ProgressReporter, progressMode } from './progress.js';
 import { finishWithBaseline, planBaseline } from './baseline.js';
 import { insideNetns, reexecInNetns } from './netns.js';
 import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
-import { collect, parseIntIn, parseIpAddress, parsePort, parseSize, parseSizes } from './parse.js';
+import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
 
 export interface RunFlags extends OutputFlags {
   inventory?: string;
@@ -51,6 +51,9 @@ export interface RunFlags extends OutputFlags {
   keep?: string;
   baseline?: string;
   failOn?: FailOn;
+  ftp: boolean;
+  ftpPort: string;
+  ftpDataPorts: string;
   color: boolean;
   quiet: boolean;
   verbose: boolean;
@@ -88,6 +91,9 @@ export function addRunOptions(command: Command): Command {
     .option('--firmware-size <size>', 'firmware bundle whose transfer time is estimated from the measured throughput', sizeLabel(DEFAULT_FIRMWARE_BYTES).replace(' ', ''))
     .option('--min-mbps <n>', 'throughput below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
     .option('--no-alternates', 'do not also listen on 80/443 to test whether moving the update manager there would help')
+    .option('--ftp', 'test FTP callbacks (control port and passive data range, as switches fetch firmware) from every node; per node: ftp: true in the inventory', false)
+    .option('--ftp-port <port>', "FTP control port (the update manager's /ftp_port)", String(UPDATE_MANAGER_PORTS.ftp_port))
+    .option('--ftp-data-ports <A-B>', 'FTP passive data port range', `${UPDATE_MANAGER_PORTS.ftpData.first}-${UPDATE_MANAGER_PORTS.ftpData.last}`)
     .option('--open-firewall', "open exactly the listener ports in this host's firewall for the run (nft or iptables, root), removed after", false)
     .option('--history <dir>', 'store this run\'s JSON report in DIR as <run id>.json')
     .option('--keep <n>', `runs --history keeps, newest first (default ${DEFAULT_KEEP})`)
@@ -156,6 +162,7 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
     statusIntervalMs: 300,
     idleHoldMs: parseIntIn(flags.idleHold, '--idle-hold', 0, 24 * 3600) * 1000,
     alternates: flags.alternates,
+    ftp: { all: flags.ftp, controlPort: parsePort(flags.ftpPort, '--ftp-port'), dataPorts: parsePortRange(flags.ftpDataPorts, '--ftp-data-ports') },
     deadlines: { ...DEFAULT_DEADLINES, probeMs: Math.min(DEFAULT_DEADLINES.probeMs, agentTimeoutMs), totalMs: agentTimeoutMs },
     forwardTimeoutMs: parseIntIn(flags.forwardTimeout, '--forward-timeout', 100, 60_000),
     ssh: {
@@ -193,7 +200,7 @@ export async function preflightFor(options: RunOptions, openFirewall: boolean): 
   const callbackAddresses = [...new Set(nodes.flatMap((n) => n.callbackAddresses))];
   return runPreflight({
     listen: options.listen.length > 0 ? options.listen : callbackAddresses,
-    ports: [options.httpPort, options.httpsPort],
+    ports: [options.httpPort, options.httpsPort, ...(nodes.some((n) => usesFtp(options, n.spec)) ? ftpPortsOf(options.ftp) : [])],
     callbackAddresses,
     sources: [...new Set(nodes.flatMap((n) => n.addresses))],
     openFirewall,

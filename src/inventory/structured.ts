@@ -29,8 +29,8 @@ export interface StructuredContext {
 
 const TOP_FIELDS = ['controller', 'ssh_config', 'defaults', 'nodes'] as const;
 const CONTROLLER_FIELDS = ['netns', 'callback_addresses'] as const;
-const DEFAULTS_FIELDS = ['user', 'port', 'key', 'profile'] as const;
-const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh', 'groups'] as const;
+const DEFAULTS_FIELDS = ['user', 'port', 'key', 'profile', 'ftp'] as const;
+const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh', 'groups', 'ftp'] as const;
 
 /** What a node inherits from `defaults` when it does not say. */
 interface Defaults {
@@ -38,6 +38,7 @@ interface Defaults {
   port?: number;
   key?: string;
   profile?: string;
+  ftp?: boolean;
 }
 
 /** A field's value with its path, which is all a reader needs to report a precise error. */
@@ -75,6 +76,7 @@ function readDefaults(at: FieldValue, ctx: StructuredContext): Defaults {
     port: fields.port === undefined ? undefined : readPort(fields.port, ctx),
     key: fields.key === undefined ? undefined : readPath(fields.key, ctx, 'an SSH private key file path'),
     profile: fields.profile === undefined ? undefined : readProfile(fields.profile, ctx),
+    ftp: fields.ftp === undefined ? undefined : readBoolean(fields.ftp, ctx, 'true or false (also test FTP control and passive data callbacks)'),
   });
 }
 
@@ -107,6 +109,7 @@ function readNode(at: FieldValue, defaults: Defaults, ctx: StructuredContext): {
     profile: fields.profile === undefined ? (defaults.profile ?? ctx.defaultProfile) : readProfile(fields.profile, ctx),
     sshHost: fields.ssh === undefined ? undefined : readSshAlias(fields.ssh, ctx),
     groups: fields.groups === undefined ? undefined : readGroups(fields.groups, ctx),
+    ftp: fields.ftp === undefined ? defaults.ftp : readBoolean(fields.ftp, ctx, 'true or false (also test FTP control and passive data callbacks)'),
     from: { file: ctx.file, line },
   });
   return { node, name: fields.name };
@@ -200,6 +203,13 @@ function readSshAlias(at: FieldValue, ctx: StructuredContext): string {
 export function readProfile(at: FieldValue, ctx: StructuredContext): string {
   const expected = `one of ${ctx.knownProfiles.join(', ')}`;
   return readChecked(at, ctx, `a profile name (${expected})`, (text) => (ctx.knownProfiles.includes(text) ? undefined : 'unknown profile'));
+}
+
+function readBoolean(at: FieldValue, ctx: StructuredContext, what: string): boolean {
+  const { value } = at;
+  if (value.kind === 'scalar' && typeof value.value === 'boolean') return value.value;
+  const hint = value.kind === 'scalar' && typeof value.value === 'string' && /^(true|false|yes|no|on|off)$/i.test(value.value) ? '; write true or false without quotes' : '';
+  return fail(ctx, value.line, at.field, `expected ${what}, found ${describeFound(value)}${hint}`);
 }
 
 function readPort(at: FieldValue, ctx: StructuredContext): number {

@@ -22,6 +22,8 @@ export interface NodeSpec {
   sshResolved?: SshResolved;
   /** The groups the node is in (Ansible groups with their parents, or twoway's `groups`), for --limit; absent when none. */
   groups?: string[];
+  /** Also test FTP callbacks (control and passive data), as a switch fetching firmware does. */
+  ftp?: boolean;
   from: SourceRef;
 }
 

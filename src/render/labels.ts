@@ -2,8 +2,9 @@
 import type { NodeReport, PathReport } from '../report.js';
 import { worse, type VerdictKind } from '../verdicts.js';
 
-/** Matrix column of a path: callbacks by port, forward probes by port. */
+/** Matrix column of a path: callbacks by port, forward probes by port; FTP data is one column whatever passive port was offered. */
 export function columnOf(p: PathReport): string {
+  if (p.proto === 'ftp-data') return 'cb ftp-data';
   return p.direction === 'callback' ? `cb ${p.proto}:${p.port}` : `fwd ${p.proto}:${p.port}`;
 }
 
