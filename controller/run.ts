@@ -136,6 +136,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         deadlines: options.deadlines,
         agentConcurrency: 4,
         fingerprint256: cert.fingerprint256,
+        spkiSha256Base64: cert.spkiSha256Base64,
       });
       plansByNode.set(n.spec.name, plan);
       return { ...n, plan };
