@@ -13,10 +13,8 @@
 
 LC_ALL=C
 export LC_ALL
-# curl and wget honour proxy variables and rc files; the reference agent connects directly.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY CURL_HOME
-WGETRC=/dev/null
-export WGETRC
+# curl and wget honour proxy variables; the reference agent connects directly (curl -q skips .curlrc).
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 UL_LINE='twoway upload'
 # GNU wget takes an upload as one argument; Linux caps one argument at 128 KiB.
 ARG_MAX_BODY=131000
@@ -149,17 +147,18 @@ tw_feed() {
 # Where the answer goes: counted (to fd 5), and hashed (a download) or kept (an answer, 16 KiB at most).
 tw_sink() {
   if [ "$P_KIND" != download ]; then
-    tee /dev/fd/5 | { printf 'B '; head -c 16384 | tr -d '\r\n'; echo; } >&4
+    tee /dev/fd/5 | { head -c 16384 | tr -d '\r\n'; echo; } | sed 's/^/B /' >&4
   elif [ -n "$HASH" ]; then
     tee /dev/fd/5 | $HASH | sed 's/^/H /' >&4
   else
     cat >/dev/fd/5
   fi
 }
-# Runs the client ("$@"), which writes the body to fd 3. OUT gets its exit status (X), its
-# messages, the sink's lines, and the body's byte count (N).
+# Runs the client ("$@"), which writes the body to fd 3. OUT gets its exit status (X, on a line of
+# its own even if a killed client left one unfinished), its messages, the sink's lines, and the
+# body's byte count (N).
 tw_run() {
-  OUT=$({ { { tw_feed | "$@" 3>&1 1>&4 2>&4; echo "X $?" >&4; } | tw_sink; } 5>&1 | wc -c | sed 's/^ */N /'; } 4>&1)
+  OUT=$({ { { tw_feed | "$@" 3>&1 1>&4 2>&4; printf '\nX %s\n' $? >&4; } | tw_sink; } 5>&1 | wc -c | sed 's/^ */N /'; } 4>&1)
   X=$(tw_line X)
 }
 tw_line() { printf '%s\n' "$OUT" | sed -n "s/^$1 //p" | head -n 1; }
@@ -195,7 +194,7 @@ tw_curl() {
   [ -n "$EMSG" ] || EMSG="curl exit $X"
 }
 
-# The same with wget (GNU: its own connect and read deadlines; busybox: timeout(1) and a connect check by nc).
+# The same with wget (GNU: its own connect and read deadlines; busybox: timeout(1)).
 tw_wget() {
   if [ -n "$GNU" ]; then
     set -- -S -O /dev/fd/3 --tries=1 --max-redirect=0 --no-proxy --connect-timeout="$(tw_s "$TW_CONNECT_MS")" --read-timeout="$(tw_s "$TW_STALL_MS")"
@@ -243,8 +242,14 @@ tw_wget() {
       [ -n "$WHY" ] && DONE=noconnect
       [ "$HTTP" != 000 ] && [ -z "$DONE" ] && DONE=1 ;;
   esac
-  # A wget cut by timeout(1) before any answer, with no connect check to go by, cannot tell a connect that never completed from an answer that never came.
-  [ "$DONE" = deadline ] && [ "$HTTP" = 000 ] && [ -z "$GNU" ] && [ -z "$NCOK" ] && DONE=blind
+  # busybox wget cut by timeout(1) before any answer does not say whether it had connected: a connect check by nc right after tells a path that takes no connection from an answer that never came.
+  if [ "$DONE" = deadline ] && [ "$HTTP" = 000 ] && [ -z "$GNU" ]; then
+    DONE=blind
+    if [ -n "$NC" ]; then
+      tw_nc
+      case $CONN in ok) DONE=deadline ;; *) DONE=noconnect WHY=$CONN EMSG="connect check after the deadline: $NCOUT" ;; esac
+    fi
+  fi
   # busybox wget without -T has no stall deadline: cut mid-body by the probe deadline, a stall and a slow transfer look alike.
   [ "$DONE" = deadline ] && [ "$HTTP" != 000 ] && [ -z "$GNU" ] && [ -z "$BBT" ] && DONE=blindbody
   [ -n "$EMSG" ] || EMSG="wget exit $X"
@@ -300,14 +305,9 @@ tw_exchange() {
     if [ "$P_PROTO" = https ]; then tw_unsupported connect 'wget cannot pin the listener certificate: https is not measured (never reported ok unpinned)'; return; fi
     if [ "$P_SRC" != - ] && [ -z "$GNU" ]; then tw_unsupported connect "busybox wget cannot bind the source address $P_SRC"; return; fi
     if [ "$P_KIND" = upload ] && [ -n "$GNU" ] && [ "$P_SIZE" -gt "$ARG_MAX_BODY" ]; then tw_unsupported connect "GNU wget needs a file for a $P_SIZE-byte upload and this agent writes nothing to disk"; return; fi
-    NCOK=
-    if [ -z "$GNU" ] && [ -n "$NC" ]; then
-      tw_nc
-      [ "$CONN" = ok ] || { tw_connect_failed "$CONN" "$NCOUT"; return; }
-      NCOK=1
-    fi
     tw_wget
   else
+    if [ "$P_PROTO" = https ] && [ -z "$TW_SPKI" ]; then tw_unsupported connect 'the plan has no public-key pin (spkiSha256Base64), and curl cannot pin a certificate fingerprint'; return; fi
     tw_curl
   fi
   R_EXTRA=$LOCAL
@@ -333,7 +333,7 @@ tw_exchange() {
     connect-deadline) tw_connect_failed timeout; return ;;
     pin) R_PHASE=tls R_OUT=tls-mismatch; tw_err "the listener certificate's public key is not the pinned sha256//$TW_SPKI: $EMSG"; R_EXTRA="$R_EXTRA$ERR"; return ;;
     tls) R_PHASE=tls R_OUT=tls-error; tw_err "$EMSG" "$([ "$X" = 28 ] && echo TWOWAY_TLS_TIMEOUT)"; R_EXTRA="$R_EXTRA$ERR"; return ;;
-    blind) tw_unsupported connect "no answer before the probe deadline, and busybox wget cannot tell a connect that never completed from an answer that never came"; return ;;
+    blind) tw_unsupported connect "no answer before the probe deadline; busybox wget does not say whether it connected, and there is no nc to check"; return ;;
     blindbody) tw_unsupported body "$DL bytes arrived before the probe deadline; busybox wget without -T cannot tell a stalled transfer from a slow one"; return ;;
   esac
   if [ "$HTTP" = 000 ]; then
