@@ -225,8 +225,6 @@ tw_wget() {
   LOCAL=
   EMSG=$(printf '%s\n' "$OUT" | grep -i -e 'failed:' -e 'error' -e 'wget: ' -e 'closed' | grep -v '^ *HTTP/' | tail -n 1)
   WHY=$(printf '%s\n' "$OUT" | sed -n -e 's/.*failed: \([^.]*\)\..*/\1/p' -e 's/^wget: can.t connect to remote host ([^)]*): //p' | head -n 1)
-  CONNECTED=1
-  [ -n "$WHY" ] && CONNECTED=
   SLOW=
   DONE=
   case $X in
