@@ -3,7 +3,7 @@
  * valid for a day, with the listener's addresses as subject alternative names. Agents pin it by its
  * SHA-256 fingerprint, so no CA is involved and nothing outlives the run.
  */
-import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import { createHash, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
 import { isIP } from 'node:net';
 // @peculiar/x509 uses tsyringe, which needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
@@ -14,6 +14,13 @@ export interface RunCertificate {
   keyPem: string;
   /** Upper-case hex pairs joined by ':', as Node's TLS socket reports fingerprint256. */
   fingerprint256: string;
+  /** SHA-256 of the DER SubjectPublicKeyInfo, base64: curl's --pinnedpubkey form. */
+  spkiSha256Base64: string;
+}
+
+export function spkiSha256Base64(certPem: string): string {
+  const spki = new NodeX509(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -43,5 +50,5 @@ export async function createRunCertificate(addresses: readonly string[], commonN
   const certPem = cert.toString('pem');
   const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey);
   const keyPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from(pkcs8).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
-  return { certPem, keyPem, fingerprint256: new NodeX509(certPem).fingerprint256 };
+  return { certPem, keyPem, fingerprint256: new NodeX509(certPem).fingerprint256, spkiSha256Base64: spkiSha256Base64(certPem) };
 }

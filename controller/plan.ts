@@ -18,6 +18,8 @@ export interface PlanSettings {
   deadlines: Deadlines;
   agentConcurrency: number;
   fingerprint256: string;
+  /** The certificate's public-key pin (curl's form), for agents that pin that way. */
+  spkiSha256Base64?: string;
   /** The FTP listener, when one runs: nodes whose target has `ftp` fetch a file from it. */
   ftp?: FtpSettings;
 }
@@ -111,6 +113,7 @@ export function buildPlan(target: PlanTarget, digests: ContentDigests, settings:
     node: target.node,
     token: target.token,
     fingerprint256: settings.fingerprint256,
+    ...(settings.spkiSha256Base64 === undefined ? {} : { spkiSha256Base64: settings.spkiSha256Base64 }),
     controllerAddresses: [...target.callbackAddresses],
     // Holds go first and get slots of their own: each sits quiet for the whole hold.
     probes: [...holds, ...probes],

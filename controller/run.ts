@@ -183,6 +183,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         agentConcurrency: 4,
         fingerprint256: cert.fingerprint256,
         ...(ftp === undefined ? {} : { ftp }),
+        spkiSha256Base64: cert.spkiSha256Base64,
       });
       plansByNode.set(n.spec.name, plan);
       return { ...n, plan };

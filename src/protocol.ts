@@ -122,6 +122,11 @@ export interface Plan {
   token: string;
   /** SHA-256 fingerprint of the listener's certificate, upper-case hex pairs joined by ':' (Node's fingerprint256 form). */
   fingerprint256: string;
+  /**
+   * SHA-256 of the same certificate's public key (its DER SubjectPublicKeyInfo), base64: the pin
+   * curl takes (--pinnedpubkey sha256//...), for agents that cannot see the certificate itself.
+   */
+  spkiSha256Base64?: string;
   /** Controller addresses the agent should report a route to. */
   controllerAddresses: string[];
   probes: PlannedProbe[];

@@ -30,6 +30,8 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: 'unshare', debianPackage: 'util-linux' },
   // On Debian 12 mount(8) has its own package; util-linux no longer ships it.
   { command: 'mount', debianPackage: 'mount' },
+  // The sh agent's tests and busybox-only lab nodes (busybox sh, wget, nc).
+  { command: 'busybox', debianPackage: 'busybox' },
 ];
 
 const APT_TIMEOUT_MS = 15 * 60_000;

@@ -1,0 +1,60 @@
+/**
+ * The PowerShell agent flavour (agent/powershell/twoway-agent.ps1), for Windows Server nodes reached
+ * by OpenSSH: PowerShell 5.1 parses JSON, so the plan is embedded as JSON text in front of the agent.
+ * The remote command is a short bootstrap given to -EncodedCommand (base64 of UTF-16LE, so no
+ * quoting survives into cmd.exe or PowerShell), which reads the rest of stdin and runs it.
+ * Not yet run against real Windows.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Plan } from '../../src/protocol.js';
+import { SetupError } from '../../src/errors.js';
+import type { AgentFlavourModule } from './types.js';
+
+/** dist/controller/agents/powershell.js -> agent/powershell/twoway-agent.ps1 (read from the source tree). */
+export const POWERSHELL_AGENT_PATH = fileURLToPath(new URL('../../../agent/powershell/twoway-agent.ps1', import.meta.url));
+
+/** Reads everything the controller streams after the command, and runs it as one script block. */
+export const POWERSHELL_BOOTSTRAP = "$ErrorActionPreference='Stop';& ([scriptblock]::Create([Console]::In.ReadToEnd()))";
+
+/** What -EncodedCommand takes: the text as UTF-16LE, base64. */
+export function encodePowershellCommand(text: string): string {
+  return Buffer.from(text, 'utf16le').toString('base64');
+}
+
+let cachedText: string | undefined;
+
+/** The agent as sent: comment lines and indentation dropped. */
+export function powershellAgentText(): string {
+  if (cachedText === undefined) {
+    let source: string;
+    try {
+      source = readFileSync(POWERSHELL_AGENT_PATH, 'utf8');
+    } catch (err) {
+      throw new SetupError(`PowerShell agent ${POWERSHELL_AGENT_PATH} is missing`, { cause: err });
+    }
+    cachedText = source
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .join('\n')
+      .concat('\n');
+  }
+  return cachedText;
+}
+
+/**
+ * The plan as a single-quoted here-string: nothing in it is interpreted, and it cannot end early
+ * because JSON.stringify writes no line breaks. Non-ASCII is escaped, so the console's input code
+ * page on the node does not matter.
+ */
+export function embedPlan(plan: Plan): string {
+  const json = JSON.stringify(plan).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `$Plan = ConvertFrom-Json @'\n${json}\n'@\n`;
+}
+
+export const powershellAgent: AgentFlavourModule = {
+  flavour: 'powershell',
+  script: (plan) => embedPlan(plan) + powershellAgentText(),
+  remoteCommand: `powershell -NoProfile -NonInteractive -EncodedCommand ${encodePowershellCommand(POWERSHELL_BOOTSTRAP)}`,
+};

@@ -1,0 +1,114 @@
+/**
+ * The POSIX sh agent flavours (agent/sh/twoway-agent.sh): sh-curl, sh-wget and sh-tcp share one
+ * script and differ in the client it drives. sh cannot parse JSON, so the plan goes in front of the
+ * script as shell variable assignments, one line per probe. Plan values are controller-made, but
+ * each is checked against what the script can carry safely (a probe line is split on spaces; ids and
+ * addresses are written into JSON unescaped) and single-quoted all the same.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Plan, PlannedProbe } from '../../src/protocol.js';
+import { SetupError } from '../../src/errors.js';
+import type { AgentFlavour, AgentFlavourModule } from './types.js';
+
+/** dist/controller/agents/sh.js -> agent/sh/twoway-agent.sh (the script is read from the source tree). */
+export const SH_AGENT_PATH = fileURLToPath(new URL('../../../agent/sh/twoway-agent.sh', import.meta.url));
+
+let cachedScript: string | undefined;
+
+/**
+ * The script as sent: comment lines, indentation and blank lines dropped (the script keeps no
+ * string across lines, so this changes nothing it runs).
+ */
+export function shAgentText(): string {
+  if (cachedScript === undefined) {
+    let source: string;
+    try {
+      source = readFileSync(SH_AGENT_PATH, 'utf8');
+    } catch (err) {
+      throw new SetupError(`sh agent ${SH_AGENT_PATH} is missing`, { cause: err });
+    }
+    cachedScript = source
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .join('\n')
+      .concat('\n');
+  }
+  return cachedScript;
+}
+
+/** One shell word, whatever it holds. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Ids and addresses go into JSON and into a space-separated probe line as they are. */
+const WORD = /^[A-Za-z0-9._:%-]{1,255}$/;
+const ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** The token travels in a header: printable ASCII only. */
+const HEADER_VALUE = /^[\x20-\x7e]+$/;
+
+function checked(value: string, pattern: RegExp, field: string): string {
+  if (!pattern.test(value)) throw new SetupError(`plan field ${field} ${JSON.stringify(value.slice(0, 80))} cannot be given to the sh agent (expected ${pattern.source})`);
+  return value;
+}
+
+function count(value: number | undefined, field: string): string {
+  if (value === undefined) return '-';
+  if (!Number.isSafeInteger(value) || value < 0) throw new SetupError(`plan field ${field} is ${value}, expected a non-negative integer`);
+  return String(value);
+}
+
+/** id kind proto address port source size sha256 posts intervalMs, '-' where absent. */
+function probeLine(p: PlannedProbe, i: number): string {
+  const where = `probes[${i}]`;
+  return [
+    checked(p.id, ID, `${where}.id`),
+    p.kind,
+    p.proto,
+    checked(p.address, WORD, `${where}.address`),
+    count(p.port, `${where}.port`),
+    p.source === undefined ? '-' : checked(p.source, WORD, `${where}.source`),
+    count(p.size, `${where}.size`),
+    p.sha256 === undefined ? '-' : checked(p.sha256.toLowerCase(), HEX64, `${where}.sha256`),
+    count(p.posts, `${where}.posts`),
+    count(p.intervalMs, `${where}.intervalMs`),
+  ].join(' ');
+}
+
+/** The plan as the assignments the script reads (TW_*), one per line. */
+export function renderShPlan(plan: Plan, flavour: AgentFlavour): string {
+  const { connectMs, stallMs, probeMs, totalMs } = plan.deadlines;
+  const vars: Array<[string, string]> = [
+    ['TW_FLAVOUR', flavour],
+    ['TW_TOKEN', checked(plan.token, HEADER_VALUE, 'token')],
+    ['TW_NODE_JSON', JSON.stringify(plan.node)],
+    ['TW_SPKI', plan.spkiSha256Base64 === undefined ? '' : checked(plan.spkiSha256Base64, BASE64, 'spkiSha256Base64')],
+    ['TW_CONNECT_MS', count(connectMs, 'deadlines.connectMs')],
+    ['TW_STALL_MS', count(stallMs, 'deadlines.stallMs')],
+    ['TW_PROBE_MS', count(probeMs, 'deadlines.probeMs')],
+    ['TW_TOTAL_MS', count(totalMs, 'deadlines.totalMs')],
+    ['TW_CONC', count(Math.max(1, plan.concurrency), 'concurrency')],
+    ['TW_CONTROLLERS', plan.controllerAddresses.map((a, i) => checked(a, WORD, `controllerAddresses[${i}]`)).join(' ')],
+    ['TW_PROBES', plan.probes.map(probeLine).join('\n')],
+  ];
+  return vars.map(([name, value]) => `${name}=${shellQuote(value)}\n`).join('');
+}
+
+function shFlavour(flavour: 'sh-curl' | 'sh-wget' | 'sh-tcp'): AgentFlavourModule {
+  return {
+    flavour,
+    script: (plan) => renderShPlan(plan, flavour) + shAgentText(),
+    remoteCommand: 'sh -s',
+  };
+}
+
+/** curl: every probe, https pinned by the certificate's public key. */
+export const shCurlAgent = shFlavour('sh-curl');
+/** GNU or busybox wget: http only (no pinning), no source binding with busybox. */
+export const shWgetAgent = shFlavour('sh-wget');
+/** nc where present: TCP connects only. */
+export const shTcpAgent = shFlavour('sh-tcp');
