@@ -17,6 +17,10 @@ export interface SessionEvidence {
   interrupted: boolean;
   invalidOutput?: string;
   ms: number;
+  /** The agent flavour sent and its size as sent. */
+  agent?: { flavour: string; scriptBytes: number };
+  /** The runtime detection ran but no flavour was sent (a forced runtime the node lacks). */
+  runtimeProblem?: string;
 }
 
 export interface ForwardEvidence {
@@ -74,7 +78,7 @@ export function classifySession(session: SessionEvidence, events: readonly Agent
     const rule = SSH_STDERR_RULES.find(([pattern]) => pattern.test(session.stderr));
     return rule?.[1] ?? 'ssh-unreachable';
   }
-  if (!sawAgent && session.exitCode === 127) return 'agent-no-runtime';
+  if (!sawAgent && (session.exitCode === 127 || session.runtimeProblem !== undefined)) return 'agent-no-runtime';
   if (session.timedOut && !done) return sawAgent ? 'agent-timeout' : 'ssh-unreachable';
   if (session.interrupted) return undefined;
   if (session.invalidOutput !== undefined || events.some((e) => e.t === 'fatal') || !done) return 'agent-failed';
@@ -467,8 +471,13 @@ export function classifyNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
       timedOut: n.session.timedOut,
       invalidOutput: n.session.invalidOutput,
       fatal: n.events.find((e) => e.t === 'fatal'),
+      ...(n.session.runtimeProblem === undefined ? {} : { runtimeProblem: n.session.runtimeProblem }),
+      ...(n.session.agent === undefined ? {} : { flavour: n.session.agent.flavour }),
     };
   }
-  if (hello !== undefined) report.agent = { flavour: hello.flavour, version: hello.version, runtime: hello.runtime, platform: hello.platform };
+  if (hello !== undefined) {
+    report.agent = { flavour: hello.flavour, version: hello.version, runtime: hello.runtime, platform: hello.platform };
+    if (n.session?.agent !== undefined) report.agent.scriptBytes = n.session.agent.scriptBytes;
+  }
   return report;
 }

@@ -65,7 +65,8 @@ export interface NodeReport {
   nodeVerdict?: NodeKind;
   /** What the node-level failure rests on. */
   nodeEvidence?: Record<string, unknown>;
-  agent?: { flavour: string; version: string; runtime: string; platform: string };
+  /** The agent that ran: its hello, and its size as sent (script and embedded plan). */
+  agent?: { flavour: string; version: string; runtime: string; platform: string; scriptBytes?: number };
   /** The controller address(es) this node was told to call back to. */
   callbackAddresses: string[];
   /** The address SSH used, when it was not the first one (the first did not answer). */

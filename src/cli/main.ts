@@ -8,6 +8,7 @@ import { registerRun } from './run.js';
 import { registerLab } from './lab.js';
 import { registerExplain } from './explain.js';
 import { registerDemo } from './demo.js';
+import { registerAgents } from './agents.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -18,6 +19,7 @@ registerRun(program);
 registerLab(program);
 registerExplain(program);
 registerDemo(program);
+registerAgents(program);
 
 try {
   await program.parseAsync(process.argv);

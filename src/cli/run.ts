@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { runTwoway, type RunOptions } from '../../controller/run.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
+import { AGENT_FLAVOURS, type AgentFlavour } from '../agent-flavours.js';
 import { InputError } from '../errors.js';
 import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
 import { inventoryFromHostSpecs, loadInventory } from '../inventory/parse.js';
@@ -21,6 +22,7 @@ interface RunFlags {
   inventory?: string;
   node: string[];
   profile: string;
+  runtime?: AgentFlavour;
   port?: string;
   sslPort?: string;
   hpsumIni?: string;
@@ -51,6 +53,7 @@ export function registerRun(program: Command): void {
     .option('-i, --inventory <file>', 'inventory: YAML/JSON (defaults + nodes) or a plain host list')
     .option('-n, --node <[user@]host[:port]>', 'a node to test (repeatable)', collect, [])
     .addOption(new Option('--profile <name>', 'profile for nodes that name none').choices(PROFILE_NAMES).default(DEFAULT_PROFILE))
+    .addOption(new Option('--runtime <flavour>', "agent flavour for nodes whose inventory entry names no runtime: (default: the best each node offers)").choices(AGENT_FLAVOURS))
     .option('--port <port>', `callback HTTP port (the update manager's /port; default ${DEFAULT_PORTS.port})`)
     .option('--ssl-port <port>', `callback HTTPS port (the update manager's /ssl_port; default ${DEFAULT_PORTS.ssl_port})`)
     .option('--hpsum-ini <file>', 'take port= and ssl_port= from the update manager\'s hpsum.ini (flags win, conflicts are reported)')
@@ -125,6 +128,7 @@ function buildOptions(flags: RunFlags, inventory: Inventory, signal: AbortSignal
     alternates: flags.alternates,
     deadlines: { ...DEFAULT_DEADLINES, probeMs: Math.min(DEFAULT_DEADLINES.probeMs, agentTimeoutMs), totalMs: agentTimeoutMs },
     forwardTimeoutMs: parseIntIn(flags.forwardTimeout, '--forward-timeout', 100, 60_000),
+    ...(flags.runtime === undefined ? {} : { runtime: flags.runtime }),
     ssh: {
       ...(flags.sshConfig !== undefined ? { configFile: flags.sshConfig } : inventory.sshConfig !== undefined ? { configFile: inventory.sshConfig } : {}),
       connectTimeoutSec: parseIntIn(flags.connectTimeout, '--connect-timeout', 1, 300),

@@ -6,6 +6,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { AGENT_FLAVOURS, isAgentFlavour, type AgentFlavour } from '../agent-flavours.js';
 import { InputError } from '../errors.js';
 import { describeFound, type Located, type LocatedEntry, type LocatedList } from './located.js';
 import type { ControllerSpec, Inventory, NodeSpec } from './types.js';
@@ -29,8 +30,8 @@ export interface StructuredContext {
 
 const TOP_FIELDS = ['controller', 'ssh_config', 'defaults', 'nodes'] as const;
 const CONTROLLER_FIELDS = ['netns', 'callback_addresses'] as const;
-const DEFAULTS_FIELDS = ['user', 'port', 'key', 'profile'] as const;
-const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh'] as const;
+const DEFAULTS_FIELDS = ['user', 'port', 'key', 'profile', 'runtime'] as const;
+const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh', 'runtime'] as const;
 
 /** What a node inherits from `defaults` when it does not say. */
 interface Defaults {
@@ -38,6 +39,7 @@ interface Defaults {
   port?: number;
   key?: string;
   profile?: string;
+  runtime?: AgentFlavour;
 }
 
 /** A field's value with its path, which is all a reader needs to report a precise error. */
@@ -75,6 +77,7 @@ function readDefaults(at: FieldValue, ctx: StructuredContext): Defaults {
     port: fields.port === undefined ? undefined : readPort(fields.port, ctx),
     key: fields.key === undefined ? undefined : readPath(fields.key, ctx, 'an SSH private key file path'),
     profile: fields.profile === undefined ? undefined : readProfile(fields.profile, ctx),
+    runtime: fields.runtime === undefined ? undefined : readRuntime(fields.runtime, ctx),
   });
 }
 
@@ -106,6 +109,7 @@ function readNode(at: FieldValue, defaults: Defaults, ctx: StructuredContext): {
     key: fields.key === undefined ? defaults.key : readPath(fields.key, ctx, 'an SSH private key file path'),
     profile: fields.profile === undefined ? (defaults.profile ?? ctx.defaultProfile) : readProfile(fields.profile, ctx),
     sshHost: fields.ssh === undefined ? undefined : readSshAlias(fields.ssh, ctx),
+    runtime: fields.runtime === undefined ? defaults.runtime : readRuntime(fields.runtime, ctx),
     from: { file: ctx.file, line },
   });
   return { node, name: fields.name };
@@ -192,6 +196,11 @@ function readSshAlias(at: FieldValue, ctx: StructuredContext): string {
 function readProfile(at: FieldValue, ctx: StructuredContext): string {
   const expected = `one of ${ctx.knownProfiles.join(', ')}`;
   return readChecked(at, ctx, `a profile name (${expected})`, (text) => (ctx.knownProfiles.includes(text) ? undefined : 'unknown profile'));
+}
+
+function readRuntime(at: FieldValue, ctx: StructuredContext): AgentFlavour {
+  const text = readChecked(at, ctx, `an agent runtime (one of ${AGENT_FLAVOURS.join(', ')})`, (t) => (isAgentFlavour(t) ? undefined : 'unknown runtime'));
+  return text as AgentFlavour;
 }
 
 function readPort(at: FieldValue, ctx: StructuredContext): number {

@@ -1,4 +1,5 @@
 /** What twoway understood from an inventory: plain data, validated. */
+import type { AgentFlavour } from '../agent-flavours.js';
 
 export interface SourceRef {
   file: string;
@@ -18,6 +19,8 @@ export interface NodeSpec {
   profile: string;
   /** An ssh_config Host alias to connect to instead of the first address. */
   sshHost?: string;
+  /** The agent flavour to send (`runtime:`); absent: the best the node offers, or --runtime. */
+  runtime?: AgentFlavour;
   from: SourceRef;
 }
 
