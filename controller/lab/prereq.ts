@@ -30,6 +30,10 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: 'unshare', debianPackage: 'util-linux' },
   // On Debian 12 mount(8) has its own package; util-linux no longer ships it.
   { command: 'mount', debianPackage: 'mount' },
+  // The single-runtime nodes (only-python, only-curl, only-wget) link these into their PATH.
+  { command: 'python3', debianPackage: 'python3' },
+  { command: 'curl', debianPackage: 'curl' },
+  { command: 'busybox', debianPackage: 'busybox' },
 ];
 
 const APT_TIMEOUT_MS = 15 * 60_000;
