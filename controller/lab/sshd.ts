@@ -61,8 +61,14 @@ export function renderSshdConfig(s: LabScenario, np: NodePaths, paths: LabPaths)
     'StrictModes no',
   ];
   // SetEnv applies after sshd's default PATH, so it replaces it (verified: `command -v node` fails).
-  if (sessionPathOf(s) !== undefined) lines.push(`SetEnv PATH=${np.binDir}`);
+  // HOME too: root's own ~/.bashrc (pyenv, cargo) would put its directories back on PATH.
+  if (sessionPathOf(s) !== undefined) lines.push(`SetEnv PATH=${np.binDir} HOME=${sessionHome(np)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** An empty home for restricted sessions: no rc file of the machine's root applies there. */
+function sessionHome(np: NodePaths): string {
+  return join(np.dir, 'home');
 }
 
 /** A directory of symlinks, the restricted node's whole PATH; a program missing here fails `lab up`. */
@@ -81,7 +87,10 @@ export async function prepareNode(s: LabScenario, paths: LabPaths): Promise<stri
   mkdirSync(np.dir, { recursive: true });
   const publicKey = await generateKey(np.hostKey, `twoway-lab-${s.node}`);
   const sessionPath = sessionPathOf(s);
-  if (sessionPath !== undefined) prepareSessionBin(np.binDir, sessionPath);
+  if (sessionPath !== undefined) {
+    prepareSessionBin(np.binDir, sessionPath);
+    mkdirSync(sessionHome(np), { recursive: true });
+  }
   writeFileSync(np.config, renderSshdConfig(s, np, paths));
   return publicKey;
 }

@@ -22,7 +22,7 @@ import type { NodeReport, Report } from '../../src/report.js';
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 /** Flavours the lab's ordinary nodes can run: everything registered but PowerShell. */
 const FLAVOURS = registeredFlavours().filter((f) => f !== 'powershell');
-const FAULT_NODES = ['healthy', 'reject', 'return-acl', 'mtu', 'idle'];
+const FAULT_NODES = ['healthy', 'reject', 'return-acl', 'mtu', 'idle', 'dual'];
 const ONE_RUNTIME_NODES = ['only-python', 'only-curl', 'only-wget'];
 
 let inventory = '';
@@ -100,7 +100,7 @@ test('conformance: each single-runtime node is detected as its flavour and diagn
     assert.deepEqual(shapeOf(node), shapeOf(healthy), `${s.node}: the same path verdicts as the Node node`);
     lines.push(`${s.node}: ${node.agent?.flavour}, ${node.agent?.scriptBytes} bytes, ${node.verdict}`);
   }
-  console.log(`# ${lines.join('\n# ')}`);
+  console.log(lines.join('\n'));
 });
 
 test('conformance: every flavour forced on the same faults reaches the lab table\'s verdicts, path for path as node', () => {
@@ -116,6 +116,6 @@ test('conformance: every flavour forced on the same faults reaches the lab table
       if (flavour === 'node') reference.set(name, verdicts);
       else assert.deepEqual(verdicts, reference.get(name), `${flavour} on ${name}: the same path verdicts as node`);
     }
-    console.log(`# ${flavour}: ${FAULT_NODES.map((n) => `${n}=${byName(report, n).verdict}`).join(' ')}`);
+    console.log(`${flavour}: ${FAULT_NODES.map((n) => `${n}=${byName(report, n).verdict}`).join(' ')}`);
   }
 });
