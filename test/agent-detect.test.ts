@@ -59,10 +59,11 @@ interface SnippetRun {
 }
 
 /** Runs the snippet under `path`, answers its first line with answer(line) and closes stdin. */
-function runSnippet(path: string, answer: (line: string) => string | undefined): Promise<SnippetRun> {
+function runSnippet(path: string, answer: (line: string) => string | undefined, shell: readonly string[] = ['/bin/sh']): Promise<SnippetRun> {
   return new Promise((resolve, reject) => {
-    // sh by absolute path: the snippet's own PATH is the restricted one.
-    const child = spawn('/bin/sh', ['-c', SNIPPET], { env: { PATH: path }, stdio: ['pipe', 'pipe', 'pipe'] });
+    // The shell by absolute path: the snippet's own PATH is the restricted one.
+    const [command, ...args] = shell;
+    const child = spawn(command!, [...args, '-c', SNIPPET], { env: { PATH: path }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let firstLine: string | undefined;
@@ -97,14 +98,14 @@ test('detection: a PATH with no runtime exits 127 naming what it looked for, bef
   assert.match(run.stderr, /no agent runtime on PATH \(looked for node, python3 >= 3\.6/);
 });
 
-test('detection: python3 only: reported, chosen, and the Python agent runs on the rest of stdin', async (t) => {
+for (const shell of [['/bin/sh'], [which('busybox'), 'sh']]) test(`detection under ${shell.join(' ')}: python3 only: reported, chosen, and the Python agent runs on the rest of stdin`, async (t) => {
   const run = await runSnippet(binDir(t, { sh: SH, python3: { link: which('python3') } }), (line) => {
     const runtimes = parseRuntimesLine(line);
     assert.deepEqual(runtimes, { node: false, python3: true, curl: false, wget: false, bash: false });
     const choice = chooseFlavour(runtimes!, undefined, registeredFlavours());
     assert.deepEqual(choice, { ok: true, flavour: 'python' });
     return `python\n${flavourModule('python')!.script(EMPTY_PLAN)}`;
-  });
+  }, shell);
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(run.events.map((e) => e.t), ['agent', 'facts', 'halfopen', 'done']);
   assert.equal(run.events[0]?.t === 'agent' && run.events[0].flavour, 'python');
