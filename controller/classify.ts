@@ -18,6 +18,10 @@ export interface SessionEvidence {
   interrupted: boolean;
   invalidOutput?: string;
   ms: number;
+  /** The agent flavour sent and its size as sent. */
+  agent?: { flavour: string; scriptBytes: number };
+  /** The runtime detection ran but no flavour was sent (a forced runtime the node lacks). */
+  runtimeProblem?: string;
 }
 
 export interface ForwardEvidence {
@@ -80,7 +84,7 @@ export function classifySession(session: SessionEvidence, events: readonly Agent
     const rule = SSH_STDERR_RULES.find(([pattern]) => pattern.test(session.stderr));
     return rule?.[1] ?? 'ssh-unreachable';
   }
-  if (!sawAgent && session.exitCode === 127) return 'agent-no-runtime';
+  if (!sawAgent && (session.exitCode === 127 || session.runtimeProblem !== undefined)) return 'agent-no-runtime';
   if (session.timedOut && !done) return sawAgent ? 'agent-timeout' : 'ssh-unreachable';
   if (session.interrupted) return undefined;
   if (session.invalidOutput !== undefined || events.some((e) => e.t === 'fatal') || !done) return 'agent-failed';
@@ -400,7 +404,8 @@ function judgeFtp(e: ProbeEvidence, ctx: PathContext): FtpJudgement {
   const notMeasured = (why: string): PathJudgement => ({ verdict: 'not-measured', summary: `FTP data (passive ${range}): not measured: ${why}`, evidence });
   if (result === undefined || ftp === undefined) {
     const control = judgeProbe(e, ctx) ?? { verdict: 'not-measured', summary: 'FTP: the agent reported nothing', evidence };
-    return { control, data: notMeasured('the agent reported no FTP result'), dataPort };
+    const why = result?.outcome === 'unsupported' ? (result.error?.message ?? 'this agent cannot') : 'the agent reported no FTP result';
+    return { control, data: notMeasured(why), dataPort };
   }
   if (!ftp.controlOk) {
     const control = judgeProbe(e, ctx, `FTP control (port ${probe.port})`) ?? { verdict: 'not-measured', summary: 'FTP control: no banner', evidence };
@@ -618,9 +623,14 @@ export function classifyNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
       timedOut: n.session.timedOut,
       invalidOutput: n.session.invalidOutput,
       fatal: n.events.find((e) => e.t === 'fatal'),
+      ...(n.session.runtimeProblem === undefined ? {} : { runtimeProblem: n.session.runtimeProblem }),
+      ...(n.session.agent === undefined ? {} : { flavour: n.session.agent.flavour }),
     };
   }
   if (n.agentless === true) report.agentless = true;
-  if (hello !== undefined) report.agent = { flavour: hello.flavour, version: hello.version, runtime: hello.runtime, platform: hello.platform };
+  if (hello !== undefined) {
+    report.agent = { flavour: hello.flavour, version: hello.version, runtime: hello.runtime, platform: hello.platform };
+    if (n.session?.agent !== undefined) report.agent.scriptBytes = n.session.agent.scriptBytes;
+  }
   return report;
 }

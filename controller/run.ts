@@ -14,7 +14,9 @@ import { SetupError } from '../src/errors.js';
 import { BlobStore } from './blobs.js';
 import { createRunCertificate } from './cert.js';
 import { classifyNode, classifySession, type ForwardEvidence, type Thresholds } from './classify.js';
-import { agentScript } from './deploy.js';
+import { flavourModule, registeredFlavours } from './agents/index.js';
+import { chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from './agents/detect.js';
+import type { AgentFlavour, AgentFlavourModule } from './agents/types.js';
 import { inferFleet } from './fleet.js';
 import { HalfOpenSampler } from './halfopen-sampler.js';
 import { FtpListener } from './ftp-listener.js';
@@ -23,7 +25,7 @@ import { ALTERNATE_PORTS, buildPlan } from './plan.js';
 import { remediesForNode } from './remediation.js';
 import { proberFor } from './probers/index.js';
 import { resolveAddress, sourceAddressFor } from './route.js';
-import { NODE_REMOTE_COMMAND, runOverSsh, type SshSettings } from './ssh.js';
+import { runOverSsh, type SessionInput, type SshSession, type SshSettings } from './ssh.js';
 import { RunTokens } from './tokens.js';
 
 export interface RunOptions {
@@ -48,6 +50,8 @@ export interface RunOptions {
   ftp: { all: boolean; controlPort: number; dataPorts: PortRange };
   deadlines: Deadlines;
   forwardTimeoutMs: number;
+  /** The agent flavour for nodes whose inventory entry names none; undefined: the best the node offers. */
+  runtime?: AgentFlavour;
   ssh: SshSettings;
   thresholds: Thresholds;
   signal?: AbortSignal;
@@ -83,6 +87,18 @@ interface RunContext {
 /** SSH failures after which another address of the node may still answer. */
 const TRY_NEXT_ADDRESS: ReadonlySet<string> = new Set<NodeKind>(['ssh-unreachable', 'ssh-refused']);
 
+/** A runtime asked for (inventory or --runtime) must be one this build can send; checked before anything starts. */
+function checkRuntimes(options: RunOptions): void {
+  const registered = registeredFlavours();
+  for (const spec of options.nodes) {
+    const forced = spec.runtime ?? options.runtime;
+    if (forced !== undefined && !registered.includes(forced)) {
+      const where = spec.runtime !== undefined ? `${spec.from.file}:${spec.from.line} runtime` : '--runtime';
+      throw new SetupError(`node "${spec.name}": runtime "${forced}" (${where}) has no agent in this build (available: ${registered.join(', ')})`);
+    }
+  }
+}
+
 /** Resolves each node's addresses and picks its callback addresses; throws SetupError naming the node. */
 export async function prepareAddresses(options: RunOptions): Promise<{ spec: NodeSpec; addresses: string[]; callbackAddresses: string[] }[]> {
   return Promise.all(
@@ -112,6 +128,7 @@ export function ftpPortsOf(ftp: { controlPort: number; dataPorts: PortRange }): 
 export async function runTwoway(options: RunOptions, observer: RunObserver = {}): Promise<Report> {
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+  checkRuntimes(options);
   const resolved = await prepareAddresses(options);
   const listenAddresses = options.listen.length > 0 ? options.listen : [...new Set(resolved.flatMap((n) => n.callbackAddresses))];
   const cert = await createRunCertificate(listenAddresses);
@@ -296,14 +313,64 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   );
 }
 
+/** The session, and what was chosen in it: the flavour sent and its size, or why none was. */
+export interface AgentSession extends SshSession {
+  agent?: { flavour: AgentFlavour; scriptBytes: number };
+  runtimes?: DetectedRuntimes;
+  runtimeProblem?: string;
+}
+
 /**
- * One SSH session that streams the agent. A node with several addresses is tried at the next one
- * when SSH cannot reach the first (a dual-homed server whose management NIC is down still gets tested).
+ * What one session sends: the detection snippet, answered with the chosen flavour and its script
+ * (or, for PowerShell, that flavour's own command and script straight away).
  */
-async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ session: Awaited<ReturnType<typeof runOverSsh>>; sshAddress?: string }> {
+function sessionPlan(spec: NodeSpec, plan: Plan, forced: AgentFlavour | undefined): { command: string; input: SessionInput; chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> } {
+  const registered = registeredFlavours();
+  const chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> = {};
+  const direct = flavourWithoutDetection(forced, spec.profile, registered);
+  if (direct !== undefined) {
+    const module = requireModule(direct);
+    const script = module.script(plan);
+    chosen.agent = { flavour: direct, scriptBytes: Buffer.byteLength(script) };
+    return { command: module.remoteCommand, input: script, chosen };
+  }
+  const modules = registered.map(requireModule);
+  const answer = (line: string): string | undefined => {
+    const runtimes = parseRuntimesLine(line);
+    if (runtimes === undefined) {
+      chosen.runtimeProblem = `the runtime detection printed no runtime list but ${JSON.stringify(line.slice(0, 200))}`;
+      return undefined;
+    }
+    chosen.runtimes = runtimes;
+    const choice = chooseFlavour(runtimes, forced, registered);
+    if (!choice.ok) {
+      chosen.runtimeProblem = choice.problem;
+      return undefined;
+    }
+    const script = requireModule(choice.flavour).script(plan);
+    chosen.agent = { flavour: choice.flavour, scriptBytes: Buffer.byteLength(script) };
+    return `${choice.flavour}\n${script}`;
+  };
+  return { command: detectionCommand(modules), input: answer, chosen };
+}
+
+function requireModule(flavour: AgentFlavour): AgentFlavourModule {
+  const module = flavourModule(flavour);
+  if (module === undefined) throw new SetupError(`agent flavour "${flavour}" is not part of this build (available: ${registeredFlavours().join(', ')})`);
+  return module;
+}
+
+/**
+ * One SSH session that detects the node's runtimes and streams the agent. A node with several
+ * addresses is tried at the next one when SSH cannot reach the first (a dual-homed server whose
+ * management NIC is down still gets tested).
+ */
+async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ session: AgentSession; sshAddress?: string }> {
   const { options, observer } = ctx;
   const { spec, plan } = node;
   const destinations = spec.sshHost !== undefined ? [spec.sshHost] : node.addresses;
+  // The node's own `runtime:` wins; --runtime is the default for nodes without one.
+  const forced = spec.runtime ?? options.runtime;
   // The agent's own deadline plus time for SSH to connect and for the agent to start and report.
   const sessionDeadline = plan.deadlines.totalMs + options.ssh.connectTimeoutSec * 1000 + 10_000;
   for (let i = 0; ; i++) {
@@ -314,9 +381,9 @@ async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ s
       ...(spec.port === undefined ? {} : { port: spec.port }),
       ...(spec.key === undefined ? {} : { key: spec.key }),
     };
-    const session = await runOverSsh(target, options.ssh, NODE_REMOTE_COMMAND, agentScript(plan), sessionDeadline, options.signal, (event) =>
-      observer.agentEvent?.(spec.name, event),
-    );
+    const { command, input, chosen } = sessionPlan(spec, plan, forced);
+    const ssh = await runOverSsh(target, options.ssh, command, input, sessionDeadline, options.signal, (event) => observer.agentEvent?.(spec.name, event));
+    const session: AgentSession = { ...ssh, ...chosen };
     const failure = classifySession(session, session.events);
     const last = i === destinations.length - 1 || options.signal?.aborted === true;
     if (last || failure === undefined || !TRY_NEXT_ADDRESS.has(failure)) return i === 0 ? { session } : { session, sshAddress: destination };

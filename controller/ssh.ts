@@ -38,9 +38,12 @@ export interface SshSession {
   ms: number;
 }
 
-/** What the node's shell runs: find the runtime, or say plainly that it is missing (exit 127). */
-export const NODE_REMOTE_COMMAND =
-  'command -v node >/dev/null 2>&1 || { echo "twoway: no node runtime on PATH" >&2; exit 127; }; exec node -';
+/**
+ * What goes to the node's stdin: all of it at once, or an answer to the remote command's first
+ * stdout line (the runtime detection, controller/agents/detect.ts). The answer is written and stdin
+ * closed; undefined closes stdin with nothing written. That first line is not an agent event.
+ */
+export type SessionInput = string | ((firstLine: string) => string | undefined);
 
 const STDERR_KEEP = 8 * 1024;
 const KILL_GRACE_MS = 2_000;
@@ -71,7 +74,7 @@ export function runOverSsh(
   target: SshTarget,
   settings: SshSettings,
   remoteCommand: string,
-  script: string,
+  input: SessionInput,
   deadlineMs: number,
   signal: AbortSignal | undefined,
   onEvent: (event: AgentEvent) => void,
@@ -81,6 +84,7 @@ export function runOverSsh(
   const session: SshSession = { events: [], exitCode: null, signal: null, stderr: '', timedOut: false, interrupted: false, ms: 0 };
   let pending = '';
   let total = 0;
+  let answer = typeof input === 'string' ? undefined : input;
 
   const stop = (): void => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -92,6 +96,14 @@ export function runOverSsh(
     stop();
   };
   const onLine = (line: string): void => {
+    if (answer !== undefined) {
+      const respond = answer;
+      answer = undefined;
+      const text = respond(line);
+      if (text === undefined) child.stdin.end();
+      else child.stdin.end(text);
+      return;
+    }
     if (line.trim() === '') return;
     try {
       const event = parseAgentEvent(line);
@@ -120,7 +132,7 @@ export function runOverSsh(
   });
   // The node may close stdin early (no runtime, auth failure); that is not our error.
   child.stdin.on('error', () => undefined);
-  child.stdin.end(script);
+  if (typeof input === 'string') child.stdin.end(input);
 
   const timer = setTimeout(() => {
     session.timedOut = true;
@@ -139,6 +151,8 @@ export function runOverSsh(
       finished = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      // A first line cut off by the exit gets no answer: nobody is left to read it.
+      answer = undefined;
       if (pending.trim() !== '' && session.invalidOutput === undefined) onLine(pending);
       session.exitCode = code;
       session.signal = sig;

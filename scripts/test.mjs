@@ -19,6 +19,13 @@ const files = find(root).filter((f) => only.length === 0 || only.some((o) => sel
 const lab = files.filter((f) => f.slice(root.length).startsWith('lab/'));
 const rest = files.filter((f) => !f.slice(root.length).startsWith('lab/'));
 
+// The lab's Debian packages (sshd, nft, busybox, curl, python3, ...) serve the agent tests too
+// (busybox sh and wget, curl, python3): install what is missing first, as root, as the lab would.
+if (process.getuid?.() === 0) {
+  const { ensurePrerequisites } = await import('../dist/controller/lab/prereq.js');
+  await ensurePrerequisites({ log: (line) => console.error(`test: ${line}`) });
+}
+
 // The HTML report tests drive Debian's chromium (playwright-core downloads no browser): install it
 // here when missing, as the lab installs its packages, so `npm ci && npm test` is the whole set-up.
 if (files.some((f) => /html|formats/.test(f.slice(root.length))) && !existsSync('/usr/bin/chromium') && process.getuid?.() === 0) {

@@ -67,7 +67,8 @@ export interface NodeReport {
   nodeVerdict?: NodeKind;
   /** What the node-level failure rests on. */
   nodeEvidence?: Record<string, unknown>;
-  agent?: { flavour: string; version: string; runtime: string; platform: string };
+  /** The agent that ran: its hello, and its size as sent (script and embedded plan). */
+  agent?: { flavour: string; version: string; runtime: string; platform: string; scriptBytes?: number };
   /** The profile runs no agent (iLO, OA, VC, switches): only forward paths were tested. */
   agentless?: boolean;
   /** The controller address(es) this node was told to call back to. */

@@ -211,8 +211,8 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
   'agent-no-runtime': {
     title: 'No agent runtime',
     explanation: 'SSH works, but the node has no runtime the agent needs on its PATH.',
-    evidence: 'The remote shell could not find the runtime.',
-    hint: 'Install Node.js on the node, or add it to the PATH of non-interactive SSH sessions.',
+    evidence: 'The runtime detection found none of the runtimes an agent flavour needs, or not the one asked for (runtime: / --runtime).',
+    hint: 'Make node, python3 (3.6 or later), curl or wget available on the PATH of non-interactive SSH sessions, or ask for a runtime the node has (runtime: in the inventory, --runtime).',
     severity: 3,
     harness: true,
   },

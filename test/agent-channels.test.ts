@@ -10,13 +10,12 @@ import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { BlobStore } from '../controller/blobs.js';
 import { createRunCertificate } from '../controller/cert.js';
-import { agentScript } from '../controller/deploy.js';
 import { CallbackListener } from '../controller/listener.js';
 import type { LedgerRequest } from '../controller/ledger.js';
 import { RunTokens } from '../controller/tokens.js';
 import { PATHS, PROTOCOL_VERSION, TOKEN_HEADER } from '../src/protocol.js';
 import type { Deadlines, Plan, PlannedProbe } from '../src/protocol.js';
-import { checkShape, resultOf, runAgent } from './agent-process.js';
+import { TEST_FLAVOURS, checkShape, resultOf, runFlavour } from './agent-process.js';
 
 const HOST = '127.0.0.1';
 const NODE_NAME = 'node-a';
@@ -135,7 +134,7 @@ async function relay(t: TestContext, port: number, cut: RelayCut): Promise<numbe
 /** The listener's "open" as an unmasked server text frame: what the hold relay lets through last. */
 const OPEN_FRAME = Buffer.from([0x81, 0x04, ...Buffer.from('open')]);
 
-test('agent uploads and holds against the listener, and reports cut ones where they stopped', async (t) => {
+for (const flavour of TEST_FLAVOURS) test(`${flavour} agent uploads and holds against the listener, and reports cut ones where they stopped`, async (t) => {
   const h = await harness(t);
   const httpPort = h.listener.portFor('http');
   const httpsPort = h.listener.portFor('https');
@@ -160,7 +159,7 @@ test('agent uploads and holds against the listener, and reports cut ones where t
     ],
     { connectMs: 1000, stallMs: 500, probeMs: 5000, totalMs: 8000 },
   );
-  const run = await runAgent(agentScript(plan));
+  const run = await runFlavour(flavour, plan);
   const results = checkShape(run, plan);
   const get = (id: string) => resultOf(results, id);
 
@@ -232,7 +231,7 @@ test('agent uploads and holds against the listener, and reports cut ones where t
   });
 });
 
-test('agent hold: the probe deadline does not cut the quiet time; the agent deadline reports where it stands', async (t) => {
+for (const flavour of TEST_FLAVOURS) test(`${flavour} agent hold: the probe deadline does not cut the quiet time; the agent deadline reports where it stands`, async (t) => {
   const h = await harness(t);
   const http = { proto: 'http' as const, address: HOST, port: h.listener.portFor('http') };
   const plan = h.plan(
@@ -242,7 +241,7 @@ test('agent hold: the probe deadline does not cut the quiet time; the agent dead
     ],
     { connectMs: 1000, stallMs: 500, probeMs: 250, totalMs: 1500 },
   );
-  const run = await runAgent(agentScript(plan));
+  const run = await runFlavour(flavour, plan);
   const results = checkShape(run, plan);
 
   const short = resultOf(results, 'hold-past-probe-deadline');
@@ -336,7 +335,7 @@ async function rawHoldServer(t: TestContext, accept: (key: string) => string): P
 
 const rfcAccept = (key: string): string => createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 
-test('agent hold against a raw WebSocket server: merged and split frames, a server ping answered, a wrong accept refused', async (t) => {
+for (const flavour of TEST_FLAVOURS) test(`${flavour} agent hold against a raw WebSocket server: merged and split frames, a server ping answered, a wrong accept refused`, async (t) => {
   const good = await rawHoldServer(t, rfcAccept);
   const wrong = await rawHoldServer(t, (key) => rfcAccept(`${key}x`));
   const probe = { proto: 'http' as const, address: HOST, kind: 'hold' as const, holdMs: 200 };
@@ -354,7 +353,7 @@ test('agent hold against a raw WebSocket server: merged and split frames, a serv
     deadlines: { connectMs: 1000, stallMs: 500, probeMs: 3000, totalMs: 5000 },
     concurrency: 2,
   };
-  const results = checkShape(await runAgent(agentScript(plan)), plan);
+  const results = checkShape(await runFlavour(flavour, plan), plan);
 
   const ok = resultOf(results, 'raw-good');
   assert.equal(ok.outcome, 'ok', JSON.stringify(ok));

@@ -1,15 +1,37 @@
 /**
- * Running the reference agent as the controller runs it: `node -` with agentScript(plan) on stdin,
- * every stdout line parsed as the controller parses it (a bad line fails the test).
+ * Running an agent flavour as the controller runs it: its interpreter reading `script(plan)` from
+ * stdin (`node -`, `python3 -`), every stdout line parsed as the controller parses it (a bad line
+ * fails the test). The loopback tests run once per flavour in TEST_FLAVOURS.
  *
- * TWOWAY_AGENT_NODE=/path/to/node runs the agent under another Node (e.g. 12) by hand.
+ * TWOWAY_AGENT_NODE=/path/to/node runs the agent under another Node (e.g. 12) by hand, and
+ * TWOWAY_AGENT_PYTHON=/path/to/python3 the Python agent under another Python (e.g. 3.6).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { flavourModule } from '../controller/agents/index.js';
 import { parseAgentEvent } from '../src/protocol.js';
 import type { AgentEvent, Plan, ProbeResult } from '../src/protocol.js';
 
-const AGENT_RUNTIME = process.env.TWOWAY_AGENT_NODE ?? process.execPath;
+/** The flavours whose interpreter every test machine has (the sh flavours have their own tests). */
+export const TEST_FLAVOURS = ['node', 'python'] as const;
+export type TestFlavour = (typeof TEST_FLAVOURS)[number];
+
+const INTERPRETERS: Record<TestFlavour, string> = {
+  node: process.env.TWOWAY_AGENT_NODE ?? process.execPath,
+  python: process.env.TWOWAY_AGENT_PYTHON ?? 'python3',
+};
+
+/** What the controller streams for `plan` in this flavour. */
+export function scriptFor(flavour: TestFlavour, plan: Plan): string {
+  const module = flavourModule(flavour);
+  assert.ok(module, `flavour ${flavour} is registered`);
+  return module.script(plan);
+}
+
+/** Runs `plan` in this flavour. */
+export function runFlavour(flavour: TestFlavour, plan: Plan): Promise<AgentRun> {
+  return runAgent(scriptFor(flavour, plan), flavour);
+}
 /** Kills an agent that outlives this: the agent must never hang, so this is a failure. */
 const AGENT_KILL_MS = 15_000;
 
@@ -21,11 +43,11 @@ export interface AgentRun {
   ms: number;
 }
 
-/** Spawns `node -`, feeds it the script, and parses every stdout line (a bad line fails the test). */
-export function runAgent(script: string): Promise<AgentRun> {
+/** Spawns the flavour's interpreter with `-`, feeds it the script, and parses every stdout line. */
+export function runAgent(script: string, flavour: TestFlavour = 'node'): Promise<AgentRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(AGENT_RUNTIME, ['-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(INTERPRETERS[flavour], ['-'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

@@ -10,12 +10,13 @@ import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { agentBundle, agentScript } from '../controller/deploy.js';
+import { agentBundle } from '../controller/deploy.js';
+import { pythonAgentSource } from '../controller/agents/python.js';
 import { createRunCertificate } from '../controller/cert.js';
 import type { RunCertificate } from '../controller/cert.js';
 import { PATHS, TOKEN_HEADER } from '../src/protocol.js';
 import type { AgentFacts, Plan, PlannedProbe, ProbeResult } from '../src/protocol.js';
-import { checkShape, resultOf, runAgent } from './agent-process.js';
+import { TEST_FLAVOURS, checkShape, resultOf, runAgent, runFlavour } from './agent-process.js';
 
 const HOST = '127.0.0.1';
 const TOKEN = 'test-token-0123456789';
@@ -145,7 +146,7 @@ async function closedPort(): Promise<number> {
 const cert: RunCertificate = await createRunCertificate([HOST]);
 const otherCert: RunCertificate = await createRunCertificate([HOST], 'an interceptor');
 
-test('agent reports every probe outcome with the phase it reached', async (t) => {
+for (const flavour of TEST_FLAVOURS) test(`${flavour} agent reports every probe outcome with the phase it reached`, async (t) => {
   const good: Ledger = { requests: [] };
   const goodHttp = await serve(t, http.createServer(contractHandler(good)));
   const goodHttps = await serve(t, https.createServer({ cert: cert.certPem, key: cert.keyPem }, contractHandler(good)));
@@ -189,7 +190,7 @@ test('agent reports every probe outcome with the phase it reached', async (t) =>
     probes.push({ id: 'source-bound', kind: 'hello', proto: 'http', address: HOST, port: goodHttp, source: '127.0.0.2' });
   }
   const plan = makePlan(probes, cert.fingerprint256);
-  const run = await runAgent(agentScript(plan));
+  const run = await runFlavour(flavour, plan);
   const results = checkShape(run, plan);
   const get = (id: string): ProbeResult => resultOf(results, id);
 
@@ -344,7 +345,7 @@ test('agent reports every probe outcome with the phase it reached', async (t) =>
   });
 });
 
-test('agent deadline: every unfinished probe is reported where it stands', async (t) => {
+for (const flavour of TEST_FLAVOURS) test(`${flavour} agent deadline: every unfinished probe is reported where it stands`, async (t) => {
   const good: Ledger = { requests: [] };
   const goodHttp = await serve(t, http.createServer(contractHandler(good)));
   const hung = await serve(t, net.createServer((socket) => socket.on('error', () => undefined)));
@@ -362,7 +363,7 @@ test('agent deadline: every unfinished probe is reported where it stands', async
     // Stall and probe deadlines far beyond the agent's: only the agent deadline can end these.
     { concurrency: 3, deadlines: { connectMs: 1000, stallMs: 10_000, probeMs: 10_000, totalMs: 700 } },
   );
-  const run = await runAgent(agentScript(plan));
+  const run = await runFlavour(flavour, plan);
   const results = checkShape(run, plan);
 
   const waiting = resultOf(results, 'waiting');
@@ -391,14 +392,15 @@ test('agent deadline: every unfinished probe is reported where it stands', async
   assert.ok(run.ms < 3000, `agent exited ${run.ms} ms after start, deadline 700 ms`);
 });
 
-test('agent without a usable plan: one fatal line and exit 1', async () => {
-  const missing = await runAgent(agentBundle());
+for (const flavour of TEST_FLAVOURS) test(`${flavour} agent without a usable plan: one fatal line and exit 1`, async () => {
+  // The script without the plan the controller puts in front of it.
+  const missing = await runAgent(flavour === 'node' ? agentBundle() : pythonAgentSource(), flavour);
   assert.equal(missing.code, 1);
   assert.equal(missing.events.length, 1);
   assert.equal(missing.events[0]?.t, 'fatal');
 
   const skewed = { ...makePlan([], cert.fingerprint256), version: 99 } as unknown as Plan;
-  const invalid = await runAgent(agentScript(skewed));
+  const invalid = await runFlavour(flavour, skewed);
   assert.equal(invalid.code, 1);
   assert.deepEqual(
     invalid.events.map((e) => e.t),
@@ -408,9 +410,9 @@ test('agent without a usable plan: one fatal line and exit 1', async () => {
   assert.ok(fatal?.t === 'fatal' && fatal.message.includes('version'));
 });
 
-test('agent with nothing to probe still reports facts and done', async () => {
+for (const flavour of TEST_FLAVOURS) test(`${flavour} agent with nothing to probe still reports facts and done`, async () => {
   const plan = makePlan([], cert.fingerprint256);
-  const run = await runAgent(agentScript(plan));
+  const run = await runFlavour(flavour, plan);
   checkShape(run, plan);
 });
 

@@ -238,7 +238,13 @@ const ROWS: Row[] = [
     input: sshFailure(255, 'No ED25519 host key is known for 10.9.1.2 and you have requested strict checking.\nHost key verification failed.'),
     node: 'ssh-hostkey-unknown',
   },
-  { name: 'no node on PATH', input: sshFailure(127, 'twoway: no node runtime on PATH'), node: 'agent-no-runtime' },
+  { name: 'no runtime on PATH', input: sshFailure(127, 'twoway: no agent runtime on PATH (looked for node, python3 >= 3.6)'), node: 'agent-no-runtime' },
+  {
+    name: 'a forced runtime the node lacks',
+    input: sshFailure(1, 'twoway: no agent flavour chosen', { runtimeProblem: 'runtime "python" was asked for, but the node has no python3 >= 3.6 on the PATH of SSH sessions (found: curl)' }),
+    node: 'agent-no-runtime',
+    check: (r) => assert.match(String(r.nodeEvidence?.runtimeProblem), /runtime "python" was asked for/),
+  },
   { name: 'agent wrote garbage', input: evidence({}, { session: { ...OK_SESSION, invalidOutput: 'not JSON' } }), node: 'agent-failed' },
   {
     name: 'agent started but never finished',

@@ -4,9 +4,9 @@
  * how its script is built from the plan and what the node's shell runs to read it from stdin.
  */
 import type { Plan } from '../../src/protocol.js';
+import type { AgentFlavour } from '../../src/agent-flavours.js';
 
-export const AGENT_FLAVOURS = ['node', 'python', 'sh-curl', 'sh-wget', 'sh-tcp', 'powershell'] as const;
-export type AgentFlavour = (typeof AGENT_FLAVOURS)[number];
+export { AGENT_FLAVOURS, type AgentFlavour } from '../../src/agent-flavours.js';
 
 export interface AgentFlavourModule {
   flavour: AgentFlavour;
@@ -14,4 +14,6 @@ export interface AgentFlavourModule {
   script(plan: Plan): string;
   /** The command the node's login shell runs to read the script from stdin; nothing is written to disk. */
   remoteCommand: string;
+  /** What this flavour reports as 'unsupported' (not measured), for `twoway agents`; absent: nothing. */
+  cannotMeasure?: readonly string[];
 }

@@ -30,7 +30,10 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: 'unshare', debianPackage: 'util-linux' },
   // On Debian 12 mount(8) has its own package; util-linux no longer ships it.
   { command: 'mount', debianPackage: 'mount' },
-  // The sh agent's tests and busybox-only lab nodes (busybox sh, wget, nc).
+  // The single-runtime nodes (only-python, only-curl, only-wget) link these into their PATH; busybox
+  // also serves the sh agent's tests (busybox sh, wget, nc).
+  { command: 'python3', debianPackage: 'python3' },
+  { command: 'curl', debianPackage: 'curl' },
   { command: 'busybox', debianPackage: 'busybox' },
 ];
 

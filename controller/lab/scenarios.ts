@@ -4,7 +4,9 @@
  * this table; the lab tests and demos read the expectations from it.
  */
 import type { PathReport } from '../../src/report.js';
+import type { AgentFlavour } from '../../src/agent-flavours.js';
 import type { PathKind, VerdictKind } from '../../src/verdicts.js';
+import { registeredFlavours } from '../agents/index.js';
 import { CALLBACK_PORTS, CTL_ADDRESS, DEFAULT_HOST, RTR_CTL_ADDRESS, RTR_CTL_IFACE, nodeAddress, routerIface, subnet } from './plan.js';
 
 /**
@@ -62,6 +64,14 @@ export interface Expectation {
   paths: readonly ExpectedPath[];
 }
 
+/** sshd scenarios whose SSH sessions see only a directory of chosen commands on PATH. */
+export const SESSION_PATHS = ['no-runtime', 'only-python', 'only-curl', 'only-wget'] as const;
+export type SessionPath = (typeof SESSION_PATHS)[number];
+
+export function sessionPathOf(s: LabScenario): SessionPath | undefined {
+  return (SESSION_PATHS as readonly string[]).includes(s.sshd) ? (s.sshd as SessionPath) : undefined;
+}
+
 export interface ScenarioExpectation extends Expectation {
   /**
    * A stateful idle timeout on the path: when the run holds its idle channel quiet for longer than
@@ -80,8 +90,13 @@ export interface LabScenario {
   links: readonly NodeLink[];
   /** no-host: the namespace holds the veth peer but no address, so nothing answers ARP. */
   host: 'node' | 'no-host';
-  /** running: sshd with the usual PATH; no-runtime: sshd whose sessions cannot find `node`; none: no sshd. */
-  sshd: 'running' | 'no-runtime' | 'none';
+  /**
+   * running: sshd with the usual PATH; none: no sshd; the others: sshd whose sessions get a PATH of
+   * their own (SESSION_PATHS in sshd.ts): no runtime at all, or exactly one agent runtime.
+   */
+  sshd: 'running' | 'none' | SessionPath;
+  /** The agent flavour runtime detection must pick on this node (nodes that run an agent). */
+  agentFlavour?: AgentFlavour;
   /** The inventory says `ftp: true` for the node: the run tests FTP control and passive data callbacks too. */
   ftp?: boolean;
   /** Rules in the node's own namespace (its host firewall). */
@@ -114,6 +129,14 @@ export const LAB_IDLE_HOLD_SECONDS = IDLE_TIMEOUT_SECONDS + 2;
 const idleFlows = `ip saddr ${nodeAddress(IDLE_SUBNET)} tcp dport { ${ports} }`;
 const idleReplies = `ip daddr ${nodeAddress(IDLE_SUBNET)} tcp sport { ${ports} }`;
 
+/** The single-runtime nodes (issue 6): each is healthy, on subnets 15, 16, 17. */
+const ONE_RUNTIME_SUBNET = 21;
+const ONE_RUNTIME: readonly [SessionPath, AgentFlavour, string][] = [
+  ['only-python', 'python', 'python3'],
+  ['only-curl', 'sh-curl', 'sh and curl'],
+  ['only-wget', 'sh-wget', 'busybox sh and busybox wget'],
+];
+
 export const LAB_SCENARIOS: readonly LabScenario[] = [
   {
     node: 'healthy',
@@ -122,6 +145,7 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     links: [{ n: 1, nodeIface: 'eth0' }],
     host: 'node',
     sshd: 'running',
+    agentFlavour: 'node',
     expect: { node: 'ok', paths: callbacks('ok') },
   },
   ...[2, 3].map(
@@ -321,13 +345,26 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
   },
   {
     node: 'noruntime',
-    description: 'SSH works, but the node has no `node` on the PATH of SSH sessions.',
-    mechanism: 'sshd with SetEnv PATH=<state>/nodes/noruntime/bin, a directory of a few basic tools without node',
+    description: 'SSH works, but the PATH of SSH sessions offers no agent runtime (no node, python3, curl or wget).',
+    mechanism: 'sshd with SetEnv PATH=<state>/nodes/noruntime/bin, a directory of a few basic tools without any agent runtime',
     links: [{ n: 12, nodeIface: 'eth0' }],
     host: 'node',
     sshd: 'no-runtime',
     expect: { node: 'agent-no-runtime', paths: [] },
   },
+  ...ONE_RUNTIME.map(
+    ([sshd, flavour, what], i): LabScenario => ({
+      node: sshd,
+      description: `A healthy node whose SSH sessions offer ${what} and no other agent runtime: the ${flavour} agent must reach the same verdicts as the Node agent.`,
+      mechanism: `sshd with SetEnv PATH=<state>/nodes/${sshd}/bin, a directory of symlinks: ${what} and basic tools`,
+      links: [{ n: ONE_RUNTIME_SUBNET + i, nodeIface: 'eth0' }],
+      host: 'node',
+      sshd,
+      agentFlavour: flavour,
+      // A flavour this build does not have yet: detection finds nothing it can send.
+      expect: registeredFlavours().includes(flavour) ? { node: 'ok', paths: callbacks('ok') } : { node: 'agent-no-runtime', paths: [] },
+    }),
+  ),
 ];
 
 export type LabFaultName = 'controller-ingress' | 'subnet-egress';

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { CTL_NETNS, nodeNetns } from './plan.js';
-import { type LabScenario, scenarioAddresses } from './scenarios.js';
+import { type LabScenario, type SessionPath, scenarioAddresses, sessionPathOf } from './scenarios.js';
 import { type LabPaths, type NodePaths, nodePaths, processExists } from './state.js';
 import { run, runIn, sleep, tryRun } from './run.js';
 
@@ -20,9 +20,20 @@ export const SSHD_BINARY = '/usr/sbin/sshd';
  */
 const START_IN_PRIVATE_RUN = 'mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && "$0" -t -f "$1" && exec "$0" -f "$1" -E "$2"';
 
-/** What the no-runtime node's SSH sessions may run: enough for a shell session, and never `node`. */
-const NO_RUNTIME_TOOLS = ['sh', 'bash', 'env', 'cat', 'ls', 'id', 'uname', 'mkdir', 'rm', 'echo', 'true', 'false', 'sleep', 'printf', 'test', 'head', 'tail', 'grep'];
+/** Enough for a shell session; never an agent runtime (node, python3, curl, wget). */
+const BASIC_TOOLS = ['sh', 'env', 'cat', 'ls', 'id', 'uname', 'mkdir', 'rm', 'echo', 'true', 'false', 'sleep', 'printf', 'test', 'head', 'tail', 'grep'];
 const TOOL_DIRS = ['/usr/bin', '/bin'];
+
+/**
+ * What each restricted node's SSH sessions find on PATH: command name -> the program it runs (a
+ * name found in TOOL_DIRS). only-wget is busybox throughout, sh included, like an ESXi shell.
+ */
+export const SESSION_PATH_TOOLS: Readonly<Record<SessionPath, Readonly<Record<string, string>>>> = {
+  'no-runtime': Object.fromEntries(BASIC_TOOLS.map((t) => [t, t])),
+  'only-python': Object.fromEntries([...BASIC_TOOLS, 'python3'].map((t) => [t, t])),
+  'only-curl': Object.fromEntries([...BASIC_TOOLS, 'curl'].map((t) => [t, t])),
+  'only-wget': Object.fromEntries([...BASIC_TOOLS, 'wget'].map((t) => [t, 'busybox'])),
+};
 const FORWARD_PORTS = [22, 443];
 
 export async function generateKey(file: string, comment: string): Promise<string> {
@@ -50,16 +61,23 @@ export function renderSshdConfig(s: LabScenario, np: NodePaths, paths: LabPaths)
     'StrictModes no',
   ];
   // SetEnv applies after sshd's default PATH, so it replaces it (verified: `command -v node` fails).
-  if (s.sshd === 'no-runtime') lines.push(`SetEnv PATH=${np.binDir}`);
+  // HOME too: root's own ~/.bashrc (pyenv, cargo) would put its directories back on PATH.
+  if (sessionPathOf(s) !== undefined) lines.push(`SetEnv PATH=${np.binDir} HOME=${sessionHome(np)}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** A directory of symlinks to basic tools, without node: the no-runtime node's whole PATH. */
-function prepareNoRuntimeBin(binDir: string): void {
+/** An empty home for restricted sessions: no rc file of the machine's root applies there. */
+function sessionHome(np: NodePaths): string {
+  return join(np.dir, 'home');
+}
+
+/** A directory of symlinks, the restricted node's whole PATH; a program missing here fails `lab up`. */
+function prepareSessionBin(binDir: string, kind: SessionPath): void {
   mkdirSync(binDir, { recursive: true });
-  for (const tool of NO_RUNTIME_TOOLS) {
-    const target = TOOL_DIRS.map((d) => join(d, tool)).find((p) => existsSync(p));
-    if (target !== undefined) symlinkSync(target, join(binDir, tool));
+  for (const [name, program] of Object.entries(SESSION_PATH_TOOLS[kind])) {
+    const target = TOOL_DIRS.map((d) => join(d, program)).find((p) => existsSync(p));
+    if (target === undefined) throw new LabError(`${program} not found in ${TOOL_DIRS.join(' or ')}: the ${kind} node needs it (run lab up as root to install it)`);
+    symlinkSync(target, join(binDir, name));
   }
 }
 
@@ -68,7 +86,11 @@ export async function prepareNode(s: LabScenario, paths: LabPaths): Promise<stri
   const np = nodePaths(paths, s.node);
   mkdirSync(np.dir, { recursive: true });
   const publicKey = await generateKey(np.hostKey, `twoway-lab-${s.node}`);
-  if (s.sshd === 'no-runtime') prepareNoRuntimeBin(np.binDir);
+  const sessionPath = sessionPathOf(s);
+  if (sessionPath !== undefined) {
+    prepareSessionBin(np.binDir, sessionPath);
+    mkdirSync(sessionHome(np), { recursive: true });
+  }
   writeFileSync(np.config, renderSshdConfig(s, np, paths));
   return publicKey;
 }

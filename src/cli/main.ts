@@ -13,6 +13,7 @@ import { registerPreflight } from './preflight.js';
 import { registerInventory } from './inventory.js';
 import { registerRender } from './render.js';
 import { registerDiff } from './diff.js';
+import { registerAgents } from './agents.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -28,6 +29,7 @@ registerPreflight(program);
 registerInventory(program);
 registerRender(program);
 registerDiff(program);
+registerAgents(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import { openIngress, removeStaleOpenings, type IngressOpening } from '../../con
 import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/preflight.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
+import { AGENT_FLAVOURS, type AgentFlavour } from '../agent-flavours.js';
 import { InputError } from '../errors.js';
 import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
 import type { Inventory } from '../inventory/types.js';
@@ -29,6 +30,7 @@ export interface RunFlags extends OutputFlags {
   profile: string;
   profiles?: string;
   limit?: string;
+  runtime?: AgentFlavour;
   port?: string;
   sslPort?: string;
   hpsumIni?: string;
@@ -76,6 +78,7 @@ export function addRunOptions(command: Command): Command {
     .option('--profiles <file>', 'custom profile file (YAML/JSON): new profiles, or ports added to or removed from built-in ones')
     .option('--port <port>', `callback HTTP port (the update manager's /port; default ${UPDATE_MANAGER_PORTS.port})`)
     .option('--ssl-port <port>', `callback HTTPS port (the update manager's /ssl_port; default ${UPDATE_MANAGER_PORTS.ssl_port})`)
+    .addOption(new Option('--runtime <flavour>', "agent flavour for nodes whose inventory entry names no runtime: (default: the best each node offers)").choices(AGENT_FLAVOURS))
     .option('--hpsum-ini <file>', 'take port= and ssl_port= from the update manager\'s hpsum.ini (flags win, conflicts are reported)')
     .option('--callback-address <addr>', 'controller address the nodes call back to (repeatable: the agent tries each)', collect, [])
     .option('--listen <addr>', 'address to bind the listeners to (repeatable; default: the callback addresses)', collect, [])
@@ -165,6 +168,7 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
     ftp: { all: flags.ftp, controlPort: parsePort(flags.ftpPort, '--ftp-port'), dataPorts: parsePortRange(flags.ftpDataPorts, '--ftp-data-ports') },
     deadlines: { ...DEFAULT_DEADLINES, probeMs: Math.min(DEFAULT_DEADLINES.probeMs, agentTimeoutMs), totalMs: agentTimeoutMs },
     forwardTimeoutMs: parseIntIn(flags.forwardTimeout, '--forward-timeout', 100, 60_000),
+    ...(flags.runtime === undefined ? {} : { runtime: flags.runtime }),
     ssh: {
       ...(configFile === undefined ? {} : { configFile }),
       connectTimeoutSec: parseIntIn(flags.connectTimeout, '--connect-timeout', 1, 300),

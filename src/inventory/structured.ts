@@ -6,6 +6,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { AGENT_FLAVOURS, isAgentFlavour, type AgentFlavour } from '../agent-flavours.js';
 import { InputError } from '../errors.js';
 import { describeFound, type Located, type LocatedEntry, type LocatedList } from './located.js';
 import type { ControllerSpec, Inventory, NodeSpec } from './types.js';
@@ -29,8 +30,8 @@ export interface StructuredContext {
 
 const TOP_FIELDS = ['controller', 'ssh_config', 'defaults', 'nodes'] as const;
 const CONTROLLER_FIELDS = ['netns', 'callback_addresses'] as const;
-const DEFAULTS_FIELDS = ['user', 'port', 'key', 'profile', 'ftp'] as const;
-const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh', 'groups', 'ftp'] as const;
+const DEFAULTS_FIELDS = ['user', 'port', 'key', 'profile', 'ftp', 'runtime'] as const;
+const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh', 'groups', 'ftp', 'runtime'] as const;
 
 /** What a node inherits from `defaults` when it does not say. */
 interface Defaults {
@@ -39,6 +40,7 @@ interface Defaults {
   key?: string;
   profile?: string;
   ftp?: boolean;
+  runtime?: AgentFlavour;
 }
 
 /** A field's value with its path, which is all a reader needs to report a precise error. */
@@ -77,6 +79,7 @@ function readDefaults(at: FieldValue, ctx: StructuredContext): Defaults {
     key: fields.key === undefined ? undefined : readPath(fields.key, ctx, 'an SSH private key file path'),
     profile: fields.profile === undefined ? undefined : readProfile(fields.profile, ctx),
     ftp: fields.ftp === undefined ? undefined : readBoolean(fields.ftp, ctx, 'true or false (also test FTP control and passive data callbacks)'),
+    runtime: fields.runtime === undefined ? undefined : readRuntime(fields.runtime, ctx),
   });
 }
 
@@ -110,6 +113,7 @@ function readNode(at: FieldValue, defaults: Defaults, ctx: StructuredContext): {
     sshHost: fields.ssh === undefined ? undefined : readSshAlias(fields.ssh, ctx),
     groups: fields.groups === undefined ? undefined : readGroups(fields.groups, ctx),
     ftp: fields.ftp === undefined ? defaults.ftp : readBoolean(fields.ftp, ctx, 'true or false (also test FTP control and passive data callbacks)'),
+    runtime: fields.runtime === undefined ? defaults.runtime : readRuntime(fields.runtime, ctx),
     from: { file: ctx.file, line },
   });
   return { node, name: fields.name };
@@ -210,6 +214,11 @@ function readBoolean(at: FieldValue, ctx: StructuredContext, what: string): bool
   if (value.kind === 'scalar' && typeof value.value === 'boolean') return value.value;
   const hint = value.kind === 'scalar' && typeof value.value === 'string' && /^(true|false|yes|no|on|off)$/i.test(value.value) ? '; write true or false without quotes' : '';
   return fail(ctx, value.line, at.field, `expected ${what}, found ${describeFound(value)}${hint}`);
+}
+
+function readRuntime(at: FieldValue, ctx: StructuredContext): AgentFlavour {
+  const text = readChecked(at, ctx, `an agent runtime (one of ${AGENT_FLAVOURS.join(', ')})`, (t) => (isAgentFlavour(t) ? undefined : 'unknown runtime'));
+  return text as AgentFlavour;
 }
 
 function readPort(at: FieldValue, ctx: StructuredContext): number {

@@ -1,4 +1,5 @@
 /** What twoway understood from an inventory: plain data, validated. */
+import type { AgentFlavour } from '../agent-flavours.js';
 
 export interface SourceRef {
   file: string;
@@ -24,6 +25,8 @@ export interface NodeSpec {
   groups?: string[];
   /** Also test FTP callbacks (control and passive data), as a switch fetching firmware does. */
   ftp?: boolean;
+  /** The agent flavour to send (`runtime:`); absent: the best the node offers, or --runtime. */
+  runtime?: AgentFlavour;
   from: SourceRef;
 }
 

@@ -30,14 +30,17 @@ function pad(text: string, width: number): string {
 function nicRows(n: NodeReport, columns: readonly string[]): string[][] {
   return (n.nics ?? []).map((nic) => {
     const own: NodeReport = { ...n, paths: n.paths.filter((p) => p.direction === 'callback' && p.from === nic.address) };
-    return [`  from ${nic.address}`, '', ...columns.map((c) => cell(own, c) ?? '')];
+    return [`  from ${nic.address}`, '', '', ...columns.map((c) => cell(own, c) ?? '')];
   });
 }
 
+const AGENT_COLUMN = 2;
+
 export function renderMatrix(report: Report, opts: TerminalOptions): string {
   const columns = columnsOf(report.nodes);
-  const header = ['NODE', 'VERDICT', ...columns];
-  const rows = report.nodes.flatMap((n) => [[n.name, n.verdict, ...columns.map((c) => cell(n, c) ?? '-')], ...nicRows(n, columns)]);
+  // AGENT: the flavour that ran on the node (node, python, sh-curl, ...); agentless devices: none.
+  const header = ['NODE', 'VERDICT', 'AGENT', ...columns];
+  const rows = report.nodes.flatMap((n) => [[n.name, n.verdict, n.agent?.flavour ?? (n.agentless === true ? 'none' : '-'), ...columns.map((c) => cell(n, c) ?? '-')], ...nicRows(n, columns)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 2);
   const lines = [header.map((h, i) => pad(h, widths[i]!)).join('').trimEnd()];
   for (const row of rows) {
@@ -45,7 +48,7 @@ export function renderMatrix(report: Report, opts: TerminalOptions): string {
       row
         .map((text, i) => {
           const padded = pad(text, widths[i]!);
-          return i >= 1 && text !== '-' && text !== '' ? paint(text as VerdictKind, padded, opts) : padded;
+          return i >= 1 && i !== AGENT_COLUMN && text !== '-' && text !== '' ? paint(text as VerdictKind, padded, opts) : padded;
         })
         .join('')
         .trimEnd(),
@@ -78,9 +81,10 @@ export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
   for (const node of report.nodes) {
     if (node.nodeVerdict !== undefined) {
       const info = VERDICTS[node.nodeVerdict];
-      // The last line of ssh's stderr, without control characters: a remote banner must not drive the operator's terminal.
-      const stderr = typeof node.nodeEvidence?.stderr === 'string' ? (node.nodeEvidence.stderr.split('\n').at(-1) ?? '').replace(/\x1b\[[0-9;]*[A-Za-z]|[\u0000-\u001f\u007f]/g, '') : '';
-      const detail = stderr === '' ? '' : `: ${stderr}`;
+      // The runtime problem, or the last line of ssh's stderr without control characters: a remote banner must not drive the operator's terminal.
+      const evidence = node.nodeEvidence ?? {};
+      const stderr = typeof evidence.stderr === 'string' ? (evidence.stderr.split('\n').at(-1) ?? '').replace(/\x1b\[[0-9;]*[A-Za-z]|[\u0000-\u001f\u007f]/g, '') : '';
+      const detail = typeof evidence.runtimeProblem === 'string' ? `: ${evidence.runtimeProblem}` : stderr === '' ? '' : `: ${stderr}`;
       lines.push(`${paint(node.nodeVerdict, `x ${node.name}`, opts)}  ${info.title}${detail}`, `    fix: ${info.hint}`);
     }
     const failing = node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(node.nodeVerdict !== undefined && p.verdict === 'not-measured'));

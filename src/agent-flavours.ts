@@ -1,0 +1,10 @@
+/**
+ * The names of the agent flavours (DESIGN.md section 2): shared by the inventory (`runtime:`), the
+ * CLI (`--runtime`) and the controller's flavour modules (controller/agents/).
+ */
+export const AGENT_FLAVOURS = ['node', 'python', 'sh-curl', 'sh-wget', 'sh-tcp', 'powershell'] as const;
+export type AgentFlavour = (typeof AGENT_FLAVOURS)[number];
+
+export function isAgentFlavour(text: string): text is AgentFlavour {
+  return (AGENT_FLAVOURS as readonly string[]).includes(text);
+}

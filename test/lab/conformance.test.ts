@@ -1,0 +1,121 @@
+/**
+ * Agent conformance in the lab (issue 6): every flavour that can run here reaches the same verdicts
+ * on the same faults. (a) The single-runtime nodes are each detected as their flavour and diagnosed
+ * like the healthy Node node; (b) a set of fault scenarios run with each flavour forced
+ * (--runtime) gets the lab table's verdicts, path for path the same as with node. The flavours come
+ * from the registry, so the sh flavours join once they are part of the build. Needs root.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { registeredFlavours } from '../../controller/agents/index.js';
+import { checkLabReport } from '../../controller/lab/expectations.js';
+import { LAB_SCENARIOS, labDown, labUp } from '../../controller/lab/index.js';
+import { LAB_IDLE_HOLD_SECONDS, type LabScenario } from '../../controller/lab/scenarios.js';
+import type { NodeReport, Report } from '../../src/report.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
+/** Flavours the lab's ordinary nodes can run: everything registered but PowerShell. */
+const FLAVOURS = registeredFlavours().filter((f) => f !== 'powershell');
+const FAULT_NODES = ['healthy', 'reject', 'return-acl', 'mtu', 'idle', 'dual'];
+const ONE_RUNTIME_NODES = ['only-python', 'only-curl', 'only-wget'];
+
+let inventory = '';
+let work = '';
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'twoway-conformance-'));
+  inventory = (await labUp()).paths.inventory;
+});
+after(async () => {
+  await labDown();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function scenario(name: string): LabScenario {
+  const s = LAB_SCENARIOS.find((x) => x.node === name);
+  assert.ok(s, `scenario ${name}`);
+  return s;
+}
+
+function inventoryOf(names: readonly string[]): string {
+  const doc = parse(readFileSync(inventory, 'utf8')) as { ssh_config: string; nodes: { name: string }[] };
+  doc.ssh_config = resolve(dirname(inventory), doc.ssh_config);
+  doc.nodes = doc.nodes.filter((n) => names.includes(n.name));
+  const file = join(work, `inventory-${names.join('-')}.yaml`);
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+function run(name: string, nodes: readonly string[], extra: string[]): Report {
+  const json = join(work, `${name}.json`);
+  const r = spawnSync(process.execPath, [BIN, 'run', '--inventory', inventoryOf(nodes), '--json', json, '--quiet', ...extra], {
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  assert.equal(r.error, undefined, `twoway run did not finish: ${r.error?.message}`);
+  assert.ok(r.status === 0 || r.status === 1, `twoway run exit ${r.status}: ${r.stderr}`);
+  return JSON.parse(readFileSync(json, 'utf8')) as Report;
+}
+
+/** Every path's verdict, by a key that does not depend on the agent: direction, port, protocol, addresses. */
+function pathVerdicts(node: NodeReport): Record<string, string> {
+  return Object.fromEntries(node.paths.map((p) => [`${p.direction} ${p.from} -> ${p.to}:${p.port}/${p.proto}`, p.verdict]));
+}
+
+/** Path verdicts with the node's own address replaced, so nodes on different subnets compare. */
+function shapeOf(node: NodeReport): string[] {
+  return node.paths.map((p) => `${p.direction} ${p.port}/${p.proto}: ${p.verdict}`).sort();
+}
+
+function byName(report: Report, name: string): NodeReport {
+  const n = report.nodes.find((x) => x.name === name);
+  assert.ok(n, `${name} in the report`);
+  return n;
+}
+
+test('conformance: each single-runtime node is detected as its flavour and diagnosed like the healthy node node', () => {
+  const report = run('one-runtime', ['healthy', ...ONE_RUNTIME_NODES], []);
+  const scenarios = ['healthy', ...ONE_RUNTIME_NODES].map(scenario);
+  assert.deepEqual(checkLabReport(report, scenarios).filter((c) => !c.ok), [], 'the lab table\'s verdicts');
+  const healthy = byName(report, 'healthy');
+  assert.equal(healthy.agent?.flavour, 'node');
+  const lines = [`healthy: node, ${healthy.agent?.scriptBytes} bytes`];
+  for (const s of ONE_RUNTIME_NODES.map(scenario)) {
+    const node = byName(report, s.node);
+    if (s.agentFlavour === undefined || !(FLAVOURS as readonly string[]).includes(s.agentFlavour)) {
+      // Not part of this build yet: nothing the node offers can run.
+      assert.equal(node.verdict, 'agent-no-runtime', s.node);
+      lines.push(`${s.node}: ${node.verdict} (${s.agentFlavour} not in this build)`);
+      continue;
+    }
+    assert.equal(node.agent?.flavour, s.agentFlavour, `${s.node} ran the ${s.agentFlavour} agent`);
+    assert.ok((node.agent?.scriptBytes ?? 0) > 0, `${s.node}: size as sent reported`);
+    assert.deepEqual(shapeOf(node), shapeOf(healthy), `${s.node}: the same path verdicts as the Node node`);
+    lines.push(`${s.node}: ${node.agent?.flavour}, ${node.agent?.scriptBytes} bytes, ${node.verdict}`);
+  }
+  console.log(lines.join('\n'));
+});
+
+test('conformance: every flavour forced on the same faults reaches the lab table\'s verdicts, path for path as node', () => {
+  const scenarios = FAULT_NODES.map(scenario);
+  const reference = new Map<string, Record<string, string>>();
+  for (const flavour of FLAVOURS) {
+    const report = run(`faults-${flavour}`, FAULT_NODES, ['--runtime', flavour, '--idle-hold', String(LAB_IDLE_HOLD_SECONDS)]);
+    assert.deepEqual(checkLabReport(report, scenarios).filter((c) => !c.ok), [], `${flavour}: the lab table's verdicts`);
+    for (const name of FAULT_NODES) {
+      const node = byName(report, name);
+      assert.equal(node.agent?.flavour, flavour, `${name} ran the forced ${flavour} agent`);
+      const verdicts = pathVerdicts(node);
+      if (flavour === 'node') reference.set(name, verdicts);
+      else assert.deepEqual(verdicts, reference.get(name), `${flavour} on ${name}: the same path verdicts as node`);
+    }
+    console.log(`${flavour}: ${FAULT_NODES.map((n) => `${n}=${byName(report, n).verdict}`).join(' ')}`);
+  }
+});
