@@ -57,4 +57,5 @@ export const powershellAgent: AgentFlavourModule = {
   flavour: 'powershell',
   script: (plan) => embedPlan(plan) + powershellAgentText(),
   remoteCommand: `powershell -NoProfile -NonInteractive -EncodedCommand ${encodePowershellCommand(POWERSHELL_BOOTSTRAP)}`,
+  cannotMeasure: ['the idle hold (no WebSocket client)', 'FTP callbacks', 'anything yet on real Windows: never run there'],
 };

@@ -48,5 +48,5 @@ export const pythonAgent: AgentFlavourModule = {
   flavour: 'python',
   script: pythonScript,
   remoteCommand: 'python3 -',
-  cannotMeasure: ['https probes, on a Python built without its ssl module', 'secondary IPv4 addresses in facts, on a node without `ip`'],
+  cannotMeasure: ['FTP callbacks', 'https probes, on a Python built without its ssl module', 'secondary IPv4 addresses in facts, on a node without `ip`'],
 };

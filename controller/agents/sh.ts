@@ -98,17 +98,25 @@ export function renderShPlan(plan: Plan, flavour: AgentFlavour): string {
   return vars.map(([name, value]) => `${name}=${shellQuote(value)}\n`).join('');
 }
 
-function shFlavour(flavour: 'sh-curl' | 'sh-wget' | 'sh-tcp'): AgentFlavourModule {
+/** What every sh flavour reports as 'unsupported'. */
+const SH_CANNOT = ['the idle hold (no WebSocket client)', 'FTP callbacks'];
+
+function shFlavour(flavour: 'sh-curl' | 'sh-wget' | 'sh-tcp', cannotMeasure: readonly string[]): AgentFlavourModule {
   return {
     flavour,
     script: (plan) => renderShPlan(plan, flavour) + shAgentText(),
     remoteCommand: 'sh -s',
+    cannotMeasure: [...SH_CANNOT, ...cannotMeasure],
   };
 }
 
 /** curl: every probe, https pinned by the certificate's public key. */
-export const shCurlAgent = shFlavour('sh-curl');
+export const shCurlAgent = shFlavour('sh-curl', ['the certificate fingerprint seen on a pin mismatch (curl does not print it)']);
 /** GNU or busybox wget: http only (no pinning), no source binding with busybox. */
-export const shWgetAgent = shFlavour('sh-wget');
+export const shWgetAgent = shFlavour('sh-wget', [
+  'https probes (wget cannot pin the run certificate)',
+  'source binding for dual-homed nodes, and stalled vs slow, with busybox wget',
+  'uploads over 131,000 bytes with GNU wget (the body would need a file)',
+]);
 /** nc where present: TCP connects only. */
-export const shTcpAgent = shFlavour('sh-tcp');
+export const shTcpAgent = shFlavour('sh-tcp', ['everything past the TCP connect (downloads, uploads, status, TLS)']);
