@@ -73,6 +73,10 @@ export function inferFleet(nodes: readonly NodeReport[]): FleetFinding[] {
   for (const { target, nodes: list } of all.values()) {
     if (list.length < MIN_NODES || !list.every((s) => s.failed)) continue;
     const verdict = commonVerdict(list);
+    // One cause shows mostly one way (a node's own reject may come first): two nodes failing
+    // differently (rejected here, return path lost there) are two faults, not one finding.
+    const sharing = list.filter((s) => s.verdict === verdict).length;
+    if (sharing < MIN_NODES || sharing * 2 <= list.length) continue;
     const finding: FleetFinding = {
       scope: 'controller',
       where: target.to,

@@ -267,19 +267,21 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
 async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport> {
   const { options, listener, sampler, observer } = ctx;
   const { spec, plan } = node;
+  const profile = options.profiles[spec.profile]!;
   const evidence = {
     name: spec.name,
     addresses: node.addresses,
     profile: spec.profile,
     callbackAddresses: node.callbackAddresses,
-    probes: plan.probes,
+    // Agentless devices make no callbacks of ours: they have no callback paths, measured or not.
+    probes: profile.agent ? plan.probes : [],
+    ...(profile.agent ? {} : { agentless: true }),
   };
   // A node whose turn comes after an interrupt still gets a result: not measured.
   if (options.signal?.aborted) return classifyNode({ ...evidence, events: [], ledger: [], forward: [] }, options.thresholds);
   observer.nodeStarted?.(spec.name);
 
   const started = performance.now();
-  const profile = options.profiles[spec.profile]!;
   const forwardPromise = Promise.all(
     node.addresses.flatMap((address) =>
       profile.forward.map(async (fp): Promise<ForwardEvidence> => ({
@@ -294,7 +296,7 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   // Agentless devices (iLO, OA, VC, switches) run nothing of ours: their result is the forward probes.
   if (!profile.agent) {
     const forward = await forwardPromise;
-    return classifyNode({ ...evidence, probes: [], events: [], ledger: [], forward, agentless: true, ms: Math.round(performance.now() - started) }, options.thresholds);
+    return classifyNode({ ...evidence, events: [], ledger: [], forward, ms: Math.round(performance.now() - started) }, options.thresholds);
   }
   const { session, sshAddress } = await runAgentSession(node, ctx);
   const forward = await forwardPromise;

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as net from 'node:net';
-import { shCurlAgent, shTcpAgent, shWgetAgent, shellQuote, renderShPlan } from '../controller/agents/sh.js';
+import { SH_AGENT_TOOLS, shCurlAgent, shTcpAgent, shWgetAgent, shellQuote, renderShPlan } from '../controller/agents/sh.js';
 import type { AgentFlavourModule } from '../controller/agents/types.js';
 import { BlobStore } from '../controller/blobs.js';
 import { createRunCertificate } from '../controller/cert.js';
@@ -33,7 +33,7 @@ const SMALL_UPLOAD = 40_000;
 const DEADLINES: Deadlines = { connectMs: 1000, stallMs: 1000, probeMs: 4000, totalMs: 12_000 };
 
 /** What the agent needs besides its client; busybox has all of them as applets. */
-const TOOLS = ['sed', 'awk', 'tr', 'cut', 'head', 'tee', 'wc', 'sha256sum', 'yes', 'grep', 'tail', 'uname', 'ip', 'date', 'sleep', 'timeout', 'cat'];
+const TOOLS = SH_AGENT_TOOLS;
 
 function which(command: string): string | undefined {
   const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).stdout.trim();

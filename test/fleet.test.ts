@@ -30,6 +30,10 @@ test('fleet: every measured node failing the same port is the controller side, t
   assert.ok(f?.remedies[0]?.lines.includes('iptables -I INPUT -p tcp -m multiport --dports 63001 -j ACCEPT'));
 });
 
+test('fleet: nodes failing the same port in different ways are separate faults, not a controller finding', () => {
+  assert.deepEqual(inferFleet([node('a', '10.9.1.2', ['rejected', 'rejected']), node('b', '10.9.2.2', ['return-path-lost', 'return-path-lost'])]), []);
+});
+
 test('fleet: one node passing the port clears the controller; a lone failing node is no finding', () => {
   assert.deepEqual(inferFleet([node('a', '10.9.1.2', ['blocked', 'ok']), node('b', '10.9.2.2', ['ok', 'ok'])]), []);
   assert.deepEqual(inferFleet([node('a', '10.9.1.2', ['blocked', 'blocked'])]), []);

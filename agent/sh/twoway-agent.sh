@@ -40,6 +40,10 @@ tw_fatal() { printf '{"t":"fatal","message":"%s"}\n' "$(tw_esc "$1")"; exit 1; }
 tw_sleep() { [ "$1" -gt 0 ] || return 0; sleep "$(tw_s "$1")" 2>/dev/null || sleep "$(tw_ceil "$1")"; }
 
 tw_tools() {
+  # Without these the agent could only emit empty errors: say plainly what the node lacks.
+  MISSING=
+  for t in sed tr cut head tee wc; do tw_has "$t" || MISSING="$MISSING $t"; done
+  [ -z "$MISSING" ] || { printf '{"t":"fatal","message":"%s: missing on PATH:%s"}\n' "$TW_FLAVOUR" "$MISSING"; exit 1; }
   HASH=sha256sum
   tw_has sha256sum || HASH=
   TMO=timeout
@@ -167,7 +171,7 @@ tw_line() { printf '%s\n' "$OUT" | sed -n "s/^$1 //p" | head -n 1; }
 tw_curl() {
   set -- -q -sS -v -g -o /dev/fd/3 --connect-timeout "$(tw_s "$TW_CONNECT_MS")" --max-time "$(tw_s "$BUDGET")" \
     --speed-limit 1 --speed-time "$(tw_ceil "$TW_STALL_MS")" -H "x-twoway-token: $TW_TOKEN" -H 'connection: close' -H 'Expect:' \
-    -w '\nTW %{http_code} %{size_download} %{size_upload} %{local_ip} %{local_port} %{time_appconnect}\n' "$@"
+    -w '\nTW %{http_code} %{size_download} %{size_upload} %{local_ip} %{local_port} %{time_appconnect} %{time_connect}\n' "$@"
   [ "$P_SRC" = - ] || set -- "$@" --interface "$P_SRC"
   [ "$P_PROTO" = https ] && set -- "$@" -k --pinnedpubkey "sha256//$TW_SPKI"
   case $P_KIND in
@@ -176,12 +180,13 @@ tw_curl() {
   esac
   tw_run curl "$@" "$URL"
   set -- $(tw_line TW)
-  HTTP=${1:-000} DL=${2:-0} UL=${3:-0} LIP=$4 LPORT=${5:-0} TAPP=${6:-0}
+  HTTP=${1:-000} DL=${2:-0} UL=${3:-0} LIP=$4 LPORT=${5:-0} TAPP=${6:-0} TCON=${7:-0}
   EMSG=$(printf '%s\n' "$OUT" | sed -n 's/^curl: ([0-9]*) //p' | head -n 1)
   WHY=$(printf '%s\n' "$OUT" | sed -n 's/^\* connect to .* failed: //p' | head -n 1)
+  # The local port is set as soon as the SYN goes out; only time_connect says the handshake completed.
+  case $TCON in 0|0.0|0.000000) CONNECTED= ;; *) CONNECTED=1 ;; esac
   LOCAL=
-  [ "$LPORT" != 0 ] && [ -n "$LIP" ] && LOCAL=",\"local\":{\"address\":\"$LIP\",\"port\":$LPORT}"
-  [ "$LPORT" != 0 ] && CONNECTED=1 || CONNECTED=
+  [ -n "$CONNECTED" ] && [ "$LPORT" != 0 ] && [ -n "$LIP" ] && LOCAL=",\"local\":{\"address\":\"$LIP\",\"port\":$LPORT}"
   SLOW=
   case $EMSG in *'too slow'*) SLOW=1 ;; esac
   case $X in

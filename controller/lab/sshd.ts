@@ -9,6 +9,7 @@ import { CTL_NETNS, nodeNetns } from './plan.js';
 import { type LabScenario, type SessionPath, scenarioAddresses, sessionPathOf } from './scenarios.js';
 import { type LabPaths, type NodePaths, nodePaths, processExists } from './state.js';
 import { run, runIn, sleep, tryRun } from './run.js';
+import { SH_AGENT_TOOLS } from '../agents/sh.js';
 
 export const SSHD_BINARY = '/usr/sbin/sshd';
 
@@ -20,8 +21,11 @@ export const SSHD_BINARY = '/usr/sbin/sshd';
  */
 const START_IN_PRIVATE_RUN = 'mount -t tmpfs tmpfs /run && mkdir -p /run/sshd && "$0" -t -f "$1" && exec "$0" -f "$1" -E "$2"';
 
-/** Enough for a shell session; never an agent runtime (node, python3, curl, wget). */
-const BASIC_TOOLS = ['sh', 'env', 'cat', 'ls', 'id', 'uname', 'mkdir', 'rm', 'echo', 'true', 'false', 'sleep', 'printf', 'test', 'head', 'tail', 'grep'];
+/**
+ * A stock server's userland (a shell session's basics plus what the sh agent uses: coreutils, sed,
+ * awk, iproute2); never an agent runtime (node, python3, curl, wget, nc).
+ */
+const BASIC_TOOLS = [...new Set(['sh', 'env', 'cat', 'ls', 'id', 'uname', 'mkdir', 'rm', 'echo', 'true', 'false', 'sleep', 'printf', 'test', 'head', 'tail', 'grep', ...SH_AGENT_TOOLS])];
 const TOOL_DIRS = ['/usr/bin', '/bin'];
 
 /**
@@ -32,7 +36,8 @@ export const SESSION_PATH_TOOLS: Readonly<Record<SessionPath, Readonly<Record<st
   'no-runtime': Object.fromEntries(BASIC_TOOLS.map((t) => [t, t])),
   'only-python': Object.fromEntries([...BASIC_TOOLS, 'python3'].map((t) => [t, t])),
   'only-curl': Object.fromEntries([...BASIC_TOOLS, 'curl'].map((t) => [t, t])),
-  'only-wget': Object.fromEntries([...BASIC_TOOLS, 'wget'].map((t) => [t, 'busybox'])),
+  // busybox wget without -T is told apart from a stall by a connect check with busybox nc.
+  'only-wget': Object.fromEntries([...BASIC_TOOLS, 'wget', 'nc'].map((t) => [t, 'busybox'])),
 };
 const FORWARD_PORTS = [22, 443];
 
