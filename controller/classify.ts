@@ -322,7 +322,13 @@ function judgeCallbackPath(items: ProbeEvidence[], ctx: PathContext): PathJudgem
   const largestPassing = downloads.filter((d) => d.result?.outcome === 'ok').at(-1)?.probe.size;
   const first = failures.reduce<PathJudgement | undefined>((acc, j) => (acc === undefined || worse(acc.verdict, j.verdict) !== acc.verdict ? j : acc), undefined);
   if (first !== undefined) {
-    const summary = largestPassing !== undefined && first.verdict === 'truncated' ? `${first.summary}; up to ${sizeLabel(largestPassing)} passes` : first.summary;
+    const onlyUnmeasurable = first.verdict === 'not-measured' && failures.every((f) => f.evidence.unsupported === true);
+    const summary =
+      largestPassing !== undefined && first.verdict === 'truncated'
+        ? `${first.summary}; up to ${sizeLabel(largestPassing)} passes`
+        : onlyUnmeasurable
+          ? `everything this agent can measure passed; ${first.summary}`
+          : first.summary;
     return { verdict: first.verdict, summary, evidence: { ...first.evidence, largestPassing, failures: failures.length } };
   }
 

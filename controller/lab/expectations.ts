@@ -32,6 +32,7 @@ export function runConditions(report: Report): RunConditions {
 export function expectedFor(s: LabScenario, run: RunConditions): Expectation {
   const cut = s.expect.idleCut;
   if (cut !== undefined && run.idleHoldMs > cut.afterMs) return { node: cut.node, paths: cut.paths };
+  if (s.expect.underHold !== undefined && run.idleHoldMs > 0) return s.expect.underHold;
   return { node: s.expect.node, paths: s.expect.paths };
 }
 

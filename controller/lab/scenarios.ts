@@ -78,6 +78,8 @@ export interface ScenarioExpectation extends Expectation {
    * `afterMs` (report.run.settings.idleHoldMs), this is expected instead.
    */
   idleCut?: Expectation & { afterMs: number };
+  /** What it shows when the run holds an idle channel at all (an agent flavour that cannot hold says not measured). */
+  underHold?: Expectation;
 }
 
 export interface LabScenario {
@@ -131,11 +133,20 @@ const idleReplies = `ip daddr ${nodeAddress(IDLE_SUBNET)} tcp sport { ${ports} }
 
 /** The single-runtime nodes (issue 6): each is healthy, on subnets 15, 16, 17. */
 const ONE_RUNTIME_SUBNET = 21;
-const ONE_RUNTIME: readonly [SessionPath, AgentFlavour, string][] = [
-  ['only-python', 'python', 'python3'],
-  ['only-curl', 'sh-curl', 'sh and curl'],
-  ['only-wget', 'sh-wget', 'busybox sh and busybox wget'],
+const ONE_RUNTIME: readonly [SessionPath, AgentFlavour, string, { https: boolean; hold: boolean }][] = [
+  ['only-python', 'python', 'python3', { https: true, hold: true }],
+  ['only-curl', 'sh-curl', 'sh and curl', { https: true, hold: false }],
+  ['only-wget', 'sh-wget', 'busybox sh and busybox wget', { https: false, hold: false }],
 ];
+
+/** A healthy node as a flavour sees it: ok where it can measure, not measured where it cannot (never a guess). */
+function healthyAsMeasuredBy(measures: { https: boolean; hold: boolean }): Pick<ScenarioExpectation, 'node' | 'paths' | 'underHold'> {
+  const all = measures.https;
+  const expect: Expectation = all
+    ? { node: 'ok', paths: callbacks('ok') }
+    : { node: 'not-measured', paths: [{ direction: 'callback', port: CALLBACK_PORTS[0], verdict: 'ok' }, { direction: 'callback', port: CALLBACK_PORTS[1], verdict: 'not-measured' }] };
+  return { ...expect, ...(measures.hold ? {} : { underHold: { node: 'not-measured', paths: callbacks('not-measured') } }) };
+}
 
 export const LAB_SCENARIOS: readonly LabScenario[] = [
   {
@@ -353,7 +364,7 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     expect: { node: 'agent-no-runtime', paths: [] },
   },
   ...ONE_RUNTIME.map(
-    ([sshd, flavour, what], i): LabScenario => ({
+    ([sshd, flavour, what, measures], i): LabScenario => ({
       node: sshd,
       description: `A healthy node whose SSH sessions offer ${what} and no other agent runtime: the ${flavour} agent must reach the same verdicts as the Node agent.`,
       mechanism: `sshd with SetEnv PATH=<state>/nodes/${sshd}/bin, a directory of symlinks: ${what} and basic tools`,
@@ -362,7 +373,7 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
       sshd,
       agentFlavour: flavour,
       // A flavour this build does not have yet: detection finds nothing it can send.
-      expect: registeredFlavours().includes(flavour) ? { node: 'ok', paths: callbacks('ok') } : { node: 'agent-no-runtime', paths: [] },
+      expect: registeredFlavours().includes(flavour) ? healthyAsMeasuredBy(measures) : { node: 'agent-no-runtime', paths: [] },
     }),
   ),
 ];
