@@ -35,6 +35,8 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: 'python3', debianPackage: 'python3' },
   { command: 'curl', debianPackage: 'curl' },
   { command: 'busybox', debianPackage: 'busybox' },
+  // The sh-tcp flavour's connect checks on the lab's ordinary nodes (conformance).
+  { command: 'nc', debianPackage: 'netcat-openbsd' },
 ];
 
 const APT_TIMEOUT_MS = 15 * 60_000;
