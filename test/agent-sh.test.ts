@@ -64,8 +64,26 @@ function setups(): Setup[] {
     all.push({ name: 'sh-wget (busybox wget) under busybox sh', module: shWgetAgent, shell: BUSYBOX, userland: 'busybox', client: { wget: BUSYBOX, nc: BUSYBOX } });
     all.push({ name: 'sh-tcp (busybox nc) under busybox sh', module: shTcpAgent, shell: BUSYBOX, userland: 'busybox', client: { nc: BUSYBOX } });
   }
+  const nc = which('nc');
+  if (DASH !== undefined && nc !== undefined) all.push({ name: 'sh-tcp (OpenBSD nc) under dash', module: shTcpAgent, shell: DASH, userland: 'gnu', client: { nc } });
   return all;
 }
+
+// The test runner installs the lab's packages first (busybox, curl, wget, netcat-openbsd): every
+// combination must be here, so a missing tool fails loudly instead of dropping its cases.
+test('sh agent: every shell and client combination is available to test', () => {
+  assert.deepEqual(
+    setups().map((s) => s.name),
+    [
+      'sh-curl under dash',
+      'sh-curl under busybox sh',
+      'sh-wget (GNU wget) under dash',
+      'sh-wget (busybox wget) under busybox sh',
+      'sh-tcp (busybox nc) under busybox sh',
+      'sh-tcp (OpenBSD nc) under dash',
+    ],
+  );
+});
 
 /** A directory of symlinks that is the agent's whole PATH. */
 function toolbox(t: TestContext, setup: Setup): string {

@@ -51,7 +51,8 @@ tw_tools() {
   NC=nc NCZ= NCS=
   if tw_has nc; then
     # OpenBSD nc: -z (connect only) and -s (source); busybox nc: neither, it closes on EOF from /dev/null.
-    nc -h 2>&1 | grep -q -- '-z' && NCZ=-z
+    # -v with -z: OpenBSD nc then says why a connect failed (refused, timed out), which it otherwise keeps to its exit status.
+    nc -h 2>&1 | grep -q -- '-z' && NCZ='-v -z'
     nc -h 2>&1 | grep -q -- '-s ' && NCS=1
   else
     NC=

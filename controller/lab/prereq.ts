@@ -37,6 +37,8 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: 'busybox', debianPackage: 'busybox' },
   // The sh-tcp flavour's connect checks on the lab's ordinary nodes (conformance).
   { command: 'nc', debianPackage: 'netcat-openbsd' },
+  // GNU wget for the sh-wget agent's tests beside busybox wget.
+  { command: 'wget', debianPackage: 'wget' },
 ];
 
 const APT_TIMEOUT_MS = 15 * 60_000;
