@@ -163,8 +163,8 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
   'not-measured': {
     title: 'Not measured',
     explanation: 'This path could not be tested, because an earlier step failed or the agent cannot measure it.',
-    evidence: 'No probe result for this path.',
-    hint: 'Fix the node-level problem first (see the node verdict).',
+    evidence: 'No probe result for this path, or the agent said it cannot measure it (evidence.unsupported, with the reason).',
+    hint: 'Fix the node-level problem first (see the node verdict); where the agent flavour cannot measure it, force one that can (runtime: node or python; see "twoway agents").',
     severity: 1,
     harness: true,
   },

@@ -92,12 +92,15 @@ function inScope(s: LabScenario, fault: LabFault, path: ExpectedPath): boolean {
  * never run the agent (no callback paths) or lie outside the fault's reach.
  */
 export function expectedUnderFault(s: LabScenario, fault: LabFault, expected: Expectation = s.expect): Expectation {
-  const affected = (p: ExpectedPath): boolean => p.direction === 'callback' && fault.ports.includes(p.port) && !STOPPED_EARLIER.has(p.verdict) && inScope(s, fault, p);
+  // A path the agent cannot measure stays "not measured" whatever the network does.
+  const affected = (p: ExpectedPath): boolean =>
+    p.direction === 'callback' && fault.ports.includes(p.port) && !STOPPED_EARLIER.has(p.verdict) && p.verdict !== 'not-measured' && inScope(s, fault, p);
   const hit = expected.paths.filter(affected);
   if (hit.length === 0) return expected;
   const kept = expected.paths.filter((p) => !affected(p));
-  // The fault's paths, once per source address the affected callbacks named (or once, unaddressed).
-  const addresses = [...new Set(hit.map((p) => p.address))];
-  const replaced = addresses.flatMap((address) => fault.expectAffected.paths.map((p): ExpectedPath => (address === undefined ? p : { ...p, address })));
+  // Each affected callback becomes the fault's path on its port, from the same source address.
+  const replaced = hit.flatMap((h) =>
+    fault.expectAffected.paths.filter((p) => p.direction === 'callback' && p.port === h.port).map((p): ExpectedPath => (h.address === undefined ? p : { ...p, address: h.address })),
+  );
   return { node: fault.expectAffected.node, paths: [...replaced, ...kept] };
 }
