@@ -96,7 +96,6 @@ export const DEFAULT_PROFILE = 'linux';
 
 /** The update manager's default ports (its /port, /ssl_port, /ftp_port and passive FTP range). */
 export const UPDATE_MANAGER_PORTS = { port: 63001, ssl_port: 63002, ftp_port: 21, ftpData: { first: 63006, last: 63010 } } as const;
-export const BUILT_IN_PROFILE_NAMES: readonly string[] = Object.keys(BUILT_IN_PROFILES);
 
 /** The callbacks a node of this profile actually makes in a run: none without an agent. */
 export function callbacksMade(profile: Profile): readonly CallbackKind[] {

@@ -28,7 +28,7 @@ function writeReports(dir: string): { healthy: string; broken: string; alsoBroke
     broken: report('20250102T010000-bbbbbb', [simpleNode('web1', '10.1.0.2', 'blocked'), simpleNode('reject', '10.3.0.2', 'rejected')]),
     alsoBroken: report('20250103T010000-cccccc', [simpleNode('web1', '10.1.0.2', 'blocked'), simpleNode('reject', '10.3.0.2', 'rejected')]),
   };
-  const paths = Object.fromEntries(Object.entries(files).map(([name, r]) => [name, join(dir, `${name}.json`)])) as Record<keyof typeof files, string>;
+  const paths = Object.fromEntries(Object.keys(files).map((name) => [name, join(dir, `${name}.json`)])) as Record<keyof typeof files, string>;
   for (const [name, r] of Object.entries(files)) writeFileSync(paths[name as keyof typeof files], renderJson(r));
   return paths;
 }
