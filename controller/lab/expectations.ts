@@ -98,9 +98,14 @@ export function expectedUnderFault(s: LabScenario, fault: LabFault, expected: Ex
   const hit = expected.paths.filter(affected);
   if (hit.length === 0) return expected;
   const kept = expected.paths.filter((p) => !affected(p));
-  // Each affected callback becomes the fault's path on its port, from the same source address.
-  const replaced = hit.flatMap((h) =>
-    fault.expectAffected.paths.filter((p) => p.direction === 'callback' && p.port === h.port).map((p): ExpectedPath => (h.address === undefined ? p : { ...p, address: h.address })),
+  // The fault's paths, once per source address the affected callbacks named (or once, unaddressed),
+  // but for those the agent cannot measure, which stay as they were.
+  const unmeasurable = kept.filter((p) => p.direction === 'callback' && p.verdict === 'not-measured');
+  const addresses = [...new Set(hit.map((p) => p.address))];
+  const replaced = addresses.flatMap((address) =>
+    fault.expectAffected.paths
+      .filter((p) => !unmeasurable.some((u) => u.port === p.port && u.address === address))
+      .map((p): ExpectedPath => (address === undefined ? p : { ...p, address })),
   );
   return { node: fault.expectAffected.node, paths: [...replaced, ...kept] };
 }
