@@ -259,6 +259,8 @@ test('expectations: the idle node depends on the run\'s idle hold; faults change
   // slow names one port only; under the fault both are blocked.
   assert.deepEqual(expectedUnderFault(scenario('slow'), ingress).paths.map((p) => `${p.port} ${p.verdict}`), ['63001 blocked', '63002 blocked']);
   assert.equal(expectedUnderFault(scenario('return-acl'), ingress).node, 'blocked');
+  // A path the agent cannot measure (wget: https) stays not measured under any fault.
+  assert.deepEqual(expectedUnderFault(scenario('only-wget'), ingress).paths.map((p) => `${p.port} ${p.verdict}`).sort(), ['63001 blocked', '63002 not-measured']);
 });
 
 test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) => {
