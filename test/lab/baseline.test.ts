@@ -6,16 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
 import { labDown, labUp, setFault } from '../../controller/lab/index.js';
 import { CALLBACK_PORTS } from '../../controller/lab/plan.js';
 import type { ReportDiff } from '../../src/diff.js';
 import { listRuns } from '../../src/history.js';
+import { labInventoryOf } from './lab-inventory.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 /** web1 is healthy until the fault; reject and dual (one NIC's callbacks blocked) fail the same way every run. */
@@ -30,14 +30,7 @@ let history = '';
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'twoway-lab-baseline-'));
   history = join(work, 'history');
-  const full = (await labUp()).paths.inventory;
-  // The lab inventory cut down to NODES (the ssh_config path made absolute, since the copy lives elsewhere).
-  const doc = parse(readFileSync(full, 'utf8')) as { ssh_config: string; nodes: { name: string }[] };
-  doc.ssh_config = resolve(dirname(full), doc.ssh_config);
-  doc.nodes = doc.nodes.filter((n) => NODES.includes(n.name));
-  assert.equal(doc.nodes.length, NODES.length);
-  inventory = join(work, 'inventory.yaml');
-  writeFileSync(inventory, stringify(doc));
+  inventory = labInventoryOf((await labUp()).paths.inventory, work, NODES);
 });
 after(async () => {
   try {

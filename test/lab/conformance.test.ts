@@ -7,17 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
 import { registeredFlavours } from '../../controller/agents/index.js';
 import { checkLabReport } from '../../controller/lab/expectations.js';
 import { LAB_SCENARIOS, labDown, labUp } from '../../controller/lab/index.js';
 import { LAB_IDLE_HOLD_SECONDS, type LabScenario } from '../../controller/lab/scenarios.js';
 import type { NodeReport, PathReport, Report } from '../../src/report.js';
+import { labInventoryOf } from './lab-inventory.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 /** Flavours the lab's ordinary nodes can run: everything registered but PowerShell. */
@@ -44,12 +44,7 @@ function scenario(name: string): LabScenario {
 }
 
 function inventoryOf(names: readonly string[]): string {
-  const doc = parse(readFileSync(inventory, 'utf8')) as { ssh_config: string; nodes: { name: string }[] };
-  doc.ssh_config = resolve(dirname(inventory), doc.ssh_config);
-  doc.nodes = doc.nodes.filter((n) => names.includes(n.name));
-  const file = join(work, `inventory-${names.join('-')}.yaml`);
-  writeFileSync(file, stringify(doc));
-  return file;
+  return labInventoryOf(inventory, work, names);
 }
 
 function run(name: string, nodes: readonly string[], extra: string[]): Report {

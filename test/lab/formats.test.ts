@@ -5,18 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
 import { labDown, labUp } from '../../controller/lab/index.js';
 import type { JsonlRecord } from '../../src/render/jsonl.js';
 import type { Report } from '../../src/report.js';
 import { checkHtmlReport } from '../helpers/html-check.js';
 import { parseProm } from '../helpers/prom-parse.js';
 import { findAll, parseXml } from '../helpers/xml-strict.js';
+import { labInventoryOf } from './lab-inventory.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 const NODES = ['healthy', 'reject', 'sshd-stopped'];
@@ -25,12 +25,7 @@ let inventory = '';
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'twoway-lab-formats-'));
-  const labInventory = (await labUp()).paths.inventory;
-  const doc = parse(readFileSync(labInventory, 'utf8')) as { ssh_config: string; nodes: { name: string }[] };
-  doc.ssh_config = resolve(dirname(labInventory), doc.ssh_config);
-  doc.nodes = doc.nodes.filter((n) => NODES.includes(n.name));
-  inventory = join(work, 'inventory.yaml');
-  writeFileSync(inventory, stringify(doc));
+  inventory = labInventoryOf((await labUp()).paths.inventory, work, NODES);
 });
 after(async () => {
   await labDown();

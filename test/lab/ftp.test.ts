@@ -5,18 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
 import { checkLabReport, expectedUnderFault } from '../../controller/lab/expectations.js';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labUp } from '../../controller/lab/index.js';
 import { CTL_ADDRESS, nodeAddress } from '../../controller/lab/plan.js';
 import { LAB_FTP_DATA_PORTS } from '../../controller/lab/scenarios.js';
 import { renderInventory } from '../../controller/lab/state.js';
 import type { NodeReport, PathReport, Report } from '../../src/report.js';
+import { labInventoryOf } from './lab-inventory.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 const SWITCH = nodeAddress(15);
@@ -32,14 +32,8 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** The lab inventory cut down to some nodes (the ssh_config path made absolute, since the copy lives elsewhere). */
 function inventoryOf(names: readonly string[]): string {
-  const doc = parse(readFileSync(inventory, 'utf8')) as { ssh_config: string; nodes: { name: string }[] };
-  doc.ssh_config = resolve(dirname(inventory), doc.ssh_config);
-  doc.nodes = doc.nodes.filter((n) => names.includes(n.name));
-  const file = join(work, `inventory-${names.join('-')}.yaml`);
-  writeFileSync(file, stringify(doc));
-  return file;
+  return labInventoryOf(inventory, work, names);
 }
 
 function run(name: string, inventoryFile: string, extra: string[] = []): { code: number | null; report: Report } {

@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
 import { labDown, labUp, setFault } from '../../controller/lab/index.js';
 import { CTL_NETNS, nodeNetns } from '../../controller/lab/plan.js';
 import { parseProfiles } from '../../src/profile-file.js';
 import type { NodeReport, Report } from '../../src/report.js';
+import { labInventoryOf, type LabNodePick } from './lab-inventory.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 let inventory = '';
@@ -34,25 +34,8 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface LabNode {
-  name: string;
-  address?: string;
-  addresses?: string[];
-  profile?: string;
-}
-
-/** The lab inventory with chosen nodes, renamed and given profiles (SSH still finds them by address). */
-function inventoryWith(nodes: { from: string; name?: string; profile?: string }[]): string {
-  const doc = parse(readFileSync(inventory, 'utf8')) as { ssh_config: string; nodes: LabNode[] };
-  doc.ssh_config = resolve(dirname(inventory), doc.ssh_config);
-  doc.nodes = nodes.map((n) => {
-    const base = doc.nodes.find((x) => x.name === n.from);
-    assert.ok(base, `lab node ${n.from}`);
-    return { ...base, name: n.name ?? n.from, ...(n.profile === undefined ? {} : { profile: n.profile }) };
-  });
-  const file = join(work, `inventory-${nodes.map((n) => n.name ?? n.from).join('-')}.yaml`);
-  writeFileSync(file, stringify(doc));
-  return file;
+function inventoryWith(nodes: readonly LabNodePick[]): string {
+  return labInventoryOf(inventory, work, nodes);
 }
 
 function twoway(args: string[]): { code: number | null; stdout: string; stderr: string } {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { checkLabReport } from '../../controller/lab/expectations.js';
@@ -15,7 +15,7 @@ import { LAB_FAULTS, LAB_SCENARIOS, labDown, labUp, setFault } from '../../contr
 import { CTL_ADDRESS, RTR_CTL_ADDRESS, nodeAddress, subnet } from '../../controller/lab/plan.js';
 import { LAB_IDLE_HOLD_SECONDS, SHARED_SUBNET } from '../../controller/lab/scenarios.js';
 import type { NodeReport, PathReport, Report } from '../../src/report.js';
-import { parse, stringify } from 'yaml';
+import { labInventoryOf } from './lab-inventory.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 let inventory = '';
@@ -53,14 +53,8 @@ function path(n: NodeReport, direction: PathReport['direction'], port: number, w
   return p;
 }
 
-/** The lab inventory cut down to some nodes (the ssh_config path made absolute, since the copy lives elsewhere). */
 function inventoryOf(names: readonly string[]): string {
-  const doc = parse(readFileSync(inventory, 'utf8')) as { ssh_config: string; nodes: { name: string }[] };
-  doc.ssh_config = resolve(dirname(inventory), doc.ssh_config);
-  doc.nodes = doc.nodes.filter((n) => names.includes(n.name));
-  const file = join(work, `inventory-${names.join('-')}.yaml`);
-  writeFileSync(file, stringify(doc));
-  return file;
+  return labInventoryOf(inventory, work, names);
 }
 
 test('lab run: every scenario gets its verdict, with the evidence that proves it', () => {

@@ -1,0 +1,26 @@
+/** The lab tests' one way to test a few lab nodes: the lab's own inventory, cut down. */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+
+/** A lab node by name, or taken under another name and profile (SSH still finds it by address). */
+export type LabNodePick = string | { from: string; name?: string; profile?: string };
+
+/**
+ * Writes the lab inventory with only the picked nodes into `dir` and returns its path; the
+ * ssh_config path is made absolute, since the copy lives elsewhere.
+ */
+export function labInventoryOf(labInventory: string, dir: string, picks: readonly LabNodePick[]): string {
+  const doc = parse(readFileSync(labInventory, 'utf8')) as { ssh_config: string; nodes: { name: string; profile?: string }[] };
+  doc.ssh_config = resolve(dirname(labInventory), doc.ssh_config);
+  doc.nodes = picks.map((pick) => {
+    const { from, name, profile } = typeof pick === 'string' ? { from: pick, name: undefined, profile: undefined } : pick;
+    const node = doc.nodes.find((n) => n.name === from);
+    assert.ok(node, `lab node ${from} in ${labInventory}`);
+    return { ...node, name: name ?? from, ...(profile === undefined ? {} : { profile }) };
+  });
+  const file = join(dir, `inventory-${doc.nodes.map((n) => n.name).join('-')}.yaml`);
+  writeFileSync(file, stringify(doc));
+  return file;
+}
