@@ -81,7 +81,8 @@ export interface ReportDiff {
  * where it worked, without the path being another.
  */
 export function pathIdentity(node: Pick<NodeReport, 'addresses'>, path: PathReport): PathIdentity {
-  const id: PathIdentity = { direction: path.direction, proto: path.proto, port: path.port, to: path.to };
+  // FTP data: the passive port the listener offered rotates between runs; it is one path all the same.
+  const id: PathIdentity = { direction: path.direction, proto: path.proto, port: path.proto === 'ftp-data' ? 0 : path.port, to: path.to };
   if (path.direction === 'callback' && node.addresses.length > 1) id.from = path.from;
   return id;
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { parseJsonLocated } from './inventory/json-located.js';
 import type { Located } from './inventory/located.js';
-import { REPORT_VERSION, type Report } from './report.js';
+import { PATH_PROTOS, REPORT_VERSION, type Report } from './report.js';
 import { NODE_KINDS, PATH_KINDS, VERDICT_KINDS } from './verdicts.js';
 
 type Segment = string | number;
@@ -78,7 +78,7 @@ function reportProblem(doc: unknown): Problem | undefined {
         [isString(path.from), 'from', 'a string'],
         [isString(path.to), 'to', 'a string'],
         [Number.isInteger(path.port), 'port', 'a port number'],
-        [oneOf(['http', 'https', 'tcp'])(path.proto), 'proto', '"http", "https" or "tcp"'],
+        [oneOf(PATH_PROTOS)(path.proto), 'proto', `one of ${PATH_PROTOS.join(', ')}`],
         [oneOf(PATH_KINDS)(path.verdict), 'verdict', 'a path verdict kind'],
       ];
       for (const [ok, field, what] of pathChecks) {

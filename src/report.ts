@@ -8,6 +8,9 @@ export const REPORT_VERSION = 1;
 
 export type PathDirection = 'callback' | 'forward';
 
+export const PATH_PROTOS = ['http', 'https', 'tcp', 'udp', 'ftp', 'ftp-data'] as const;
+export type PathProto = (typeof PATH_PROTOS)[number];
+
 export interface PathReport {
   direction: PathDirection;
   /** callback: the node's source address (or the node's name when unknown); forward: the controller. */
@@ -17,7 +20,7 @@ export interface PathReport {
   /** ftp-data: the passive port the data connection went to (or would have: the range's first). */
   port: number;
   /** callback: the listener's protocol (ftp: the FTP control connection, ftp-data: its passive data connection); forward: how the port was probed (tcp connect, http(s) request, udp name query). */
-  proto: 'http' | 'https' | 'tcp' | 'udp' | 'ftp' | 'ftp-data';
+  proto: PathProto;
   verdict: PathKind;
   /** One sentence on what was seen, for the terminal and the diagnoses list. */
   summary: string;

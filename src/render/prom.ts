@@ -40,7 +40,8 @@ function nodeLabels(n: NodeReport): Labels {
 }
 
 function pathLabels(n: NodeReport, p: PathReport): Labels {
-  return { node: n.name, direction: p.direction, from: p.from, to: p.to, port: p.port, proto: p.proto };
+  // FTP data: one series whatever passive port was offered (it rotates between runs).
+  return { node: n.name, direction: p.direction, from: p.from, to: p.to, port: p.proto === 'ftp-data' ? 'passive' : p.port, proto: p.proto };
 }
 
 function families(report: Report): Family[] {
