@@ -175,8 +175,7 @@ export class FtpListener {
       case 'PASS':
         return this.login(session, arg);
       case 'QUIT':
-        socket.end(`${CODES.bye} bye\r\n`);
-        return;
+        return this.hangUp(session, `${CODES.bye} bye`);
       case 'NOOP':
         return reply(socket, '200 ok');
     }
@@ -323,6 +322,13 @@ export class FtpListener {
     if (data === undefined || entry === undefined) return;
     session.retrWaiting = false;
     session.transferring = true;
+    // The control connection is quiet while the file flows: its idle limit waits for the transfer to end
+    // (a slow link is the agent's to judge, by its own deadlines, not ours to cut).
+    control.setTimeout(0);
+    const rearm = (): void => {
+      if (!control.destroyed) control.setTimeout(this.limits.idleMs);
+    };
+    data.once('close', rearm);
     reply(control, `${CODES.opening} sending ${entry.bytesPlanned} bytes`);
     const bytes = this.options.blobs.get(entry.bytesPlanned).bytes;
     data.once('close', () => {

@@ -56,3 +56,15 @@ test('nft check: a drop whose match is not understood makes the answer unknown a
   };
   assert.equal(judge(63001, undefined, two).kind, 'unknown');
 });
+
+test('nft check: a named set or an unsure return is "cannot tell"; meta protocol is the ethertype', () => {
+  const chain = { family: 'inet', table: 't', chain: 'in', hook: 'input', type: 'filter', prio: 0, policy: 'accept' };
+  const rule = (handle: number, expr: unknown[]) => ({ family: 'inet', table: 't', chain: 'in', handle, expr });
+  const saddr = { payload: { protocol: 'ip', field: 'saddr' } };
+  const named: NftRuleset = { chains: [chain], rules: [rule(2, [{ match: { op: '==', left: saddr, right: '@blocklist' } }, { drop: null }])] };
+  assert.equal(judge(63001, '10.1.2.3', named).kind, 'unknown');
+  const ethertype: NftRuleset = { chains: [chain], rules: [rule(3, [{ match: { op: '==', left: { meta: { key: 'protocol' } }, right: 'ip' } }, { drop: null }])] };
+  assert.equal(judge(63001, '10.1.2.3', ethertype).kind, 'blocked', 'an IPv4 packet is "meta protocol ip"');
+  const unsureReturn: NftRuleset = { chains: [{ ...chain, policy: 'drop' }], rules: [rule(4, [{ match: { op: '==', left: { meta: { key: 'skuid' } }, right: 0 } }, { return: null }])] };
+  assert.equal(judge(63001, undefined, unsureReturn).kind, 'unknown');
+});

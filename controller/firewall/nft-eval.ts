@@ -130,8 +130,8 @@ function walkChain(ruleset: NftRuleset, chain: NftChainRef, packet: IngressPacke
     const at: NftChainRef = { family: chain.family, table: chain.table, chain: chain.chain };
     const ref: NftRuleRef = { ...at, handle: rule.handle };
     if (matched === 'unknown') {
-      // Only a rule that would stop the callback makes the answer unknown; an unsure accept is passed over.
-      if ('drop' in action || 'reject' in action || 'jump' in action || 'goto' in action) {
+      // Only a rule that would stop the callback (or change where the walk goes) makes the answer unknown; an unsure accept is passed over.
+      if ('drop' in action || 'reject' in action || 'jump' in action || 'goto' in action || 'return' in action) {
         return { kind: 'unknown', by: ref, reason: 'a rule whose matches this check does not evaluate' };
       }
       continue;
@@ -180,7 +180,9 @@ function valueOf(left: Obj, packet: IngressPacket): Value | undefined {
   }
   const meta = left.meta as Obj | undefined;
   if (meta !== undefined) {
-    if (meta.key === 'l4proto' || meta.key === 'protocol') return { text: 'tcp' };
+    if (meta.key === 'l4proto') return { text: 'tcp' };
+    // meta protocol is the ethertype (ip, ip6), not the transport.
+    if (meta.key === 'protocol') return { text: packet.family };
     if (meta.key === 'nfproto') return { text: packet.family === 'ip' ? 'ipv4' : 'ipv6' };
     // Callbacks come in from the network, not on loopback; any other interface name is unknown.
     if (meta.key === 'iifname' || meta.key === 'iif') return { text: 'not-loopback' };
@@ -204,7 +206,11 @@ function compare(value: Value, right: unknown, packet: IngressPacket): Tri {
   return wanted.includes(value.text) || (value.text === 'tcp' && wanted.includes('6'));
 }
 
+/** A named set (`@blocklist`) holds what this walk cannot see: unknown, never a miss. */
+const isNamedSet = (right: unknown): boolean => typeof right === 'string' && right.startsWith('@');
+
 function numberIn(n: number, right: unknown): Tri {
+  if (isNamedSet(right)) return 'unknown';
   if (typeof right === 'number') return n === right;
   if (typeof right !== 'object' || right === null) return 'unknown';
   const r = right as Obj;
@@ -222,6 +228,7 @@ function numberIn(n: number, right: unknown): Tri {
 }
 
 function addressIn(address: string, right: unknown, family: 'ip' | 'ip6'): Tri {
+  if (isNamedSet(right)) return 'unknown';
   if (family !== 'ip') return typeof right === 'string' ? right === address : 'unknown';
   if (typeof right === 'string') return right === address;
   if (typeof right !== 'object' || right === null) return 'unknown';
