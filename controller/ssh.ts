@@ -99,7 +99,15 @@ export function runOverSsh(
     if (answer !== undefined) {
       const respond = answer;
       answer = undefined;
-      const text = respond(line);
+      let text: string | undefined;
+      try {
+        text = respond(line);
+      } catch (err) {
+        // Building the chosen agent failed (a missing bundle, a plan value it refuses): this node's
+        // session ends with that reason; the run and its other nodes go on.
+        child.stdin.end();
+        return reject(`the agent could not be built: ${(err as Error).message}`);
+      }
       if (text === undefined) child.stdin.end();
       else child.stdin.end(text);
       return;

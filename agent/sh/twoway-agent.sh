@@ -4,12 +4,12 @@
 # It speaks the Node reference agent's JSON Lines (src/protocol.ts) with the node's own tools:
 #   sh-curl  curl: every probe; https pinned by SPKI (--pinnedpubkey)
 #   sh-wget  GNU or busybox wget: http only (wget cannot pin a certificate)
-#   sh-tcp   nc where present: TCP connect only; everything past the connect is 'unsupported'
-# No flavour has a WebSocket client: hold probes are 'unsupported'.
+#   sh-tcp   nc (detection requires it): TCP connect only; everything past the connect is 'unsupported'
+# No flavour has a WebSocket client or an FTP client: hold and ftp probes are 'unsupported'.
 # Probes run in TW_CONC lanes (background jobs), each lane sequential; the lanes report to one
 # reader, which alone writes stdout, so lines never interleave.
-# Comment lines and indentation are stripped before sending (controller/agents/sh.ts): no string
-# here may span lines.
+# Comment lines and indentation are stripped before sending (controller/agents/sh.ts): no line
+# inside a string that spans lines (the awk programs) may start with "#" or depend on its indentation.
 
 LC_ALL=C
 export LC_ALL
@@ -34,7 +34,8 @@ tw_s() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 tw_ceil() { echo $((($1 + 999) / 1000)); }
 tw_has() { command -v "$1" >/dev/null 2>&1; }
 # A JSON string body: control characters dropped, quotes and backslashes escaped, clipped.
-tw_esc() { printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g' | cut -c1-900; }
+# Clipped before escaping, so a cut never splits an escape and leaves a stray backslash.
+tw_esc() { printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037' | cut -c1-900 | sed 's/\\/\\\\/g; s/"/\\"/g'; }
 tw_err() { ERR=",\"error\":{${2:+\"code\":\"$2\",}\"message\":\"$(tw_esc "$1")\"}"; }
 tw_fatal() { printf '{"t":"fatal","message":"%s"}\n' "$(tw_esc "$1")"; exit 1; }
 tw_sleep() { [ "$1" -gt 0 ] || return 0; sleep "$(tw_s "$1")" 2>/dev/null || sleep "$(tw_ceil "$1")"; }
@@ -48,6 +49,8 @@ tw_tools() {
   tw_has sha256sum || HASH=
   TMO=timeout
   tw_has timeout || TMO=
+  # wget has no whole-exchange deadline of its own: without timeout(1) the plan's could not be kept.
+  [ "$TW_FLAVOUR" != sh-wget ] || [ -n "$TMO" ] || tw_fatal 'sh-wget: no timeout(1) on PATH, so the plan deadlines cannot be kept'
   NC=nc NCZ= NCS=
   if tw_has nc; then
     # OpenBSD nc: -z (connect only) and -s (source); busybox nc: neither, it closes on EOF from /dev/null.
@@ -342,7 +345,7 @@ tw_exchange() {
   esac
   if [ "$HTTP" = 000 ]; then
     # Connected, no answer: still sending an upload (body), or waiting for the answer (response).
-    if [ "$P_KIND" = upload ] && [ "$UL" -lt "$P_SIZE" ] && [ "$TW_FLAVOUR" = sh-curl ]; then R_PHASE=body; else R_PHASE=response; fi
+    if [ "$TW_FLAVOUR" = sh-curl ] && [ "$P_KIND" = upload ] && [ "${UL:-0}" -lt "$P_SIZE" ]; then R_PHASE=body; else R_PHASE=response; fi
     case $DONE in
       deadline)
         if [ -n "$SLOW" ] && { [ "$R_PHASE" = body ] || [ "$P_KIND" = upload ]; }; then

@@ -17,8 +17,9 @@ export const SH_AGENT_PATH = fileURLToPath(new URL('../../../agent/sh/twoway-age
 let cachedScript: string | undefined;
 
 /**
- * The script as sent: comment lines, indentation and blank lines dropped (the script keeps no
- * string across lines, so this changes nothing it runs).
+ * The script as sent: comment lines, indentation and blank lines dropped (no line inside its
+ * multi-line strings, the awk programs, starts with "#" or depends on indentation, so this changes
+ * nothing it runs).
  */
 export function shAgentText(): string {
   if (cachedScript === undefined) {
@@ -124,5 +125,5 @@ export const shWgetAgent = shFlavour('sh-wget', [
   'source binding for dual-homed nodes, and stalled vs slow, with busybox wget',
   'uploads over 131,000 bytes with GNU wget (the body would need a file)',
 ]);
-/** nc where present: TCP connects only. */
+/** nc (detection requires it): TCP connects only. */
 export const shTcpAgent = shFlavour('sh-tcp', ['everything past the TCP connect (downloads, uploads, status, TLS)']);
