@@ -5,6 +5,7 @@
  */
 import type { NodeReport, PathReport, Remedy } from '../src/report.js';
 import { sizeLabel } from './classify.js';
+import { iptablesPorts, nftPorts, portRuns } from './firewall/port-sets.js';
 
 export interface RemedyContext {
   httpPort: number;
@@ -74,16 +75,19 @@ function sourceRouting(address: string, workingNic: string | undefined): Remedy[
   ];
 }
 
-/** Opens listener ports on the controller's own firewall. */
-export function controllerIngress(ports: readonly number[]): Remedy {
-  const list = ports.join(',');
+/** Opens listener ports on the controller's own firewall; into the chain that drops them when it is known (preflight). */
+export function controllerIngress(ports: readonly number[], droppingChain?: { family: string; table: string; chain: string }): Remedy {
+  const nft =
+    droppingChain === undefined
+      ? `nft insert rule inet filter input tcp dport { ${nftPorts(ports)} } accept   # chain: the one that drops (nft -a list ruleset)`
+      : `nft insert rule ${droppingChain.family} ${droppingChain.table} ${droppingChain.chain} tcp dport { ${nftPorts(ports)} } accept`;
   return {
-    title: `Open ${ports.join(' and ')} on the controller's own firewall (pick the tool it uses), and check the listener binds the address nodes call`,
+    title: `Open ${nftPorts(ports)} on the controller's own firewall (pick the tool it uses), and check the listener binds the address nodes call`,
     where: 'on the controller',
     lines: [
-      `iptables -I INPUT -p tcp -m multiport --dports ${list} -j ACCEPT`,
-      `nft insert rule inet filter input tcp dport { ${ports.join(', ')} } accept   # chain: the one that drops (nft -a list ruleset)`,
-      ...ports.map((p) => `firewall-cmd --add-port=${p}/tcp`),
+      `iptables -I INPUT -p tcp -m multiport --dports ${iptablesPorts(ports)} -j ACCEPT`,
+      nft,
+      ...portRuns(ports).map(([a, b]) => `firewall-cmd --add-port=${a === b ? a : `${a}-${b}`}/tcp`),
       `ss -ltn '( sport = :${ports[0]} )'`,
     ],
   };

@@ -43,7 +43,7 @@ test('fleet: nodes not measured (SSH failed) neither make nor break a finding', 
   const findings = inferFleet([node('a', '10.9.1.2', ['blocked', 'blocked']), node('b', '10.9.2.2', ['blocked', 'blocked']), node('c', '10.9.3.2', ['not-measured', 'not-measured'])]);
   assert.deepEqual(findings.map((f) => [f.scope, f.port, f.nodes.length]), [['controller', 63001, 2], ['controller', 63002, 2]]);
   assert.deepEqual(findings[0]?.remedies, [], 'one remedy for both ports, on the last finding');
-  assert.ok(findings[1]?.remedies[0]?.lines.includes('iptables -I INPUT -p tcp -m multiport --dports 63001,63002 -j ACCEPT'));
+  assert.ok(findings[1]?.remedies[0]?.lines.includes('iptables -I INPUT -p tcp -m multiport --dports 63001:63002 -j ACCEPT'));
 });
 
 test('fleet: a subnet failing together while others pass is named', () => {

@@ -68,3 +68,10 @@ test('nft check: a named set or an unsure return is "cannot tell"; meta protocol
   const unsureReturn: NftRuleset = { chains: [{ ...chain, policy: 'drop' }], rules: [rule(4, [{ match: { op: '==', left: { meta: { key: 'skuid' } }, right: 0 } }, { return: null }])] };
   assert.equal(judge(63001, undefined, unsureReturn).kind, 'unknown');
 });
+
+test('port sets: consecutive ports become ranges, so a passive FTP range fits iptables multiport', async () => {
+  const { iptablesPorts, nftPorts } = await import('../controller/firewall/port-sets.js');
+  const ports = [63002, 21, 80, 443, 63001, 63006, 63007, 63008, 63009, 63010, 63010];
+  assert.equal(iptablesPorts(ports), '21,80,443,63001:63002,63006:63010');
+  assert.equal(nftPorts(ports), '21, 80, 443, 63001-63002, 63006-63010');
+});

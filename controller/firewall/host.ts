@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { judgeIngress, parseNftJson, type IngressVerdict, type NftRuleRef, type NftRuleset } from './nft-eval.js';
+import { controllerIngress } from '../remediation.js';
 
 export type HostFirewall = { tool: 'nft'; ruleset: NftRuleset } | { tool: 'iptables'; rules: string } | { tool: 'none'; why: string };
 
@@ -63,12 +64,8 @@ export function judgePorts(firewall: HostFirewall, ports: readonly number[], sou
 
 /** The rule to add so callbacks get in, for each tool an operator may be using. */
 export function ingressFix(ports: readonly number[], blockedIn?: { family: string; table: string; chain: string }): string[] {
-  const list = ports.join(', ');
-  const csv = ports.join(',');
   return [
-    ...(blockedIn === undefined ? [] : [`nft insert rule ${blockedIn.family} ${blockedIn.table} ${blockedIn.chain} tcp dport { ${list} } accept`]),
-    `iptables -I INPUT -p tcp -m multiport --dports ${csv} -j ACCEPT`,
-    ...ports.map((p) => `firewall-cmd --add-port=${p}/tcp`),
+    ...controllerIngress(ports, blockedIn).lines,
     '(or run twoway with --open-firewall: it opens exactly these ports for the run and removes the rule after)',
   ];
 }

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { SetupError } from '../../src/errors.js';
 import { inputBaseChains, parseNftJson, type NftRuleset } from './nft-eval.js';
 import { run } from './host.js';
+import { iptablesPorts, nftPorts } from './port-sets.js';
 
 const NFT_CHAIN = /^twoway_open_(\d+)$/;
 const IPT_CHAIN = /^TWOWAY_OPEN_(\d+)$/;
@@ -117,7 +118,7 @@ export function openIngress(ports: readonly number[], pid = process.pid): Ingres
     const bases = [...inputBaseChains(ruleset, 'ip'), ...inputBaseChains(ruleset, 'ip6')].filter((c, i, all) => all.findIndex((x) => x.family === c.family && x.table === c.table && x.chain === c.chain) === i);
     const tables = [...new Set(bases.map((b) => `${b.family} ${b.table}`))];
     if (tables.length > 0) {
-      const lines = tables.flatMap((t) => [`add chain ${t} ${chain}`, `add rule ${t} ${chain} tcp dport { ${list.join(', ')} } accept comment "${COMMENT}"`]);
+      const lines = tables.flatMap((t) => [`add chain ${t} ${chain}`, `add rule ${t} ${chain} tcp dport { ${nftPorts(list)} } accept comment "${COMMENT}"`]);
       lines.push(...bases.map((b) => `insert rule ${b.family} ${b.table} ${b.chain} jump ${chain} comment "${COMMENT}"`));
       nftApply(`${lines.join('\n')}\n`, 'opening the listener ports');
     }
@@ -141,7 +142,7 @@ export function openIngress(ports: readonly number[], pid = process.pid): Ingres
     if (run(tool, ['-w', '-S', 'INPUT']).code !== 0) continue;
     const steps = [
       ['-N', chain],
-      ['-A', chain, '-p', 'tcp', '-m', 'multiport', '--dports', list.join(','), '-m', 'comment', '--comment', COMMENT, '-j', 'ACCEPT'],
+      ['-A', chain, '-p', 'tcp', '-m', 'multiport', '--dports', iptablesPorts(list), '-m', 'comment', '--comment', COMMENT, '-j', 'ACCEPT'],
       ['-I', 'INPUT', '1', '-j', chain],
     ];
     for (const step of steps) {

@@ -135,7 +135,7 @@ test('lab firewall: preflight names the controller rule that drops callbacks, an
     const r = twoway(['preflight', '--inventory', inventoryWith([{ from: 'healthy' }])]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /WARN firewall port 63001: this host's firewall drops callbacks from every node, by "tcp dport \{ 63001, 63002 \} drop/);
-    assert.match(r.stdout, /fix: nft insert rule inet \S+ input tcp dport \{ 63001, 63002 \} accept/);
+    assert.match(r.stdout, /fix: nft insert rule inet \S+ input tcp dport \{ 63001-63002 \} accept/);
     assert.match(r.stdout, /ok {3}port {5}10\.231\.0\.1:63001 is free/);
   } finally {
     await setFault('controller-ingress', false);

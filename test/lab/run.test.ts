@@ -166,7 +166,7 @@ test('lab run: with the controller\'s own firewall closed, every node that calls
       ['controller', CTL_ADDRESS, 63002],
     ]);
     assert.ok(report.findings[0]!.nodes.includes('healthy') && report.findings[0]!.nodes.includes('web1'));
-    assert.ok(report.findings[1]!.remedies[0]!.lines.includes('iptables -I INPUT -p tcp -m multiport --dports 63001,63002 -j ACCEPT'));
+    assert.ok(report.findings[1]!.remedies[0]!.lines.includes('iptables -I INPUT -p tcp -m multiport --dports 63001:63002 -j ACCEPT'));
     assert.equal(node(report, 'healthy').remedies, undefined, 'no per-node fix for what the controller causes');
     assert.match(stdout, /^Fleet\n! controller {2}every node \(\d+\) fails callbacks to 10\.231\.0\.1:63001 \(blocked\)/m);
   } finally {
