@@ -57,8 +57,12 @@ export function portHolder(port: number): string | undefined {
       }
       const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
       if (inode !== undefined && inodes.has(inode)) {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-        return `pid ${pid} (${cmdline.slice(0, 120) || readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`;
+        try {
+          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+          return `pid ${pid} (${cmdline.slice(0, 120) || readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`;
+        } catch {
+          return `pid ${pid}`; // it exited as we looked
+        }
       }
     }
   }

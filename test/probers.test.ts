@@ -138,3 +138,20 @@ test('netbios: the request is a node status query for "*"; answers to other tran
   assert.equal(parseNodeStatusResponse(answer, 0x4321), undefined);
   assert.equal(parseNodeStatusResponse(answer.subarray(0, 20), 0x1234), undefined);
 });
+
+test('http prober: headers in and a slow body after them is open (the answer came), not stalled', async (t) => {
+  const responses: import('node:http').ServerResponse[] = [];
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(200, { server: 'slow-login' });
+    res.write('<html>');
+    responses.push(res); // the rest of the page never comes
+  });
+  t.after(() => {
+    for (const r of responses) r.destroy();
+    server.close();
+  });
+  const port = await listen(server);
+  const result = await httpProber('http')({ address: LOOPBACK, port }, 500);
+  assert.equal(result.outcome, 'open', JSON.stringify(result));
+  assert.deepEqual(result.details, { http: { status: 200, server: 'slow-login', location: null, bodyCut: true } });
+});

@@ -13,7 +13,7 @@ import type { ForwardResult, Prober } from './types.js';
 /** Most of a device's login page we read before closing: enough to know it answered. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-type Phase = 'connect' | 'tls' | 'response';
+type Phase = 'connect' | 'tls' | 'response' | 'body';
 
 export function tlsDetails(socket: TLSSocket): Record<string, unknown> {
   const cert: PeerCertificate = socket.getPeerCertificate();
@@ -39,9 +39,11 @@ export function tlsDetails(socket: TLSSocket): Record<string, unknown> {
 
 export function httpProber(proto: 'http' | 'https'): Prober {
   return async (target, deadlineMs, signal) => {
+    if (signal?.aborted) return { outcome: 'error', ms: 0, error: { code: 'ABORTED', message: 'run interrupted' } };
     const started = performance.now();
     let phase = 'connect' as Phase;
     let tls: Record<string, unknown> | undefined;
+    let http: Record<string, unknown> | undefined;
     let socket: Socket | undefined;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), deadlineMs);
@@ -71,21 +73,24 @@ export function httpProber(proto: 'http' | 'https'): Prober {
     const done = (result: Omit<ForwardResult, 'ms'>): ForwardResult => ({ ...result, ms: Math.round(performance.now() - started) });
     try {
       const response = await client.request({ path: '/', method: 'GET', headers: { 'user-agent': 'twoway' }, signal: deadline.signal });
+      const header = (name: string): string | undefined => {
+        const v = response.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      // The answer is in once the headers are: a slow login page after them does not make the port stalled.
+      http = { status: response.statusCode, server: header('server') ?? null, location: header('location') ?? null };
+      phase = 'body';
       let bytes = 0;
       for await (const chunk of response.body) {
         bytes += (chunk as Buffer).length;
         if (bytes >= MAX_BODY_BYTES) break;
       }
-      const header = (name: string): string | undefined => {
-        const v = response.headers[name];
-        return Array.isArray(v) ? v[0] : v;
-      };
-      const http = { status: response.statusCode, server: header('server') ?? null, location: header('location') ?? null };
       return done({ outcome: 'open', details: { http, ...(tls === undefined ? {} : { tls }) } });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const details = tls === undefined ? {} : { details: { tls } };
       if (signal?.aborted) return done({ outcome: 'error', error: { code: 'ABORTED', message: 'run interrupted' }, ...details });
+      if (phase === 'body') return done({ outcome: 'open', details: { http: { ...http, bodyCut: true }, ...(tls === undefined ? {} : { tls }) } });
       if (deadline.signal.aborted) {
         if (phase === 'connect') return done({ outcome: 'timeout', error: { code: 'ETIMEDOUT', message: `no answer from ${target.address}:${target.port} within ${deadlineMs} ms` } });
         const what = phase === 'tls' ? 'the TLS handshake did not finish' : 'no HTTP answer';

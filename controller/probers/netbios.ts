@@ -72,6 +72,7 @@ export function parseNodeStatusResponse(msg: Buffer, transactionId: number): Net
 
 export const probeNetbiosName: Prober = (target, deadlineMs, signal) =>
   new Promise<ForwardResult>((resolve) => {
+    if (signal?.aborted) return resolve({ outcome: 'error', ms: 0, error: { code: 'ABORTED', message: 'run interrupted' } });
     const started = performance.now();
     const transactionId = Math.floor(Math.random() * 0x10000);
     const request = nodeStatusRequest(transactionId);
@@ -95,6 +96,7 @@ export const probeNetbiosName: Prober = (target, deadlineMs, signal) =>
       if (names !== undefined) finish({ outcome: 'open', details: { netbios: { names } } });
     });
     socket.connect(target.port, target.address, () => {
+      if (settled) return; // the deadline or an interrupt came first: the socket is closed
       send();
       // One resend halfway: a single lost datagram should not read as a blocked port.
       timers.push(setTimeout(send, deadlineMs / 2));
