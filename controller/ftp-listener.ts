@@ -29,8 +29,6 @@ export interface FtpLimits {
 
 export const DEFAULT_FTP_LIMITS: FtpLimits = { commandsPerSession: 32, idleMs: 30_000, dataWaitMs: 30_000 };
 
-/** The update manager's FTP ports (DESIGN.md section 1). */
-
 export interface FtpListenerOptions {
   addresses: readonly string[];
   /** 0: an ephemeral port (tests). */

@@ -94,7 +94,7 @@ export interface LabScenario {
   host: 'node' | 'no-host';
   /**
    * running: sshd with the usual PATH; none: no sshd; the others: sshd whose sessions get a PATH of
-   * their own (SESSION_PATHS in sshd.ts): no runtime at all, or exactly one agent runtime.
+   * their own (SESSION_PATHS above, the tools in sshd.ts): no runtime at all, or exactly one agent runtime.
    */
   sshd: 'running' | 'none' | SessionPath;
   /** The agent flavour runtime detection must pick on this node (nodes that run an agent). */
@@ -131,7 +131,7 @@ export const LAB_IDLE_HOLD_SECONDS = IDLE_TIMEOUT_SECONDS + 2;
 const idleFlows = `ip saddr ${nodeAddress(IDLE_SUBNET)} tcp dport { ${ports} }`;
 const idleReplies = `ip daddr ${nodeAddress(IDLE_SUBNET)} tcp sport { ${ports} }`;
 
-/** The single-runtime nodes (issue 6): each is healthy, on subnets 15, 16, 17. */
+/** The single-runtime nodes (issue 6): each is healthy, on subnets 21, 22, 23. */
 const ONE_RUNTIME_SUBNET = 21;
 const ONE_RUNTIME: readonly [SessionPath, AgentFlavour, string, { https: boolean; hold: boolean }][] = [
   ['only-python', 'python', 'python3', { https: true, hold: true }],

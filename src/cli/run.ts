@@ -78,7 +78,7 @@ export function addRunOptions(command: Command): Command {
     .option('--profiles <file>', 'custom profile file (YAML/JSON): new profiles, or ports added to or removed from built-in ones')
     .option('--port <port>', `callback HTTP port (the update manager's /port; default ${UPDATE_MANAGER_PORTS.port})`)
     .option('--ssl-port <port>', `callback HTTPS port (the update manager's /ssl_port; default ${UPDATE_MANAGER_PORTS.ssl_port})`)
-    .addOption(new Option('--runtime <flavour>', "agent flavour for nodes whose inventory entry names no runtime: (default: the best each node offers)").choices(AGENT_FLAVOURS))
+    .addOption(new Option('--runtime <flavour>', "agent flavour for nodes whose twoway YAML/JSON inventory entry names no runtime: (default: the best each node offers)").choices(AGENT_FLAVOURS))
     .option('--hpsum-ini <file>', 'take port= and ssl_port= from the update manager\'s hpsum.ini (flags win, conflicts are reported)')
     .option('--callback-address <addr>', 'controller address the nodes call back to (repeatable: the agent tries each)', collect, [])
     .option('--listen <addr>', 'address to bind the listeners to (repeatable; default: the callback addresses)', collect, [])
@@ -94,7 +94,7 @@ export function addRunOptions(command: Command): Command {
     .option('--firmware-size <size>', 'firmware bundle whose transfer time is estimated from the measured throughput', sizeLabel(DEFAULT_FIRMWARE_BYTES).replace(' ', ''))
     .option('--min-mbps <n>', 'throughput below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
     .option('--no-alternates', 'do not also listen on 80/443 to test whether moving the update manager there would help')
-    .option('--ftp', 'test FTP callbacks (control port and passive data range, as switches fetch firmware) from every node; per node: ftp: true in the inventory', false)
+    .option('--ftp', 'test FTP callbacks (control port and passive data range, as switches fetch firmware) from every node; per node: ftp: true in a twoway YAML/JSON inventory', false)
     .option('--ftp-port <port>', "FTP control port (the update manager's /ftp_port)", String(UPDATE_MANAGER_PORTS.ftp_port))
     .option('--ftp-data-ports <A-B>', 'FTP passive data port range', `${UPDATE_MANAGER_PORTS.ftpData.first}-${UPDATE_MANAGER_PORTS.ftpData.last}`)
     .option('--open-firewall', "open exactly the listener ports in this host's firewall for the run (nft or iptables, root), removed after", false)
@@ -185,8 +185,8 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
 }
 
 /**
- * Flags and inventory to run options, inside the controller's network namespace: undefined when this
- * process re-executed itself there (the exit code is then the child's, in `reexecuted`).
+ * Flags and inventory to run options, inside the controller's network namespace; when this process
+ * re-executed itself there instead, the child's exit code (`reexecuted`).
  */
 export async function prepareRun(flags: RunFlags, signal: AbortSignal): Promise<{ options: RunOptions } | { reexecuted: number }> {
   const profiles = profilesFor(flags);

@@ -49,7 +49,7 @@ function sshG(alias: string, node: NodeSpec, options: SshAliasOptions): Promise<
   return new Promise((resolve, reject) => {
     execFile('ssh', args, { timeout, maxBuffer: 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err === null) return resolve(stdout);
-      const why = err.killed ? `it did not answer within ${timeout / 1000} s` : (stderr.trim().split('\n').filter((l) => !/Pseudo-terminal/.test(l)).pop() ?? err.message);
+      const why = err.killed ? `it did not answer within ${timeout / 1000} s` : (stderr.trim().split('\n').filter((l) => !/Pseudo-terminal/.test(l)).pop() || err.message);
       reject(new InputError(`node "${node.name}": ssh -G ${args.slice(1).join(' ')} failed: ${why}`, where, { cause: err }));
     });
   });

@@ -8,7 +8,7 @@
  * - not-measured because the session failed       -> <skipped>: the session's <error> already counts it
  * - not-measured with a working session           -> <error type="not-measured">: the harness could not
  *   measure it, and twoway exits 1 for it, so the CI must not show green
- * So the JUnit file is green exactly when twoway exits 0.
+ * So the JUnit file is green exactly when the run found no fault (its own exit 0; --baseline may still pass a run with known faults).
  */
 import { findingFor, type NodeReport, type PathReport, type Report } from '../report.js';
 import { VERDICTS } from '../verdicts.js';

@@ -52,5 +52,5 @@ export function renderProfiles(profiles: ProfileSet, ports: CallbackPorts): stri
     const lines = rows.map((r) => `    ${(r.direction === 'forward' ? 'controller -> node' : 'node -> controller').padEnd(20)}${r.port.padEnd(13)}${r.proto.padEnd(16)}${r.purpose}`);
     return `${profile.name}: ${profile.description}\n  ${notes.join('; ')}\n${lines.join('\n')}\n`;
   });
-  return `${blocks.join('\n')}\nCallback ports follow --port/--ssl-port/--ftp-port (or --hpsum-ini), as in a run.\n`;
+  return `${blocks.join('\n')}\nCallback ports follow --port/--ssl-port/--ftp-port; the FTP passive range shown is the default (a run takes --ftp-data-ports).\n`;
 }
