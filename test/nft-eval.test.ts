@@ -75,3 +75,13 @@ test('port sets: consecutive ports become ranges, so a passive FTP range fits ip
   assert.equal(iptablesPorts(ports), '21,80,443,63001:63002,63006:63010');
   assert.equal(nftPorts(ports), '21, 80, 443, 63001-63002, 63006-63010');
 });
+
+test('preflight firewall: nftables accepting while iptables-legacy has INPUT rules is "not evaluated", never ok', async () => {
+  const { judgePorts } = await import('../controller/firewall/host.js');
+  const empty: NftRuleset = { chains: [], rules: [] };
+  assert.equal(judgePorts({ tool: 'nft', ruleset: empty }, [63001], [])[0]?.verdict.kind, 'accepted');
+  const withLegacy = judgePorts({ tool: 'nft', ruleset: empty, legacyInput: '-P INPUT ACCEPT\n-A INPUT -p tcp --dport 63001 -j DROP' }, [63001], ['10.0.0.5']);
+  assert.equal(withLegacy[0]?.verdict.kind, 'not-evaluated');
+  // A block nftables can name stays a block.
+  assert.equal(judgePorts({ tool: 'nft', ruleset, legacyInput: '-A INPUT -j DROP' }, [63001], ['10.0.0.5'])[0]?.verdict.kind, 'blocked');
+});

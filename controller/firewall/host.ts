@@ -6,7 +6,18 @@ import { spawnSync } from 'node:child_process';
 import { judgeIngress, parseNftJson, type IngressVerdict, type NftRuleRef, type NftRuleset } from './nft-eval.js';
 import { controllerIngress } from '../remediation.js';
 
-export type HostFirewall = { tool: 'nft'; ruleset: NftRuleset } | { tool: 'iptables'; rules: string } | { tool: 'none'; why: string };
+/**
+ * nft sees nftables only: rules loaded by iptables-legacy (older distributions, some container
+ * hosts) live beside them, so they are read too (`legacyInput`, when INPUT has any rule or policy).
+ */
+export type HostFirewall = { tool: 'nft'; ruleset: NftRuleset; legacyInput?: string } | { tool: 'iptables'; rules: string } | { tool: 'none'; why: string };
+
+/** iptables-legacy's INPUT chain when it does anything (a rule, or a policy other than ACCEPT). */
+function legacyInput(): string | undefined {
+  const out = run('iptables-legacy', ['-S', 'INPUT']);
+  if (out.missing || out.code !== 0) return undefined;
+  return out.stdout.split('\n').some((l) => l.startsWith('-A ') || /^-P INPUT (DROP|REJECT)/.test(l)) ? out.stdout.trim() : undefined;
+}
 
 export function run(command: string, args: readonly string[], input?: string): { code: number | null; stdout: string; stderr: string; missing: boolean } {
   const r = spawnSync(command, args, { encoding: 'utf8', timeout: 10_000, ...(input === undefined ? {} : { input }) });
@@ -17,7 +28,10 @@ export function run(command: string, args: readonly string[], input?: string): {
 export function readHostFirewall(): HostFirewall {
   const nft = run('nft', ['-j', 'list', 'ruleset']);
   if (!nft.missing) {
-    if (nft.code === 0) return { tool: 'nft', ruleset: parseNftJson(nft.stdout) };
+    if (nft.code === 0) {
+      const legacy = legacyInput();
+      return { tool: 'nft', ruleset: parseNftJson(nft.stdout), ...(legacy === undefined ? {} : { legacyInput: legacy }) };
+    }
     return { tool: 'none', why: `nft list ruleset failed: ${nft.stderr.trim() || `exit ${nft.code}`}` };
   }
   const ipt = run('iptables', ['-S', 'INPUT']);
@@ -51,7 +65,12 @@ export function judgePorts(firewall: HostFirewall, ports: readonly number[], sou
     const groups = new Map<string, PortVerdict>();
     for (const source of list) {
       const family = source?.includes(':') ? 'ip6' : 'ip';
-      const verdict = judgeIngress(firewall.ruleset, { port, family, ...(source === undefined ? {} : { source }) });
+      const judged = judgeIngress(firewall.ruleset, { port, family, ...(source === undefined ? {} : { source }) });
+      // nftables lets it in, but iptables-legacy's INPUT may still stop it: not evaluated, never "ok".
+      const verdict: PortVerdict['verdict'] =
+        judged.kind === 'accepted' && firewall.legacyInput !== undefined
+          ? { kind: 'not-evaluated', why: `nftables accepts it, but iptables-legacy has INPUT rules this check does not evaluate (iptables-legacy -S INPUT)` }
+          : judged;
       const key = JSON.stringify(verdict);
       const group = groups.get(key) ?? { port, verdict, sources: [] };
       if (source !== undefined) group.sources.push(source);
