@@ -16,7 +16,7 @@ import { createRunCertificate } from './cert.js';
 import { classifyNode, classifySession, type ForwardEvidence, type Thresholds } from './classify.js';
 import { flavourModule, registeredFlavours } from './agents/index.js';
 import { chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from './agents/detect.js';
-import type { AgentFlavour, AgentFlavourModule } from './agents/types.js';
+import type { AgentFlavour } from './agents/types.js';
 import { inferFleet } from './fleet.js';
 import { HalfOpenSampler } from './halfopen-sampler.js';
 import { FtpListener } from './ftp-listener.js';
@@ -87,18 +87,6 @@ interface RunContext {
 /** SSH failures after which another address of the node may still answer. */
 const TRY_NEXT_ADDRESS: ReadonlySet<string> = new Set<NodeKind>(['ssh-unreachable', 'ssh-refused']);
 
-/** A runtime asked for (inventory or --runtime) must be one this build can send; checked before anything starts. */
-function checkRuntimes(options: RunOptions): void {
-  const registered = registeredFlavours();
-  for (const spec of options.nodes) {
-    const forced = spec.runtime ?? options.runtime;
-    if (forced !== undefined && !registered.includes(forced)) {
-      const where = spec.runtime !== undefined ? `${spec.from.file}:${spec.from.line} runtime` : '--runtime';
-      throw new SetupError(`node "${spec.name}": runtime "${forced}" (${where}) has no agent in this build (available: ${registered.join(', ')})`);
-    }
-  }
-}
-
 /** Resolves each node's addresses and picks its callback addresses; throws SetupError naming the node. */
 export async function prepareAddresses(options: RunOptions): Promise<{ spec: NodeSpec; addresses: string[]; callbackAddresses: string[] }[]> {
   return Promise.all(
@@ -128,7 +116,6 @@ export function ftpPortsOf(ftp: { controlPort: number; dataPorts: PortRange }): 
 export async function runTwoway(options: RunOptions, observer: RunObserver = {}): Promise<Report> {
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-  checkRuntimes(options);
   const resolved = await prepareAddresses(options);
   const listenAddresses = options.listen.length > 0 ? options.listen : [...new Set(resolved.flatMap((n) => n.callbackAddresses))];
   const cert = await createRunCertificate(listenAddresses);
@@ -331,12 +318,12 @@ function sessionPlan(spec: NodeSpec, plan: Plan, forced: AgentFlavour | undefine
   const chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> = {};
   const direct = flavourWithoutDetection(forced, spec.profile, registered);
   if (direct !== undefined) {
-    const module = requireModule(direct);
+    const module = flavourModule(direct);
     const script = module.script(plan);
     chosen.agent = { flavour: direct, scriptBytes: Buffer.byteLength(script) };
     return { command: module.remoteCommand, input: script, chosen };
   }
-  const modules = registered.map(requireModule);
+  const modules = registered.map(flavourModule);
   const answer = (line: string): string | undefined => {
     const runtimes = parseRuntimesLine(line);
     if (runtimes === undefined) {
@@ -349,17 +336,11 @@ function sessionPlan(spec: NodeSpec, plan: Plan, forced: AgentFlavour | undefine
       chosen.runtimeProblem = choice.problem;
       return undefined;
     }
-    const script = requireModule(choice.flavour).script(plan);
+    const script = flavourModule(choice.flavour).script(plan);
     chosen.agent = { flavour: choice.flavour, scriptBytes: Buffer.byteLength(script) };
     return `${choice.flavour}\n${script}`;
   };
   return { command: detectionCommand(modules), input: answer, chosen };
-}
-
-function requireModule(flavour: AgentFlavour): AgentFlavourModule {
-  const module = flavourModule(flavour);
-  if (module === undefined) throw new SetupError(`agent flavour "${flavour}" is not part of this build (available: ${registeredFlavours().join(', ')})`);
-  return module;
 }
 
 /**

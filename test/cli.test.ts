@@ -6,8 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { registeredFlavours } from '../controller/agents/index.js';
-import { AGENT_FLAVOURS } from '../src/agent-flavours.js';
 
 const BIN = fileURLToPath(new URL('../../bin/twoway.js', import.meta.url));
 
@@ -37,16 +35,6 @@ const USAGE_ERRORS: [string, string[], RegExp][] = [
   ['unknown verdict kind', ['explain', 'broken'], /Allowed choices are ok/],
   ['missing hpsum.ini', ['run', '--node', '127.0.0.1', '--hpsum-ini', '/nonexistent/hpsum.ini'], /\/nonexistent\/hpsum\.ini, field "--hpsum-ini": cannot read it: ENOENT/],
 ];
-
-// A flavour this build has no module for is refused before anything starts.
-const missingFlavour = AGENT_FLAVOURS.find((f) => !registeredFlavours().includes(f));
-if (missingFlavour !== undefined) {
-  USAGE_ERRORS.push([
-    'runtime not in this build',
-    ['run', '--node', '127.0.0.1', '--callback-address', '127.0.0.1', '--runtime', missingFlavour],
-    new RegExp(`runtime "${missingFlavour}" \\(--runtime\\) has no agent in this build \\(available: node, python`),
-  ]);
-}
 
 for (const [name, args, message] of USAGE_ERRORS) {
   test(`cli: ${name} exits 2 with a clear message`, () => {

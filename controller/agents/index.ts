@@ -1,6 +1,6 @@
 /**
- * The agent flavours this build can send, and the order they are preferred in when a node offers
- * several runtimes. A flavour module joins with one import and one entry in FLAVOUR_MODULES.
+ * The agent flavours and the order they are preferred in when a node offers several runtimes. The
+ * record's type makes the compiler insist on a module for every flavour.
  */
 import type { AgentFlavour, AgentFlavourModule } from './types.js';
 import { nodeAgent } from './node.js';
@@ -8,7 +8,14 @@ import { pythonAgent } from './python.js';
 import { shCurlAgent, shTcpAgent, shWgetAgent } from './sh.js';
 import { powershellAgent } from './powershell.js';
 
-const FLAVOUR_MODULES: readonly AgentFlavourModule[] = [nodeAgent, pythonAgent, shCurlAgent, shWgetAgent, shTcpAgent, powershellAgent];
+const FLAVOUR_MODULES: Readonly<Record<AgentFlavour, AgentFlavourModule>> = {
+  node: nodeAgent,
+  python: pythonAgent,
+  'sh-curl': shCurlAgent,
+  'sh-wget': shWgetAgent,
+  'sh-tcp': shTcpAgent,
+  powershell: powershellAgent,
+};
 
 /**
  * Best first: Node is the reference; Python measures everything Node does; the sh flavours lean
@@ -17,12 +24,11 @@ const FLAVOUR_MODULES: readonly AgentFlavourModule[] = [nodeAgent, pythonAgent, 
  */
 export const FLAVOUR_PREFERENCE: readonly AgentFlavour[] = ['node', 'python', 'sh-curl', 'sh-wget', 'sh-tcp'];
 
-export function flavourModule(flavour: AgentFlavour): AgentFlavourModule | undefined {
-  return FLAVOUR_MODULES.find((m) => m.flavour === flavour);
+export function flavourModule(flavour: AgentFlavour): AgentFlavourModule {
+  return FLAVOUR_MODULES[flavour];
 }
 
-/** Registered flavours, in preference order (PowerShell last). */
+/** Every flavour, in preference order (PowerShell last). */
 export function registeredFlavours(): AgentFlavour[] {
-  const order = [...FLAVOUR_PREFERENCE, 'powershell' as const];
-  return order.filter((f) => flavourModule(f) !== undefined);
+  return [...FLAVOUR_PREFERENCE, 'powershell'];
 }

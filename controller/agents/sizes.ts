@@ -2,14 +2,16 @@
  * Each flavour's size as sent for a typical plan: what one node's SSH session carries on stdin.
  * The plan is what `twoway run` makes with its defaults for a node with one address.
  */
-import { DEFAULT_DEADLINES, DEFAULT_SIZES, buildPlan } from '../plan.js';
+import { ALTERNATE_PORTS, DEFAULT_DEADLINES, DEFAULT_SIZES, buildPlan } from '../plan.js';
+import { UPDATE_MANAGER_PORTS } from '../../src/profiles.js';
 import type { Plan } from '../../src/protocol.js';
 import { flavourModule, registeredFlavours } from './index.js';
 import { REQUIREMENTS } from './detect.js';
-import { AGENT_FLAVOURS, type AgentFlavour } from './types.js';
+import type { AgentFlavour } from './types.js';
 
 export function typicalPlan(): Plan {
-  // Stand-ins with the real lengths: a 64-hex-digit digest, a 43-character token, a SHA-256 fingerprint.
+  // Stand-ins with the real lengths: a 64-hex-digit digest, a 43-character token, a SHA-256
+  // fingerprint and public-key pin; ports and pacing as a default run has them.
   const digest = 'a'.repeat(64);
   return buildPlan(
     { node: 'node-01.example.net', token: 'T'.repeat(43), callbackAddresses: ['192.0.2.10'], sources: [] },
@@ -17,41 +19,35 @@ export function typicalPlan(): Plan {
     {
       runId: '20250101T000000-abcdef',
       sizes: DEFAULT_SIZES,
-      httpPort: 63001,
-      httpsPort: 63002,
-      alternates: { http: 80, https: 443 },
+      httpPort: UPDATE_MANAGER_PORTS.port,
+      httpsPort: UPDATE_MANAGER_PORTS.ssl_port,
+      alternates: { ...ALTERNATE_PORTS },
       statusPosts: 3,
       statusIntervalMs: 300,
       holdMs: 0,
       deadlines: DEFAULT_DEADLINES,
       agentConcurrency: 4,
       fingerprint256: Array.from({ length: 32 }, () => 'AB').join(':'),
+      spkiSha256Base64: `${'A'.repeat(43)}=`,
     },
   );
 }
 
 export interface FlavourInfo {
   flavour: AgentFlavour;
-  /** Part of this build; the others are named so the list is complete. */
-  available: boolean;
   needs: string;
-  remoteCommand?: string;
+  remoteCommand: string;
   /** Script and embedded plan, in bytes, for typicalPlan(). */
-  bytesAsSent?: number;
+  bytesAsSent: number;
   cannotMeasure: readonly string[];
 }
 
 export function flavourTable(plan: Plan = typicalPlan()): FlavourInfo[] {
-  const registered = registeredFlavours();
-  const order = [...registered, ...AGENT_FLAVOURS.filter((f) => !registered.includes(f))];
-  return order.map((flavour) => {
+  return registeredFlavours().map((flavour) => {
     const module = flavourModule(flavour);
-    const needs = REQUIREMENTS[flavour].needs;
-    if (module === undefined) return { flavour, available: false, needs, cannotMeasure: [] };
     return {
       flavour,
-      available: true,
-      needs,
+      needs: REQUIREMENTS[flavour].needs,
       remoteCommand: module.remoteCommand,
       bytesAsSent: Buffer.byteLength(module.script(plan)),
       cannotMeasure: module.cannotMeasure ?? [],

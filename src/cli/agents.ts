@@ -9,8 +9,7 @@ function kib(bytes: number): string {
 export function renderAgents(rows: readonly FlavourInfo[]): string {
   const width = Math.max(...rows.map((r) => r.flavour.length)) + 2;
   const lines = rows.flatMap((r) => {
-    if (!r.available) return [`${r.flavour.padEnd(width)}not in this build (needs ${r.needs})`];
-    const head = `${r.flavour.padEnd(width)}${String(r.bytesAsSent).padStart(7)} bytes (${kib(r.bytesAsSent ?? 0)})  needs ${r.needs}, runs \`${r.remoteCommand}\``;
+    const head = `${r.flavour.padEnd(width)}${String(r.bytesAsSent).padStart(7)} bytes (${kib(r.bytesAsSent)})  needs ${r.needs}, runs \`${r.remoteCommand}\``;
     const gaps = r.cannotMeasure.length === 0 ? ['measures every probe'] : r.cannotMeasure.map((c) => `not measured: ${c}`);
     return [head, ...gaps.map((g) => `${' '.repeat(width)}${g}`)];
   });
