@@ -2,7 +2,7 @@
 // to `node -` on each node. The nodes may run Node 12, so the syntax is down-levelled to node12, and
 // the bundle may require nothing but Node builtins, by their bare names (Node 12 knows no "node:").
 import { build } from 'esbuild';
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -50,7 +50,3 @@ if (problems.length > 0) {
 const bytes = Buffer.byteLength(bundle);
 console.log(`build-agent: ${outfile} ${bytes} bytes (${(bytes / 1024).toFixed(1)} KiB)`);
 
-// The Python flavour is plain source: copied next to the bundle, so both ship from dist/agent/.
-const pythonAgent = `${root}dist/agent/twoway_agent.py`;
-copyFileSync(`${root}agent/python/twoway_agent.py`, pythonAgent);
-console.log(`build-agent: ${pythonAgent} ${readFileSync(pythonAgent).length} bytes (before comments are stripped)`);

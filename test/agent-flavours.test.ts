@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FLAVOUR_PREFERENCE, flavourModule, registeredFlavours } from '../controller/agents/index.js';
 import { flavourTable, typicalPlan } from '../controller/agents/sizes.js';
-import { pythonScript, stripPython } from '../controller/agents/python.js';
+import { stripScript } from '../controller/agents/agent-text.js';
+import { pythonScript } from '../controller/agents/python.js';
 import { InputError } from '../src/errors.js';
 import { parseInventoryText } from '../src/inventory/parse.js';
 
@@ -31,7 +32,7 @@ test('python flavour: the plan embedded in the script reads back as the same pla
 
 test('python flavour: the agent parses as Python 3.6 grammar, also once its comments are stripped', () => {
   const source = readFileSync(PYTHON_SOURCE, 'utf8');
-  const stripped = stripPython(source);
+  const stripped = stripScript(source, true);
   assert.ok(stripped.length < source.length);
   assert.ok(!/^\s*#/m.test(stripped) && !/\n\s*\n/.test(stripped), 'no comment or blank line left');
   for (const text of [source, stripped]) {

@@ -64,9 +64,9 @@ export abstract class Exchange {
   });
 
   constructor(
-    private readonly target: Target,
+    protected readonly target: Target,
     protected readonly deadlines: Deadlines,
-    private readonly secrets: Secrets,
+    protected readonly secrets: Secrets,
   ) {}
 
   /** Runs the exchange; the promise always resolves, never rejects. */
@@ -141,16 +141,22 @@ export abstract class Exchange {
     return result;
   }
 
-  private connect(): void {
-    const { address, port, source } = this.target;
-    let socket: net.Socket;
+  /** A TCP connection to the target's address (from its source, if planned) on `port`; undefined once failed. */
+  protected connectTo(port: number): net.Socket | undefined {
+    const { address, source } = this.target;
     try {
-      socket = net.connect(source === undefined ? { host: address, port } : { host: address, port, localAddress: source });
+      return net.connect(source === undefined ? { host: address, port } : { host: address, port, localAddress: source });
     } catch (err) {
       // Invalid address or port: thrown synchronously, before any traffic.
       this.fail(err);
-      return;
+      return undefined;
     }
+  }
+
+  private connect(): void {
+    const { address, port } = this.target;
+    const socket = this.connectTo(port);
+    if (socket === undefined) return;
     this.own(socket);
     const timer = this.after(this.deadlines.connectMs, () =>
       this.end('timeout', { code: AGENT_ERROR_CODES.connectTimeout, message: `TCP connect to ${hostHeader(address, port)} did not complete within ${this.deadlines.connectMs} ms` }),

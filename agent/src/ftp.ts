@@ -97,10 +97,6 @@ export class FtpExchange extends Exchange {
   private fileDone = false;
   private transferComplete = false;
 
-  /** Where the data connection goes (the control connection's address, from its source). */
-  private readonly server: Target;
-  private readonly token: string;
-
   constructor(
     target: Target,
     private readonly file: FtpFile,
@@ -109,8 +105,6 @@ export class FtpExchange extends Exchange {
     secrets: Secrets,
   ) {
     super(target, deadlines, secrets);
-    this.server = target;
-    this.token = secrets.token;
     this.check = downloadCheck(file.size, file.sha256);
   }
 
@@ -144,7 +138,7 @@ export class FtpExchange extends Exchange {
     this.expect(CODES.banner, 'the banner', () => {
       this.ftp.controlOk = true;
       this.send(`USER ${this.user}`, CODES.userOk, () =>
-        this.send(`PASS ${this.token}`, CODES.loggedIn, () => {
+        this.send(`PASS ${this.secrets.token}`, CODES.loggedIn, () => {
           this.ftp.loginOk = true;
           this.send('TYPE I', CODES.typeOk, () =>
             this.send(`SIZE ${name}`, CODES.size, (reply) => {
@@ -163,7 +157,7 @@ export class FtpExchange extends Exchange {
 
   /** EPSV where PASV cannot say the address (IPv6). */
   private passive(): void {
-    const extended = net.isIP(this.server.address) === 6;
+    const extended = net.isIP(this.target.address) === 6;
     this.send(extended ? 'EPSV' : 'PASV', extended ? 229 : CODES.passive, (reply) => {
       const port = passivePort(reply.line);
       if (port === undefined) {
@@ -177,14 +171,9 @@ export class FtpExchange extends Exchange {
 
   private connectData(port: number): void {
     this.phase = 'data-connect';
-    const { address, source } = this.server;
-    let socket: net.Socket;
-    try {
-      socket = net.connect(source === undefined ? { host: address, port } : { host: address, port, localAddress: source });
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
+    // The data connection goes to the control connection's address, from its source.
+    const socket = this.connectTo(port);
+    if (socket === undefined) return;
     this.data = socket;
     this.untrackData = track(() => socket.destroy());
     const timer = this.after(this.deadlines.connectMs, () =>

@@ -5,14 +5,12 @@
  * quoting survives into cmd.exe or PowerShell), which reads the rest of stdin and runs it.
  * Not yet run against real Windows.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Plan } from '../../src/protocol.js';
-import { SetupError } from '../../src/errors.js';
+import { agentText } from './agent-text.js';
 import type { AgentFlavourModule } from './types.js';
 
-/** dist/controller/agents/powershell.js -> agent/powershell/twoway-agent.ps1 (read from the source tree). */
-export const POWERSHELL_AGENT_PATH = fileURLToPath(new URL('../../../agent/powershell/twoway-agent.ps1', import.meta.url));
+const POWERSHELL_AGENT = agentText('powershell/twoway-agent.ps1', false);
+export const POWERSHELL_AGENT_PATH = POWERSHELL_AGENT.path;
 
 /** Reads everything the controller streams after the command, and runs it as one script block. */
 export const POWERSHELL_BOOTSTRAP = "$ErrorActionPreference='Stop';& ([scriptblock]::Create([Console]::In.ReadToEnd()))";
@@ -22,26 +20,8 @@ export function encodePowershellCommand(text: string): string {
   return Buffer.from(text, 'utf16le').toString('base64');
 }
 
-let cachedText: string | undefined;
-
 /** The agent as sent: comment lines and indentation dropped. */
-export function powershellAgentText(): string {
-  if (cachedText === undefined) {
-    let source: string;
-    try {
-      source = readFileSync(POWERSHELL_AGENT_PATH, 'utf8');
-    } catch (err) {
-      throw new SetupError(`PowerShell agent ${POWERSHELL_AGENT_PATH} is missing`, { cause: err });
-    }
-    cachedText = source
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line !== '' && !line.startsWith('#'))
-      .join('\n')
-      .concat('\n');
-  }
-  return cachedText;
-}
+export const powershellAgentText = POWERSHELL_AGENT.text;
 
 /**
  * The plan as a single-quoted here-string: nothing in it is interpreted, and it cannot end early

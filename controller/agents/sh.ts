@@ -5,39 +5,16 @@
  * each is checked against what the script can carry safely (a probe line is split on spaces; ids and
  * addresses are written into JSON unescaped) and single-quoted all the same.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Plan, PlannedProbe } from '../../src/protocol.js';
 import { SetupError } from '../../src/errors.js';
+import { agentText } from './agent-text.js';
 import type { AgentFlavour, AgentFlavourModule } from './types.js';
-
-/** dist/controller/agents/sh.js -> agent/sh/twoway-agent.sh (the script is read from the source tree). */
-export const SH_AGENT_PATH = fileURLToPath(new URL('../../../agent/sh/twoway-agent.sh', import.meta.url));
-
-let cachedScript: string | undefined;
 
 /**
  * The script as sent: comment lines, indentation and blank lines dropped (no line inside its
- * multi-line strings, the awk programs, starts with "#" or depends on indentation, so this changes
- * nothing it runs).
+ * multi-line strings, the awk programs, starts with "#" or depends on indentation).
  */
-export function shAgentText(): string {
-  if (cachedScript === undefined) {
-    let source: string;
-    try {
-      source = readFileSync(SH_AGENT_PATH, 'utf8');
-    } catch (err) {
-      throw new SetupError(`sh agent ${SH_AGENT_PATH} is missing`, { cause: err });
-    }
-    cachedScript = source
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line !== '' && !line.startsWith('#'))
-      .join('\n')
-      .concat('\n');
-  }
-  return cachedScript;
-}
+const shAgentText = agentText('sh/twoway-agent.sh', false).text;
 
 /** One shell word, whatever it holds. */
 export function shellQuote(value: string): string {
