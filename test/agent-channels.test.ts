@@ -9,13 +9,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { BlobStore } from '../controller/blobs.js';
-import { createRunCertificate } from '../controller/cert.js';
 import { CallbackListener } from '../controller/listener.js';
 import type { LedgerRequest } from '../controller/ledger.js';
-import { RunTokens } from '../controller/tokens.js';
 import { PATHS, PROTOCOL_VERSION, TOKEN_HEADER } from '../src/protocol.js';
 import type { Deadlines, Plan, PlannedProbe } from '../src/protocol.js';
 import { TEST_FLAVOURS, checkShape, resultOf, runFlavour } from './agent-process.js';
+import { startTestListener } from './listener-harness.js';
 
 const HOST = '127.0.0.1';
 const NODE_NAME = 'node-a';
@@ -38,32 +37,15 @@ interface Harness {
 }
 
 async function harness(t: TestContext): Promise<Harness> {
-  const tokens = new RunTokens();
-  const blobs = new BlobStore();
-  const cert = await createRunCertificate([HOST]);
-  let current: Plan | undefined;
-  const listener = new CallbackListener({
-    addresses: [HOST],
-    httpPort: 0,
-    httpsPort: 0,
-    alternatePorts: { http: 0, https: 0 },
-    cert,
-    tokens,
-    blobs,
-    findProbe: (node, id) => (node === current?.node ? current.probes.find((p) => p.id === id) : undefined),
-  });
-  await listener.start();
-  t.after(() => listener.close());
+  const { listener, tokens, blobs, cert, setPlan } = await startTestListener(t, HOST, { alternatePorts: { http: 0, https: 0 } });
   const token = tokens.tokenFor(NODE_NAME);
   return {
     listener,
     blobs,
     fingerprint256: cert.fingerprint256,
     token,
-    plan(probes, deadlines) {
-      current = { version: PROTOCOL_VERSION, runId: 't', node: NODE_NAME, token, fingerprint256: cert.fingerprint256, controllerAddresses: [HOST], probes, deadlines, concurrency: 16 };
-      return current;
-    },
+    plan: (probes, deadlines) =>
+      setPlan({ version: PROTOCOL_VERSION, runId: 't', node: NODE_NAME, token, fingerprint256: cert.fingerprint256, controllerAddresses: [HOST], probes, deadlines, concurrency: 16 }),
     ledger(probe) {
       const entry = listener.ledger.forNode(NODE_NAME).find((r) => r.probe === probe);
       assert.ok(entry, `ledger entry for ${probe}`);

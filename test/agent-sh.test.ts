@@ -18,11 +18,11 @@ import type { AgentFlavourModule } from '../controller/agents/types.js';
 import { BlobStore } from '../controller/blobs.js';
 import { createRunCertificate } from '../controller/cert.js';
 import { CallbackListener } from '../controller/listener.js';
-import { RunTokens } from '../controller/tokens.js';
 import { parseAgentEvent, PROTOCOL_VERSION } from '../src/protocol.js';
 import type { AgentEvent, Deadlines, Plan, PlannedProbe, ProbeResult } from '../src/protocol.js';
 import { checkShape } from './agent-process.js';
 import type { AgentRun } from './agent-process.js';
+import { startTestListener } from './listener-harness.js';
 
 const HOST = '127.0.0.1';
 const NODE_NAME = 'node-a';
@@ -136,29 +136,15 @@ interface Harness {
 }
 
 async function harness(t: TestContext): Promise<Harness> {
-  const tokens = new RunTokens();
-  const blobs = new BlobStore();
-  const cert = await createRunCertificate([HOST]);
-  let current: Plan | undefined;
-  const listener = new CallbackListener({
-    addresses: [HOST],
-    httpPort: 0,
-    httpsPort: 0,
-    cert,
-    tokens,
-    blobs,
-    findProbe: (node, id) => (node === current?.node ? current.probes.find((p) => p.id === id) : undefined),
-  });
-  await listener.start();
-  t.after(() => listener.close());
+  const { listener, tokens, blobs, cert, setPlan } = await startTestListener(t, HOST);
   const token = tokens.tokenFor(NODE_NAME);
   return {
     listener,
     blobs,
     token,
     spki: cert.spkiSha256Base64,
-    plan(probes, overrides = {}) {
-      current = {
+    plan: (probes, overrides = {}) =>
+      setPlan({
         version: PROTOCOL_VERSION,
         runId: 'sh-test',
         node: NODE_NAME,
@@ -170,9 +156,7 @@ async function harness(t: TestContext): Promise<Harness> {
         deadlines: DEADLINES,
         concurrency: 4,
         ...overrides,
-      };
-      return current;
-    },
+      }),
     ledger: (probe) => listener.ledger.forNode(NODE_NAME).filter((r) => r.probe === probe),
   };
 }

@@ -11,6 +11,7 @@ import { CallbackListener, type ListenerOptions } from '../controller/listener.j
 import { RunTokens } from '../controller/tokens.js';
 import { HOLD_MESSAGES, MAX_STATUS_BODY_BYTES, PATHS, PROTOCOL_VERSION, TOKEN_HEADER, type Plan, type PlannedProbe } from '../src/protocol.js';
 import { SetupError } from '../src/errors.js';
+import { startTestListener } from './listener-harness.js';
 
 const HOST = '127.0.0.1';
 const UPLOAD_SIZE = 100_000;
@@ -36,22 +37,7 @@ function probesFor(ports: { http: number; https: number; altHttp?: number }, blo
 }
 
 async function startListener(t: { after: (fn: () => Promise<void>) => void }, extra: Partial<ListenerOptions> = {}) {
-  const tokens = new RunTokens();
-  const blobs = new BlobStore();
-  const cert = await createRunCertificate([HOST]);
-  const plans = new Map<string, Plan>();
-  const listener = new CallbackListener({
-    addresses: [HOST],
-    httpPort: 0,
-    httpsPort: 0,
-    cert,
-    tokens,
-    blobs,
-    findProbe: (node, id) => plans.get(node)?.probes.find((p) => p.id === id),
-    ...extra,
-  });
-  await listener.start();
-  t.after(() => listener.close());
+  const { listener, tokens, blobs, cert, setPlan } = await startTestListener(t, HOST, extra);
   const altHttp = listener.alternates().http;
   const ports = { http: listener.portFor('http'), https: listener.portFor('https'), ...(altHttp === undefined ? {} : { altHttp }) };
   const plan: Plan = {
@@ -65,7 +51,7 @@ async function startListener(t: { after: (fn: () => Promise<void>) => void }, ex
     deadlines: { connectMs: 1000, stallMs: 1000, probeMs: 5000, totalMs: 10_000 },
     concurrency: 2,
   };
-  plans.set('web1', plan);
+  setPlan(plan);
   const base = `http://${HOST}:${listener.portFor('http')}`;
   return { listener, plan, base, cert, blobs };
 }
