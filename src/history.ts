@@ -3,11 +3,11 @@
  * Run ids start with the UTC start time (20240131T235959-1a2b3c), so file names sort by age. Only
  * files named like that are ever read as history or deleted; anything else in DIR is left alone.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { InputError } from './errors.js';
 import { renderJson } from './render/json.js';
+import { writeFileAtomic } from './render/write-file.js';
 import type { Report } from './report.js';
 import { readReportFile } from './report-file.js';
 
@@ -57,27 +57,17 @@ function storedAt(file: string): number {
 }
 
 /**
- * Stores the report as `<run id>.json` (written to a temporary name, synced, then renamed, so a
- * reader never sees half a file), then deletes the oldest runs beyond `keep`. Returns the file and
- * the names removed.
+ * Stores the report as `<run id>.json` (atomically: a reader never sees half a file, and the
+ * temporary name never matches a run's), then deletes the oldest runs beyond `keep`. Returns the
+ * file and the names removed.
  */
 export function saveRun(dir: string, report: Report, keep: number): { file: string; removed: string[] } {
   if (!RUN_ID.test(report.run.id)) throw new Error(`run id "${report.run.id}" does not have the history's naming pattern`);
   const name = `${report.run.id}.json`;
   const file = join(dir, name);
-  // A dot name that never matches RUN_FILE: a crash mid-write leaves nothing that looks like a run.
-  const temp = join(dir, `.${name}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`);
   try {
-    const fd = openSync(temp, 'wx', 0o644);
-    try {
-      writeSync(fd, renderJson(report));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
+    writeFileAtomic(file, renderJson(report));
   } catch (err) {
-    rmSync(temp, { force: true });
     throw new InputError(`cannot store the run: ${errno(err)}`, { file, field: '--history' }, { cause: err });
   }
   const runs = listRuns(dir);

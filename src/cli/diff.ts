@@ -1,5 +1,5 @@
 /** `twoway diff OLD NEW`: what changed between two JSON reports; exit 1 on new breakage, 0 otherwise, 2 on bad input. */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../render/write-file.js';
 import { Command } from 'commander';
 import { diffReports, newBreakage, type ReportDiff } from '../diff.js';
 import { renderDiff } from '../render/diff.js';
@@ -22,7 +22,7 @@ export function registerDiff(program: Command): void {
       const diff = diffReports(oldReport, newReport);
       if (flags.json !== '-') process.stdout.write(renderDiff(diff, `Compared ${newReport.run.id} with ${oldReport.run.id}`));
       if (flags.json === '-') process.stdout.write(renderDiffJson(diff));
-      else if (flags.json !== undefined) writeFileSync(flags.json, renderDiffJson(diff));
+      else if (flags.json !== undefined) writeFileAtomic(flags.json, renderDiffJson(diff));
       process.exitCode = newBreakage(diff).length > 0 ? 1 : 0;
     });
 }

@@ -164,36 +164,34 @@ test('lab firewall: --open-firewall turns a controller-ingress-blocked run green
   }
 });
 
+/** A long `--open-firewall` run in its own process group, once its opening is in the ruleset (waits at most 20 s). */
+async function openFirewallRunUnderway(file: string): Promise<{ pid: number; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [BIN, 'run', '--inventory', file, '--open-firewall', '--idle-hold', '30', '--quiet'], { detached: true, stdio: 'ignore' });
+  started.push(child);
+  const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+  let opened = false;
+  for (let i = 0; i < 100 && !opened; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    opened = /twoway_open_\d+/.test(ctlRuleset());
+  }
+  assert.ok(opened, 'the opening appeared while the run was going');
+  return { pid: child.pid!, exited };
+}
+
 test('lab firewall: Ctrl-C during an --open-firewall run removes the opening; a dead run\'s opening goes at the next start', async () => {
   await setFault('controller-ingress', true);
   try {
     const file = inventoryWith([{ from: 'healthy' }]);
     const before = ctlRuleset();
-    const child = spawn(process.execPath, [BIN, 'run', '--inventory', file, '--open-firewall', '--idle-hold', '30', '--quiet'], { detached: true, stdio: 'ignore' });
-    started.push(child);
-    const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
-    let opened = false;
-    for (let i = 0; i < 100 && !opened; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      opened = /twoway_open_\d+/.test(ctlRuleset());
-    }
-    assert.ok(opened, 'the opening appeared while the run was going');
-    process.kill(-child.pid!, 'SIGINT'); // the whole process group, as Ctrl-C in a terminal
-    assert.equal(await exited, 130);
+    const interrupted = await openFirewallRunUnderway(file);
+    process.kill(-interrupted.pid, 'SIGINT'); // the whole process group, as Ctrl-C in a terminal
+    assert.equal(await interrupted.exited, 130);
     assert.equal(ctlRuleset(), before, 'no rule left after Ctrl-C');
 
     // A run killed outright cannot clean up: its chain (named by its pid) is removed by the next run.
-    const killed = spawn(process.execPath, [BIN, 'run', '--inventory', file, '--open-firewall', '--idle-hold', '30', '--quiet'], { detached: true, stdio: 'ignore' });
-    started.push(killed);
-    const killedExit = new Promise((ok) => killed.once('exit', ok));
-    opened = false;
-    for (let i = 0; i < 100 && !opened; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      opened = /twoway_open_\d+/.test(ctlRuleset());
-    }
-    assert.ok(opened);
-    process.kill(-killed.pid!, 'SIGKILL');
-    await killedExit;
+    const killed = await openFirewallRunUnderway(file);
+    process.kill(-killed.pid, 'SIGKILL');
+    await killed.exited;
     assert.match(ctlRuleset(), /twoway_open_\d+/, 'SIGKILL leaves the opening behind');
     const next = twoway(['run', '--inventory', file]);
     assert.match(next.stderr, /removed firewall openings left by runs that died: inet \S+ twoway_open_\d+/);
