@@ -180,15 +180,16 @@ function judgeHold(e: ProbeEvidence, result: ProbeResult): PathJudgement | undef
 }
 
 /** What a single failed probe says, or undefined when it passed; `what` starts each summary. */
+/** What every probe's evidence starts with: which probe, and how the agent said it ended. */
+function probeBasics({ probe, result }: ProbeEvidence): Record<string, unknown> {
+  return { probe: probe.id, outcome: result?.outcome ?? 'missing', phase: result?.phase, ms: result?.ms, error: result?.error };
+}
+
 function judgeProbe(e: ProbeEvidence, ctx: PathContext, what = describe(e.probe)): PathJudgement | undefined {
   const { probe, result, ledger } = e;
   const seen = ledger.length > 0;
   const base = {
-    probe: probe.id,
-    outcome: result?.outcome ?? 'missing',
-    phase: result?.phase,
-    ms: result?.ms,
-    error: result?.error,
+    ...probeBasics(e),
     ledgerSawRequest: seen,
     ledgerBytesWritten: sum(ledger, 'bytesWritten'),
   };
@@ -390,11 +391,7 @@ function judgeFtp(e: ProbeEvidence, ctx: PathContext): FtpJudgement {
   const ftp = result?.ftp;
   const dataPort = ftp?.pasvPort ?? probe.dataPorts?.first ?? 0;
   const evidence = {
-    probe: probe.id,
-    outcome: result?.outcome ?? 'missing',
-    phase: result?.phase,
-    ms: result?.ms,
-    error: result?.error,
+    ...probeBasics(e),
     controlOk: ftp?.controlOk,
     loginOk: ftp?.loginOk,
     pasvPort: ftp?.pasvPort,

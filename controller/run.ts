@@ -55,6 +55,8 @@ export interface RunOptions {
   ssh: SshSettings;
   thresholds: Thresholds;
   signal?: AbortSignal;
+  /** The nodes' addresses as preflight already resolved them (so names resolve once per run); absent: resolved here. */
+  addressed?: AddressedNode[];
   /** Called once the listeners are bound, with their ports, before any node is tested (--open-firewall). */
   onListening?: (ports: number[]) => void;
 }
@@ -87,8 +89,14 @@ interface RunContext {
 /** SSH failures after which another address of the node may still answer. */
 const TRY_NEXT_ADDRESS: ReadonlySet<string> = new Set<NodeKind>(['ssh-unreachable', 'ssh-refused']);
 
+export interface AddressedNode {
+  spec: NodeSpec;
+  addresses: string[];
+  callbackAddresses: string[];
+}
+
 /** Resolves each node's addresses and picks its callback addresses; throws SetupError naming the node. */
-export async function prepareAddresses(options: RunOptions): Promise<{ spec: NodeSpec; addresses: string[]; callbackAddresses: string[] }[]> {
+export async function prepareAddresses(options: RunOptions): Promise<AddressedNode[]> {
   return Promise.all(
     options.nodes.map(async (spec) => {
       const addresses = await Promise.all(spec.addresses.map(resolveAddress));
@@ -116,7 +124,7 @@ export function ftpPortsOf(ftp: { controlPort: number; dataPorts: PortRange }): 
 export async function runTwoway(options: RunOptions, observer: RunObserver = {}): Promise<Report> {
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-  const resolved = await prepareAddresses(options);
+  const resolved = options.addressed ?? (await prepareAddresses(options));
   const listenAddresses = options.listen.length > 0 ? options.listen : [...new Set(resolved.flatMap((n) => n.callbackAddresses))];
   const cert = await createRunCertificate(listenAddresses);
   const tokens = new RunTokens();

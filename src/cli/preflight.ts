@@ -11,7 +11,7 @@ export function registerPreflight(program: Command): void {
         process.exitCode = prepared.reexecuted;
         return;
       }
-      const items = await preflightFor(prepared.options, flags.openFirewall);
+      const { items } = await preflightFor(prepared.options, flags.openFirewall);
       process.stdout.write(`twoway preflight:\n${renderPreflight(items)}\n`);
       process.exitCode = items.some((i) => i.status === 'fail') ? 2 : items.some((i) => i.status === 'warn') ? 1 : 0;
     },

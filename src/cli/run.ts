@@ -2,7 +2,7 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ftpPortsOf, prepareAddresses, runTwoway, usesFtp, type RunOptions } from '../../controller/run.js';
+import { ftpPortsOf, prepareAddresses, runTwoway, usesFtp, type AddressedNode, type RunOptions } from '../../controller/run.js';
 import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
 import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/preflight.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
@@ -198,17 +198,21 @@ export async function prepareRun(flags: RunFlags, signal: AbortSignal): Promise<
   return { options: buildOptions(flags, inventory, profiles, signal) };
 }
 
-/** What preflight checks for these options: the listen addresses and ports the run will use, and the nodes as sources. */
-export async function preflightFor(options: RunOptions, openFirewall: boolean): Promise<PreflightItem[]> {
+/**
+ * What preflight checks for these options: the listen addresses and ports the run will use, and the
+ * nodes as sources; also the nodes as addressed, for the run to reuse.
+ */
+export async function preflightFor(options: RunOptions, openFirewall: boolean): Promise<{ items: PreflightItem[]; addressed: AddressedNode[] }> {
   const nodes = await prepareAddresses(options);
   const callbackAddresses = [...new Set(nodes.flatMap((n) => n.callbackAddresses))];
-  return runPreflight({
+  const items = await runPreflight({
     listen: options.listen.length > 0 ? options.listen : callbackAddresses,
     ports: [options.httpPort, options.httpsPort, ...(nodes.some((n) => usesFtp(options, n.spec)) ? ftpPortsOf(options.ftp) : [])],
     callbackAddresses,
     sources: [...new Set(nodes.flatMap((n) => n.addresses))],
     openFirewall,
   });
+  return { items, addressed: nodes };
 }
 
 async function runCommand(flags: RunFlags): Promise<number> {
@@ -232,7 +236,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const stale = removeStaleOpeningsQuietly();
   if (stale.length > 0) progress(`twoway: removed firewall openings left by runs that died: ${stale.join(', ')}`);
 
-  const checks = await preflightFor(options, flags.openFirewall);
+  const { items: checks, addressed } = await preflightFor(options, flags.openFirewall);
+  options.addressed = addressed;
   const notOk = checks.filter((c) => c.status !== 'ok');
   if (notOk.length > 0) process.stderr.write(`twoway: preflight (the controller's side):\n${renderPreflight(notOk)}\n`);
   if (notOk.some((c) => c.status === 'fail')) return 2;

@@ -173,7 +173,7 @@ export function readString(at: FieldValue, ctx: StructuredContext, what: string)
   return value.value;
 }
 
-export function readChecked(at: FieldValue, ctx: StructuredContext, what: string, problemOf: (text: string) => string | undefined): string {
+function readChecked(at: FieldValue, ctx: StructuredContext, what: string, problemOf: (text: string) => string | undefined): string {
   const text = readString(at, ctx, what);
   const problem = problemOf(text);
   if (problem !== undefined) fail(ctx, at.value.line, at.field, `expected ${what}, found ${JSON.stringify(text)} (${problem})`);
