@@ -28,13 +28,20 @@ export function sourceAddressFor(destination: string): Promise<string> {
     };
     socket.once('error', fail);
     socket.connect(9, destination, () => {
+      let address: string;
       try {
-        const { address } = socket.address();
-        socket.close();
-        resolve(address);
+        address = socket.address().address;
       } catch (err) {
         fail(err as Error);
+        return;
       }
+      // A broadcast or unscoped link-local destination connects with no source: nothing a node can call.
+      if (address === '0.0.0.0' || address === '::') {
+        fail(new Error('the route gives no source address'));
+        return;
+      }
+      socket.close();
+      resolve(address);
     });
   });
 }

@@ -95,17 +95,30 @@ export interface AddressedNode {
   callbackAddresses: string[];
 }
 
-/** Resolves each node's addresses and picks its callback addresses; throws SetupError naming the node. */
+/** Where a node was defined, as its errors name it: `file:line`, or the flag for a --node. */
+function placeOf(spec: NodeSpec): string {
+  return spec.from.line > 0 ? `${spec.from.file}:${spec.from.line}` : spec.from.file;
+}
+
+/**
+ * Resolves each node's addresses and picks its callback addresses: the source of this host's route to
+ * each of the node's addresses (a dual-homed node may reach the controller on two of its addresses).
+ * An address with no route is left to the forward probes to report, as long as one address has one.
+ * Throws SetupError naming the node and where it was defined.
+ */
 export async function prepareAddresses(options: RunOptions): Promise<AddressedNode[]> {
   return Promise.all(
     options.nodes.map(async (spec) => {
-      const addresses = await Promise.all(spec.addresses.map(resolveAddress));
+      const fail = (err: unknown, advice: string): SetupError =>
+        new SetupError(`node "${spec.name}" (${placeOf(spec)}): ${(err as Error).message}${advice}`, { cause: err });
+      const addresses = await Promise.all(spec.addresses.map(resolveAddress)).catch((err: unknown) => {
+        throw fail(err, '');
+      });
       if (options.callbackAddresses.length > 0) return { spec, addresses, callbackAddresses: options.callbackAddresses };
-      try {
-        return { spec, addresses, callbackAddresses: [await sourceAddressFor(addresses[0]!)] };
-      } catch (err) {
-        throw new SetupError(`node "${spec.name}" (${spec.from.file}:${spec.from.line}): ${(err as Error).message}; give --callback-address`, { cause: err });
-      }
+      const sources = await Promise.allSettled(addresses.map(sourceAddressFor));
+      const found = sources.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      if (found.length === 0) throw fail((sources[0] as PromiseRejectedResult).reason, '; give --callback-address');
+      return { spec, addresses, callbackAddresses: [...new Set(found)] };
     }),
   );
 }

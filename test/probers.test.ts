@@ -1,13 +1,16 @@
-/** Forward probers against real servers on loopback: HTTP(S) with TLS details, NetBIOS name queries, closed ports. */
+/** Forward probers against real servers on loopback: TCP connect, HTTP(S) with TLS details, NetBIOS name queries, closed ports. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { createRunCertificate } from '../controller/cert.js';
 import { httpProber } from '../controller/probers/http.js';
 import { nodeStatusRequest, parseNodeStatusResponse, probeNetbiosName } from '../controller/probers/netbios.js';
+import { probeTcp } from '../controller/probers/tcp.js';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -68,6 +71,52 @@ test('http prober: a service that accepts and never answers is no-response withi
   const result = await httpProber('http')({ address: LOOPBACK, port }, 500);
   assert.equal(result.outcome, 'no-response');
   assert.equal(result.error?.code, 'TWOWAY_RESPONSE_TIMEOUT');
+});
+
+test('tcp prober: a listening port is open; a closed one is refused (the kernel answers RST)', async (t) => {
+  const server = createTcpServer((socket) => socket.destroy());
+  t.after(() => server.close());
+  const open = await probeTcp({ address: LOOPBACK, port: await listen(server) }, 3000);
+  assert.equal(open.outcome, 'open', JSON.stringify(open));
+  const refused = await probeTcp({ address: LOOPBACK, port: await closedPort() }, 3000);
+  assert.equal(refused.outcome, 'refused', JSON.stringify(refused));
+  assert.equal(refused.error?.code, 'ECONNREFUSED');
+});
+
+/**
+ * A listener whose accept queue is full: Linux drops further SYNs without an answer, which is what a
+ * DROP rule looks like from the prober's side. Python holds the socket because Node accepts at once.
+ */
+async function fullAcceptQueue(t: { after: (fn: () => void) => void }): Promise<number> {
+  const holder = spawn('python3', ['-c', 'import socket,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.after(() => holder.kill());
+  const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
+  const port = Number(line.toString().trim());
+  // With a backlog of 0 the queue holds one connection: this one fills it.
+  const filler = connect({ host: LOOPBACK, port });
+  t.after(() => filler.destroy());
+  await once(filler, 'connect');
+  return port;
+}
+
+test('tcp prober: a port whose SYNs go unanswered is a timeout at the deadline, not refused', async (t) => {
+  const port = await fullAcceptQueue(t);
+  const result = await probeTcp({ address: LOOPBACK, port }, 500);
+  assert.equal(result.outcome, 'timeout', JSON.stringify(result));
+  assert.equal(result.error?.code, 'ETIMEDOUT');
+  assert.match(result.error?.message ?? '', /within 500 ms/);
+});
+
+test('tcp prober: an interrupted run ends the probe at once as an error, not a timeout', async (t) => {
+  const port = await fullAcceptQueue(t);
+  const abort = new AbortController();
+  const pending = probeTcp({ address: LOOPBACK, port }, 30_000, abort.signal);
+  abort.abort();
+  const result = await pending;
+  assert.equal(result.outcome, 'error');
+  assert.equal(result.error?.code, 'ABORTED');
 });
 
 test('http and https probers: a closed port is refused', async () => {

@@ -15,7 +15,7 @@ export interface HostSpec {
 
 export interface Where {
   file: string;
-  line: number;
+  line?: number;
   field: string;
 }
 

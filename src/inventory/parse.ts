@@ -78,7 +78,8 @@ function readInventoryText(text: string, file: string, opts: InventoryOptions): 
 }
 
 export function inventoryFromHostSpecs(specs: readonly string[], opts: InventoryOptions): Inventory {
-  const where = { file: NODE_FLAG, line: 0, field: NODE_FLAG };
+  // A command-line flag has no line: the error names the flag and the value.
+  const where = { file: NODE_FLAG, field: NODE_FLAG };
   if (specs.length === 0) throw new InputError('no nodes given; expected at least one --node [user@]host[:port]', where);
   const located = specs.map((spec) => ({ spec: parseHostSpec(spec, where), from: { file: NODE_FLAG, line: 0 }, field: NODE_FLAG }));
   return { nodes: nodesFromHostSpecs(located, opts.defaultProfile), controller: {} };
