@@ -9,11 +9,11 @@ export type LabNodePick = string | { from: string; name?: string; profile?: stri
 
 /**
  * Writes the lab inventory with only the picked nodes into `dir` and returns its path; the
- * ssh_config path is made absolute, since the copy lives elsewhere.
+ * ssh_config path is made absolute, since the copy lives elsewhere, or replaced by `sshConfig`.
  */
-export function labInventoryOf(labInventory: string, dir: string, picks: readonly LabNodePick[]): string {
+export function labInventoryOf(labInventory: string, dir: string, picks: readonly LabNodePick[], sshConfig?: string): string {
   const doc = parse(readFileSync(labInventory, 'utf8')) as { ssh_config: string; nodes: { name: string; profile?: string }[] };
-  doc.ssh_config = resolve(dirname(labInventory), doc.ssh_config);
+  doc.ssh_config = sshConfig ?? resolve(dirname(labInventory), doc.ssh_config);
   doc.nodes = picks.map((pick) => {
     const { from, name, profile } = typeof pick === 'string' ? { from: pick, name: undefined, profile: undefined } : pick;
     const node = doc.nodes.find((n) => n.name === from);

@@ -4,20 +4,21 @@
  * root, so it is never skipped.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { NO_RUNTIME_EXIT } from '../../controller/agents/detect.js';
+import { sizeLabel } from '../../controller/classify.js';
 import { checkLabReport } from '../../controller/lab/expectations.js';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labUp, setFault } from '../../controller/lab/index.js';
-import { CTL_ADDRESS, RTR_CTL_ADDRESS, nodeAddress, subnet } from '../../controller/lab/plan.js';
+import { CALLBACK_PORTS, CTL_ADDRESS, RTR_CTL_ADDRESS, nodeAddress, subnet } from '../../controller/lab/plan.js';
 import { LAB_IDLE_HOLD_SECONDS, SHARED_SUBNET } from '../../controller/lab/scenarios.js';
+import type { ProbeResult } from '../../src/protocol.js';
 import type { NodeReport, PathReport, Report } from '../../src/report.js';
 import { labInventoryOf } from './lab-inventory.js';
+import { type LabRun, runTwoway } from './lab-run.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 let inventory = '';
 let work = '';
 
@@ -30,15 +31,8 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function runAgainstLab(name: string, extra: string[] = [], inventoryFile = inventory): { code: number | null; report: Report; stdout: string } {
-  const json = join(work, `${name}.json`);
-  const r = spawnSync(process.execPath, [BIN, 'run', '--inventory', inventoryFile, '--json', json, '--quiet', ...extra], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  assert.equal(r.error, undefined, `twoway run did not finish: ${r.error?.message}`);
-  return { code: r.status, report: JSON.parse(readFileSync(json, 'utf8')) as Report, stdout: r.stdout };
+function runAgainstLab(name: string, extra: string[] = [], inventoryFile = inventory): LabRun {
+  return runTwoway(work, name, inventoryFile, extra);
 }
 
 function node(report: Report, name: string): NodeReport {
@@ -57,8 +51,15 @@ function inventoryOf(names: readonly string[]): string {
   return labInventoryOf(inventory, work, names);
 }
 
+/** How the whole lab is run, here and in the repeat run that compares with it. */
+const WHOLE_LAB = ['--idle-hold', String(LAB_IDLE_HOLD_SECONDS)];
+/** The first test's whole-lab report, so the repeat test needs only one more run. */
+let wholeLabReport: Report | undefined;
+
 test('lab run: every scenario gets its verdict, with the evidence that proves it', () => {
-  const { code, report, stdout } = runAgainstLab('scenarios', ['--idle-hold', String(LAB_IDLE_HOLD_SECONDS)]);
+  const run = runAgainstLab('scenarios', WHOLE_LAB);
+  const { code, report, stdout } = run;
+  wholeLabReport = report;
   assert.equal(code, 1, 'faults found: exit 1');
   assert.match(stdout, /^NODE\s+VERDICT/m);
 
@@ -69,7 +70,25 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   assert.equal(healthy.agent?.flavour, 'node');
   assert.deepEqual(healthy.callbackAddresses, [CTL_ADDRESS]);
   assert.ok(healthy.paths.every((p) => p.verdict === 'ok'));
-  assert.deepEqual(path(healthy, 'callback', 63001).evidence.seen, { address: nodeAddress(1), port: (path(healthy, 'callback', 63001).evidence.seen as { port: number }).port });
+  // No NAT on the healthy path: the controller saw the very address and port the agent connected from.
+  const hellos = run.agentEvents('healthy').filter((e): e is ProbeResult => e.t === 'probe' && e.id.startsWith('hello-http-'));
+  assert.equal(hellos.length, 1, 'one plain-HTTP hello from the healthy node');
+  const { local, seen } = hellos[0]!;
+  assert.ok(local !== undefined && seen !== undefined, 'the hello reports both ends');
+  assert.equal(local.address, nodeAddress(1));
+  assert.deepEqual(seen, local);
+  assert.deepEqual(path(healthy, 'callback', 63001).evidence.seen, seen, 'the report keeps what the controller saw');
+
+  // The node's own firewall answers the callback SYN with a reset: the agent's connect is refused at once.
+  const reject = node(report, 'reject');
+  for (const port of CALLBACK_PORTS) {
+    const { evidence } = path(reject, 'callback', port);
+    assert.deepEqual(
+      [evidence.outcome, evidence.phase, (evidence.error as { code?: string } | undefined)?.code, evidence.ledgerSawRequest],
+      ['refused', 'connect', 'ECONNREFUSED', false],
+      `reject, port ${port}`,
+    );
+  }
 
   // ESXi-style egress: the callback never reached the listener, while 443 forward is open.
   const esxi = node(report, 'esxi-egress');
@@ -85,12 +104,26 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   assert.match(esxiFixes, /<port>63001<\/port>[\s\S]*<port>63002<\/port>[\s\S]*esxcli network firewall refresh/);
   assert.match(esxiFixes, /--port 80 --ssl-port 443\nport=80\nssl_port=443/);
 
-  // MTU black hole: small answers pass, the 64 KiB download stalls; the listener did send it.
+  // MTU black hole. The router's side of the link has a small MTU and drops the frag-needed it would
+  // send, so a packet toward the node carries at most MTU - 40 bytes (IP and TCP headers) of payload
+  // and nothing larger ever arrives. A download whose answer fits one such packet passes; the next
+  // size of the ladder stalls, having delivered less than one such packet of its body (the listener
+  // hands the kernel the body in writes far above the node's MSS, so body segments are full-size).
   const mtuNode = node(report, 'mtu');
   const mtu = path(mtuNode, 'callback', 63001);
-  assert.equal(mtu.evidence.largestPassingDownload, 1024);
-  assert.equal(typeof mtu.evidence.stallAt, 'number');
-  assert.ok((mtu.evidence.listenerBytesWritten as number) > (mtu.evidence.stallAt as number));
+  const linkMtu = LAB_SCENARIOS.find((s) => s.node === 'mtu')?.links[0]?.routerMtu;
+  assert.ok(linkMtu !== undefined);
+  const packetPayload = linkMtu - 40;
+  const sizes = report.run.settings.sizes;
+  const firstTooLarge = sizes.find((size) => size > packetPayload);
+  assert.ok(firstTooLarge !== undefined, `the ladder ${sizes.join(',')} has a size above ${packetPayload}`);
+  assert.equal(mtu.evidence.largestPassingDownload, Math.max(...sizes.filter((size) => size <= packetPayload)));
+  const stalled = new RegExp(`^download of ${sizeLabel(firstTooLarge)} stalled at byte (\\d+) `).exec(mtu.summary);
+  assert.ok(stalled, `the first stuck transfer is the ${sizeLabel(firstTooLarge)} download: ${mtu.summary}`);
+  const stallAt = mtu.evidence.stallAt as number;
+  assert.equal(Number(stalled[1]), stallAt);
+  assert.ok(stallAt >= 0 && stallAt < packetPayload, `stalled at byte ${stallAt}: less than one ${linkMtu}-byte packet of the body can arrive`);
+  assert.ok((mtu.evidence.listenerBytesWritten as number) > packetPayload, 'the listener sent more than one packet can carry: the loss is on the path');
   // The small MTU is on the router's side toward the node: full-size packets from the node still pass.
   assert.equal(mtu.evidence.largestPassingUpload, 1024 * 1024);
   assert.match(mtu.summary, /every upload passed, so only the direction toward the node is affected/);
@@ -138,14 +171,68 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   assert.match(slow.summary, /a 1 GiB firmware bundle would take about/);
   assert.deepEqual(report.findings, [], 'no cause shared by several nodes here');
 
-  assert.match(String(node(report, 'sshd-stopped').nodeEvidence?.stderr), /Connection refused/);
-  assert.match(String(node(report, 'nohost').nodeEvidence?.stderr), /No route to host|timed out/);
+  // SSH failures, each in ssh's own words. sshd-stopped: the node's kernel answers the SYN with a reset.
+  assert.equal(node(report, 'sshd-stopped').nodeEvidence?.stderr, `ssh: connect to host ${nodeAddress(9)} port 22: Connection refused`);
+  // ssh-dropped: the node drops SYNs to 22 and ssh's own ConnectTimeout ends it (not the run's deadline);
+  // the forward probe of 22 times out too, while 443 on the same host answers.
+  const dropped = node(report, 'ssh-dropped');
+  assert.deepEqual(
+    [dropped.nodeEvidence?.exitCode, dropped.nodeEvidence?.timedOut, dropped.nodeEvidence?.stderr],
+    [255, false, `ssh: connect to host ${nodeAddress(10)} port 22: Connection timed out`],
+  );
+  const droppedSsh = path(dropped, 'forward', 22);
+  assert.deepEqual([droppedSsh.verdict, droppedSsh.evidence.outcome], ['blocked', 'timeout']);
+  assert.equal(path(dropped, 'forward', 443).verdict, 'ok');
+  // nohost: nobody answers ARP for the address, so the router returns host unreachable within ssh's
+  // connect timeout. (Not pinned: the forward probes, whose 3 s deadline races the kernel's 3 s of ARP.)
+  const noHost = node(report, 'nohost');
+  assert.deepEqual([noHost.nodeEvidence?.exitCode, noHost.nodeEvidence?.stderr], [255, `ssh: connect to host ${nodeAddress(11)} port 22: No route to host`]);
+  // noruntime: SSH works, and the runtime detection on the node found none of the agent runtimes
+  // and said which it looked for; no agent ran.
+  const noRuntime = node(report, 'noruntime');
+  assert.deepEqual(
+    [noRuntime.nodeEvidence?.exitCode, noRuntime.nodeEvidence?.stderr],
+    [NO_RUNTIME_EXIT, 'twoway: no agent runtime on PATH (looked for node, python3 >= 3.6, curl, wget, nc)'],
+  );
+  assert.equal(noRuntime.agent, undefined);
+  assert.deepEqual(run.agentEvents('noruntime'), []);
+  assert.equal(path(noRuntime, 'forward', 22).verdict, 'ok');
   assert.equal(report.run.strayRequests, 0);
   // The listener's own view per peer: the healthy node's connections carried requests; of the
   // ESXi-style node's, only the two alternate-port hellos (80, 443) reached the listener.
   const peer = report.run.listenerPeers[nodeAddress(1)];
   assert.ok(peer !== undefined && peer.accepted > 0 && peer.withRequest > 0);
   assert.deepEqual(report.run.listenerPeers[nodeAddress(2)], { accepted: 2, withRequest: 2 });
+});
+
+/** Every node's verdict and every path's, keyed by what identifies the path, to compare two runs. */
+function verdictTable(report: Report): Map<string, string> {
+  const range = report.run.settings.ftp?.dataPorts;
+  const table = new Map<string, string>();
+  const put = (key: string, verdict: string): void => {
+    assert.ok(!table.has(key), `one row per path: ${key}`);
+    table.set(key, verdict);
+  };
+  for (const n of report.nodes) {
+    put(n.name, n.verdict);
+    for (const p of n.paths) {
+      // An FTP data path's port is whichever passive port the listener offered: its range names it.
+      const port = p.proto === 'ftp-data' && range !== undefined ? `${range.first}-${range.last}` : String(p.port);
+      put(`${n.name} ${p.direction} ${p.proto} ${p.from} -> ${p.to}:${port}`, p.verdict);
+    }
+  }
+  return table;
+}
+
+test('lab run: the whole lab run twice in a row gives every node and path the same verdict', () => {
+  const first = wholeLabReport ?? runAgainstLab('scenarios-first', WHOLE_LAB).report;
+  const second = runAgainstLab('scenarios-again', WHOLE_LAB).report;
+  const [a, b] = [verdictTable(first), verdictTable(second)];
+  const differences = [...new Set([...a.keys(), ...b.keys()])]
+    .filter((key) => a.get(key) !== b.get(key))
+    .map((key) => `${key}: ${a.get(key) ?? 'absent'}, then ${b.get(key) ?? 'absent'}`);
+  assert.deepEqual(differences, []);
+  assert.ok([...a.keys()].some((key) => key.includes(' -> ')), 'paths were compared, not only nodes');
 });
 
 test('lab run: with the controller\'s own firewall closed, every node that calls back is blocked the same way, and it is told once', async () => {
