@@ -6,17 +6,15 @@
  * lab's ssh_config (strict host keys against the lab's known_hosts).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { LAB_SCENARIOS, labDown, labUp, type LabPaths } from '../../controller/lab/index.js';
 import type { Report } from '../../src/report.js';
+import { runTwoway } from './lab-run.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 /** Fast scenarios with different verdicts, one of them dual-homed. */
 const TESTED = ['healthy', 'reject', 'return-acl', 'dual'];
 /** In the INI but left out by --limit. */
@@ -78,15 +76,9 @@ function labIni(): string {
 }
 
 function run(name: string, inventory: string, extra: string[] = []): Report {
-  const json = join(work, `${name}.json`);
-  const r = spawnSync(process.execPath, [BIN, 'run', '-i', inventory, '--json', json, '--quiet', ...extra], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  assert.equal(r.error, undefined, `twoway run did not finish: ${r.error?.message}`);
-  assert.equal(r.status, 1, `faults found: exit 1 (stderr: ${r.stderr})`);
-  return JSON.parse(readFileSync(json, 'utf8')) as Report;
+  const r = runTwoway(work, name, inventory, extra);
+  assert.equal(r.code, 1, `faults found: exit 1 (stderr: ${r.stderr})`);
+  return r.report;
 }
 
 const verdicts = (report: Report): Record<string, string> => Object.fromEntries(report.nodes.map((n) => [n.name, n.verdict]));

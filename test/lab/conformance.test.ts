@@ -6,20 +6,18 @@
  * from the registry, so the sh flavours join once they are part of the build. Needs root.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { registeredFlavours } from '../../controller/agents/index.js';
 import { checkLabReport } from '../../controller/lab/expectations.js';
 import { LAB_SCENARIOS, labDown, labUp } from '../../controller/lab/index.js';
 import { LAB_IDLE_HOLD_SECONDS, type LabScenario } from '../../controller/lab/scenarios.js';
 import type { NodeReport, PathReport, Report } from '../../src/report.js';
 import { labInventoryOf } from './lab-inventory.js';
+import { runTwoway } from './lab-run.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 /** Flavours the lab's ordinary nodes can run: everything registered but PowerShell. */
 const FLAVOURS = registeredFlavours().filter((f) => f !== 'powershell');
 const FAULT_NODES = ['healthy', 'reject', 'return-acl', 'mtu', 'idle', 'dual'];
@@ -48,15 +46,9 @@ function inventoryOf(names: readonly string[]): string {
 }
 
 function run(name: string, nodes: readonly string[], extra: string[]): Report {
-  const json = join(work, `${name}.json`);
-  const r = spawnSync(process.execPath, [BIN, 'run', '--inventory', inventoryOf(nodes), '--json', json, '--quiet', ...extra], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  assert.equal(r.error, undefined, `twoway run did not finish: ${r.error?.message}`);
-  assert.ok(r.status === 0 || r.status === 1, `twoway run exit ${r.status}: ${r.stderr}`);
-  return JSON.parse(readFileSync(json, 'utf8')) as Report;
+  const r = runTwoway(work, name, inventoryOf(nodes), extra);
+  assert.ok(r.code === 0 || r.code === 1, `twoway run exit ${r.code}: ${r.stderr}`);
+  return r.report;
 }
 
 /** Every path by a key that does not depend on the agent: direction, port, protocol, addresses. */

@@ -4,12 +4,10 @@
  * controller's namespace); CI runs it as root.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { checkLabReport, expectedUnderFault } from '../../controller/lab/expectations.js';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labUp } from '../../controller/lab/index.js';
 import { CTL_ADDRESS, nodeAddress } from '../../controller/lab/plan.js';
@@ -17,8 +15,8 @@ import { LAB_FTP_DATA_PORTS } from '../../controller/lab/scenarios.js';
 import { renderInventory } from '../../controller/lab/state.js';
 import type { NodeReport, PathReport, Report } from '../../src/report.js';
 import { labInventoryOf } from './lab-inventory.js';
+import { runTwoway } from './lab-run.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 const SWITCH = nodeAddress(15);
 let inventory = '';
 let work = '';
@@ -37,10 +35,7 @@ function inventoryOf(names: readonly string[]): string {
 }
 
 function run(name: string, inventoryFile: string, extra: string[] = []): { code: number | null; report: Report } {
-  const json = join(work, `${name}.json`);
-  const r = spawnSync(process.execPath, [BIN, 'run', '--inventory', inventoryFile, '--json', json, '--quiet', ...extra], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, NO_COLOR: '1' } });
-  assert.equal(r.error, undefined, `twoway run did not finish: ${r.error?.message}`);
-  return { code: r.status, report: JSON.parse(readFileSync(json, 'utf8')) as Report };
+  return runTwoway(work, name, inventoryFile, extra);
 }
 
 function node(report: Report, name: string): NodeReport {

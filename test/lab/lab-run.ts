@@ -18,6 +18,7 @@ export interface LabRun {
   code: number | null;
   report: Report;
   stdout: string;
+  stderr: string;
   /** Every agent event the run received, by node name (a node whose agent never ran has none). */
   agentEvents(node: string): AgentEvent[];
 }
@@ -40,6 +41,7 @@ export function runTwoway(work: string, name: string, inventory: string, extra: 
     code: r.status,
     report: JSON.parse(readFileSync(json, 'utf8')) as Report,
     stdout: r.stdout,
+    stderr: r.stderr,
     agentEvents: (node) => records.flatMap((rec) => (rec.type === 'agent-event' && rec.node === node ? [rec.event] : [])),
   };
 }
