@@ -2,11 +2,11 @@
  * Classification: a pure function of (plan, agent evidence, ledger, forward results) to verdicts.
  * No I/O here; every decision reads flat evidence, so each rule is testable from a table.
  */
-import { AGENT_ERROR_CODES, type AgentEvent, type AgentFacts, type AgentHalfOpen, type AgentHello, type PlannedProbe, type ProbeResult } from '../src/protocol.js';
+import { AGENT_ERROR_CODES, type AgentEvent, type AgentFacts, type AgentHalfOpen, type AgentHello, type Endpoint, type PlannedProbe, type ProbeResult } from '../src/protocol.js';
 import type { NicReach, NodeReport, PathReport } from '../src/report.js';
 import { VERDICTS, isFailure, worse, type NodeKind, type PathKind, type VerdictKind } from '../src/verdicts.js';
 import type { HalfOpenSighting, HalfOpenView } from './halfopen-sampler.js';
-import type { LedgerRequest } from './ledger.js';
+import type { ConnectionView, LedgerConnection, LedgerRequest } from './ledger.js';
 import type { ForwardResult } from './probers/types.js';
 import type { ForwardProbe } from '../src/profiles.js';
 
@@ -42,6 +42,8 @@ export interface NodeEvidence {
   session?: SessionEvidence;
   events: AgentEvent[];
   ledger: LedgerRequest[];
+  /** The listener's TCP connections from the local endpoints the agent reported (Ledger.connectionsFor). */
+  connections?: ConnectionView;
   forward: ForwardEvidence[];
   /** The node address SSH reached, when it is not the first (a dual-homed node's fallback). */
   sshAddress?: string;
@@ -98,6 +100,12 @@ interface ProbeEvidence {
   probe: PlannedProbe;
   result?: ProbeResult;
   ledger: LedgerRequest[];
+  /**
+   * The listener's record of the connection the agent reported using; null when the listener has
+   * none from that endpoint, undefined when that cannot be told (no endpoint reported, or records
+   * dropped). Through a NAT the listener sees another endpoint, so null never decides a verdict.
+   */
+  connection?: LedgerConnection | null;
 }
 
 interface PathJudgement {
@@ -179,19 +187,53 @@ function judgeHold(e: ProbeEvidence, result: ProbeResult): PathJudgement | undef
   };
 }
 
-/** What a single failed probe says, or undefined when it passed; `what` starts each summary. */
 /** What every probe's evidence starts with: which probe, and how the agent said it ended. */
 function probeBasics({ probe, result }: ProbeEvidence): Record<string, unknown> {
   return { probe: probe.id, outcome: result?.outcome ?? 'missing', phase: result?.phase, ms: result?.ms, error: result?.error };
 }
 
-function judgeProbe(e: ProbeEvidence, ctx: PathContext, what = describe(e.probe)): PathJudgement | undefined {
-  const { probe, result, ledger } = e;
+function endpointLabel({ address, port }: Endpoint): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** What the listener saw of the probe's connection: accepted or not, when, from where, and how TLS ended. */
+function connectionEvidence({ connection, result }: ProbeEvidence): Record<string, unknown> {
+  if (connection === undefined) return {};
+  if (connection === null) return { listenerConnection: { accepted: false, agentLocal: result?.local } };
+  const { at, peer, tls, tlsError } = connection;
+  return { listenerConnection: { accepted: true, at, from: peer, ...(tls === undefined ? {} : { tls }), ...(tlsError === undefined ? {} : { tlsError }) } };
+}
+
+/** The connection as the listener saw it, as the end of a summary ('; the listener accepted ...'), or ''. */
+function connectionNote(connection: LedgerConnection | null | undefined, local: Endpoint | undefined): string {
+  if (connection === undefined) return '';
+  if (connection === null) return local === undefined ? '' : `; the listener recorded no connection from the agent's end ${endpointLabel(local)}`;
+  return `; the listener accepted the connection from ${endpointLabel(connection.peer)}`;
+}
+
+/** status: the post the outcome is about (the first that failed), numbered like the request's seq. */
+function failedPost({ probe, result }: ProbeEvidence): number | undefined {
+  if (probe.kind !== 'status') return undefined;
+  const index = result?.posts?.findIndex((p) => !p.ok) ?? -1;
+  return index === -1 ? undefined : index + 1;
+}
+
+/** What a single failed probe says, or undefined when it passed; `what` starts each summary. */
+function judgeProbe(e: ProbeEvidence, ctx: PathContext, what?: string): PathJudgement | undefined {
+  const { probe, result, connection } = e;
+  // A status probe's posts are requests of their own: the failing one is judged by its entry alone.
+  const post = failedPost(e);
+  const ledger = post === undefined ? e.ledger : e.ledger.filter((r) => r.seq === post);
+  what ??= post === undefined ? describe(probe) : `status post ${post} of ${result?.posts?.length ?? '?'}`;
   const seen = ledger.length > 0;
+  const accepted = connection !== null && connection !== undefined ? connection : undefined;
   const base = {
     ...probeBasics(e),
+    ...(post === undefined ? {} : { statusPost: post }),
     ledgerSawRequest: seen,
     ledgerBytesWritten: sum(ledger, 'bytesWritten'),
+    ledgerCompleted: ledger.some((r) => r.completed),
+    ...connectionEvidence(e),
   };
   if (result === undefined) return { verdict: 'not-measured', summary: `${what}: the agent reported nothing`, evidence: base };
   if (probe.kind === 'hold') {
@@ -203,6 +245,14 @@ function judgeProbe(e: ProbeEvidence, ctx: PathContext, what = describe(e.probe)
       return undefined;
     case 'timeout': {
       if (seen) return { verdict: 'return-path-lost', summary: `${what}: the listener saw the request, the agent never got the answer`, evidence: base };
+      // The handshake completed on the controller's side and never on the node's.
+      if (accepted !== undefined) {
+        return {
+          verdict: 'return-path-lost',
+          summary: `${what}: the listener accepted the connection from ${endpointLabel(accepted.peer)}, the agent's connect never completed: the way back to the node is lost`,
+          evidence: base,
+        };
+      }
       const syn = ctx.controllerSynFrom(probe.port);
       if (syn !== undefined) {
         return {
@@ -224,7 +274,7 @@ function judgeProbe(e: ProbeEvidence, ctx: PathContext, what = describe(e.probe)
     case 'no-response':
       return seen
         ? { verdict: 'return-path-lost', summary: `${what}: the listener answered (${ledger.some((r) => r.completed) ? 'response complete' : 'response started'}), the agent never got it`, evidence: base }
-        : { verdict: 'stalled', summary: `${what}: connected, but the listener never saw the request`, evidence: { ...base, stallAt: 0 } };
+        : { verdict: 'stalled', summary: `${what}: connected, but the listener never saw the request${connectionNote(connection, result.local)}`, evidence: { ...base, stallAt: 0 } };
     case 'stalled':
       // The probe deadline, not the stall timer, ended it: bytes were still flowing, only slowly.
       if (result.error?.code === AGENT_ERROR_CODES.probeDeadline && (result.bytes ?? 0) > 0) {
@@ -243,7 +293,7 @@ function judgeProbe(e: ProbeEvidence, ctx: PathContext, what = describe(e.probe)
     case 'tls-mismatch':
       return { verdict: 'tls-intercepted', summary: `${what}: certificate ${result.fingerprint ?? '?'} is not the pinned one`, evidence: { ...base, fingerprint: result.fingerprint } };
     case 'tls-error':
-      return { verdict: 'tls-failed', summary: `${what}: TLS handshake failed (${result.error?.message ?? 'no detail'})`, evidence: base };
+      return { verdict: 'tls-failed', summary: `${what}: TLS handshake failed (${result.error?.message ?? 'no detail'})${tlsNote(connection, result.local)}`, evidence: base };
     case 'http-error':
       return { verdict: 'rejected', summary: `${what}: HTTP ${result.httpStatus ?? '?'} from something on the path`, evidence: { ...base, httpStatus: result.httpStatus } };
     case 'ftp-error':
@@ -252,6 +302,20 @@ function judgeProbe(e: ProbeEvidence, ctx: PathContext, what = describe(e.probe)
       return { verdict: 'not-measured', summary: `${what}: ${result.error?.message ?? 'agent error'}`, evidence: base };
     case 'unsupported':
       return { verdict: 'not-measured', summary: `${what}: not measured: ${result.error?.message ?? 'this agent cannot'}`, evidence: { ...base, unsupported: true } };
+  }
+}
+
+/** The listener's side of a failed TLS handshake, for its summary. */
+function tlsNote(connection: LedgerConnection | null | undefined, local: Endpoint | undefined): string {
+  if (connection === null || connection === undefined || connection.tls === undefined) return connectionNote(connection, local);
+  const from = endpointLabel(connection.peer);
+  switch (connection.tls) {
+    case 'failed':
+      return `; the listener accepted the connection from ${from} and saw the handshake fail (${connection.tlsError ?? 'no detail'})`;
+    case 'completed':
+      return `; the listener accepted the connection from ${from} and completed its side of the handshake`;
+    case 'pending':
+      return `; the listener accepted the connection from ${from}, its handshake still unfinished`;
   }
 }
 
@@ -542,15 +606,32 @@ function nicReach(sources: readonly string[], paths: readonly PathReport[], fact
   });
 }
 
+const sameEndpoint = (a: Endpoint, b: Endpoint): boolean => a.address === b.address && a.port === b.port;
+
+/**
+ * The callback listener's record of a probe's connection, joined on all four of its ends: the
+ * agent's reported local endpoint as the listener's peer, and the probe's address and port as the
+ * listener's own. An endpoint is reused only after its connection ended, so the latest record is
+ * the probe's. A hello the listener saw from another endpoint than the agent's (a NAT) makes a
+ * missing record say nothing.
+ */
+function connectionOf(probe: PlannedProbe, result: ProbeResult, view: ConnectionView | undefined, translated: boolean): LedgerConnection | null | undefined {
+  const local = result.local;
+  if (local === undefined || view === undefined || probe.proto === 'ftp') return undefined;
+  const found = view.records.filter((c) => sameEndpoint(c.peer, local) && sameEndpoint(c.listener, probe)).at(-1);
+  return found ?? (view.complete && !translated ? null : undefined);
+}
+
 export function classifyNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS): NodeReport {
   const hello = n.events.find((e): e is AgentHello => e.t === 'agent');
   const facts = n.events.find((e): e is AgentFacts => e.t === 'facts');
   const results = new Map(n.events.filter((e): e is ProbeResult => e.t === 'probe').map((r) => [r.id, r]));
+  const translated = [...results.values()].some((r) => r.seen !== undefined && r.local !== undefined && !sameEndpoint(r.seen, r.local));
   const nodeVerdict = n.session === undefined ? undefined : classifySession(n.session, n.events);
   const evidenceOf = (probe: PlannedProbe): ProbeEvidence => {
     const result = results.get(probe.id);
     const ledger = n.ledger.filter((r) => r.probe === probe.id);
-    return result === undefined ? { probe, ledger } : { probe, result, ledger };
+    return result === undefined ? { probe, ledger } : { probe, result, ledger, connection: connectionOf(probe, result, n.connections, translated) };
   };
 
   const groups = new Map<string, ProbeEvidence[]>();

@@ -2,8 +2,10 @@
  * The run's callback listener: HTTP and HTTPS on each chosen controller address, living only for the
  * run, plus (best effort) the same on alternate ports. Every request must carry a node's token and
  * one of that node's planned probe ids for the right endpoint, protocol and port; anything else gets
- * 403 and is counted as stray. Every accepted request goes into the ledger with what went each way.
- * The idle-hold channel is a WebSocket upgrade on the same servers, authenticated the same way.
+ * 403 and is counted as stray, as is a request Node cannot parse (answered 400, or 431 for headers
+ * over the limit). Every accepted request goes into the ledger with what went each way, and every
+ * accepted TCP connection with how its TLS handshake ended. The idle-hold channel is a WebSocket
+ * upgrade on the same servers, authenticated the same way.
  */
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -23,7 +25,7 @@ import {
 import { SetupError } from '../src/errors.js';
 import type { RunCertificate } from './cert.js';
 import type { BlobStore } from './blobs.js';
-import { Ledger, type LedgerRequest } from './ledger.js';
+import { Ledger, type LedgerConnection, type LedgerRequest } from './ledger.js';
 import type { RunTokens } from './tokens.js';
 
 export interface ListenerOptions {
@@ -77,6 +79,25 @@ export function plainAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+function peerOf(socket: Socket): Endpoint {
+  return { address: plainAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
+}
+
+function localOf(socket: Socket): Endpoint {
+  return { address: plainAddress(socket.localAddress), port: socket.localPort ?? 0 };
+}
+
+/** Names a connection the same from its TCP socket and from the TLS socket over it. */
+function connectionKey(socket: Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`;
+}
+
+/** The answer to a request Node could not parse: 431 when the headers were over the limit. */
+const MALFORMED_ANSWER: Record<string, [status: string, body: string]> = {
+  HPE_HEADER_OVERFLOW: ['431 Request Header Fields Too Large', 'headers too large\n'],
+};
+const BAD_REQUEST: [string, string] = ['400 Bad Request', 'bad request\n'];
+
 export class CallbackListener {
   readonly ledger = new Ledger();
   private readonly servers: Server[] = [];
@@ -86,6 +107,10 @@ export class CallbackListener {
    * hole eats the certificate) would otherwise hold close() until the TLS handshake timeout.
    */
   private readonly handshaking = new Set<Socket>();
+  /** The ledger's records of connections still in the TLS handshake, by connectionKey. */
+  private readonly handshakeRecords = new Map<string, LedgerConnection>();
+  /** Sockets with a response under way: an unparsable request after it cannot be answered in the middle of it. */
+  private readonly answering = new WeakSet<Socket>();
   private readonly bound: BoundListener[] = [];
   private readonly alternatePorts: AlternatePorts = { unavailable: [] };
   /** Only the handshake and the framing: authentication happens before a socket is handed over. */
@@ -167,23 +192,69 @@ export class CallbackListener {
     server.headersTimeout = 10_000;
     server.requestTimeout = 60_000;
     server.keepAliveTimeout = 2_000;
-    const connectionEvent = entrance.proto === 'https' ? 'secureConnection' : 'connection';
+    server.on('connection', (raw: Socket) => this.accepted(raw, entrance.proto));
     if (entrance.proto === 'https') {
-      server.on('connection', (raw: Socket) => {
-        this.handshaking.add(raw);
-        raw.once('close', () => this.handshaking.delete(raw));
+      server.on('secureConnection', (socket: Socket) => {
+        this.track(socket);
+        this.handshakeEnded(socket, undefined);
       });
+      // A TLS handshake that fails must not take the listener down; the ledger records why.
+      server.on('tlsClientError', (err: Error, socket: Socket) => this.handshakeEnded(socket, err));
     }
-    server.on(connectionEvent, (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-      this.ledger.connectionAccepted(plainAddress(socket.remoteAddress));
-    });
-    // A TLS handshake that fails must not take the listener down; the agent reports it.
-    server.on('tlsClientError', () => undefined);
-    server.on('clientError', (_err, socket: Socket) => socket.destroy());
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.malformed(err, socket));
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, entrance));
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head, entrance));
+  }
+
+  /** Every TCP connection goes into the ledger before anything is known about it. */
+  private accepted(raw: Socket, proto: WebProto): void {
+    const record = this.ledger.tcpConnection(proto, peerOf(raw), localOf(raw));
+    if (proto === 'http') {
+      this.track(raw);
+      return;
+    }
+    this.handshaking.add(raw);
+    const key = connectionKey(raw);
+    if (record !== undefined) this.handshakeRecords.set(key, record);
+    raw.once('close', () => {
+      this.handshaking.delete(raw);
+      this.handshakeRecords.delete(key);
+      // A peer that hangs up mid-handshake is reported by Node without its addresses, if at all.
+      if (record?.tls === 'pending') Object.assign(record, { tls: 'failed', tlsError: 'the connection closed before the handshake completed' });
+    });
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  private handshakeEnded(socket: Socket, err: Error | undefined): void {
+    const record = this.handshakeRecords.get(connectionKey(socket));
+    if (record === undefined) return;
+    this.handshakeRecords.delete(connectionKey(socket));
+    if (err === undefined) record.tls = 'completed';
+    else Object.assign(record, { tls: 'failed', tlsError: tlsErrorText(err) });
+  }
+
+  /**
+   * A request Node could not parse is stray like any other refused one, and gets an answer when
+   * the socket still takes one. A reset or a request timeout is the transport, not a request: the
+   * connection is closed, nothing counted.
+   */
+  private malformed(err: NodeJS.ErrnoException, socket: Socket): void {
+    const code = err.code ?? '';
+    if (!code.startsWith('HPE_')) {
+      socket.destroy();
+      return;
+    }
+    this.ledger.strayRequest(peerOf(socket), `malformed: ${code}`);
+    if (!socket.writable || this.answering.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    const [status, body] = MALFORMED_ANSWER[code] ?? BAD_REQUEST;
+    answerAndClose(socket, status, body);
   }
 
   /**
@@ -191,8 +262,8 @@ export class CallbackListener {
    * port, goes into the ledger; anything else is counted as stray and gets undefined.
    */
   private admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean): Admitted | undefined {
-    const peer: Endpoint = { address: plainAddress(req.socket.remoteAddress), port: req.socket.remotePort ?? 0 };
-    const listener: Endpoint = { address: plainAddress(req.socket.localAddress), port: req.socket.localPort ?? 0 };
+    const peer = peerOf(req.socket);
+    const listener = localOf(req.socket);
     const url = new URL(req.url ?? '/', 'http://listener');
     const tokenHeader = req.headers[TOKEN_HEADER];
     const node = this.options.tokens.nodeFor(typeof tokenHeader === 'string' ? tokenHeader : undefined);
@@ -216,11 +287,25 @@ export class CallbackListener {
     this.ledger.connectionCarriedRequest(peer.address);
     const bytesPlanned = probe.kind === 'download' || probe.kind === 'upload' ? (probe.size ?? 0) : 0;
     const holdFields = probe.kind === 'hold' ? { holdOpened: false, holdPushSent: false, holdPingReceived: false } : {};
-    const entry = this.ledger.request({ node, probe: probe.id, proto: entrance.proto, listener, peer, method: req.method ?? '', bytesPlanned, ...holdFields });
+    const seq = probe.kind === 'status' ? statusSeq(url) : undefined;
+    const entry = this.ledger.request({
+      node,
+      probe: probe.id,
+      proto: entrance.proto,
+      listener,
+      peer,
+      method: req.method ?? '',
+      ...(seq === undefined ? {} : { seq }),
+      bytesPlanned,
+      ...holdFields,
+    });
     return { node, probe, peer, entry };
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, entrance: Entrance): void {
+    const socket = req.socket;
+    this.answering.add(socket);
+    res.once('close', () => this.answering.delete(socket));
     const admitted = this.admit(req, entrance, false);
     if (admitted === undefined) {
       res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end('forbidden\n');
@@ -267,8 +352,7 @@ export class CallbackListener {
     socket.on('error', () => undefined);
     const admitted = this.admit(req, entrance, true);
     if (admitted === undefined) {
-      socket.once('finish', () => socket.destroy());
-      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 10\r\nconnection: close\r\n\r\nforbidden\n');
+      answerAndClose(socket, '403 Forbidden', 'forbidden\n');
       return;
     }
     const { probe, entry } = admitted;
@@ -334,6 +418,25 @@ function receiveUpload(req: IncomingMessage, res: ServerResponse, probe: Planned
     const sha256ok = entry.bytesReceived === size && hash.digest('hex') === (probe.sha256 ?? '').toLowerCase();
     res.writeHead(sha256ok ? 200 : 422, { 'content-type': 'application/json' }).end(JSON.stringify({ bytes: entry.bytesReceived, sha256ok }));
   });
+}
+
+/** Answers on a socket Node's HTTP layer no longer drives (a refused upgrade, an unparsable request), then closes it. */
+function answerAndClose(socket: Socket, status: string, body: string): void {
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** OpenSSL's message names its source files; its code and reason say what went wrong. */
+function tlsErrorText(err: Error): string {
+  const { code, reason } = err as Error & { code?: unknown; reason?: unknown };
+  const text = typeof reason === 'string' && typeof code === 'string' ? `${code}: ${reason}` : typeof code === 'string' ? `${code}: ${err.message}` : err.message;
+  return text.slice(0, 200);
+}
+
+/** A status post's number (?seq=), from 1; anything else is no number. */
+function statusSeq(url: URL): number | undefined {
+  const seq = url.searchParams.get('seq') ?? '';
+  return /^[1-9][0-9]{0,5}$/.test(seq) ? Number(seq) : undefined;
 }
 
 function endpointFor(probe: PlannedProbe): { path: string; method: string } | undefined {

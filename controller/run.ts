@@ -315,6 +315,7 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
       session,
       events: session.events,
       ledger,
+      connections: listener.ledger.connectionsFor(session.events),
       forward,
       controllerHalfOpen: sampler.view(),
       ...(sshAddress === undefined ? {} : { sshAddress }),

@@ -257,7 +257,7 @@ export interface ProbeResult {
   ms: number;
   /** Body bytes received (download), sent (upload), or bytes of the hello/status answers. */
   bytes?: number;
-  /** The agent's own end of the connection, once connected. */
+  /** The agent's own end of the connection, once connected (the Node agent's also after a connect timeout: where its SYN came from). */
   local?: Endpoint;
   /** hello: the source address and port the controller saw. */
   seen?: Endpoint;

@@ -17,6 +17,7 @@ import type { RunCertificate } from '../controller/cert.js';
 import { PATHS, TOKEN_HEADER } from '../src/protocol.js';
 import type { AgentFacts, Plan, PlannedProbe, ProbeResult } from '../src/protocol.js';
 import { TEST_FLAVOURS, checkShape, resultOf, runAgent, runFlavour } from './agent-process.js';
+import { startTestListener } from './listener-harness.js';
 
 const HOST = '127.0.0.1';
 const TOKEN = 'test-token-0123456789';
@@ -414,6 +415,38 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent with nothing to prob
   const plan = makePlan([], cert.fingerprint256);
   const run = await runFlavour(flavour, plan);
   checkShape(run, plan);
+});
+
+test('node agent with a wrong token against the real listener: every request gets 403 and counts as stray, every probe fails', async (t) => {
+  const { listener, tokens, cert: runCert, setPlan } = await startTestListener(t, HOST);
+  const token = tokens.tokenFor(NODE_NAME);
+  const http = { proto: 'http' as const, address: HOST, port: listener.portFor('http') };
+  const probes: PlannedProbe[] = [
+    { ...http, id: 'hello-http', kind: 'hello' },
+    { id: 'hello-https', kind: 'hello', proto: 'https', address: HOST, port: listener.portFor('https') },
+    { ...http, id: 'status-http', kind: 'status', posts: 2, intervalMs: 10 },
+  ];
+  // The listener checks against the node's real token; the agent is sent one a digit off.
+  const plan = setPlan(makePlan(probes, runCert.fingerprint256, { token }));
+  const run = await runFlavour('node', { ...plan, token: `${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}` });
+  const results = checkShape(run, plan);
+  for (const probe of probes) {
+    const r = resultOf(results, probe.id);
+    assert.deepEqual([r.outcome, r.phase, r.httpStatus], ['http-error', 'response', 403], probe.id);
+  }
+  assert.deepEqual(resultOf(results, 'status-http').posts?.map((p) => p.ok), [false, false]);
+  const snap = listener.ledger.snapshot();
+  assert.deepEqual(snap.stray.map((s) => s.reason), ['unknown token', 'unknown token', 'unknown token', 'unknown token'], 'two hellos and two posts');
+  assert.equal(snap.strayCount, 4);
+  assert.deepEqual(snap.requests, []);
+  // The listener has each probe's connection, found again through the agent's end of it.
+  const { records } = listener.ledger.connectionsFor(run.events);
+  for (const probe of probes) {
+    const local = resultOf(results, probe.id).local;
+    const record = records.find((c) => c.peer.address === local?.address && c.peer.port === local.port);
+    assert.equal(record?.listener.port, probe.port, probe.id);
+    assert.equal(record?.tls, probe.proto === 'https' ? 'completed' : undefined, probe.id);
+  }
 });
 
 test('agent: /proc/net/tcp SYN_RECV lines decode to half-open endpoints', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { classifyNode, DEFAULT_THRESHOLDS, type NodeEvidence, type SessionEvidence } from '../controller/classify.js';
-import type { LedgerRequest } from '../controller/ledger.js';
+import type { LedgerConnection, LedgerRequest } from '../controller/ledger.js';
 import { buildPlan, DEFAULT_DEADLINES, type PlanSettings } from '../controller/plan.js';
 import type { HalfOpenView } from '../controller/halfopen-sampler.js';
 import type { AgentEvent, ProbeResult } from '../src/protocol.js';
@@ -78,6 +78,25 @@ function synSeen(remote: string, port: number): HalfOpenView {
 }
 
 const httpPath = (verdictOf: ReturnType<typeof classifyNode>) => verdictOf.paths.find((p) => p.direction === 'callback' && p.proto === 'http')!;
+const httpsPath = (verdictOf: ReturnType<typeof classifyNode>) => verdictOf.paths.find((p) => p.direction === 'callback' && p.proto === 'https')!;
+
+/** The status probe's two posts: the first acknowledged, the second not. */
+const SECOND_POST_FAILED = [{ ms: 2, ok: true }, { ms: 3000, ok: false }];
+
+function statusPost(seq: number, more: Partial<LedgerRequest> = {}): LedgerRequest {
+  return { ...ledgerFor('status-http-0'), method: 'POST', seq, ...more };
+}
+
+/** The listener's record of a connection from the node's `port` to the controller's `listenerPort`. */
+function accepted(port: number, listenerPort: number, more: Partial<LedgerConnection> = {}): LedgerConnection {
+  return { proto: listenerPort === 63002 ? 'https' : 'http', peer: { address: NODE_ADDR, port }, listener: { address: CONTROLLER, port: listenerPort }, at: 120, ...more };
+}
+
+/** Every probe on the http path did not start (agent deadline), except the overrides. */
+function onlyThese(overrides: Record<string, Partial<ProbeResult>>): Record<string, Partial<ProbeResult>> {
+  const notStarted: Partial<ProbeResult> = { outcome: 'error', phase: 'connect', ms: 0, error: { code: 'TWOWAY_NOT_STARTED', message: 'x' } };
+  return { ...Object.fromEntries(httpProbes.filter((p) => p.alternate !== true).map((p) => [p.id, notStarted])), ...overrides };
+}
 
 interface Row {
   name: string;
@@ -188,6 +207,88 @@ const ROWS: Row[] = [
     name: 'the controller\'s SYN_RECV from another address does not count',
     input: evidence({ 'hello-http-0': { outcome: 'timeout', phase: 'connect' } }, { controllerHalfOpen: synSeen('10.9.7.7', 63001) }),
     node: 'blocked',
+  },
+  {
+    name: 'status post 1 passes, post 2 times out and the ledger has nothing for seq 2',
+    input: evidence({ 'status-http-0': { outcome: 'timeout', phase: 'connect', ms: 3000, posts: SECOND_POST_FAILED } }, { ledger: [statusPost(1)] }),
+    node: 'blocked',
+    http: 'blocked',
+    check: (r) => {
+      assert.match(httpPath(r).summary, /^status post 2 of 2: connect timed out after 3000 ms; the listener saw nothing$/);
+      assert.equal(httpPath(r).evidence.statusPost, 2);
+      assert.equal(httpPath(r).evidence.ledgerSawRequest, false, 'post 1 in the ledger says nothing about post 2');
+    },
+  },
+  {
+    name: 'status post 2 connects and the listener never sees it, while post 1 went through',
+    input: evidence({ 'status-http-0': { outcome: 'no-response', phase: 'response', posts: SECOND_POST_FAILED } }, { ledger: [statusPost(1)] }),
+    node: 'stalled',
+    http: 'stalled',
+    check: (r) => assert.match(httpPath(r).summary, /^status post 2 of 2: connected, but the listener never saw the request/),
+  },
+  {
+    name: 'status post 2 reached the listener, its answer never reached the node',
+    input: evidence({ 'status-http-0': { outcome: 'no-response', phase: 'response', posts: SECOND_POST_FAILED } }, { ledger: [statusPost(1), statusPost(2)] }),
+    node: 'return-path-lost',
+    http: 'return-path-lost',
+    check: (r) => {
+      assert.match(httpPath(r).summary, /^status post 2 of 2: the listener answered \(response complete\), the agent never got it$/);
+      assert.deepEqual([httpPath(r).evidence.ledgerSawRequest, httpPath(r).evidence.ledgerCompleted], [true, true]);
+    },
+  },
+  {
+    name: 'the one transfer that ran stalled part-way and nothing on the path passed',
+    input: evidence(onlyThese({ 'ul-http-0-1048576': { outcome: 'stalled', phase: 'response', bytes: 1048576, error: { code: 'TWOWAY_STALL', message: 'x' } } }), {
+      ledger: [{ ...ledgerFor('ul-http-0-1048576'), method: 'POST', completed: false, bytesReceived: 2800 }],
+    }),
+    node: 'stalled',
+    http: 'stalled',
+    check: (r) => {
+      assert.equal(httpPath(r).evidence.stallAt, 2800, 'where the listener stopped receiving, not what the node handed its kernel');
+      assert.match(httpPath(r).summary, /^upload of 1 MiB: stalled at byte 2800 of 1048576$/);
+    },
+  },
+  {
+    name: 'connect timeout while the listener accepted that very connection',
+    input: evidence({ 'hello-http-0': { outcome: 'timeout', phase: 'connect', ms: 3000, local: { address: NODE_ADDR, port: 41001 }, seen: undefined } }, { connections: { complete: true, records: [accepted(41001, 63001)] } }),
+    node: 'return-path-lost',
+    http: 'return-path-lost',
+    check: (r) => {
+      assert.match(httpPath(r).summary, /^hello: the listener accepted the connection from 10\.9\.1\.2:41001, the agent's connect never completed/);
+      assert.deepEqual(httpPath(r).evidence.listenerConnection, { accepted: true, at: 120, from: { address: NODE_ADDR, port: 41001 } });
+    },
+  },
+  {
+    name: 'connect timeout, and the listener\'s only connection from that endpoint was to another port',
+    input: evidence({ 'hello-http-0': { outcome: 'timeout', phase: 'connect', ms: 3000, local: { address: NODE_ADDR, port: 41001 }, seen: undefined } }, { connections: { complete: true, records: [accepted(41001, 63002)] } }),
+    node: 'blocked',
+    http: 'blocked',
+    check: (r) => assert.deepEqual(httpPath(r).evidence.listenerConnection, { accepted: false, agentLocal: { address: NODE_ADDR, port: 41001 } }),
+  },
+  {
+    name: 'HTTPS handshake fails and the listener saw it fail on the connection it accepted',
+    input: evidence(
+      { 'hello-https-0': { outcome: 'tls-error', phase: 'tls', seen: undefined, local: { address: NODE_ADDR, port: 41002 }, error: { code: 'ECONNRESET', message: 'socket disconnected before secure TLS connection was established' } } },
+      { connections: { complete: true, records: [accepted(41002, 63002, { tls: 'failed', tlsError: 'ERR_SSL_NO_SHARED_CIPHER: no shared cipher' })] } },
+    ),
+    node: 'tls-failed',
+    check: (r) => {
+      assert.equal(httpsPath(r).verdict, 'tls-failed');
+      assert.match(httpsPath(r).summary, /the listener accepted the connection from 10\.9\.1\.2:41002 and saw the handshake fail \(ERR_SSL_NO_SHARED_CIPHER: no shared cipher\)$/);
+      assert.deepEqual(httpsPath(r).evidence.listenerConnection, { accepted: true, at: 120, from: { address: NODE_ADDR, port: 41002 }, tls: 'failed', tlsError: 'ERR_SSL_NO_SHARED_CIPHER: no shared cipher' });
+    },
+  },
+  {
+    name: 'behind a NAT a connection missing from the listener\'s record says nothing',
+    input: evidence(
+      { 'hello-http-0': { seen: { address: NODE_ADDR, port: 61000 } }, 'hello-https-0': { outcome: 'tls-error', phase: 'tls', seen: undefined, local: { address: NODE_ADDR, port: 41002 } } },
+      { connections: { complete: true, records: [] } },
+    ),
+    node: 'tls-failed',
+    check: (r) => {
+      assert.equal(httpsPath(r).evidence.listenerConnection, undefined);
+      assert.match(httpsPath(r).summary, /^hello: TLS handshake failed \(no detail\)$/);
+    },
   },
   { name: 'connection closed mid-body', input: evidence({ 'dl-http-0-65536': { outcome: 'truncated', phase: 'body', bytes: 30000 } }), node: 'truncated' },
   {

@@ -1,15 +1,18 @@
 /** The callback listener on loopback: authentication, stray accounting, bounded bodies, the ledger. */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import * as http from 'node:http';
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
+import * as tls from 'node:tls';
 import { Agent, request } from 'undici';
 import { WebSocket } from 'ws';
 import { BlobStore, uploadContent } from '../controller/blobs.js';
 import { createRunCertificate } from '../controller/cert.js';
 import { CallbackListener, type ListenerOptions } from '../controller/listener.js';
 import { RunTokens } from '../controller/tokens.js';
-import { HOLD_MESSAGES, MAX_STATUS_BODY_BYTES, PATHS, PROTOCOL_VERSION, TOKEN_HEADER, type Plan, type PlannedProbe } from '../src/protocol.js';
+import type { LedgerConnection } from '../controller/ledger.js';
+import { HOLD_MESSAGES, MAX_STATUS_BODY_BYTES, PATHS, PROTOCOL_VERSION, TOKEN_HEADER, type Endpoint, type Plan, type PlannedProbe } from '../src/protocol.js';
 import { SetupError } from '../src/errors.js';
 import { startTestListener } from './listener-harness.js';
 
@@ -123,20 +126,21 @@ test('listener: a status body over the limit gets 413', async (t) => {
 
 test('listener: HTTPS serves the run certificate the plan pins', async (t) => {
   const { listener, plan, cert } = await startListener(t);
-  let seenFingerprint = '';
+  let served = '';
   const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
   t.after(() => dispatcher.close());
-  const tls = await import('node:tls');
   await new Promise<void>((resolve, reject) => {
     const socket = tls.connect({ host: '127.0.0.1', port: listener.portFor('https'), rejectUnauthorized: false }, () => {
-      seenFingerprint = socket.getPeerCertificate().fingerprint256;
+      served = socket.getPeerCertificate().fingerprint256;
       socket.end();
       resolve();
     });
     socket.once('error', reject);
   });
-  assert.equal(seenFingerprint, cert.fingerprint256);
-  assert.equal(plan.fingerprint256, cert.fingerprint256);
+  // The pin the agent checks is the fingerprint of what the listener serves, computed here from the
+  // certificate's own bytes rather than taken from the RunCertificate that reports it.
+  assert.equal(served, new X509Certificate(cert.certPem).fingerprint256);
+  assert.equal(served, plan.fingerprint256);
   const res = await request(`https://127.0.0.1:${listener.portFor('https')}${PATHS.hello}?probe=hello-https-0`, {
     headers: { [TOKEN_HEADER]: plan.token },
     dispatcher,
@@ -184,6 +188,16 @@ test('listener: an upload with other content gets 422 and sha256ok false', async
   assert.equal(listener.ledger.forNode('web1')[0]?.bytesReceived, UPLOAD_SIZE);
 });
 
+test('listener: status posts are in the ledger with their seq', async (t) => {
+  const { listener, plan, base } = await startListener(t);
+  for (const seq of ['2', '1', 'x']) {
+    const res = await request(`${base}${PATHS.status}?probe=status-http-0&seq=${seq}`, { method: 'POST', headers: { [TOKEN_HEADER]: plan.token }, body: '{}' });
+    assert.equal(res.statusCode, 200);
+    await res.body.dump();
+  }
+  assert.deepEqual(listener.ledger.forNode('web1').map((r) => r.seq), [2, 1, undefined]);
+});
+
 /** Sends raw bytes and collects everything that comes back until the listener closes. */
 function rawExchange(port: number, bytes: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -220,6 +234,88 @@ test('listener: an upload longer than planned gets 413 and the connection closes
   const entries = listener.ledger.forNode('web1');
   assert.equal(entries.length, 2);
   assert.ok((entries[1]?.bytesReceived ?? 0) > UPLOAD_SIZE, 'the chunked upload was counted past the planned size');
+});
+
+test('listener: a request Node cannot parse gets 400 (431 for headers over the limit), closes, and counts as stray', async (t) => {
+  const { listener } = await startListener(t);
+  const port = listener.portFor('http');
+  const garbage = await rawExchange(port, Buffer.from('\x16\x03\x01 not http at all\r\n\r\n', 'latin1'));
+  assert.match(garbage, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  const huge = await rawExchange(port, Buffer.from(`GET ${PATHS.hello} HTTP/1.1\r\nhost: x\r\nx-filler: ${'a'.repeat(16 * 1024)}\r\n\r\n`));
+  assert.match(huge, /^HTTP\/1\.1 431 /);
+  const snap = listener.ledger.snapshot();
+  assert.equal(snap.strayCount, 2);
+  assert.deepEqual(
+    snap.stray.map((s) => s.reason),
+    ['malformed: HPE_INVALID_METHOD', 'malformed: HPE_HEADER_OVERFLOW'],
+  );
+  assert.equal(snap.stray[0]?.peer.address, HOST);
+  assert.deepEqual(snap.requests, []);
+});
+
+/**
+ * A connection to the listener (TLS when `tlsOptions` is given): `use` drives it once it is open;
+ * resolves with its local end once it has closed, however it ended.
+ */
+function connection(port: number, use: (socket: Socket) => void, tlsOptions?: tls.ConnectionOptions): Promise<Endpoint> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsOptions === undefined ? connect(port, HOST) : tls.connect({ host: HOST, port, rejectUnauthorized: false, ...tlsOptions });
+    let local: Endpoint | undefined;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('the connection did not close within 3 s'));
+    }, 3000);
+    socket.once('connect', () => (local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 }));
+    socket.once(tlsOptions === undefined ? 'connect' : 'secureConnect', () => use(socket));
+    socket.on('error', () => undefined);
+    socket.on('data', () => undefined);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      if (local === undefined) reject(new Error('the connection never connected'));
+      else resolve(local);
+    });
+  });
+}
+
+/** The listener's record of the connection from `local`, once `settled` holds for it (bounded wait). */
+async function recordFrom(listener: CallbackListener, local: Endpoint, settled: (c: LedgerConnection) => boolean): Promise<LedgerConnection> {
+  const asProbe = { t: 'probe' as const, id: 'x', outcome: 'ok' as const, phase: 'body' as const, ms: 1, local };
+  for (let i = 0; i < 100; i++) {
+    const [record] = listener.ledger.connectionsFor([asProbe]).records;
+    if (record !== undefined && settled(record)) return record;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`no settled record from ${local.address}:${local.port}: ${JSON.stringify(listener.ledger.connectionsFor([asProbe]))}`);
+}
+
+test('listener: every accepted connection is in the ledger with its peer, port and TLS outcome, request or not', async (t) => {
+  const { listener } = await startListener(t);
+  const httpPort = listener.portFor('http');
+  const httpsPort = listener.portFor('https');
+
+  const silent = await connection(httpPort, (s) => s.end());
+  const plain = await recordFrom(listener, silent, () => true);
+  assert.deepEqual([plain.proto, plain.peer, plain.listener.port, plain.tls], ['http', silent, httpPort, undefined]);
+
+  const secured = await connection(httpsPort, (s) => s.end(), {});
+  assert.equal((await recordFrom(listener, secured, (c) => c.tls !== 'pending')).tls, 'completed');
+
+  // A client that offers only TLS 1.1 and below: the listener's OpenSSL refuses it, and says so.
+  const old = await connection(httpsPort, () => assert.fail('a TLS 1.1 handshake completed'), { minVersion: 'TLSv1', maxVersion: 'TLSv1.1' });
+  const refused = await recordFrom(listener, old, (c) => c.tls !== 'pending');
+  assert.equal(refused.tls, 'failed');
+  assert.match(refused.tlsError ?? '', /^ERR_SSL_UNSUPPORTED_PROTOCOL: unsupported protocol$/);
+
+  // A peer that connects to the TLS port and hangs up before any handshake.
+  const hungUp = await connection(httpsPort, (s) => s.end());
+  const abandoned = await recordFrom(listener, hungUp, (c) => c.tls !== 'pending');
+  assert.deepEqual([abandoned.proto, abandoned.tls, abandoned.tlsError], ['https', 'failed', 'the connection closed before the handshake completed']);
+
+  const snap = listener.ledger.snapshot();
+  assert.equal(snap.connections, 4);
+  assert.equal(snap.connectionsDropped, 0);
+  assert.equal(snap.peers[HOST]?.accepted, 4, 'the per-peer count includes the failed handshakes');
+  assert.equal(snap.strayCount, 0, 'connections without a request are not stray requests');
 });
 
 /** A WebSocket upgrade request; resolves with the status of the answer (101 when it switched). */

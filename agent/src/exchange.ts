@@ -158,19 +158,27 @@ export abstract class Exchange {
     const socket = this.connectTo(port);
     if (socket === undefined) return;
     this.own(socket);
-    const timer = this.after(this.deadlines.connectMs, () =>
-      this.end('timeout', { code: AGENT_ERROR_CODES.connectTimeout, message: `TCP connect to ${hostHeader(address, port)} did not complete within ${this.deadlines.connectMs} ms` }),
-    );
+    const timer = this.after(this.deadlines.connectMs, () => {
+      // The SYN went out from a port the kernel chose: the controller's ledger may know that port
+      // (the handshake completed there, its last step lost on the way back).
+      this.noteLocal(socket);
+      this.end('timeout', { code: AGENT_ERROR_CODES.connectTimeout, message: `TCP connect to ${hostHeader(address, port)} did not complete within ${this.deadlines.connectMs} ms` });
+    });
     socket.on('error', (err) => this.fail(err));
     socket.once('connect', () => {
       clearTimeout(timer);
       if (this.ended) return;
-      if (socket.localAddress !== undefined && socket.localPort !== undefined) {
-        this.local = { address: socket.localAddress, port: socket.localPort };
-      }
+      this.noteLocal(socket);
       if (this.target.proto === 'https') this.handshake(socket);
       else this.opened(socket);
     });
+  }
+
+  /** Node reads the local end once and keeps it: only call this once the kernel has bound it. */
+  private noteLocal(socket: net.Socket): void {
+    if (socket.localAddress !== undefined && socket.localPort !== undefined) {
+      this.local = { address: socket.localAddress, port: socket.localPort };
+    }
   }
 
   private handshake(socket: net.Socket): void {
