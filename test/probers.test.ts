@@ -1,16 +1,15 @@
 /** Forward probers against real servers on loopback: TCP connect, HTTP(S) with TLS details, NetBIOS name queries, closed ports. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { createRunCertificate } from '../controller/cert.js';
 import { httpProber } from '../controller/probers/http.js';
 import { nodeStatusRequest, parseNodeStatusResponse, probeNetbiosName } from '../controller/probers/netbios.js';
 import { probeTcp } from '../controller/probers/tcp.js';
+import { fullAcceptQueue } from './helpers/full-accept-queue.js';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -83,26 +82,8 @@ test('tcp prober: a listening port is open; a closed one is refused (the kernel 
   assert.equal(refused.error?.code, 'ECONNREFUSED');
 });
 
-/**
- * A listener whose accept queue is full: Linux drops further SYNs without an answer, which is what a
- * DROP rule looks like from the prober's side. Python holds the socket because Node accepts at once.
- */
-async function fullAcceptQueue(t: { after: (fn: () => void) => void }): Promise<number> {
-  const holder = spawn('python3', ['-c', 'import socket,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  t.after(() => holder.kill());
-  const [line] = (await once(holder.stdout!, 'data')) as [Buffer];
-  const port = Number(line.toString().trim());
-  // With a backlog of 0 the queue holds one connection: this one fills it.
-  const filler = connect({ host: LOOPBACK, port });
-  t.after(() => filler.destroy());
-  await once(filler, 'connect');
-  return port;
-}
-
 test('tcp prober: a port whose SYNs go unanswered is a timeout at the deadline, not refused', async (t) => {
-  const port = await fullAcceptQueue(t);
+  const { port } = await fullAcceptQueue(t);
   const result = await probeTcp({ address: LOOPBACK, port }, 500);
   assert.equal(result.outcome, 'timeout', JSON.stringify(result));
   assert.equal(result.error?.code, 'ETIMEDOUT');
@@ -110,7 +91,7 @@ test('tcp prober: a port whose SYNs go unanswered is a timeout at the deadline, 
 });
 
 test('tcp prober: an interrupted run ends the probe at once as an error, not a timeout', async (t) => {
-  const port = await fullAcceptQueue(t);
+  const { port } = await fullAcceptQueue(t);
   const abort = new AbortController();
   const pending = probeTcp({ address: LOOPBACK, port }, 30_000, abort.signal);
   abort.abort();
