@@ -256,6 +256,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
           ...(ftp === undefined ? {} : { ftp }),
         },
         strayRequests: ledger.strayCount,
+        ...(ledger.connectionsDropped === 0 ? {} : { connectionsNotRecorded: ledger.connectionsDropped }),
         listenerPeers: ledger.peers,
         halfOpenSampled: halfOpen.measured,
       },

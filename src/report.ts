@@ -109,8 +109,13 @@ export interface RunInfo {
     /** The FTP listener's ports, when some node was tested over FTP. */
     ftp?: { controlPort: number; dataPorts: { first: number; last: number } };
   };
-  /** Requests the listener refused (no or wrong token, unplanned probe). */
+  /** Requests the listener refused (no or wrong token, unplanned probe, a request it could not parse). */
   strayRequests: number;
+  /**
+   * Connections accepted after the listener's per-run connection record was full: counted, not kept,
+   * so a probe among them could not be joined to its connection. Absent when none.
+   */
+  connectionsNotRecorded?: number;
   /** Per source address: connections the listener accepted, and how many carried an authenticated request. */
   listenerPeers: Record<string, { accepted: number; withRequest: number }>;
   /** The controller's SYN_RECV sampling on the listener ports: whether it could look at all. */
