@@ -6,6 +6,7 @@ import { ftpPortsOf, prepareAddresses, runTwoway, usesFtp, type AddressedNode, t
 import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
 import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/preflight.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
+import { checkSshOptions } from '../../controller/ssh-options.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
 import { AGENT_FLAVOURS, type AgentFlavour } from '../agent-flavours.js';
 import { InputError } from '../errors.js';
@@ -85,7 +86,7 @@ export function addRunOptions(command: Command): Command {
     .option('--sizes <list>', 'download sizes to try, e.g. 1k,64k,1m,8m (default: 1k,64k,1m,8m)')
     .option('--concurrency <n>', 'nodes tested at once', '16')
     .option('-F, --ssh-config <file>', 'ssh_config file passed to ssh -F')
-    .option('-o, --ssh-option <option>', 'ssh -o option passed through, e.g. ProxyJump=bastion (repeatable)', collect, [])
+    .option('-o, --ssh-option <option>', "ssh -o option passed through ahead of twoway's own, so it wins, e.g. ProxyJump=bastion (repeatable; BatchMode, ConnectTimeout, StrictHostKeyChecking=no and forwarding are refused)", collect, [])
     .option('--accept-new-hostkeys', 'trust unknown SSH host keys on first use (StrictHostKeyChecking=accept-new)', false)
     .option('--connect-timeout <sec>', 'SSH connect timeout', '5')
     .option('--agent-timeout <sec>', 'how long the agent may run on a node', String(DEFAULT_DEADLINES.totalMs / 1000))
@@ -173,7 +174,7 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
       ...(configFile === undefined ? {} : { configFile }),
       connectTimeoutSec: parseIntIn(flags.connectTimeout, '--connect-timeout', 1, 300),
       acceptNewHostKeys: flags.acceptNewHostkeys,
-      extraOptions: flags.sshOption,
+      extraOptions: checkSshOptions(flags.sshOption),
     },
     thresholds: {
       ...DEFAULT_THRESHOLDS,
