@@ -212,7 +212,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     title: 'No agent runtime',
     explanation: 'SSH works, but the node has no runtime the agent needs on its PATH.',
     evidence: 'The runtime detection found none of the runtimes an agent flavour needs, or not the one asked for (runtime: / --runtime).',
-    hint: 'Make node, python3 (3.6 or later), curl or wget available on the PATH of non-interactive SSH sessions, or ask for a runtime the node has (runtime: in the inventory, --runtime).',
+    hint: 'Make node (12 or later), python3 (3.6 or later), curl or wget available on the PATH of non-interactive SSH sessions, or ask for a runtime the node has (runtime: in the inventory, --runtime).',
     severity: 3,
     harness: true,
   },
