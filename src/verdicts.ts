@@ -220,7 +220,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     title: 'Agent failed',
     explanation: 'The agent started but ended with an error or with invalid output.',
     evidence: 'The agent exit status, its last error, or the output line that failed validation.',
-    hint: 'Run with --verbose to see the agent\'s stderr.',
+    hint: 'The reason is shown with the verdict (the output line that failed validation, or the agent\'s own error); run with --verbose to see the whole stderr of each SSH session.',
     severity: 3,
     harness: true,
   },

@@ -18,6 +18,7 @@ import { FAIL_ON, type FailOn } from '../diff.js';
 import { DEFAULT_KEEP } from '../history.js';
 import type { Report } from '../report.js';
 import { renderTerminal } from '../render/terminal.js';
+import { plainTail } from '../render/plain-text.js';
 import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
 import { ProgressReporter, progressMode } from './progress.js';
 import { finishWithBaseline, planBaseline } from './baseline.js';
@@ -105,7 +106,7 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('--fail-on <when>', 'exit 1 on any failure, or only on new breakage against --baseline (default: new with a baseline, else any)').choices(FAIL_ON))
     .option('--no-color', 'no colour in the terminal report (also: NO_COLOR)')
     .option('-q, --quiet', 'no progress on stderr (for cron)', false)
-    .option('-v, --verbose', 'show each agent event on stderr', false);
+    .option('-v, --verbose', "show each agent event, and each SSH session's stderr, on stderr", false);
 }
 
 /** Built-in profiles plus the --profiles file's; the --profile flag must name one of them. */
@@ -280,6 +281,9 @@ async function runCommand(flags: RunFlags): Promise<number> {
         jsonl?.agentEvent(name, event);
         if (flags.verbose) progress(`  ${name}: ${JSON.stringify(event)}`);
       },
+      sessionEnded: (name, destination, stderr) => {
+        if (flags.verbose) for (const line of verboseStderr(name, destination, stderr)) progress(line);
+      },
       nodeFinished: (node, done, total) => {
         jsonl?.nodeFinished(node, done, total);
         reporter.nodeFinished(node, done, total);
@@ -301,6 +305,15 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const compared = finishWithBaseline(baseline, report);
   process.stdout.write(compared.text);
   return compared.exitCode;
+}
+
+/** Lines of a session's stderr --verbose shows: the last ones, each plain (it came from the node) and bounded. */
+const VERBOSE_STDERR_LINES = 40;
+const VERBOSE_STDERR_WIDTH = 400;
+
+export function verboseStderr(name: string, destination: string, stderr: string): string[] {
+  const tail = plainTail(stderr, VERBOSE_STDERR_LINES, VERBOSE_STDERR_WIDTH);
+  return tail.length === 0 ? [] : [`  ${name}: stderr of the SSH session to ${destination}:`, ...tail.map((line) => `  ${name}| ${line}`)];
 }
 
 /** A crashed run's firewall opening is removed at the next start; without root (or tools) there is nothing to remove. */
