@@ -18,6 +18,8 @@ export interface SessionEvidence {
   interrupted: boolean;
   invalidOutput?: string;
   ms: number;
+  /** Bytes the remote command wrote to stdout (the runtime list first): any means SSH was up. */
+  stdoutBytes?: number;
   /** The agent flavour sent and its size as sent. */
   agent?: { flavour: string; scriptBytes: number };
   /** The runtime detection ran but no flavour was sent (a forced runtime the node lacks). */
@@ -78,6 +80,14 @@ const SSH_STDERR_RULES: readonly [RegExp, NodeKind][] = [
   [/timed out|No route to host|Network is unreachable|Could not resolve hostname|Name or service not known|Temporary failure in name resolution/i, 'ssh-unreachable'],
 ];
 
+/** stderr lines only a session past authentication writes: ssh's own at LogLevel VERBOSE, and the detection snippet's. */
+const PAST_AUTH = /^(Authenticated to |twoway: )/m;
+
+/** Whether the session got the remote command running, whatever the agent did after. */
+function sshWasUp(session: SessionEvidence): boolean {
+  return (session.stdoutBytes ?? 0) > 0 || session.runtimeProblem !== undefined || PAST_AUTH.test(session.stderr);
+}
+
 /** The node-level verdict, or undefined when SSH and the agent both did their part. */
 export function classifySession(session: SessionEvidence, events: readonly AgentEvent[]): NodeKind | undefined {
   const sawAgent = events.some((e) => e.t === 'agent');
@@ -87,7 +97,8 @@ export function classifySession(session: SessionEvidence, events: readonly Agent
     return rule?.[1] ?? 'ssh-unreachable';
   }
   if (!sawAgent && (session.exitCode === 127 || session.runtimeProblem !== undefined)) return 'agent-no-runtime';
-  if (session.timedOut && !done) return sawAgent ? 'agent-timeout' : 'ssh-unreachable';
+  // Stopped at the deadline: the agent's fault once SSH was up, even if it never said hello.
+  if (session.timedOut && !done) return sawAgent || sshWasUp(session) ? 'agent-timeout' : 'ssh-unreachable';
   if (session.interrupted) return undefined;
   if (session.invalidOutput !== undefined || events.some((e) => e.t === 'fatal') || !done) return 'agent-failed';
   return undefined;

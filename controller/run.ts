@@ -66,6 +66,8 @@ export interface RunObserver {
   started?(info: { nodes: number; listeners: { address: string; port: number; proto: string }[] }): void;
   nodeStarted?(name: string): void;
   agentEvent?(name: string, event: AgentEvent): void;
+  /** One SSH session to the node ended (a node with several addresses may have one per address): its stderr, as kept. */
+  sessionEnded?(name: string, destination: string, stderr: string): void;
   nodeFinished?(node: NodeReport, done: number, total: number): void;
   /** The report is complete (also after an interrupt): fleet findings and fixes included. */
   finished?(report: Report): void;
@@ -389,6 +391,7 @@ async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ s
     };
     const { command, input, chosen } = sessionPlan(spec, plan, forced);
     const ssh = await runOverSsh(target, options.ssh, command, input, sessionDeadline, options.signal, (event) => observer.agentEvent?.(spec.name, event));
+    observer.sessionEnded?.(spec.name, destination, ssh.stderr);
     const session: AgentSession = { ...ssh, ...chosen };
     const failure = classifySession(session, session.events);
     const last = i === destinations.length - 1 || options.signal?.aborted === true;

@@ -1,10 +1,12 @@
 /**
  * The SSH transport: the system OpenSSH client (so ~/.ssh/config, agents and ProxyJump all work),
- * one session per node, the agent streamed on stdin. Output is read line by line with hard bounds,
- * every line validated; the session is ended when the agent's deadline passes.
+ * one session per node, the agent streamed on stdin. Output is read line by line with hard bounds
+ * in bytes, every line validated; the session is ended when the agent's deadline passes.
  */
 import { spawn } from 'node:child_process';
 import { MAX_AGENT_LINE_BYTES, MAX_AGENT_OUTPUT_BYTES, parseAgentEvent, type AgentEvent } from '../src/protocol.js';
+import { BoundedLines } from './bounded-lines.js';
+import { mergeSshOptions } from './ssh-options.js';
 
 export interface SshTarget {
   /** Address or ssh_config Host alias. */
@@ -19,7 +21,7 @@ export interface SshSettings {
   configFile?: string;
   connectTimeoutSec: number;
   acceptNewHostKeys: boolean;
-  /** Passed through as -o VALUE, after ours, so the operator can override. */
+  /** --ssh-option: passed as -o VALUE before ours, so the operator's win (see sshArgs). */
   extraOptions: readonly string[];
 }
 
@@ -29,11 +31,13 @@ export interface SshSession {
   signal: string | null;
   /** The last few KiB of stderr, for classification and the report. */
   stderr: string;
+  /** Bytes read from stdout: any at all means SSH got the remote command running. */
+  stdoutBytes: number;
   /** We ended the session because the deadline passed. */
   timedOut: boolean;
   /** We ended the session because the run was interrupted. */
   interrupted: boolean;
-  /** The agent wrote something that is not a valid event (or too much). */
+  /** Why reading stopped: a line that is not a valid event, a bound passed, or the agent not built. Worded for the operator. */
   invalidOutput?: string;
   ms: number;
 }
@@ -48,24 +52,31 @@ export type SessionInput = string | ((firstLine: string) => string | undefined);
 const STDERR_KEEP = 8 * 1024;
 const KILL_GRACE_MS = 2_000;
 
+/**
+ * ssh's arguments. Order matters, since OpenSSH keeps the first value of an option: the node's own
+ * key, port and user (inventory) first, then the operator's -o options, then twoway's defaults
+ * minus those the operator set (controller/ssh-options.ts; checkSshOptions refused the ones the run
+ * depends on before the run began).
+ */
 export function sshArgs(target: SshTarget, settings: SshSettings, remoteCommand: string): string[] {
   const args = ['-T'];
   if (settings.configFile !== undefined) args.push('-F', settings.configFile);
-  args.push(
-    '-o', 'BatchMode=yes',
-    '-o', `ConnectTimeout=${settings.connectTimeoutSec}`,
-    '-o', 'ServerAliveInterval=5',
-    '-o', 'ServerAliveCountMax=3',
-    '-o', `StrictHostKeyChecking=${settings.acceptNewHostKeys ? 'accept-new' : 'yes'}`,
-    // The agent must not be able to open channels back through us.
-    '-o', 'ForwardAgent=no',
-    '-o', 'ForwardX11=no',
-    '-o', 'ClearAllForwardings=yes',
-  );
-  if (target.key !== undefined) args.push('-i', target.key, '-o', 'IdentitiesOnly=yes');
+  if (target.key !== undefined) args.push('-i', target.key);
   if (target.port !== undefined) args.push('-p', String(target.port));
   if (target.user !== undefined) args.push('-l', target.user);
-  for (const option of settings.extraOptions) args.push('-o', option);
+  const defaults = [
+    'BatchMode=yes',
+    `ConnectTimeout=${settings.connectTimeoutSec}`,
+    'ServerAliveInterval=5',
+    'ServerAliveCountMax=3',
+    `StrictHostKeyChecking=${settings.acceptNewHostKeys ? 'accept-new' : 'yes'}`,
+    // The agent must not be able to open channels back through us.
+    'ForwardAgent=no',
+    'ForwardX11=no',
+    'ClearAllForwardings=yes',
+    ...(target.key === undefined ? [] : ['IdentitiesOnly=yes']),
+  ];
+  args.push(...mergeSshOptions(settings.extraOptions, defaults));
   args.push('--', target.destination, remoteCommand);
   return args;
 }
@@ -79,11 +90,26 @@ export function runOverSsh(
   signal: AbortSignal | undefined,
   onEvent: (event: AgentEvent) => void,
 ): Promise<SshSession> {
+  return runAgentProcess('ssh', sshArgs(target, settings, remoteCommand), input, deadlineMs, signal, onEvent);
+}
+
+/**
+ * One session as a child process (ssh, or in tests a local stand-in): stdin fed, stdout read as
+ * bytes within MAX_AGENT_LINE_BYTES a line and MAX_AGENT_OUTPUT_BYTES in all, every line validated.
+ * The first invalid line or passed bound ends the reading and the session.
+ */
+export function runAgentProcess(
+  command: string,
+  args: readonly string[],
+  input: SessionInput,
+  deadlineMs: number,
+  signal: AbortSignal | undefined,
+  onEvent: (event: AgentEvent) => void,
+): Promise<SshSession> {
   const started = performance.now();
-  const child = spawn('ssh', sshArgs(target, settings, remoteCommand), { stdio: ['pipe', 'pipe', 'pipe'] });
-  const session: SshSession = { events: [], exitCode: null, signal: null, stderr: '', timedOut: false, interrupted: false, ms: 0 };
-  let pending = '';
-  let total = 0;
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const session: SshSession = { events: [], exitCode: null, signal: null, stderr: '', stdoutBytes: 0, timedOut: false, interrupted: false, ms: 0 };
+  const lines = new BoundedLines(MAX_AGENT_LINE_BYTES, MAX_AGENT_OUTPUT_BYTES);
   let answer = typeof input === 'string' ? undefined : input;
 
   const stop = (): void => {
@@ -118,21 +144,18 @@ export function runOverSsh(
       session.events.push(event);
       onEvent(event);
     } catch (err) {
-      reject(`${(err as Error).message}: ${JSON.stringify(line.slice(0, 200))}`);
+      reject(`the agent wrote an invalid line (${(err as Error).message}): ${JSON.stringify(line.slice(0, 200))}`);
     }
   };
 
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    total += chunk.length;
-    if (total > MAX_AGENT_OUTPUT_BYTES) return reject(`agent output exceeded ${MAX_AGENT_OUTPUT_BYTES} bytes`);
-    pending += chunk;
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      onLine(pending.slice(0, newline));
-      pending = pending.slice(newline + 1);
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (session.invalidOutput !== undefined) return;
+    session.stdoutBytes += chunk.length;
+    for (const line of lines.push(chunk)) {
+      onLine(line);
+      if (session.invalidOutput !== undefined) return;
     }
-    if (pending.length > MAX_AGENT_LINE_BYTES) reject(`agent line longer than ${MAX_AGENT_LINE_BYTES} bytes`);
+    if (lines.problem !== undefined) reject(lines.problem);
   });
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {
@@ -161,14 +184,15 @@ export function runOverSsh(
       signal?.removeEventListener('abort', onAbort);
       // A first line cut off by the exit gets no answer: nobody is left to read it.
       answer = undefined;
-      if (pending.trim() !== '' && session.invalidOutput === undefined) onLine(pending);
+      const last = lines.end();
+      if (last !== undefined && last.trim() !== '' && session.invalidOutput === undefined) onLine(last);
       session.exitCode = code;
       session.signal = sig;
       session.ms = Math.round(performance.now() - started);
       resolve(session);
     };
     child.once('error', (err) => {
-      session.stderr += `\ncannot start ssh: ${err.message}`;
+      session.stderr += `\ncannot start ${command}: ${err.message}`;
       finish(255, null);
     });
     child.once('close', finish);

@@ -362,9 +362,26 @@ function ftpResult(f: Obj): FtpResult {
   return result;
 }
 
+/** Whether `text` takes more than `max` bytes as UTF-8 (counted without encoding it: no Buffer in this file). */
+function utf8LongerThan(text: string, max: number): boolean {
+  // UTF-8 never takes fewer bytes than UTF-16 code units, so a string with more units is too long at once.
+  if (text.length > max) return true;
+  let bytes = 0;
+  for (let i = 0; i < text.length && bytes <= max; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes > max;
+}
+
 /** Parse and validate one line of agent output. Throws AgentLineError naming the bad field. */
 export function parseAgentEvent(line: string): AgentEvent {
-  if (line.length > MAX_AGENT_LINE_BYTES) throw new AgentLineError(`line longer than ${MAX_AGENT_LINE_BYTES} bytes`);
+  if (utf8LongerThan(line, MAX_AGENT_LINE_BYTES)) throw new AgentLineError(`line longer than ${MAX_AGENT_LINE_BYTES} bytes`);
   let raw: unknown;
   try {
     raw = JSON.parse(line);

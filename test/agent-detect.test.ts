@@ -10,8 +10,9 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flavourModule, registeredFlavours } from '../controller/agents/index.js';
-import { NO_RUNTIME_EXIT, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../controller/agents/detect.js';
+import { NODE_AGENT_MIN_MAJOR, NO_RUNTIME_EXIT, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../controller/agents/detect.js';
 import type { AgentFlavour } from '../controller/agents/types.js';
+import { classifySession } from '../controller/classify.js';
 import { PROTOCOL_VERSION, parseAgentEvent, type AgentEvent, type Plan } from '../src/protocol.js';
 
 const SNIPPET = detectionCommand(registeredFlavours().map((f) => flavourModule(f)!));
@@ -95,7 +96,7 @@ test('detection: a PATH with no runtime exits 127 naming what it looked for, bef
   const run = await runSnippet(binDir(t, { sh: SH }), () => assert.fail('no runtime line expected'));
   assert.equal(run.code, NO_RUNTIME_EXIT);
   assert.equal(run.firstLine, undefined);
-  assert.match(run.stderr, /no agent runtime on PATH \(looked for node, python3 >= 3\.6/);
+  assert.match(run.stderr, /no agent runtime on PATH \(looked for node >= 12, python3 >= 3\.6, curl, wget, nc\)$/m);
 });
 
 for (const shell of [['/bin/sh'], [which('busybox'), 'sh']]) test(`detection under ${shell.join(' ')}: python3 only: reported, chosen, and the Python agent runs on the rest of stdin`, async (t) => {
@@ -137,7 +138,7 @@ test('detection: curl, GNU or busybox wget, nc, and a python3 older than 3.6 are
       return '\n';
     });
     assert.ok(seen, `runtime line for ${Object.keys(entries).join(', ')}`);
-    assert.deepEqual(seen, { node: true, python3: false, curl: false, wget: false, nc: false, ...expected });
+    assert.deepEqual(seen, { node: true, nodeVersion: process.version, python3: false, curl: false, wget: false, nc: false, ...expected });
     assert.equal(run.code, 1, 'an empty choice ends the session');
     assert.match(run.stderr, /no agent flavour chosen/);
   }
@@ -154,6 +155,69 @@ test('detection: a forced runtime the node lacks sends nothing and says which', 
   assert.equal(run.events.length, 0);
   assert.notEqual(run.code, 0);
   assert.equal(problem, 'runtime "python" was asked for, but the node has no python3 >= 3.6 on the PATH of SSH sessions (found: node)');
+});
+
+/** A stand-in `node` that answers `node -v` as the given release would (the detection asks nothing else of it). */
+const fakeNode = (version: string): { script: string } => ({ script: `#!/bin/sh\ncase "$1" in -v) printf '%s\\n' '${version}' ;; *) exit 9 ;; esac\n` });
+
+for (const shell of [['/bin/sh'], [which('busybox'), 'sh']]) test(`detection under ${shell.join(' ')}: a node older than ${NODE_AGENT_MIN_MAJOR} is no runtime for the Node agent; python3 is chosen and runs`, async (t) => {
+  let runtimes: DetectedRuntimes | undefined;
+  const run = await runSnippet(binDir(t, { sh: SH, node: fakeNode('v10.24.1'), python3: { link: which('python3') } }), (line) => {
+    runtimes = parseRuntimesLine(line);
+    const choice = chooseFlavour(runtimes!, undefined, registeredFlavours());
+    assert.deepEqual(choice, { ok: true, flavour: 'python' });
+    return `python\n${flavourModule('python')!.script(EMPTY_PLAN)}`;
+  }, shell);
+  assert.deepEqual(runtimes, { node: false, nodeVersion: 'v10.24.1', python3: true, curl: false, wget: false, nc: false });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.events[0]?.t === 'agent' && run.events[0].flavour, 'python');
+});
+
+test('detection: node -v answers from old, new, and odd nodes', async (t) => {
+  const cases: [string, boolean, string][] = [
+    ['v0.10.48', false, 'v0.10.48'],
+    ['v8.17.0', false, 'v8.17.0'],
+    ['v11.15.0', false, 'v11.15.0'],
+    ['v12.0.0', true, 'v12.0.0'],
+    ['v22.3.0', true, 'v22.3.0'],
+    ['v100.0.0', true, 'v100.0.0'],
+    // Not a version (or not safe inside the JSON line, or too long): unknown, and not trusted.
+    ['v1"2,"node":true', false, 'unknown'],
+    ['12.0.0', false, 'unknown'],
+    [`v12.${'1'.repeat(40)}`, false, 'unknown'],
+    ['', false, 'unknown'],
+  ];
+  for (const [answer, usable, reported] of cases) {
+    let runtimes: DetectedRuntimes | undefined;
+    await runSnippet(binDir(t, { sh: SH, node: fakeNode(answer), nc: { link: which('busybox') } }), (line) => {
+      runtimes = parseRuntimesLine(line);
+      return undefined;
+    });
+    assert.ok(runtimes, `a runtime line for node -v = ${answer}`);
+    assert.equal(runtimes.node, usable, answer);
+    assert.equal(runtimes.nodeVersion, reported, answer);
+  }
+});
+
+test('detection: only a too-old node on PATH exits 127 saying which node it found', async (t) => {
+  const run = await runSnippet(binDir(t, { sh: SH, node: fakeNode('v8.17.0') }), () => assert.fail('no runtime line expected'));
+  assert.equal(run.code, NO_RUNTIME_EXIT);
+  assert.match(run.stderr, /no agent runtime on PATH \(looked for node >= 12, .*; node v8\.17\.0 is not >= 12\)/);
+});
+
+test('detection: runtime node forced on a node whose node is too old: nothing is sent, agent-no-runtime naming the version', async (t) => {
+  let problem = '';
+  const run = await runSnippet(binDir(t, { sh: SH, node: fakeNode('v10.24.1'), python3: { link: which('python3') } }), (line) => {
+    const choice = chooseFlavour(parseRuntimesLine(line)!, 'node', registeredFlavours());
+    assert.equal(choice.ok, false);
+    if (!choice.ok) problem = choice.problem;
+    return undefined;
+  });
+  assert.equal(run.events.length, 0);
+  assert.notEqual(run.code, 0);
+  assert.equal(problem, 'runtime "node" was asked for, but node on the PATH of SSH sessions is v10.24.1, and the Node agent needs node >= 12 (found: node v10.24.1 (too old), python3)');
+  const session = { exitCode: run.code, stderr: run.stderr, timedOut: false, interrupted: false, ms: 1, stdoutBytes: 1, runtimeProblem: problem };
+  assert.equal(classifySession(session, run.events), 'agent-no-runtime');
 });
 
 const ALL: DetectedRuntimes = { node: true, python3: true, curl: true, wget: 'busybox', nc: true };
@@ -184,7 +248,12 @@ test('chooser: PowerShell only when forced, or by default for the windows profil
 });
 
 test('runtime line: anything but the snippet\'s line is refused', () => {
-  for (const line of ['', 'not json', '{"t":"agent"}', '{"t":"runtimes","node":1,"python3":true,"curl":true,"wget":"none","nc":true}', '{"t":"runtimes","node":true,"python3":true,"curl":true,"wget":"yes","nc":true}']) {
+  const good = { t: 'runtimes', node: true, nodeVersion: 'v20.1.0', python3: true, curl: true, wget: 'none', nc: true };
+  assert.deepEqual(parseRuntimesLine(JSON.stringify(good)), { node: true, nodeVersion: 'v20.1.0', python3: true, curl: true, wget: false, nc: true });
+  assert.equal(parseRuntimesLine(JSON.stringify({ ...good, nodeVersion: '' }))?.nodeVersion, undefined, 'no node on PATH');
+  for (const bad of [{ node: 1 }, { wget: 'yes' }, { nodeVersion: undefined }, { nodeVersion: 'v1 2' }, { nodeVersion: `v${'1'.repeat(40)}` }, { nodeVersion: 12 }]) {
+    const line = JSON.stringify({ ...good, ...bad });
     assert.equal(parseRuntimesLine(line), undefined, line);
   }
+  for (const line of ['', 'not json', '{"t":"agent"}']) assert.equal(parseRuntimesLine(line), undefined, line);
 });

@@ -6,6 +6,7 @@ import { ftpPortsOf, prepareAddresses, runTwoway, usesFtp, type AddressedNode, t
 import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
 import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/preflight.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
+import { checkSshOptions } from '../../controller/ssh-options.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
 import { AGENT_FLAVOURS, type AgentFlavour } from '../agent-flavours.js';
 import { InputError } from '../errors.js';
@@ -17,6 +18,7 @@ import { FAIL_ON, type FailOn } from '../diff.js';
 import { DEFAULT_KEEP } from '../history.js';
 import type { Report } from '../report.js';
 import { renderTerminal } from '../render/terminal.js';
+import { plainTail } from '../render/plain-text.js';
 import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
 import { ProgressReporter, progressMode } from './progress.js';
 import { finishWithBaseline, planBaseline } from './baseline.js';
@@ -85,7 +87,7 @@ export function addRunOptions(command: Command): Command {
     .option('--sizes <list>', 'download sizes to try, e.g. 1k,64k,1m,8m (default: 1k,64k,1m,8m)')
     .option('--concurrency <n>', 'nodes tested at once', '16')
     .option('-F, --ssh-config <file>', 'ssh_config file passed to ssh -F')
-    .option('-o, --ssh-option <option>', 'ssh -o option passed through, e.g. ProxyJump=bastion (repeatable)', collect, [])
+    .option('-o, --ssh-option <option>', "ssh -o option passed through ahead of twoway's own, so it wins, e.g. ProxyJump=bastion (repeatable; BatchMode, ConnectTimeout, StrictHostKeyChecking=no and forwarding are refused)", collect, [])
     .option('--accept-new-hostkeys', 'trust unknown SSH host keys on first use (StrictHostKeyChecking=accept-new)', false)
     .option('--connect-timeout <sec>', 'SSH connect timeout', '5')
     .option('--agent-timeout <sec>', 'how long the agent may run on a node', String(DEFAULT_DEADLINES.totalMs / 1000))
@@ -104,7 +106,7 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('--fail-on <when>', 'exit 1 on any failure, or only on new breakage against --baseline (default: new with a baseline, else any)').choices(FAIL_ON))
     .option('--no-color', 'no colour in the terminal report (also: NO_COLOR)')
     .option('-q, --quiet', 'no progress on stderr (for cron)', false)
-    .option('-v, --verbose', 'show each agent event on stderr', false);
+    .option('-v, --verbose', "show each agent event, and each SSH session's stderr, on stderr", false);
 }
 
 /** Built-in profiles plus the --profiles file's; the --profile flag must name one of them. */
@@ -173,7 +175,7 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
       ...(configFile === undefined ? {} : { configFile }),
       connectTimeoutSec: parseIntIn(flags.connectTimeout, '--connect-timeout', 1, 300),
       acceptNewHostKeys: flags.acceptNewHostkeys,
-      extraOptions: flags.sshOption,
+      extraOptions: checkSshOptions(flags.sshOption),
     },
     thresholds: {
       ...DEFAULT_THRESHOLDS,
@@ -279,6 +281,9 @@ async function runCommand(flags: RunFlags): Promise<number> {
         jsonl?.agentEvent(name, event);
         if (flags.verbose) progress(`  ${name}: ${JSON.stringify(event)}`);
       },
+      sessionEnded: (name, destination, stderr) => {
+        if (flags.verbose) for (const line of verboseStderr(name, destination, stderr)) progress(line);
+      },
       nodeFinished: (node, done, total) => {
         jsonl?.nodeFinished(node, done, total);
         reporter.nodeFinished(node, done, total);
@@ -300,6 +305,15 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const compared = finishWithBaseline(baseline, report);
   process.stdout.write(compared.text);
   return compared.exitCode;
+}
+
+/** Lines of a session's stderr --verbose shows: the last ones, each plain (it came from the node) and bounded. */
+const VERBOSE_STDERR_LINES = 40;
+const VERBOSE_STDERR_WIDTH = 400;
+
+export function verboseStderr(name: string, destination: string, stderr: string): string[] {
+  const tail = plainTail(stderr, VERBOSE_STDERR_LINES, VERBOSE_STDERR_WIDTH);
+  return tail.length === 0 ? [] : [`  ${name}: stderr of the SSH session to ${destination}:`, ...tail.map((line) => `  ${name}| ${line}`)];
 }
 
 /** A crashed run's firewall opening is removed at the next start; without root (or tools) there is nothing to remove. */

@@ -5,6 +5,7 @@
 import { findingFor, type NodeReport, type Remedy, type Report } from '../report.js';
 import { VERDICTS, type VerdictKind } from '../verdicts.js';
 import { cellVerdict, columnsOf, pathLabel, pathsIn } from './labels.js';
+import { plainLine, plainTail } from './plain-text.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -76,16 +77,39 @@ function nicLines(node: NodeReport): string[] {
   });
 }
 
+/** Longest piece of node-supplied text in a diagnosis line. */
+const MAX_DETAIL = 300;
+
+/**
+ * Why the node failed, from its evidence: what twoway found (the runtime problem, the output line
+ * that failed validation, the agent's own fatal message), and the last line of the session's
+ * stderr. All of it came from the node, so each is made plain (no escapes or control characters)
+ * and bounded.
+ */
+function nodeDetail(evidence: Record<string, unknown>): { reason?: string; stderr?: string } {
+  const fatal = evidence.fatal as { message?: unknown } | undefined;
+  const found =
+    typeof evidence.runtimeProblem === 'string'
+      ? evidence.runtimeProblem
+      : typeof evidence.invalidOutput === 'string'
+        ? evidence.invalidOutput
+        : typeof fatal?.message === 'string'
+          ? `the agent reported: ${fatal.message}`
+          : undefined;
+  const stderr = typeof evidence.stderr === 'string' ? plainTail(evidence.stderr, 1, MAX_DETAIL)[0] : undefined;
+  return { ...(found === undefined ? {} : { reason: plainLine(found, MAX_DETAIL) }), ...(stderr === undefined ? {} : { stderr }) };
+}
+
 export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
   const lines: string[] = [];
   for (const node of report.nodes) {
     if (node.nodeVerdict !== undefined) {
       const info = VERDICTS[node.nodeVerdict];
-      // The runtime problem, or the last line of ssh's stderr without control characters: a remote banner must not drive the operator's terminal.
-      const evidence = node.nodeEvidence ?? {};
-      const stderr = typeof evidence.stderr === 'string' ? (evidence.stderr.split('\n').at(-1) ?? '').replace(/\x1b\[[0-9;]*[A-Za-z]|[\u0000-\u001f\u007f]/g, '') : '';
-      const detail = typeof evidence.runtimeProblem === 'string' ? `: ${evidence.runtimeProblem}` : stderr === '' ? '' : `: ${stderr}`;
-      lines.push(`${paint(node.nodeVerdict, `x ${node.name}`, opts)}  ${info.title}${detail}`, `    fix: ${info.hint}`);
+      const { reason, stderr } = nodeDetail(node.nodeEvidence ?? {});
+      const detail = reason ?? stderr;
+      lines.push(`${paint(node.nodeVerdict, `x ${node.name}`, opts)}  ${info.title}${detail === undefined ? '' : `: ${detail}`}`);
+      if (reason !== undefined && stderr !== undefined) lines.push(`    stderr: ${stderr}`);
+      lines.push(`    fix: ${info.hint}`);
     }
     const failing = node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(node.nodeVerdict !== undefined && p.verdict === 'not-measured'));
     // A kind's general advice once per node, however many of its paths show it.
