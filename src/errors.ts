@@ -18,12 +18,14 @@ export class InputError extends TwowayError {
   readonly line: number | undefined;
   readonly field: string | undefined;
   constructor(message: string, where: { file?: string; line?: number; field?: string } = {}, options?: { cause?: unknown }) {
-    const place = [where.file, where.line === undefined ? undefined : `line ${where.line}`, where.field === undefined ? undefined : `field "${where.field}"`]
+    // Lines count from 1; a command-line flag's "line 0" means it has none.
+    const line = where.line !== undefined && where.line > 0 ? where.line : undefined;
+    const place = [where.file, line === undefined ? undefined : `line ${line}`, where.field === undefined ? undefined : `field "${where.field}"`]
       .filter((p) => p !== undefined)
       .join(', ');
     super('TWOWAY_INPUT', place ? `${place}: ${message}` : message, options);
     this.file = where.file;
-    this.line = where.line;
+    this.line = line;
     this.field = where.field;
   }
 }

@@ -276,7 +276,7 @@ describe('inventoryFromHostSpecs', () => {
   });
 
   it('rejects a bad spec, a repeated spec and no specs', () => {
-    const where = { file: '--node', line: 0, field: '--node' };
+    const where = { file: '--node', line: undefined, field: '--node' }; // a flag has no line
     assertInputError(() => inventoryFromHostSpecs(['web:99999'], OPTS), { ...where, message: 'found port "99999"' });
     assertInputError(() => inventoryFromHostSpecs(['web', 'web'], OPTS), { ...where, message: 'already listed by an earlier --node' });
     assertInputError(() => inventoryFromHostSpecs([], OPTS), { ...where, message: 'no nodes given' });
