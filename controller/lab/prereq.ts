@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { labEnv, run, tryRun } from './run.js';
 import { readPidFile } from './sshd.js';
+import { cmdline } from './processes.js';
 import { type Log, noNamespacesError, probeNetnsPermission } from './topology.js';
 
 export interface RequiredTool {
@@ -173,13 +174,7 @@ function removePolicyRcD(): void {
 
 function liveSystemSshd(): number | undefined {
   const pid = readPidFile(SYSTEM_SSHD_PID_FILE);
-  if (pid === undefined) return undefined;
-  try {
-    const cl = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cl.includes('sshd') ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  return pid !== undefined && cmdline(pid)?.includes('sshd') === true ? pid : undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ export function processExists(pid: number): boolean {
   }
 }
 
-export function procStat(pid: number): { state: string; ppid: number } | undefined {
+function procStat(pid: number): { state: string; ppid: number } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.

@@ -64,7 +64,7 @@ export function labPaths(env: NodeJS.ProcessEnv = process.env): LabPaths {
   };
 }
 
-export function isUnderRun(path: string): boolean {
+function isUnderRun(path: string): boolean {
   return path === '/run' || path.startsWith('/run/');
 }
 
