@@ -5,7 +5,7 @@
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { LabError } from '../../src/errors.js';
-import { CTL_NETNS, LAB_BLOCK, NETNS_PREFIX, RTR_NETNS, nodeNetns } from './plan.js';
+import { CTL_NETNS, LAB_BLOCK, RTR_NETNS, nodeNetns } from './plan.js';
 import { LAB_FAULTS, LAB_SCENARIOS, type LabScenario, hasSshd, scenarioAddresses } from './scenarios.js';
 import {
   type LabPaths,
@@ -19,13 +19,27 @@ import {
   writeClientFiles,
   writeRecord,
 } from './state.js';
-import { type Log, addGuardRoute, assertBlockFree, buildTopology, deleteNetns, guardRouteExists, listLabNetns, probeNetnsPermission, removeGuardRoute } from './topology.js';
-import { findSshdsInNetns, generateKey, prepareNode, readPidFile, sshdPid, startSshd, stopSshd, waitForAccept, waitForPidFiles } from './sshd.js';
+import {
+  type Log,
+  type RouteJson,
+  addGuardRoute,
+  assertBlockFree,
+  buildTopology,
+  deleteNetns,
+  guardRouteExists,
+  listLabNetns,
+  netnsPids,
+  probeNetnsPermission,
+  removeGuardRoute,
+  rootRoutes,
+} from './topology.js';
+import { generateKey, prepareNode, readPidFile, sshdPid, startSshd, stopSshd, waitForAccept, waitForPidFiles } from './sshd.js';
 import { activeFaults, applyScenarioMechanisms, toggleFault } from './faults.js';
-import { ensurePrerequisites, isRoot } from './prereq.js';
+import { ensurePrerequisites, isRoot, notRootMessage } from './prereq.js';
+import { type NetnsHolder, cmdline, endProcesses, netnsHolders, nsInode, selfAndAncestors } from './processes.js';
 
 export { LAB_SCENARIOS, LAB_FAULTS, labPaths };
-export type { LabScenario, LabPaths, Log };
+export type { LabScenario, LabPaths, Log, RouteJson };
 export type { Expectation, ExpectedPath, LabFault, LabFaultName, NftCtTimeout, NftRules, NodeLink, ScenarioExpectation } from './scenarios.js';
 
 /** How long an operation waits for another one (another process's up/down) to finish. */
@@ -40,12 +54,16 @@ export interface LabUpOptions {
   log?: Log;
   /** Install missing packages with apt-get when root (default true). */
   install?: boolean;
+  /** The machine's routes to check the lab block against; `ip route show table all` unless a test injects its own. */
+  routes?: () => Promise<RouteJson[]>;
 }
 
 export interface LabUpResult {
   action: 'built' | 'already-up';
   elapsedMs: number;
   paths: LabPaths;
+  /** Lab-wide faults a lab that was already up still had on (a run that died mid-fault), now off. */
+  clearedFaults: string[];
 }
 
 export interface LabDownResult {
@@ -151,24 +169,50 @@ async function build(paths: LabPaths, scenarios: readonly LabScenario[], log: Lo
   log(`inventory: ${paths.inventory}`);
 }
 
-/** Stops lab sshds, deletes twl- namespaces, the guard route and the state directory; safe when nothing exists. */
+/** Rounds of "list the namespace's processes, end them": a process may fork while its parent is ended. */
+const SWEEP_ROUNDS = 5;
+
+/**
+ * Ends every process inside a lab namespace, by PID (the lab's sshds and their sessions, a hung run
+ * in twl-ctl): any one of them would keep the namespace, its veths and addresses alive after `ip
+ * netns del`. This process and its ancestors are spared, and reported by the check that follows.
+ */
+async function endProcessesIn(ns: string, spared: ReadonlySet<number>): Promise<number[]> {
+  const ended: number[] = [];
+  for (let round = 0; round < SWEEP_ROUNDS; round++) {
+    const pids = (await netnsPids(ns)).filter((p) => !spared.has(p) && !ended.includes(p));
+    if (pids.length === 0) break;
+    await endProcesses(pids);
+    ended.push(...pids);
+  }
+  return ended;
+}
+
+/**
+ * Stops lab sshds, ends every process in the twl- namespaces, deletes them, the guard route and the
+ * state directory, then checks that none of those namespaces lives on; safe when nothing exists.
+ */
 async function teardown(paths: LabPaths, log: Log): Promise<string[]> {
   const removed: string[] = [];
   const namespaces = await listLabNetns();
 
-  // sshds known from the state directory, and any found in lab namespaces (after a crash or a lost state dir).
-  const listeners = new Map<number, string>();
-  for (const node of stateNodeNames(paths)) {
+  // sshds the state directory knows, also when their namespace is gone from /run/netns (a crash mid-down).
+  const sshds = stateNodeNames(paths).flatMap((node) => {
     const np = nodePaths(paths, node);
     const pid = readPidFile(np.pidFile);
-    if (pid !== undefined) listeners.set(pid, np.config);
-  }
-  for (const ns of namespaces) {
-    for (const found of await findSshdsInNetns(ns, ns.slice(NETNS_PREFIX.length))) listeners.set(found.pid, found.config);
-  }
-  await Promise.all([...listeners].map(([pid, config]) => stopSshd(pid, config)));
-  removed.push(...[...listeners.keys()].map((pid) => `sshd ${pid}`));
+    return pid === undefined ? [] : [{ pid, config: np.config }];
+  });
+  await Promise.all(sshds.map((d) => stopSshd(d.pid, d.config)));
+  removed.push(...sshds.map((d) => `sshd ${d.pid}`));
 
+  const spared = selfAndAncestors();
+  const ended = await Promise.all(namespaces.map((ns) => endProcessesIn(ns, spared)));
+  namespaces.forEach((ns, i) => {
+    const count = ended[i]?.length ?? 0;
+    if (count > 0) removed.push(`${count} process(es) in ${ns}`);
+  });
+  // Known before the names go: what the check below looks for.
+  const inodes = new Set(namespaces.flatMap((ns) => nsInode(`/run/netns/${ns}`) ?? []));
   for (const ns of namespaces) {
     await deleteNetns(ns);
     removed.push(ns);
@@ -176,7 +220,17 @@ async function teardown(paths: LabPaths, log: Log): Promise<string[]> {
   if (await removeGuardRoute()) removed.push(`route unreachable ${LAB_BLOCK}`);
   if (removeStateDir(paths) === 'removed') removed.push(paths.stateDir);
   if (removed.length > 0) log(`removed: ${removed.join(', ')}`);
+  assertNothingLeft(await listLabNetns(), netnsHolders(inodes));
   return removed;
+}
+
+/** After teardown: no twl- name, and nothing holding a deleted namespace (which would keep its veths and addresses). */
+function assertNothingLeft(names: readonly string[], holders: readonly NetnsHolder[]): void {
+  const left = [
+    ...(names.length > 0 ? [`namespaces ${names.join(' ')}`] : []),
+    ...holders.map((h) => (h.how === 'inside' ? `PID ${h.pid} (${cmdline(h.pid) ?? '?'}) still inside one` : `a mount of one in PID ${h.pid}'s mount namespace (${cmdline(h.pid) ?? '?'})`)),
+  ];
+  if (left.length > 0) throw new LabError(`lab down left lab namespaces alive: ${left.join('; ')}`);
 }
 
 function stateNodeNames(paths: LabPaths): string[] {
@@ -187,7 +241,10 @@ function stateNodeNames(paths: LabPaths): string[] {
   }
 }
 
-/** Builds the lab; does nothing when it is complete and every sshd is alive; rebuilds a partial one. */
+/**
+ * Builds the lab; rebuilds a partial one. A lab that is complete with every sshd alive is kept, but
+ * any lab-wide fault still on (from a run that died mid-fault) is turned off.
+ */
 export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
   const started = Date.now();
   const log = options.log ?? silent;
@@ -197,14 +254,16 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     await probeNetnsPermission();
     const before = await collectStatus(paths);
     if (before.up) {
-      log(`lab is already up (built ${before.builtAt ?? '?'}); nothing to do`);
-      return { action: 'already-up', elapsedMs: Date.now() - started, paths };
+      for (const fault of before.faults) await toggleFault(paths, fault, false);
+      const cleared = before.faults.length > 0 ? `; turned off the lab-wide fault(s) left on: ${before.faults.join(', ')}` : '';
+      log(`lab is already up (built ${before.builtAt ?? '?'})${cleared}`);
+      return { action: 'already-up', elapsedMs: Date.now() - started, paths, clearedFaults: before.faults };
     }
     if (before.present) {
       log('a partial lab exists; removing it before building');
       await teardown(paths, log);
     }
-    await assertBlockFree();
+    assertBlockFree(await (options.routes ?? rootRoutes)());
     try {
       await build(paths, LAB_SCENARIOS, log);
     } catch (err) {
@@ -217,7 +276,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
       throw err instanceof LabError ? err : new LabError(`lab up failed: ${(err as Error).message}`, { cause: err });
     }
     log(`lab is up in ${Date.now() - started} ms`);
-    return { action: 'built', elapsedMs: Date.now() - started, paths };
+    return { action: 'built', elapsedMs: Date.now() - started, paths, clearedFaults: [] };
   });
 }
 
@@ -225,7 +284,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
 export async function labDown(options: { log?: Log } = {}): Promise<LabDownResult> {
   const started = Date.now();
   const log = options.log ?? silent;
-  if (!isRoot()) throw new LabError('the lab needs root to remove namespaces and stop its sshds; run it with sudo');
+  if (!isRoot()) throw new LabError(notRootMessage([]));
   const paths = labPaths();
   const removed = await withLock(paths, LOCK_WAIT_MS, () => teardown(paths, log));
   if (removed.length === 0) log('nothing to remove');

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { labEnv, run, tryRun } from './run.js';
 import { readPidFile } from './sshd.js';
-import type { Log } from './topology.js';
+import { cmdline } from './processes.js';
+import { type Log, noNamespacesError, probeNetnsPermission } from './topology.js';
 
 export interface RequiredTool {
   command: string;
@@ -77,8 +78,16 @@ export function installArgs(missing: readonly RequiredTool[]): string[] {
   return ['install', '-y', '--no-install-recommends', ...packages];
 }
 
-export function installCommandText(missing: readonly RequiredTool[]): string {
-  return `DEBIAN_FRONTEND=noninteractive apt-get ${installArgs(missing).join(' ')}`;
+/** The command a person runs to install what is missing (with sudo when they are not root). */
+export function installCommandText(missing: readonly RequiredTool[], sudo: boolean): string {
+  const as = sudo ? 'sudo ' : '';
+  return `${as}apt-get update && ${as}DEBIAN_FRONTEND=noninteractive apt-get ${installArgs(missing).join(' ')}`;
+}
+
+/** Why the lab refuses to start for someone who is not root, and what else it will need. */
+export function notRootMessage(missing: readonly RequiredTool[]): string {
+  const what = missing.length > 0 ? ` It also needs ${missing.map((t) => t.command).join(', ')}; install them with:\n  ${installCommandText(missing, true)}` : '';
+  return `the lab needs root (it creates network namespaces and runs sshd); run it with sudo.${what}`;
 }
 
 export function isRoot(): boolean {
@@ -93,27 +102,42 @@ export interface PrerequisiteOptions {
   tools?: readonly RequiredTool[];
 }
 
-/** Refuses clearly when not root; installs or names what is missing. */
+/**
+ * Refuses clearly when not root; installs or names what is missing, but only where namespaces can
+ * be made at all (no point installing sshd into a container that cannot hold the lab).
+ */
 export async function ensurePrerequisites(options: PrerequisiteOptions): Promise<void> {
   const tools = options.tools ?? REQUIRED_TOOLS;
   const missing = missingTools(tools);
-  if (!isRoot()) {
-    const what = missing.length > 0 ? ` It also needs ${missing.map((t) => t.command).join(', ')}; install them with:\n  sudo ${installCommandText(missing)}` : '';
-    throw new LabError(`the lab needs root (it creates network namespaces and runs sshd); run it with sudo.${what}`);
-  }
+  if (!isRoot()) throw new LabError(notRootMessage(missing));
   if (missing.length === 0) return;
   if (options.install === false || findOnPath('apt-get') === undefined) {
-    throw new LabError(`missing ${missing.map((t) => t.command).join(', ')}; install them with:\n  ${installCommandText(missing)}`);
+    throw new LabError(`missing ${missing.map((t) => t.command).join(', ')}; install them with:\n  ${installCommandText(missing, false)}`);
   }
+  await checkNamespaceSupport();
   await aptInstall(missing, options.log);
   const still = missingTools(tools);
   if (still.length > 0) throw new LabError(`still missing after apt-get: ${still.map((t) => t.command).join(', ')}`);
 }
 
+/**
+ * Before anything is installed: may this process make a network namespace? With unshare(1) it
+ * tries one that is gone when `true` exits; else with ip(8) under a name of this process's own (the
+ * lab's lock is not held yet). With neither, it cannot tell yet: `up` probes again after the install.
+ */
+async function checkNamespaceSupport(): Promise<void> {
+  if (findOnPath('unshare') !== undefined) {
+    const r = await tryRun('unshare', ['--net', 'true']);
+    if (r.code !== 0) throw noNamespacesError('unshare --net true', r);
+  } else if (findOnPath('ip') !== undefined) {
+    await probeNetnsPermission(`twl-probe-${process.pid}`);
+  }
+}
+
 async function aptInstall(missing: readonly RequiredTool[], log: Log): Promise<void> {
   const env = labEnv({ DEBIAN_FRONTEND: 'noninteractive' });
   const args = installArgs(missing);
-  log(`missing ${missing.map((t) => t.command).join(', ')}; running: ${installCommandText(missing)}`);
+  log(`missing ${missing.map((t) => t.command).join(', ')}; running: apt-get ${args.join(' ')}`);
   const systemSshdBefore = liveSystemSshd();
   const placedPolicy = placePolicyRcD(log);
   try {
@@ -150,13 +174,7 @@ function removePolicyRcD(): void {
 
 function liveSystemSshd(): number | undefined {
   const pid = readPidFile(SYSTEM_SSHD_PID_FILE);
-  if (pid === undefined) return undefined;
-  try {
-    const cl = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cl.includes('sshd') ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  return pid !== undefined && cmdline(pid)?.includes('sshd') === true ? pid : undefined;
 }
 
 /**

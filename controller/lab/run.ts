@@ -1,8 +1,10 @@
 /**
- * The lab's only way to run a program: execFile (never a shell with interpolated strings), always
- * with a timeout, failures wrapped in LabError naming the command and its stderr.
+ * The lab's only way to run a program: spawn (never a shell with interpolated strings), always
+ * with a timeout, failures wrapped in LabError naming the command and its stderr. Each command runs
+ * in its own process group, so a Ctrl-C at the terminal reaches the caller (which decides) and never
+ * kills an `ip` or `nft` halfway through building or tearing down the lab.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { LabError } from '../../src/errors.js';
 
 /** Most lab commands (ip, nft, tc, ssh-keygen) finish in milliseconds; 15 s means something hangs. */
@@ -36,34 +38,58 @@ export interface RunResult {
   timedOut: boolean;
 }
 
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
 /** Runs a command and reports how it ended; never throws for a non-zero exit. */
 export function tryRun(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   return new Promise((resolve) => {
-    const child = execFile(
-      command,
-      args,
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: options.env ?? labEnv(), encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (error === null) {
-          resolve({ code: 0, stdout, stderr, timedOut: false });
-          return;
-        }
-        const err = error as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
-        // A spawn failure (ENOENT) has a string code and no exit status.
-        if (typeof err.code === 'string') {
-          resolve({ code: 127, stdout, stderr: stderr || `${command}: ${err.message}`, timedOut: false });
-          return;
-        }
-        const timedOut = err.killed === true && err.signal === 'SIGKILL';
-        resolve({ code: typeof err.code === 'number' ? err.code : null, stdout, stderr, timedOut });
-      },
-    );
-    child.stdin?.on('error', () => {
+    const child = spawn(command, args, { env: options.env ?? labEnv(), stdio: 'pipe', detached: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let bytes = 0;
+    let timedOut = false;
+    let overflow = false;
+    // The group is the child's own (detached): this ends what it started too.
+    const killGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    const collect = (into: Buffer[]) => (chunk: Buffer): void => {
+      bytes += chunk.length;
+      if (bytes > MAX_OUTPUT_BYTES) {
+        overflow = true;
+        killGroup();
+        return;
+      }
+      into.push(chunk);
+    };
+    child.stdout.on('data', collect(out));
+    child.stderr.on('data', collect(err));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutMs);
+    let spawnError: Error | undefined;
+    child.once('error', (e) => {
+      spawnError = e;
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      // A spawn failure (ENOENT) has no exit status.
+      if (spawnError !== undefined) resolve({ code: 127, stdout, stderr: stderr || `${command}: ${spawnError.message}`, timedOut: false });
+      else if (overflow) resolve({ code: null, stdout, stderr: `${stderr}\n${command}: more than ${MAX_OUTPUT_BYTES} bytes of output; stopped`, timedOut: false });
+      else resolve({ code: timedOut ? null : code, stdout, stderr, timedOut });
+    });
+    child.stdin.on('error', () => {
       // The child may exit before reading its input (EPIPE); the exit status tells what happened.
     });
-    if (options.input !== undefined) child.stdin?.end(options.input);
-    else child.stdin?.end();
+    child.stdin.end(options.input);
   });
 }
 

@@ -2,13 +2,14 @@
  * One sshd per node namespace: keys, config, start, readiness, and stopping only the processes the
  * lab started (found by PidFile, confirmed by their command line naming our config).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { CTL_NETNS, nodeNetns } from './plan.js';
 import { type LabScenario, type SessionPath, scenarioAddresses, sessionPathOf } from './scenarios.js';
-import { type LabPaths, type NodePaths, nodePaths, processExists } from './state.js';
-import { run, runIn, sleep, tryRun } from './run.js';
+import { type LabPaths, type NodePaths, nodePaths } from './state.js';
+import { run, runIn, sleep } from './run.js';
+import { childrenByParent, cmdline, endProcesses, isLive } from './processes.js';
 import { SH_AGENT_TOOLS } from '../agents/sh.js';
 
 export const SSHD_BINARY = '/usr/sbin/sshd';
@@ -115,34 +116,10 @@ export function readPidFile(file: string): number | undefined {
   }
 }
 
-function cmdline(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return undefined;
-  }
-}
-
 /** True when PID is a live sshd started with this config (sshd's process title keeps its arguments). */
 export function isLabSshd(pid: number, configFile: string): boolean {
   const cl = cmdline(pid);
-  return cl !== undefined && cl.includes('sshd') && cl.includes(configFile) && !isZombie(pid);
-}
-
-function isZombie(pid: number): boolean {
-  const stat = procStat(pid);
-  return stat === undefined || stat.state === 'Z' || stat.state === 'X';
-}
-
-function procStat(pid: number): { state: string; ppid: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0] ?? '?', ppid: Number(rest[1]) };
-  } catch {
-    return undefined;
-  }
+  return cl !== undefined && cl.includes('sshd') && cl.includes(configFile) && isLive(pid);
 }
 
 /** The live sshd listener of a node, if any. */
@@ -216,19 +193,6 @@ export async function waitForAccept(addresses: readonly string[], timeoutMs: num
 // ---------------------------------------------------------------------------------------------
 // Stopping.
 
-function childrenByParent(): Map<number, number[]> {
-  const map = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = procStat(Number(entry));
-    if (stat === undefined) continue;
-    const list = map.get(stat.ppid) ?? [];
-    list.push(Number(entry));
-    map.set(stat.ppid, list);
-  }
-  return map;
-}
-
 /** The process and everything it started (SSH sessions, the shells and agents they run). */
 function withDescendants(root: number): number[] {
   const children = childrenByParent();
@@ -243,42 +207,9 @@ function withDescendants(root: number): number[] {
   return found;
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // Already gone.
-  }
-}
-
 /** Stops a lab sshd listener and its sessions: SIGTERM, then SIGKILL after a bounded wait. */
 export async function stopSshd(pid: number, configFile: string): Promise<void> {
   if (!isLabSshd(pid, configFile)) return;
-  const tree = withDescendants(pid);
   // Sessions first (children before their parents), so none is orphaned to init on the way.
-  for (const p of [...tree].reverse()) signal(p, 'SIGTERM');
-  const deadline = Date.now() + 3_000;
-  while (tree.some((p) => processExists(p) && !isZombie(p)) && Date.now() < deadline) await sleep(50);
-  for (const p of tree) if (processExists(p) && !isZombie(p)) signal(p, 'SIGKILL');
-}
-
-/**
- * Lab sshd listeners running in a namespace, found without the state directory (after a crash, or
- * when it was deleted): processes in twl-<node> whose command line names a lab sshd config for <node>.
- */
-export async function findSshdsInNetns(netns: string, node: string): Promise<{ pid: number; config: string }[]> {
-  const result = await tryRun('ip', ['netns', 'pids', netns]);
-  if (result.code !== 0) return [];
-  const marker = `/nodes/${node}/sshd_config`;
-  const found: { pid: number; config: string }[] = [];
-  for (const word of result.stdout.split(/\s+/)) {
-    const pid = Number(word);
-    if (!Number.isInteger(pid) || pid <= 1) continue;
-    const cl = cmdline(pid);
-    if (cl === undefined || !cl.includes('sshd')) continue;
-    // Only listeners carry the config in their title; sessions are their children and stop with them.
-    const config = cl.split(' ').find((w) => w.endsWith(marker));
-    if (config !== undefined) found.push({ pid, config });
-  }
-  return found;
+  await endProcesses(withDescendants(pid).reverse());
 }

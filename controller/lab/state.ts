@@ -3,14 +3,22 @@
  * `twoway run` (ssh_config, known_hosts, inventory.yaml). Not under /run: each sshd mounts a private
  * tmpfs over /run, and the state must be the same file for every namespace.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { CTL_NETNS, LAB_BLOCK } from './plan.js';
 import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios.js';
 import { sleep } from './run.js';
+import { processExists } from './processes.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/twoway-lab';
+
+/**
+ * The lock of every lab operation, one per machine: the lab's names (twl-*), its address block and
+ * the guard route are machine-wide, whatever TWOWAY_LAB_DIR says. Not /run/twoway-lab.lock or
+ * /run/twoway-lab-helpers.lock: people hold those with flock(1) around whole lab sessions.
+ */
+export const LAB_LOCK_FILE = '/run/lock/twoway-lab.op';
 
 export interface LabPaths {
   stateDir: string;
@@ -25,7 +33,7 @@ export interface LabPaths {
   authorizedKeys: string;
   nftDir: string;
   nodesDir: string;
-  /** Beside the state directory, so it survives `down` removing the directory. */
+  /** LAB_LOCK_FILE: one per machine, outside the state directory (so it survives `down` removing it). */
   lockFile: string;
   ctlNetns: string;
 }
@@ -36,6 +44,9 @@ export function labPaths(env: NodeJS.ProcessEnv = process.env): LabPaths {
   // The path is written unquoted into sshd_config and ssh_config, so keep it to plain characters.
   if (!/^\/[A-Za-z0-9._/-]+$/.test(stateDir) || stateDir.split('/').includes('..')) {
     throw new LabError(`TWOWAY_LAB_DIR must be an absolute path of letters, digits and . _ - /, not "${fromEnv ?? ''}"`);
+  }
+  if (isUnderRun(stateDir) || isUnderRun(resolveExisting(stateDir))) {
+    throw new LabError(`TWOWAY_LAB_DIR must not be under /run (${stateDir}): each lab sshd mounts its own tmpfs over /run and would not see the state there`);
   }
   return {
     stateDir,
@@ -48,9 +59,25 @@ export function labPaths(env: NodeJS.ProcessEnv = process.env): LabPaths {
     authorizedKeys: join(stateDir, 'authorized_keys'),
     nftDir: join(stateDir, 'nft'),
     nodesDir: join(stateDir, 'nodes'),
-    lockFile: `${stateDir}.lock`,
+    lockFile: LAB_LOCK_FILE,
     ctlNetns: CTL_NETNS,
   };
+}
+
+function isUnderRun(path: string): boolean {
+  return path === '/run' || path.startsWith('/run/');
+}
+
+/** The path with its longest existing ancestor's symlinks resolved (/var/run is usually a link to /run). */
+function resolveExisting(path: string): string {
+  // Bounded by the path's depth.
+  for (let dir = path, rest = ''; ; rest = join(basename(dir), rest), dir = dirname(dir)) {
+    try {
+      return join(realpathSync(dir), rest);
+    } catch {
+      if (dir === '/') return path;
+    }
+  }
 }
 
 export interface NodePaths {
@@ -236,13 +263,5 @@ function readLockOwner(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export function processExists(pid: number): boolean {
-  try {
-    return statSync(`/proc/${pid}`).isDirectory();
-  } catch {
-    return false;
   }
 }

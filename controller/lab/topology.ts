@@ -30,14 +30,15 @@ export type Log = (line: string) => void;
 // ---------------------------------------------------------------------------------------------
 // The root namespace: look, never touch, except for the guard route.
 
-interface RouteJson {
+/** A root-namespace route as `ip -j route show table all` gives it (the fields the lab looks at). */
+export interface RouteJson {
   dst?: string;
   type?: string;
   table?: string;
   dev?: string;
 }
 
-async function rootRoutes(): Promise<RouteJson[]> {
+export async function rootRoutes(): Promise<RouteJson[]> {
   return JSON.parse(await run('ip', ['-4', '-j', 'route', 'show', 'table', 'all'])) as RouteJson[];
 }
 
@@ -45,9 +46,14 @@ function isGuardRoute(r: RouteJson): boolean {
   return r.type === 'unreachable' && r.dst === LAB_BLOCK && (r.table === undefined || r.table === 'main');
 }
 
-/** Refuses to build when any root-namespace route (other than our own guard) overlaps the lab block. */
-export async function assertBlockFree(): Promise<void> {
-  const clashes = (await rootRoutes()).filter((r) => r.dst !== undefined && r.dst !== 'default' && !isGuardRoute(r) && prefixesOverlap(r.dst, LAB_BLOCK));
+/** The routes (other than our own guard and default routes) that overlap the lab block. */
+export function blockClashes(routes: readonly RouteJson[]): RouteJson[] {
+  return routes.filter((r) => r.dst !== undefined && r.dst !== 'default' && !isGuardRoute(r) && prefixesOverlap(r.dst, LAB_BLOCK));
+}
+
+/** Refuses to build when any of the machine's routes (other than our own guard) overlaps the lab block. */
+export function assertBlockFree(routes: readonly RouteJson[]): void {
+  const clashes = blockClashes(routes);
   if (clashes.length > 0) {
     const list = clashes.map((r) => `${r.type ?? 'unicast'} ${r.dst ?? ''}${r.dev ? ` dev ${r.dev}` : ''}${r.table ? ` table ${r.table}` : ''}`).join('; ');
     throw new LabError(`the lab uses ${LAB_BLOCK}, but this machine already routes part of it (${list}); refusing to build the lab over it`);
@@ -92,17 +98,31 @@ export async function deleteNetns(name: string): Promise<void> {
   await run('ip', ['netns', 'del', name]);
 }
 
-/** Whether this process may create namespaces at all (root alone is not enough in some containers). */
-export async function probeNetnsPermission(): Promise<void> {
-  if ((await listNetns()).includes(PROBE_NETNS)) await deleteNetns(PROBE_NETNS);
-  const added = await tryRun('ip', ['netns', 'add', PROBE_NETNS]);
-  if (added.code !== 0) {
-    throw new LabError(
-      `cannot create network namespaces here (ip netns add ${PROBE_NETNS}: ${added.stderr.trim() || `status ${added.code ?? 'unknown'}`}); ` +
-        'the lab needs root with CAP_SYS_ADMIN and CAP_NET_ADMIN, outside restricted containers',
-    );
-  }
-  await deleteNetns(PROBE_NETNS);
+/** Namespaces cannot be made here: what was tried, and what the lab needs. */
+export function noNamespacesError(attempt: string, result: { code: number | null; stderr: string }): LabError {
+  return new LabError(
+    `cannot create network namespaces here (${attempt}: ${result.stderr.trim() || `status ${result.code ?? 'unknown'}`}); ` +
+      'the lab needs root with CAP_SYS_ADMIN and CAP_NET_ADMIN, outside restricted containers',
+  );
+}
+
+/**
+ * Whether this process may create named namespaces at all (root alone is not enough in some
+ * containers). The default name is fixed, so call it under the lab's lock; outside it, pass a name
+ * of this process's own.
+ */
+export async function probeNetnsPermission(name: string = PROBE_NETNS): Promise<void> {
+  if ((await listNetns()).includes(name)) await deleteNetns(name);
+  const added = await tryRun('ip', ['netns', 'add', name]);
+  if (added.code !== 0) throw noNamespacesError(`ip netns add ${name}`, added);
+  await deleteNetns(name);
+}
+
+/** The PIDs of the processes inside a named namespace (none when it does not exist). */
+export async function netnsPids(name: string): Promise<number[]> {
+  const result = await tryRun('ip', ['netns', 'pids', name]);
+  if (result.code !== 0) return [];
+  return result.stdout.split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number);
 }
 
 // ---------------------------------------------------------------------------------------------

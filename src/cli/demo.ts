@@ -1,18 +1,21 @@
 /**
  * `twoway demo` (npm run demo): build the lab, run twoway against it as an operator would, check each
- * scenario's diagnosis against the lab's table, repeat with the controller's own firewall closed, and
- * tear the lab down, also when interrupted.
+ * scenario's diagnosis against the lab's table, optionally run again and compare the verdicts with
+ * the first run, repeat with each lab-wide fault on, and tear down the lab it built, also when
+ * interrupted (SIGINT, SIGTERM, SIGHUP: the current run stops, no new one starts).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { LAB_FAULTS, LAB_SCENARIOS, labDown, labUp, setFault } from '../../controller/lab/index.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { LAB_FAULTS, LAB_SCENARIOS, type LabUpResult, labDown, labUp, setFault } from '../../controller/lab/index.js';
 import { LAB_IDLE_HOLD_SECONDS } from '../../controller/lab/scenarios.js';
 import { checkLabReport, type ScenarioCheck } from '../../controller/lab/expectations.js';
+import { compareVerdicts, renderComparison } from '../../controller/lab/repeat.js';
 import type { Report } from '../report.js';
+import { STOP_SIGNALS, outliveHangup, uninterrupted } from './lab.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 
@@ -20,16 +23,40 @@ function say(line: string): void {
   process.stderr.write(`demo: ${line}\n`);
 }
 
-/** Runs `twoway run` as a child, terminal attached, and returns its JSON report (undefined if none). */
-function runTwowayChild(inventory: string, json: string, extra: string[]): Promise<{ code: number | null; report?: Report }> {
-  const child = spawn(process.execPath, [BIN, 'run', '--inventory', inventory, '--json', json, ...extra], { stdio: 'inherit' });
-  const forward = (sig: NodeJS.Signals): void => {
-    child.kill(sig);
-  };
-  process.on('SIGTERM', forward);
+export interface DemoOptions {
+  keep: boolean;
+  /** How many times the plain scenario run goes; runs after the first are compared with it. */
+  repeat: number;
+  /** Keep each run's JSON report here (run-1.json, ..., <fault>.json); otherwise a temporary directory. */
+  save?: string;
+}
+
+/** What a signal has asked for, and the run in flight to pass it on to. */
+interface Interruption {
+  signal: NodeJS.Signals | undefined;
+  child: ChildProcess | undefined;
+}
+
+/** The shell's convention: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
+function exitCodeAfter(sig: NodeJS.Signals): number {
+  return 128 + constants.signals[sig];
+}
+
+/**
+ * Runs `twoway run` as a child and returns its JSON report (undefined if none). The child gets a
+ * process group of its own, so a Ctrl-C at the terminal reaches only the demo, which passes it on
+ * once. It passes SIGTERM whatever came in: the run re-executes itself under `ip netns exec`, whose
+ * wrapper passes on SIGTERM only, and the run treats SIGINT and SIGTERM alike (a second one ends it at once).
+ */
+function runTwowayChild(inventory: string, json: string, extra: string[], now: Interruption): Promise<{ code: number | null; report?: Report }> {
+  // A report left from an earlier demo in --save's directory must not pass for this run's.
+  rmSync(json, { force: true });
+  const child = spawn(process.execPath, [BIN, 'run', '--inventory', inventory, '--json', json, ...extra], { stdio: 'inherit', detached: true });
+  now.child = child;
   return new Promise((resolve) => {
+    child.once('error', (err) => say(`cannot start twoway run: ${err.message}`));
     child.once('close', (code) => {
-      process.off('SIGTERM', forward);
+      now.child = undefined;
       try {
         resolve({ code, report: JSON.parse(readFileSync(json, 'utf8')) as Report });
       } catch {
@@ -45,63 +72,110 @@ function renderChecks(title: string, checks: ScenarioCheck[]): string {
   return `${title}\n${lines.join('\n')}\n`;
 }
 
-export async function demo(options: { keep: boolean }): Promise<number> {
-  let interrupted = false;
-  const onInterrupt = (): void => {
-    interrupted = true;
-    say('interrupted: finishing the current run, then tearing the lab down');
+/** The runs against a lab that is up; returns the exit code. */
+async function runAll(inventory: string, dir: string, options: DemoOptions, now: Interruption): Promise<number> {
+  const stopped = (): number | undefined => (now.signal === undefined ? undefined : exitCodeAfter(now.signal));
+  const noReport = (what: string, code: number | null): number => {
+    say(`${what} ended with ${code ?? 'a signal'} and wrote no report`);
+    return 1;
   };
-  process.on('SIGINT', onInterrupt);
-  const work = mkdtempSync(join(tmpdir(), 'twoway-demo-'));
   let allPassed = true;
+
+  // The idle hold shows the idle scenario's stateful timeout; the fault runs below skip it.
+  const holdArgs = ['--idle-hold', String(LAB_IDLE_HOLD_SECONDS)];
+  let first: Report | undefined;
+  for (let i = 1; i <= options.repeat; i++) {
+    if (stopped() !== undefined) return stopped()!;
+    const which = options.repeat > 1 ? ` (run ${i} of ${options.repeat})` : '';
+    say(`running${which}: twoway run --inventory ${inventory} ${holdArgs.join(' ')}`);
+    const run = await runTwowayChild(inventory, join(dir, `run-${i}.json`), holdArgs, now);
+    // An interrupted run leaves nodes not measured; checking them against the table would only mislead.
+    if (stopped() !== undefined) return stopped()!;
+    if (run.report === undefined) return noReport(`run ${i}`, run.code);
+    if (first === undefined) {
+      first = run.report;
+      const checks = checkLabReport(first, LAB_SCENARIOS);
+      process.stdout.write(`\n${renderChecks('Scenario check: each node diagnosed as its fault demands', checks)}\n`);
+      allPassed &&= checks.every((c) => c.ok);
+    } else {
+      const comparison = compareVerdicts(first, run.report);
+      process.stdout.write(`\ndemo: ${renderComparison(i, options.repeat, comparison)}\n`);
+      allPassed &&= comparison.differences.length === 0;
+    }
+  }
+
+  for (const fault of LAB_FAULTS) {
+    if (stopped() !== undefined) return stopped()!;
+    say(`lab-wide fault "${fault.name}": ${fault.description}`);
+    await setFault(fault.name, true);
+    try {
+      const run = await runTwowayChild(inventory, join(dir, `${fault.name}.json`), [], now);
+      if (stopped() !== undefined) return stopped()!;
+      if (run.report === undefined) return noReport(`the run with "${fault.name}" on`, run.code);
+      const faultChecks = checkLabReport(run.report, LAB_SCENARIOS, fault);
+      process.stdout.write(`\n${renderChecks(`Scenario check with "${fault.name}" on`, faultChecks)}\n`);
+      allPassed &&= faultChecks.every((c) => c.ok);
+    } finally {
+      await setFault(fault.name, false);
+    }
+  }
+  process.stdout.write(allPassed ? 'demo: every scenario diagnosed as expected\n' : 'demo: some scenarios were NOT diagnosed as expected, or runs differed (see above)\n');
+  return allPassed ? 0 : 1;
+}
+
+export async function demo(options: DemoOptions): Promise<number> {
+  const now: Interruption = { signal: undefined, child: undefined };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    outliveHangup(sig);
+    const again = now.signal !== undefined;
+    now.signal ??= sig;
+    if (now.child !== undefined) {
+      say(again ? `${sig} again: ending the current run at once` : `${sig}: stopping the current run (every node still gets a result); no new run will start`);
+      now.child.kill('SIGTERM');
+    } else if (!again) say(`${sig}: no new run will start; ending as soon as the current step is done`);
+  };
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+
+  const dir = options.save === undefined ? mkdtempSync(join(tmpdir(), 'twoway-demo-')) : resolve(options.save);
+  if (options.save !== undefined) mkdirSync(dir, { recursive: true });
+  let up: LabUpResult | undefined;
   try {
     say('building the lab (network namespaces, a router, one sshd per node, real kernel faults)');
-    const up = await labUp({ log: (line) => say(line) });
-    const inventory = up.paths.inventory;
+    up = await labUp({ log: (line) => say(line) });
+    if (up.action === 'already-up') say('the lab was up before this demo: it runs against it and leaves it up');
     for (const s of LAB_SCENARIOS) say(`  ${s.node.padEnd(14)}${s.description}`);
-
-    // The idle hold shows the idle scenario's stateful timeout; the fault runs below skip it.
-    const holdArgs = ['--idle-hold', String(LAB_IDLE_HOLD_SECONDS)];
-    say(`running: twoway run --inventory ${inventory} ${holdArgs.join(' ')}`);
-    const first = await runTwowayChild(inventory, join(work, 'run.json'), holdArgs);
-    // An interrupted run leaves nodes not measured; checking them against the table would only mislead.
-    if (first.report === undefined || interrupted) return interrupted ? 130 : 1;
-    const checks = checkLabReport(first.report, LAB_SCENARIOS);
-    process.stdout.write(`\n${renderChecks('Scenario check: each node diagnosed as its fault demands', checks)}\n`);
-    allPassed &&= checks.every((c) => c.ok);
-
-    for (const fault of LAB_FAULTS) {
-      say(`lab-wide fault "${fault.name}": ${fault.description}`);
-      await setFault(fault.name, true);
-      try {
-        const run = await runTwowayChild(inventory, join(work, `${fault.name}.json`), []);
-        if (run.report === undefined || interrupted) return interrupted ? 130 : 1;
-        const faultChecks = checkLabReport(run.report, LAB_SCENARIOS, fault);
-        process.stdout.write(`\n${renderChecks(`Scenario check with "${fault.name}" on`, faultChecks)}\n`);
-        allPassed &&= faultChecks.every((c) => c.ok);
-      } finally {
-        await setFault(fault.name, false);
-      }
-    }
-    process.stdout.write(allPassed ? 'demo: every scenario diagnosed as expected\n' : 'demo: some scenarios were NOT diagnosed as expected (see FAIL above)\n');
-    return allPassed ? 0 : 1;
+    return await runAll(up.paths.inventory, dir, options, now);
   } finally {
-    rmSync(work, { recursive: true, force: true });
-    if (options.keep) say('lab kept (--keep); remove it with: twoway lab down');
-    else {
-      const down = await labDown({ log: (line) => say(line) });
-      say(`lab torn down in ${down.elapsedMs} ms`);
-    }
-    process.off('SIGINT', onInterrupt);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    await uninterrupted(say, async () => {
+      if (options.save === undefined) rmSync(dir, { recursive: true, force: true });
+      // labUp failed: it removed what it had made itself, and a lab it did not build is not this demo's.
+      if (up === undefined) return;
+      if (options.save !== undefined) say(`reports kept in ${dir} (compare two with: twoway diff ${join(dir, 'run-1.json')} ${join(dir, `run-${options.repeat}.json`)})`);
+      if (up.action === 'already-up') say('leaving the lab up: it was up before this demo started');
+      else if (options.keep) say('lab kept (--keep); remove it with: twoway lab down');
+      else {
+        const down = await labDown({ log: (line) => say(line) });
+        say(`lab torn down in ${down.elapsedMs} ms`);
+      }
+    });
   }
+}
+
+function positiveInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('a whole number from 1 to 100');
+  return n;
 }
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('build the lab, diagnose every fault scenario in it, and tear it down (Linux, root)')
+    .description('build the lab, diagnose every fault scenario in it, and tear it down (a lab that was already up stays up; Linux, root)')
     .option('--keep', 'leave the lab up afterwards', false)
-    .action(async (flags: { keep: boolean }) => {
+    .option('--repeat <n>', 'run the plain scenario run N times and fail unless every run has the first run\'s verdicts', positiveInteger, 1)
+    .option('--save <dir>', 'keep each run\'s JSON report in DIR (run-1.json, ..., <fault>.json), for twoway diff')
+    .action(async (flags: DemoOptions) => {
       process.exitCode = await demo(flags);
     });
 }

@@ -14,6 +14,33 @@ const progress = (line: string): void => {
   process.stderr.write(`lab: ${line}\n`);
 };
 
+/** What ends a lab command or the demo from outside: Ctrl-C, kill(1), the terminal closing. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** After a hang-up the terminal is gone: writing to it fails (EIO), which must not end the teardown. */
+export function outliveHangup(sig: NodeJS.Signals): void {
+  if (sig !== 'SIGHUP') return;
+  for (const stream of [process.stdout, process.stderr]) if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
+}
+
+/**
+ * Runs a teardown to its end: a signal meanwhile is said and ignored, because a down stopped
+ * halfway leaves a partial lab (the lab's own commands run in their own process groups, so a Ctrl-C
+ * at the terminal does not reach them either).
+ */
+export async function uninterrupted<T>(say: (line: string) => void, body: () => Promise<T>): Promise<T> {
+  const ignore = (sig: NodeJS.Signals): void => {
+    outliveHangup(sig);
+    say(`${sig}: tearing the lab down; signals are ignored until that is done`);
+  };
+  for (const sig of STOP_SIGNALS) process.on(sig, ignore);
+  try {
+    return await body();
+  } finally {
+    for (const sig of STOP_SIGNALS) process.off(sig, ignore);
+  }
+}
+
 export function renderLabStatus(status: LabStatus): string {
   const lines: string[] = [];
   lines.push(`lab: ${status.up ? 'up' : status.present ? 'partial (run "twoway lab up" to rebuild, or "twoway lab down")' : 'down'}`);
@@ -53,7 +80,7 @@ export function registerLab(program: Command): Command {
     .command('down')
     .description('remove everything the lab made (sshds, namespaces, the guard route, the state directory)')
     .action(async () => {
-      const result = await labDown({ log: progress });
+      const result = await uninterrupted(progress, () => labDown({ log: progress }));
       progress(`down in ${result.elapsedMs} ms`);
     });
 

@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labPaths, labStatus, labUp, setFault } from '../../controller/lab/index.js';
-import { CTL_ADDRESS, CTL_NETNS, RTR_NETNS, bridgePortIface, nodeAddress, nodeNetns, prefixesOverlap, routerIface } from '../../controller/lab/plan.js';
+import { CTL_ADDRESS, CTL_NETNS, LAB_BLOCK, RTR_NETNS, bridgePortIface, nodeAddress, nodeNetns, prefixesOverlap, routerIface } from '../../controller/lab/plan.js';
 import {
   IDLE_TIMEOUT_SECONDS,
   SHARED_SUBNET,
@@ -22,7 +22,8 @@ import {
 } from '../../controller/lab/scenarios.js';
 import { checkLabReport, expectedFor, expectedUnderFault } from '../../controller/lab/expectations.js';
 import { renderNftTable } from '../../controller/lab/faults.js';
-import { renderInventory } from '../../controller/lab/state.js';
+import { LAB_LOCK_FILE, renderInventory, withLock } from '../../controller/lab/state.js';
+import { assertBlockFree, blockClashes } from '../../controller/lab/topology.js';
 import { labEnv, sleep } from '../../controller/lab/run.js';
 import type { Report } from '../../src/report.js';
 
@@ -134,10 +135,72 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Runs a read-only `ip` command in this (the root) namespace. */
+function ipRoot(args: string[]): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile('ip', args, { timeout: 10_000, env: labEnv(), encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 async function labNamespaces(): Promise<string[]> {
-  const out = await new Promise<string>((resolve) => execFile('ip', ['-j', 'netns', 'list'], { env: labEnv() }, (_e, stdout) => resolve(String(stdout))));
+  const out = (await ipRoot(['-j', 'netns', 'list'])).stdout;
   const list = out.trim() === '' ? [] : (JSON.parse(out) as { name: string }[]);
   return list.map((n) => n.name).filter((n) => n.startsWith('twl-'));
+}
+
+async function guardRoutePresent(): Promise<boolean> {
+  const routes = JSON.parse((await ipRoot(['-4', '-j', 'route', 'show', 'table', 'all'])).stdout) as { dst?: string; type?: string }[];
+  return routes.some((r) => r.dst === LAB_BLOCK && r.type === 'unreachable');
+}
+
+/** The namespace inode of every lab namespace, to look for afterwards. */
+function labNetnsInodes(names: readonly string[]): Set<number> {
+  return new Set(names.map((n) => statSync(`/run/netns/${n}`).ino));
+}
+
+/** Processes whose network namespace is one of these (read from /proc, independently of the lab's own check). */
+function processesInNetns(inodes: ReadonlySet<number>): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((pid) => {
+      try {
+        const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/ns/net`));
+        return m !== null && inodes.has(Number(m[1]));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** A process in a lab namespace that ignores SIGTERM, as a hung run would: only SIGKILL ends it. */
+function startStubbornProcess(netns: string): ChildProcess {
+  return spawn('ip', ['netns', 'exec', netns, 'sh', '-c', 'trap "" TERM; sleep 600'], { stdio: 'ignore', env: labEnv() });
+}
+
+function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Everything `down` must leave behind: nothing at all. */
+async function assertNothingLeft(stateDir: string, inodes: ReadonlySet<number>): Promise<void> {
+  assert.deepEqual(await labNamespaces(), [], 'no twl- namespace');
+  assert.deepEqual(processesInNetns(inodes), [], 'no process in a lab namespace');
+  assert.equal(await guardRoutePresent(), false, 'no guard route');
+  assert.equal(existsSync(stateDir), false, 'no state directory');
+  const status = await labStatus();
+  assert.equal(status.present, false);
+  assert.equal(status.up, false);
 }
 
 test('address arithmetic: overlap of IPv4 prefixes', () => {
@@ -146,6 +209,20 @@ test('address arithmetic: overlap of IPv4 prefixes', () => {
   assert.equal(prefixesOverlap('10.231.7.9', '10.231.0.0/16'), true);
   assert.equal(prefixesOverlap('10.232.0.0/16', '10.231.0.0/16'), false);
   assert.equal(prefixesOverlap('192.0.2.0/24', '10.231.0.0/16'), false);
+});
+
+test('overlap check: routes inside or around the lab block clash; the guard route, default and others do not', () => {
+  const routes = [
+    { dst: 'default', dev: 'eth0' },
+    { dst: '192.0.2.0/24', dev: 'eth0' },
+    { dst: LAB_BLOCK, type: 'unreachable' },
+    { dst: '10.231.7.0/24', dev: 'eth9' },
+    { dst: '10.0.0.0/8', dev: 'tun0', table: 'vpn' },
+    { dst: '10.232.0.0/16', dev: 'eth1' },
+  ];
+  assert.deepEqual(blockClashes(routes).map((r) => r.dst), ['10.231.7.0/24', '10.0.0.0/8']);
+  assert.throws(() => assertBlockFree(routes), /already routes part of it \(unicast 10\.231\.7\.0\/24 dev eth9; unicast 10\.0\.0\.0\/8 dev tun0 table vpn\); refusing/);
+  assert.doesNotThrow(() => assertBlockFree(routes.filter((r) => !r.dst.startsWith('10.'))));
 });
 
 test('scenario table: unique names, addresses and interface names; shared subnets are bridged', () => {
@@ -385,26 +462,109 @@ test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) =
     for (const web of ['web1', 'web2']) assert.equal(await connectFrom(nodeNetns(web), CTL_ADDRESS, 63001), 'connected', web);
   });
 
-  await t.test('up again is a no-op', async () => {
-    const again = await labUp();
+  await t.test('the guard route: from the root namespace the lab block is unreachable (ip route get sends nothing)', async () => {
+    const r = await ipRoot(['route', 'get', '10.231.250.250']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /No route to host/);
+    assert.equal(await guardRoutePresent(), true);
+  });
+
+  await t.test('up again keeps the lab, but turns off a lab-wide fault a dead run left on', async () => {
+    assert.equal(await setFault('controller-ingress', true), true);
+    const lines: string[] = [];
+    const again = await labUp({ log: (l) => lines.push(l) });
     assert.equal(again.action, 'already-up');
-    assert.equal((await labStatus()).up, true);
+    assert.deepEqual(again.clearedFaults, ['controller-ingress']);
+    assert.match(lines.join('\n'), /already up .*turned off the lab-wide fault\(s\) left on: controller-ingress/);
+    const status = await labStatus();
+    assert.equal(status.up, true);
+    assert.deepEqual(status.faults, []);
+    assert.equal(await connectFrom(nodeNetns('healthy'), CTL_ADDRESS, 63001), 'connected', 'the fault is really gone');
+    assert.deepEqual((await labUp()).clearedFaults, [], 'nothing to clear the next time');
   });
 
   const sshdPids = (await labStatus()).nodes.flatMap((n) => (n.sshd?.pid === undefined ? [] : [n.sshd.pid]));
   assert.equal(sshdPids.length, LAB_SCENARIOS.filter(hasSshd).length);
 
-  await t.test('down leaves nothing', async () => {
+  await t.test('down leaves nothing, also with a process in twl-ctl that ignores SIGTERM', async () => {
     for (const l of listeners) stopListener(l);
+    const stubborn = startStubbornProcess(CTL_NETNS);
+    // Bounded: the process is in the namespace once `ip netns exec` has exec'd the shell.
+    for (let i = 0; i < 100 && !processesInNetns(labNetnsInodes([CTL_NETNS])).includes(stubborn.pid ?? -1); i++) await sleep(20);
+    const inodes = labNetnsInodes(await labNamespaces());
+    assert.ok(processesInNetns(inodes).includes(stubborn.pid ?? -1), 'the stubborn process is inside twl-ctl');
     const down = await labDown();
-    assert.ok(down.removed.length > 0);
-    assert.deepEqual(await labNamespaces(), []);
+    assert.ok(down.removed.includes(CTL_NETNS));
+    assert.ok(down.removed.some((r) => /^\d+ process\(es\) in twl-ctl$/.test(r)), down.removed.join(', '));
+    assert.equal(await exited(stubborn, 5_000), true, 'the stubborn process was ended');
+    assert.equal(stubborn.signalCode, 'SIGKILL');
     for (const pid of sshdPids) assert.equal(pidAlive(pid), false, `sshd ${pid} is gone`);
-    assert.equal(existsSync(paths.stateDir), false);
+    await assertNothingLeft(paths.stateDir, inodes);
+    assert.deepEqual((await labDown()).removed, [], 'a second down finds nothing');
+  });
+});
+
+test('one lock for every state directory: a lab operation waits for one held for another TWOWAY_LAB_DIR', { timeout: 30_000 }, async () => {
+  const other = labPaths({ TWOWAY_LAB_DIR: '/tmp/twoway-lab-other' });
+  assert.equal(other.lockFile, labPaths().lockFile);
+  // Held by this process for the other directory: the default directory's operation meets it (a second process would wait).
+  await withLock(other, 1_000, async () => {
+    assert.equal(readFileSync(LAB_LOCK_FILE, 'utf8').trim(), String(process.pid));
+    await assert.rejects(setFault('controller-ingress', true), new RegExp(`lab lock ${LAB_LOCK_FILE.replace(/\./g, '\\.')} is already held by this process`));
+  });
+  assert.equal(existsSync(LAB_LOCK_FILE), false, 'released');
+});
+
+test('overlap refusal: up refuses a block the machine already routes, and builds nothing', { timeout: 60_000 }, async (t) => {
+  t.after(() => labDown());
+  await labDown();
+  const routes = async () => [
+    { dst: 'default', dev: 'eth0' },
+    { dst: '10.231.7.0/24', dev: 'eth9' },
+  ];
+  await assert.rejects(labUp({ routes }), /the lab uses 10\.231\.0\.0\/16, but this machine already routes part of it \(unicast 10\.231\.7\.0\/24 dev eth9\); refusing/);
+  await assertNothingLeft(labPaths().stateDir, new Set());
+});
+
+test('crash recovery: a partial lab is rebuilt by up; down without the state directory removes everything', { timeout: 120_000 }, async (t) => {
+  t.after(() => labDown());
+  await labDown();
+  const paths = labPaths();
+
+  await t.test('only twl-ctl and twl-rtr (a crash early in up): up rebuilds', async () => {
+    for (const ns of [CTL_NETNS, RTR_NETNS]) assert.equal((await ipRoot(['netns', 'add', ns])).code, 0, ns);
+    const before = await labStatus();
+    assert.equal(before.present, true);
+    assert.equal(before.up, false);
+    const up = await labUp();
+    assert.equal(up.action, 'built');
+    assert.equal((await labStatus()).up, true);
+  });
+
+  await t.test('one sshd died: the lab is not up, and up rebuilds it', async () => {
+    const victim = (await labStatus()).nodes.find((n) => n.name === 'healthy')?.sshd?.pid;
+    assert.ok(victim !== undefined);
+    process.kill(victim, 'SIGKILL');
+    for (let i = 0; i < 100 && pidAlive(victim); i++) await sleep(20);
+    const before = await labStatus();
+    assert.equal(before.up, false);
+    assert.equal(before.nodes.find((n) => n.name === 'healthy')?.sshd?.alive, false);
+    assert.equal((await labUp()).action, 'built');
+    const after = await labStatus();
+    assert.equal(after.up, true);
+    assert.notEqual(after.nodes.find((n) => n.name === 'healthy')?.sshd?.pid, victim);
+  });
+
+  await t.test('state directory deleted: down still finds and ends every sshd, and removes everything', async () => {
+    const sshdPids = (await labStatus()).nodes.flatMap((n) => (n.sshd?.pid === undefined ? [] : [n.sshd.pid]));
+    assert.equal(sshdPids.length, LAB_SCENARIOS.filter(hasSshd).length);
+    const inodes = labNetnsInodes(await labNamespaces());
+    rmSync(paths.stateDir, { recursive: true, force: true });
     const status = await labStatus();
     assert.equal(status.up, false);
-    assert.equal(status.present, false);
-    assert.equal(status.guardRoute, false);
-    assert.deepEqual((await labDown()).removed, [], 'a second down finds nothing');
+    assert.equal(status.present, true);
+    await labDown();
+    for (const pid of sshdPids) assert.equal(pidAlive(pid), false, `sshd ${pid} is gone`);
+    await assertNothingLeft(paths.stateDir, inodes);
   });
 });
