@@ -188,7 +188,7 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent uploads and holds ag
       assert.equal(r.phase, 'hold');
       assert.equal(r.hold?.push, true, id);
       assert.equal(r.hold?.pong, true, id);
-      assert.ok((r.hold?.idleMs ?? 0) >= HOLD_MS - 5, `${id} idle ${r.hold?.idleMs} ms`);
+      assert.ok((r.hold?.idleMs ?? 0) >= HOLD_MS, `${id} idle ${r.hold?.idleMs} ms: never shorter than the hold asked`);
       const entry = h.ledger(id);
       assert.deepEqual([entry.holdOpened, entry.holdPushSent, entry.holdPingReceived], [true, true, true], id);
     }
@@ -200,7 +200,7 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent uploads and holds ag
     assert.equal(r.outcome, 'no-response', JSON.stringify(r));
     assert.equal(r.phase, 'hold');
     assert.deepEqual([r.hold?.push, r.hold?.pong], [false, false]);
-    assert.ok((r.hold?.idleMs ?? 0) >= HOLD_MS - 5);
+    assert.ok((r.hold?.idleMs ?? 0) >= HOLD_MS, `idle ${r.hold?.idleMs} ms`);
     const entry = h.ledger('hold-cut');
     // The listener sent its push into the dark, and never got the ping.
     assert.deepEqual([entry.holdOpened, entry.holdPushSent, entry.holdPingReceived], [true, true, false]);

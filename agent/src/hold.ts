@@ -138,7 +138,13 @@ export class Hold extends Exchange {
   }
 
   private check(openedAt: number): void {
-    this.idleMs = since(openedAt);
+    // Node's timers keep millisecond time and may fire up to 1 ms early: the hold is never shorter than asked.
+    const quietMs = since(openedAt);
+    if (quietMs < this.holdMs) {
+      this.after(this.holdMs - quietMs, () => this.check(openedAt));
+      return;
+    }
+    this.idleMs = quietMs;
     this.send(HOLD_MESSAGES.ping);
     const { stallMs } = this.deadlines;
     this.after(stallMs, () => {
