@@ -3,8 +3,9 @@
  * stdin (`node -`, `python3 -`), every stdout line parsed as the controller parses it (a bad line
  * fails the test). The loopback tests run once per flavour in TEST_FLAVOURS.
  *
- * TWOWAY_AGENT_NODE=/path/to/node runs the agent under another Node (e.g. 12) by hand, and
- * TWOWAY_AGENT_PYTHON=/path/to/python3 the Python agent under another Python (e.g. 3.6).
+ * TWOWAY_AGENT_NODE=/path/to/node runs the agent under another Node (the oldest supported one:
+ * agent-oldest-node.test.ts), and TWOWAY_AGENT_PYTHON=/path/to/python3 the Python agent under another
+ * Python (e.g. 3.6). With TWOWAY_AGENT_NODE_VERSION set, every Node agent run must say it ran there.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -84,6 +85,8 @@ export function checkShape(run: AgentRun, plan: Plan): Map<string, ProbeResult> 
   const last = rest.pop();
   const halfOpen = rest.pop();
   assert.equal(first?.t, 'agent');
+  const expectedNode = process.env.TWOWAY_AGENT_NODE_VERSION;
+  if (expectedNode !== undefined && first.flavour === 'node') assert.equal(first.runtime, expectedNode, 'the agent ran under the Node asked for');
   assert.equal(second?.t, 'facts');
   assert.equal(halfOpen?.t, 'halfopen', 'half-open sample just before done');
   assert.equal(last?.t, 'done');
