@@ -256,11 +256,13 @@ function judgeProbe(e: ProbeEvidence, ctx: PathContext, what?: string): PathJudg
       return undefined;
     case 'timeout': {
       if (seen) return { verdict: 'return-path-lost', summary: `${what}: the listener saw the request, the agent never got the answer`, evidence: base };
-      // The handshake completed on the controller's side and never on the node's.
+      // The listener accepts only after the node's final ACK, which the node sends only once it has
+      // the SYN-ACK: the handshake did complete, but only as the agent's deadline passed (SYNs or
+      // SYN-ACKs retransmitted on a lossy path, or a very slow one). Not a lost way back.
       if (accepted !== undefined) {
         return {
-          verdict: 'return-path-lost',
-          summary: `${what}: the listener accepted the connection from ${endpointLabel(accepted.peer)}, the agent's connect never completed: the way back to the node is lost`,
+          verdict: 'slow',
+          summary: `${what}: the listener accepted the connection from ${endpointLabel(accepted.peer)} only as the agent's ${result.ms} ms connect deadline passed: handshake packets were lost and retransmitted, or the path is very slow`,
           evidence: base,
         };
       }

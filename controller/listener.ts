@@ -239,17 +239,18 @@ export class CallbackListener {
 
   /**
    * A request Node could not parse is stray like any other refused one, and gets an answer when
-   * the socket still takes one. A reset or a request timeout is the transport, not a request: the
-   * connection is closed, nothing counted.
+   * the socket still takes one. A reset, a request timeout, or a peer that ended mid-request
+   * (HPE_INVALID_EOF_STATE: an agent cutting a stalled upload) is the transport, not a request; so is
+   * anything on a connection whose request was already admitted: closed, nothing counted.
    */
   private malformed(err: NodeJS.ErrnoException, socket: Socket): void {
     const code = err.code ?? '';
-    if (!code.startsWith('HPE_')) {
+    if (!code.startsWith('HPE_') || code === 'HPE_INVALID_EOF_STATE' || this.answering.has(socket)) {
       socket.destroy();
       return;
     }
     this.ledger.strayRequest(peerOf(socket), `malformed: ${code}`);
-    if (!socket.writable || this.answering.has(socket)) {
+    if (!socket.writable) {
       socket.destroy();
       return;
     }

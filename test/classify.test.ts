@@ -249,12 +249,12 @@ const ROWS: Row[] = [
     },
   },
   {
-    name: 'connect timeout while the listener accepted that very connection',
+    name: 'connect timeout while the listener accepted that very connection: a handshake completed late, not a lost way back',
     input: evidence({ 'hello-http-0': { outcome: 'timeout', phase: 'connect', ms: 3000, local: { address: NODE_ADDR, port: 41001 }, seen: undefined } }, { connections: { complete: true, records: [accepted(41001, 63001)] } }),
-    node: 'return-path-lost',
-    http: 'return-path-lost',
+    node: 'slow',
+    http: 'slow',
     check: (r) => {
-      assert.match(httpPath(r).summary, /^hello: the listener accepted the connection from 10\.9\.1\.2:41001, the agent's connect never completed/);
+      assert.match(httpPath(r).summary, /^hello: the listener accepted the connection from 10\.9\.1\.2:41001 only as the agent's 3000 ms connect deadline passed/);
       assert.deepEqual(httpPath(r).evidence.listenerConnection, { accepted: true, at: 120, from: { address: NODE_ADDR, port: 41001 } });
     },
   },

@@ -253,6 +253,26 @@ test('listener: a request Node cannot parse gets 400 (431 for headers over the l
   assert.deepEqual(snap.requests, []);
 });
 
+test('listener: an admitted upload whose sender gives up mid-body is no stray request', async (t) => {
+  const { listener, plan } = await startListener(t);
+  const head = `POST ${PATHS.upload}?probe=ul-http-0 HTTP/1.1\r\nhost: x\r\n${TOKEN_HEADER}: ${plan.token}\r\ncontent-length: ${UPLOAD_SIZE}\r\n\r\n`;
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(listener.portFor('http'), HOST);
+    const timer = setTimeout(() => reject(new Error('the listener did not close the connection')), 3000);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    // Half the body, then FIN: what an agent does when its upload stalls and it stops.
+    socket.end(Buffer.concat([Buffer.from(head), uploadContent(UPLOAD_SIZE).subarray(0, UPLOAD_SIZE / 2)]));
+  });
+  const snap = listener.ledger.snapshot();
+  assert.equal(snap.strayCount, 0, JSON.stringify(snap.stray));
+  assert.equal(snap.requests.length, 1);
+  assert.equal(snap.requests[0]?.completed, false);
+});
+
 /**
  * A connection to the listener (TLS when `tlsOptions` is given): `use` drives it once it is open;
  * resolves with its local end once it has closed, however it ended.

@@ -159,10 +159,14 @@ export abstract class Exchange {
     if (socket === undefined) return;
     this.own(socket);
     const timer = this.after(this.deadlines.connectMs, () => {
-      // The SYN went out from a port the kernel chose: the controller's ledger may know that port
-      // (the handshake completed there, its last step lost on the way back).
-      this.noteLocal(socket);
-      this.end('timeout', { code: AGENT_ERROR_CODES.connectTimeout, message: `TCP connect to ${hostHeader(address, port)} did not complete within ${this.deadlines.connectMs} ms` });
+      // Timers run before the I/O that may carry a connect completed in the same instant: let it land.
+      setImmediate(() => {
+        if (!socket.connecting || this.ended) return;
+        // The SYN went out from a port the kernel chose: the controller's ledger may know that port
+        // (a handshake that completed only as the deadline passed, after retransmissions).
+        this.noteLocal(socket);
+        this.end('timeout', { code: AGENT_ERROR_CODES.connectTimeout, message: `TCP connect to ${hostHeader(address, port)} did not complete within ${this.deadlines.connectMs} ms` });
+      });
     });
     socket.on('error', (err) => this.fail(err));
     socket.once('connect', () => {

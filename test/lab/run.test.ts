@@ -192,7 +192,7 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   const noRuntime = node(report, 'noruntime');
   assert.deepEqual(
     [noRuntime.nodeEvidence?.exitCode, noRuntime.nodeEvidence?.stderr],
-    [NO_RUNTIME_EXIT, 'twoway: no agent runtime on PATH (looked for node, python3 >= 3.6, curl, wget, nc)'],
+    [NO_RUNTIME_EXIT, 'twoway: no agent runtime on PATH (looked for node >= 12, python3 >= 3.6, curl, wget, nc)'],
   );
   assert.equal(noRuntime.agent, undefined);
   assert.deepEqual(run.agentEvents('noruntime'), []);
