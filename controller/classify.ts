@@ -9,6 +9,7 @@ import type { HalfOpenSighting, HalfOpenView } from './halfopen-sampler.js';
 import type { ConnectionView, LedgerConnection, LedgerRequest } from './ledger.js';
 import type { ForwardResult } from './probers/types.js';
 import type { ForwardProbe } from '../src/profiles.js';
+import { hostPort } from '../src/endpoint.js';
 
 /** What SSH gave back; the shape of SshSession without the process details. */
 export interface SessionEvidence {
@@ -80,8 +81,11 @@ const SSH_STDERR_RULES: readonly [RegExp, NodeKind][] = [
   [/timed out|No route to host|Network is unreachable|Could not resolve hostname|Name or service not known|Temporary failure in name resolution/i, 'ssh-unreachable'],
 ];
 
-/** stderr lines only a session past authentication writes: ssh's own at LogLevel VERBOSE, and the detection snippet's. */
-const PAST_AUTH = /^(Authenticated to |twoway: )/m;
+/**
+ * stderr lines only a session past authentication writes: ssh's own at LogLevel VERBOSE, and the
+ * detection snippet's (exactly its words: a server's pre-login banner could say "twoway:" too).
+ */
+const PAST_AUTH = /^(Authenticated to |twoway: no agent (runtime on PATH|flavour chosen))/m;
 
 /** Whether the session got the remote command running, whatever the agent did after. */
 function sshWasUp(session: SessionEvidence): boolean {
@@ -204,7 +208,7 @@ function probeBasics({ probe, result }: ProbeEvidence): Record<string, unknown> 
 }
 
 function endpointLabel({ address, port }: Endpoint): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return hostPort(address, port);
 }
 
 /** What the listener saw of the probe's connection: accepted or not, when, from where, and how TLS ended. */
@@ -235,7 +239,7 @@ function judgeProbe(e: ProbeEvidence, ctx: PathContext, what?: string): PathJudg
   // A status probe's posts are requests of their own: the failing one is judged by its entry alone.
   const post = failedPost(e);
   const ledger = post === undefined ? e.ledger : e.ledger.filter((r) => r.seq === post);
-  what ??= post === undefined ? describe(probe) : `status post ${post} of ${result?.posts?.length ?? '?'}`;
+  what ??= post === undefined ? describe(probe) : `status post ${post} of ${probe.posts ?? result?.posts?.length ?? '?'}`;
   const seen = ledger.length > 0;
   const accepted = connection !== null && connection !== undefined ? connection : undefined;
   const base = {

@@ -27,6 +27,7 @@ import type { RunCertificate } from './cert.js';
 import type { BlobStore } from './blobs.js';
 import { Ledger, type LedgerConnection, type LedgerRequest } from './ledger.js';
 import type { RunTokens } from './tokens.js';
+import { hostPort } from '../src/endpoint.js';
 
 export interface ListenerOptions {
   addresses: readonly string[];
@@ -511,7 +512,7 @@ export function listen(server: NetServer, address: string, port: number, what?: 
             : err.code === 'EACCES'
               ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)'
               : err.message;
-      const where = `${address.includes(':') ? `[${address}]` : address}:${port}`;
+      const where = hostPort(address, port);
       reject(new SetupError(`cannot listen${what === undefined ? '' : ` for ${what}`} on ${where}: ${why}`, { cause: err }));
     };
     server.once('error', onError);

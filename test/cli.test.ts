@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { VERDICT_KINDS, VERDICTS } from '../src/verdicts.js';
+import { escapeRegExp } from './helpers/regexp.js';
 
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const BIN = fileURLToPath(new URL('../../bin/twoway.js', import.meta.url));
 
@@ -54,7 +54,7 @@ test('cli: a bad inventory names file, line and field, and nothing starts', (t) 
   writeFileSync(file, 'defaults:\n  user: root\nnodes:\n  - name: a\n    address: 10.0.0.1\n  - name: b\n    address: 10.0.0.2\n    port: 70000\n');
   const r = twoway(['run', '--inventory', file]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}.*line 8.*nodes\\[1\\]\\.port`));
+  assert.match(r.stderr, new RegExp(`${escapeRegExp(file)}.*line 8.*nodes\\[1\\]\\.port`));
   assert.doesNotMatch(r.stderr, /testing/);
 });
 

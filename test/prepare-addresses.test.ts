@@ -27,8 +27,8 @@ test('prepareAddresses: --callback-address wins over the routes', async () => {
   assert.deepEqual(n!.callbackAddresses, ['127.0.0.9']);
 });
 
-// A UDP connect to the broadcast address fails locally (EACCES without SO_BROADCAST) and sends nothing:
-// the stand-in for an address this host has no route to.
+// A UDP connect to the broadcast address sends nothing and yields no source address (0.0.0.0):
+// nothing a node could call back to, the stand-in for an address this host has no route to.
 const UNROUTABLE = '255.255.255.255';
 
 test('prepareAddresses: an address with no route is left to the probes when another address has one', async () => {

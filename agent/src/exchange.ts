@@ -17,6 +17,7 @@ import { now, since } from './clock.js';
 import { track } from './open-handles.js';
 import { describeError, errorCodeOf, errorOutcome } from './outcomes.js';
 import type { ProbeError } from './outcomes.js';
+import { hostPort } from '../../src/endpoint.js';
 
 export interface Target {
   proto: CallbackProto;
@@ -39,10 +40,6 @@ export type ExchangeResult = Omit<ProbeResult, 't' | 'id' | 'posts'>;
 function sameFingerprint(a: string, b: string): boolean {
   const bare = (f: string): string => f.replace(/[^0-9a-fA-F]/g, '').toUpperCase();
   return bare(a) !== '' && bare(a) === bare(b);
-}
-
-function hostHeader(address: string, port: number): string {
-  return net.isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 export abstract class Exchange {
@@ -111,7 +108,7 @@ export abstract class Exchange {
         createConnection: () => stream,
         method,
         path,
-        headers: { [TOKEN_HEADER]: this.secrets.token, host: hostHeader(address, port), ...headers },
+        headers: { [TOKEN_HEADER]: this.secrets.token, host: hostPort(address, port), ...headers },
       });
     } catch (err) {
       this.fail(err);
@@ -165,7 +162,7 @@ export abstract class Exchange {
         // The SYN went out from a port the kernel chose: the controller's ledger may know that port
         // (a handshake that completed only as the deadline passed, after retransmissions).
         this.noteLocal(socket);
-        this.end('timeout', { code: AGENT_ERROR_CODES.connectTimeout, message: `TCP connect to ${hostHeader(address, port)} did not complete within ${this.deadlines.connectMs} ms` });
+        this.end('timeout', { code: AGENT_ERROR_CODES.connectTimeout, message: `TCP connect to ${hostPort(address, port)} did not complete within ${this.deadlines.connectMs} ms` });
       });
     });
     socket.on('error', (err) => this.fail(err));

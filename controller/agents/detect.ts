@@ -71,13 +71,14 @@ export function detectionCommand(modules: readonly AgentFlavourModule[]): string
   return [
     'tw_node=false; tw_nodev=; tw_python3=false; tw_curl=false; tw_wget=none; tw_nc=false',
     `if ${has('node')}; then`,
-    '  tw_nodev=$(node -v 2>/dev/null)',
+    // </dev/null: stdin carries the rest of the protocol; a node wrapper that reads it would eat the agent.
+    '  tw_nodev=$(node -v </dev/null 2>/dev/null)',
     '  case "$tw_nodev" in v[0-9]*) ;; *) tw_nodev=unknown ;; esac',
     '  case "$tw_nodev" in *[!0-9A-Za-z.+-]*) tw_nodev=unknown ;; esac',
     `  [ \${#tw_nodev} -le ${MAX_NODE_VERSION} ] || tw_nodev=unknown`,
     `  case "$tw_nodev" in ${nodeTooOld()}) ;; v[1-9][0-9]*) tw_node=true ;; esac`,
     'fi',
-    `${has('python3')} && python3 -c 'import sys; sys.exit(sys.version_info < (3, 6))' >/dev/null 2>&1 && tw_python3=true`,
+    `${has('python3')} && python3 -c 'import sys; sys.exit(sys.version_info < (3, 6))' </dev/null >/dev/null 2>&1 && tw_python3=true`,
     `${has('curl')} && tw_curl=true`,
     `if ${has('wget')}; then case "$(wget --help 2>&1)" in *BusyBox*) tw_wget=busybox;; *) tw_wget=gnu;; esac; fi`,
     `${has('nc')} && tw_nc=true`,

@@ -9,6 +9,7 @@ import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'nod
 import { Client } from 'undici';
 import { outcomeOfConnectError } from './tcp.js';
 import type { ForwardResult, Prober } from './types.js';
+import { hostPort } from '../../src/endpoint.js';
 
 /** Most of a device's login page we read before closing: enough to know it answered. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -68,8 +69,7 @@ export function httpProber(proto: 'http' | 'https'): Prober {
         if (phase !== 'response') callback(err, null);
       });
     };
-    const host = target.address.includes(':') ? `[${target.address}]` : target.address;
-    const client = new Client(`${proto}://${host}:${target.port}`, { connect: connector, headersTimeout: deadlineMs, bodyTimeout: deadlineMs });
+    const client = new Client(`${proto}://${hostPort(target.address, target.port)}`, { connect: connector, headersTimeout: deadlineMs, bodyTimeout: deadlineMs });
     const done = (result: Omit<ForwardResult, 'ms'>): ForwardResult => ({ ...result, ms: Math.round(performance.now() - started) });
     try {
       const response = await client.request({ path: '/', method: 'GET', headers: { 'user-agent': 'twoway' }, signal: deadline.signal });

@@ -25,6 +25,7 @@ import { finishWithBaseline, planBaseline } from './baseline.js';
 import { insideNetns, reexecInNetns } from './netns.js';
 import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
+import { hostPort } from '../endpoint.js';
 
 export interface RunFlags extends OutputFlags {
   inventory?: string;
@@ -273,7 +274,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
     report = await runTwoway(options, {
       started: (info) => {
         jsonl?.started(info);
-        progress(`twoway: testing ${info.nodes} node(s); listening on ${info.listeners.map((l) => `${l.proto}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(', ')}`);
+        progress(`twoway: testing ${info.nodes} node(s); listening on ${info.listeners.map((l) => `${l.proto}://${hostPort(l.address, l.port)}`).join(', ')}`);
         reporter.started(info.nodes);
       },
       nodeStarted: (name) => jsonl?.nodeStarted(name),

@@ -8,6 +8,7 @@
 import { findingFor, getRunExitCode, type NodeReport, type PathReport, type Remedy, type Report } from '../report.js';
 import { VERDICTS, VERDICT_KINDS, type VerdictKind } from '../verdicts.js';
 import { cellVerdict, columnsOf, pathLabel, pathsIn } from './labels.js';
+import { hostPort } from '../endpoint.js';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -109,7 +110,7 @@ function summaryHtml(report: Report): string {
     ['nodes', `${report.summary.nodes}, ${report.summary.failedNodes} with problems`],
     ['node verdicts', counts.join(' ')],
     ['exit code', String(getRunExitCode(report))],
-    ['listeners', esc(run.controller.listeners.map((l) => `${l.proto}://${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(', '))],
+    ['listeners', esc(run.controller.listeners.map((l) => `${l.proto}://${hostPort(l.address, l.port)}`).join(', '))],
     ['certificate', `<code>${esc(run.controller.fingerprint256)}</code>`],
   ];
   return `<section id="summary"><dl class="summary">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></section>`;

@@ -12,6 +12,7 @@ import { NO_RUNTIME_EXIT } from '../../controller/agents/detect.js';
 import { sizeLabel } from '../../controller/classify.js';
 import { checkLabReport } from '../../controller/lab/expectations.js';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labUp, setFault } from '../../controller/lab/index.js';
+import { compareVerdicts, renderComparison } from '../../controller/lab/repeat.js';
 import { CALLBACK_PORTS, CTL_ADDRESS, RTR_CTL_ADDRESS, nodeAddress, subnet } from '../../controller/lab/plan.js';
 import { LAB_IDLE_HOLD_SECONDS, SHARED_SUBNET } from '../../controller/lab/scenarios.js';
 import type { ProbeResult } from '../../src/protocol.js';
@@ -205,34 +206,19 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   assert.deepEqual(report.run.listenerPeers[nodeAddress(2)], { accepted: 2, withRequest: 2 });
 });
 
-/** Every node's verdict and every path's, keyed by what identifies the path, to compare two runs. */
-function verdictTable(report: Report): Map<string, string> {
-  const range = report.run.settings.ftp?.dataPorts;
-  const table = new Map<string, string>();
-  const put = (key: string, verdict: string): void => {
-    assert.ok(!table.has(key), `one row per path: ${key}`);
-    table.set(key, verdict);
-  };
-  for (const n of report.nodes) {
-    put(n.name, n.verdict);
-    for (const p of n.paths) {
-      // An FTP data path's port is whichever passive port the listener offered: its range names it.
-      const port = p.proto === 'ftp-data' && range !== undefined ? `${range.first}-${range.last}` : String(p.port);
-      put(`${n.name} ${p.direction} ${p.proto} ${p.from} -> ${p.to}:${port}`, p.verdict);
-    }
-  }
-  return table;
-}
-
 test('lab run: the whole lab run twice in a row gives every node and path the same verdict', () => {
   const first = wholeLabReport ?? runAgainstLab('scenarios-first', WHOLE_LAB).report;
   const second = runAgainstLab('scenarios-again', WHOLE_LAB).report;
-  const [a, b] = [verdictTable(first), verdictTable(second)];
-  const differences = [...new Set([...a.keys(), ...b.keys()])]
-    .filter((key) => a.get(key) !== b.get(key))
-    .map((key) => `${key}: ${a.get(key) ?? 'absent'}, then ${b.get(key) ?? 'absent'}`);
-  assert.deepEqual(differences, []);
-  assert.ok([...a.keys()].some((key) => key.includes(' -> ')), 'paths were compared, not only nodes');
+  // The demo's own comparison (--repeat): node verdicts, and each path keyed as twoway diff keys it.
+  const comparison = compareVerdicts(first, second);
+  assert.deepEqual(comparison.differences, [], renderComparison(2, 2, comparison));
+  assert.equal(comparison.nodes, LAB_SCENARIOS.length);
+  assert.ok(comparison.paths > comparison.nodes, `paths were compared, not only nodes: ${comparison.paths}`);
+  assert.deepEqual(
+    first.nodes.map((n) => [n.name, n.verdict]),
+    second.nodes.map((n) => [n.name, n.verdict]),
+    'each node\'s overall verdict too',
+  );
 });
 
 test('lab run: with the controller\'s own firewall closed, every node that calls back is blocked the same way, and it is told once', async () => {

@@ -15,10 +15,10 @@ import { generateKey } from '../../controller/lab/sshd.js';
 import type { NodeKind } from '../../src/verdicts.js';
 import { labInventoryOf } from './lab-inventory.js';
 import { type LabRun, runTwoway } from './lab-run.js';
+import { escapeRegExp } from '../helpers/regexp.js';
 
 const NODE = 'healthy';
 const ADDRESS = scenarioAddresses(LAB_SCENARIOS.find((s) => s.node === NODE)!)[0]!;
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 let paths: LabPaths;
 let work = '';
 
@@ -88,8 +88,8 @@ test('lab ssh: a host key other than the one known for the address is ssh-hostke
   writeFileSync(known, `${ADDRESS} ${type} ${otherKey}\n`);
   const { dir, inventory } = caseDir('hostkey-mismatch', { IdentityFile: paths.clientKey, UserKnownHostsFile: known });
   const stderr = assertSshFailed(runTwoway(dir, 'run', inventory), 'ssh-hostkey-mismatch');
-  assert.match(stderr, new RegExp(`^Offending ED25519 key in ${escape(known)}:1\\r?$`, 'm'));
-  assert.match(stderr, new RegExp(`^Host key for ${escape(ADDRESS)} has changed and you have requested strict checking\\.\\r?$`, 'm'));
+  assert.match(stderr, new RegExp(`^Offending ED25519 key in ${escapeRegExp(known)}:1\\r?$`, 'm'));
+  assert.match(stderr, new RegExp(`^Host key for ${escapeRegExp(ADDRESS)} has changed and you have requested strict checking\\.\\r?$`, 'm'));
   assert.equal(readFileSync(known, 'utf8'), `${ADDRESS} ${type} ${otherKey}\n`, 'the known key is left as it was');
 });
 
@@ -99,7 +99,7 @@ test('lab ssh: an unknown host key is ssh-hostkey-unknown, and with --accept-new
   const { dir, inventory } = caseDir('hostkey-unknown', { IdentityFile: paths.clientKey, UserKnownHostsFile: known });
 
   const stderr = assertSshFailed(runTwoway(dir, 'strict', inventory), 'ssh-hostkey-unknown');
-  assert.match(stderr, new RegExp(`^No ED25519 host key is known for ${escape(ADDRESS)} and you have requested strict checking\\.\\r?$`, 'm'));
+  assert.match(stderr, new RegExp(`^No ED25519 host key is known for ${escapeRegExp(ADDRESS)} and you have requested strict checking\\.\\r?$`, 'm'));
   assert.equal(readFileSync(known, 'utf8'), '', 'nothing learnt without --accept-new-hostkeys');
 
   const accepted = runTwoway(dir, 'accept-new', inventory, ['--accept-new-hostkeys']);
