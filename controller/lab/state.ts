@@ -223,7 +223,13 @@ export async function withLock<T>(paths: LabPaths, waitMs: number, body: () => P
   const deadline = Date.now() + waitMs;
   mkdirSync(join(paths.lockFile, '..'), { recursive: true });
   for (let attempt = 0; ; attempt++) {
-    if (tryCreateLock(paths.lockFile)) break;
+    // Bounded however it goes: ~10 minutes of waits at 200 ms, or as many immediate retries.
+    if (attempt > 3_000) throw new LabError(`could not take ${paths.lockFile} in ${attempt} attempts`);
+    const created = createLock(paths.lockFile);
+    if (created !== undefined) {
+      if (await stillOurs(paths.lockFile, created)) break;
+      continue; // lost to a takeover that moved ours aside: start over
+    }
     const found = inspectLock(paths.lockFile);
     if (found === undefined) continue; // released in between: try again at once
     if (found.abandoned) {
@@ -231,7 +237,7 @@ export async function withLock<T>(paths: LabPaths, waitMs: number, body: () => P
       continue;
     }
     if (found.owner === process.pid) throw new LabError(`lab lock ${paths.lockFile} is already held by this process`);
-    if (Date.now() >= deadline || attempt > 10_000) {
+    if (Date.now() >= deadline) {
       throw new LabError(`another lab operation (PID ${found.owner ?? 'unknown'}) holds ${paths.lockFile}; waited ${waitMs} ms`);
     }
     await sleep(200);
@@ -243,25 +249,30 @@ export async function withLock<T>(paths: LabPaths, waitMs: number, body: () => P
   }
 }
 
-/**
- * Creates the lock with this PID; true when it is ours. Read back after writing: a process taking
- * over a lock it judged abandoned may have moved ours away in between (see takeOver).
- */
-function tryCreateLock(file: string): boolean {
-  let inode: number;
+/** Creates the lock file with this PID; its inode, or undefined when a lock exists. */
+function createLock(file: string): number | undefined {
   try {
     const fd = openSync(file, 'wx', 0o644);
     try {
       writeSync(fd, `${process.pid}\n`);
-      inode = fstatSync(fd).ino;
+      return fstatSync(fd).ino;
     } finally {
       closeSync(fd);
     }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw new LabError(`cannot create lock ${file}`, { cause: err });
   }
-  return lockInode(file) === inode && readLockOwner(file) === process.pid;
+}
+
+/**
+ * Read back after creating: a process taking over a lock it judged abandoned may have moved ours
+ * aside in between (see takeOver). It puts it back at once, or (when a third process made a lock in
+ * that instant) leaves it out; so an absent lock is looked at again for a moment.
+ */
+async function stillOurs(file: string, inode: number): Promise<boolean> {
+  for (let i = 0; i < 10 && lockInode(file) === undefined; i++) await sleep(10);
+  return lockInode(file) === inode;
 }
 
 /** The lock file as found: its owner, and whether it may be taken over. undefined: it is gone. */
