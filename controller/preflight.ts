@@ -8,6 +8,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { parseProcNetListeners } from '../src/proc-net-tcp.js';
+import { allPids, cmdline } from './procfs.js';
 import { ingressFix, judgePorts, nftRuleText, readHostFirewall, type PortVerdict } from './firewall/host.js';
 
 export interface PreflightInput {
@@ -41,7 +42,7 @@ export function portHolder(port: number): string | undefined {
     }
   }
   if (inodes.size === 0) return undefined;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+  for (const pid of allPids()) {
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
@@ -58,8 +59,10 @@ export function portHolder(port: number): string | undefined {
       const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
       if (inode !== undefined && inodes.has(inode)) {
         try {
-          const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-          return `pid ${pid} (${cmdline.slice(0, 120) || readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`;
+          const args = cmdline(pid);
+          // undefined: it exited as we looked; '' is a kernel thread, known by its comm.
+          if (args === undefined) return `pid ${pid}`;
+          return `pid ${pid} (${args.slice(0, 120) || readFileSync(`/proc/${pid}/comm`, 'utf8').trim()})`;
         } catch {
           return `pid ${pid}`; // it exited as we looked
         }

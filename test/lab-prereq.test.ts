@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REQUIRED_TOOLS, type RequiredTool, installArgs, installCommandText, missingTools, notRootMessage } from '../controller/lab/prereq.js';
 import { LAB_LOCK_FILE, labPaths } from '../controller/lab/state.js';
@@ -56,11 +58,36 @@ test('state directory: never under /run; the lock is one file per machine whatev
   assert.equal(labPaths({}).stateDir, '/var/lib/twoway-lab');
 });
 
+test('the lock lives where only root creates files, apart from the flock files people hold around lab sessions', () => {
+  const dir = statSync(dirname(LAB_LOCK_FILE));
+  assert.equal(dir.uid, 0, `${dirname(LAB_LOCK_FILE)} is root's`);
+  assert.equal(dir.mode & 0o022, 0, `${dirname(LAB_LOCK_FILE)} is writable by root alone (no user can plant a lock there)`);
+  assert.ok(!['/run/twoway-lab.lock', '/run/twoway-lab-helpers.lock'].includes(LAB_LOCK_FILE));
+});
+
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+
+/**
+ * As root, the CLI is re-run as nobody, who must be able to read the checkout (CI's is under /tmp/ci,
+ * readable by all). A checkout nobody cannot read would make the CLI fail with Node's exit 1 instead
+ * of the lab's refusal: say that, rather than fail on the exit code or skip.
+ */
+function assertNobodyCanRead(): void {
+  if (process.getuid?.() !== 0) return;
+  const r = spawnSync('setpriv', [...NOBODY, 'test', '-r', BIN], { stdio: 'ignore' });
+  assert.equal(
+    r.status,
+    0,
+    `nobody (uid 65534) cannot read ${BIN}: as root, this test runs the CLI as nobody to see the non-root refusal; make the checkout readable by others (chmod o+rX on it and its parents) or run the tests as a user who is not root`,
+  );
+}
+
 /** Runs the CLI as a user who is not root: as nobody when this test runs as root, as itself otherwise. */
 function runAsNonRoot(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  assertNobodyCanRead();
   const [cmd, argv] =
     process.getuid?.() === 0
-      ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args]]
+      ? ['setpriv', [...NOBODY, process.execPath, BIN, ...args]]
       : [process.execPath, [BIN, ...args]];
   const child = spawn(cmd, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TWOWAY_LAB_DIR: '' } });
   let stdout = '';

@@ -36,7 +36,8 @@ import {
 import { generateKey, prepareNode, readPidFile, sshdPid, startSshd, stopSshd, waitForAccept, waitForPidFiles } from './sshd.js';
 import { activeFaults, applyScenarioMechanisms, toggleFault } from './faults.js';
 import { ensurePrerequisites, isRoot, notRootMessage } from './prereq.js';
-import { type NetnsHolder, cmdline, endProcesses, netnsHolders, nsInode, selfAndAncestors } from './processes.js';
+import { cmdline } from '../procfs.js';
+import { type NetnsHolder, endProcesses, identify, netnsHolders, nsInode, selfAndAncestors } from './processes.js';
 
 export { LAB_SCENARIOS, LAB_FAULTS, labPaths };
 export type { LabScenario, LabPaths, Log, RouteJson };
@@ -176,14 +177,23 @@ const SWEEP_ROUNDS = 5;
  * Ends every process inside a lab namespace, by PID (the lab's sshds and their sessions, a hung run
  * in twl-ctl): any one of them would keep the namespace, its veths and addresses alive after `ip
  * netns del`. This process and its ancestors are spared, and reported by the check that follows.
+ * Each PID is identified with the namespace's inode as it is listed, so a PID that leaves (and is
+ * reused by a host process) before its signal is not signalled. Returns how many ended.
  */
-async function endProcessesIn(ns: string, spared: ReadonlySet<number>): Promise<number[]> {
-  const ended: number[] = [];
+async function endProcessesIn(ns: string, spared: ReadonlySet<number>): Promise<number> {
+  const inode = nsInode(`/run/netns/${ns}`);
+  if (inode === undefined) return 0;
+  const tried = new Set<string>();
+  let ended = 0;
   for (let round = 0; round < SWEEP_ROUNDS; round++) {
-    const pids = (await netnsPids(ns)).filter((p) => !spared.has(p) && !ended.includes(p));
-    if (pids.length === 0) break;
-    await endProcesses(pids);
-    ended.push(...pids);
+    const ids = (await netnsPids(ns))
+      .filter((p) => !spared.has(p))
+      .flatMap((p) => identify(p, true) ?? [])
+      .filter((id) => id.netns === inode && !tried.has(`${id.pid}@${id.startTime}`));
+    if (ids.length === 0) break;
+    for (const id of ids) tried.add(`${id.pid}@${id.startTime}`);
+    // Those that survived SIGKILL (stuck in the kernel) are not counted; the check after the sweep names them.
+    ended += ids.length - (await endProcesses(ids)).length;
   }
   return ended;
 }
@@ -208,7 +218,7 @@ async function teardown(paths: LabPaths, log: Log): Promise<string[]> {
   const spared = selfAndAncestors();
   const ended = await Promise.all(namespaces.map((ns) => endProcessesIn(ns, spared)));
   namespaces.forEach((ns, i) => {
-    const count = ended[i]?.length ?? 0;
+    const count = ended[i] ?? 0;
     if (count > 0) removed.push(`${count} process(es) in ${ns}`);
   });
   // Known before the names go: what the check below looks for.

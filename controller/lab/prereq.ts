@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { labEnv, run, tryRun } from './run.js';
 import { readPidFile } from './sshd.js';
-import { cmdline } from './processes.js';
-import { type Log, noNamespacesError, probeNetnsPermission } from './topology.js';
+import { cmdline } from '../procfs.js';
+import { type Log, noNamespacesError } from './topology.js';
 
 export interface RequiredTool {
   command: string;
@@ -43,6 +43,8 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
 ];
 
 const APT_TIMEOUT_MS = 15 * 60_000;
+/** A timed-out apt-get gets SIGTERM and this long to stop before SIGKILL, so dpkg is not cut off mid-configure. */
+const APT_KILL_GRACE_MS = 30_000;
 const POLICY_RC_D = '/usr/sbin/policy-rc.d';
 const POLICY_RC_D_TEXT = '#!/bin/sh\n# Written by `twoway lab up` while it installs packages: forbid starting services (exit 101).\nexit 101\n';
 const SYSTEM_SSHD_PID_FILE = '/run/sshd.pid';
@@ -121,17 +123,15 @@ export async function ensurePrerequisites(options: PrerequisiteOptions): Promise
 }
 
 /**
- * Before anything is installed: may this process make a network namespace? With unshare(1) it
- * tries one that is gone when `true` exits; else with ip(8) under a name of this process's own (the
- * lab's lock is not held yet). With neither, it cannot tell yet: `up` probes again after the install.
+ * Before anything is installed: may this process make a network namespace? unshare(1) tries one
+ * that is gone when `true` exits, with no name a concurrent lab operation could see (this runs
+ * outside the lab's lock). util-linux is essential on Debian; without unshare this cannot tell yet,
+ * and `up` probes again, under the lock, after the install.
  */
 async function checkNamespaceSupport(): Promise<void> {
-  if (findOnPath('unshare') !== undefined) {
-    const r = await tryRun('unshare', ['--net', 'true']);
-    if (r.code !== 0) throw noNamespacesError('unshare --net true', r);
-  } else if (findOnPath('ip') !== undefined) {
-    await probeNetnsPermission(`twl-probe-${process.pid}`);
-  }
+  if (findOnPath('unshare') === undefined) return;
+  const r = await tryRun('unshare', ['--net', 'true']);
+  if (r.code !== 0) throw noNamespacesError('unshare --net true', r);
 }
 
 async function aptInstall(missing: readonly RequiredTool[], log: Log): Promise<void> {
@@ -141,11 +141,11 @@ async function aptInstall(missing: readonly RequiredTool[], log: Log): Promise<v
   const systemSshdBefore = liveSystemSshd();
   const placedPolicy = placePolicyRcD(log);
   try {
-    const first = await tryRun('apt-get', args, { env, timeoutMs: APT_TIMEOUT_MS });
+    const first = await tryRun('apt-get', args, { env, timeoutMs: APT_TIMEOUT_MS, killGraceMs: APT_KILL_GRACE_MS });
     if (first.code !== 0) {
       log(`apt-get install failed (${first.stderr.trim().split('\n').slice(-1)[0] ?? ''}); running apt-get update and retrying once`);
-      await run('apt-get', ['update'], { env, timeoutMs: APT_TIMEOUT_MS });
-      await run('apt-get', args, { env, timeoutMs: APT_TIMEOUT_MS });
+      await run('apt-get', ['update'], { env, timeoutMs: APT_TIMEOUT_MS, killGraceMs: APT_KILL_GRACE_MS });
+      await run('apt-get', args, { env, timeoutMs: APT_TIMEOUT_MS, killGraceMs: APT_KILL_GRACE_MS });
     }
   } finally {
     if (placedPolicy) removePolicyRcD();

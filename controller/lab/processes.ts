@@ -4,53 +4,75 @@
  * namespace after `ip netns del` (a namespace lives on, with its veths and addresses, while anything
  * holds it).
  */
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { allPids } from '../procfs.js';
 import { sleep } from './run.js';
 
-export function processExists(pid: number): boolean {
-  try {
-    return statSync(`/proc/${pid}`).isDirectory();
-  } catch {
-    return false;
-  }
+interface ProcStat {
+  state: string;
+  ppid: number;
+  /** Field 22, in clock ticks since boot: with the PID, it names one process (a reused PID has a later one). */
+  startTime: string;
 }
 
-function procStat(pid: number): { state: string; ppid: number } | undefined {
+function procStat(pid: number): ProcStat | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+    // What follows starts at field 3, so field N is at index N - 3.
     const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0] ?? '?', ppid: Number(rest[1]) };
+    return { state: rest[0] ?? '?', ppid: Number(rest[1]), startTime: rest[19] ?? '' };
   } catch {
     return undefined;
   }
 }
 
-/** Running or sleeping: not gone, not a zombie waiting for its parent. */
-export function isLive(pid: number): boolean {
+/** The stat of a process that is running or sleeping: undefined when gone or a zombie waiting for its parent. */
+function liveStat(pid: number): ProcStat | undefined {
   const stat = procStat(pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+  return stat === undefined || stat.state === 'Z' || stat.state === 'X' ? undefined : stat;
 }
 
-export function cmdline(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-  } catch {
-    return undefined;
-  }
+/** The lab's one liveness test: a zombie counts as gone. */
+export function isLive(pid: number): boolean {
+  return liveStat(pid) !== undefined;
 }
 
-function allPids(): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number);
+/**
+ * One process as it was when it was listed. A PID is reused once its process is gone, so the lab
+ * signals a PID only while it still has this start time (and, when `netns` is set, is still inside
+ * that network namespace): never a host process that got the number in between.
+ */
+export interface ProcessId {
+  pid: number;
+  startTime: string;
+  /** The inode of /proc/PID/ns/net when listed; undefined when the namespace is not part of the identity. */
+  netns?: number;
 }
 
-export function childrenByParent(): Map<number, number[]> {
-  const map = new Map<number, number[]>();
+/** The process behind PID now, for a later `endProcesses`; undefined when it is gone or a zombie. */
+export function identify(pid: number, withNetns = false): ProcessId | undefined {
+  const stat = liveStat(pid);
+  if (stat === undefined) return undefined;
+  if (!withNetns) return { pid, startTime: stat.startTime };
+  const netns = nsLinkInode(pid, 'net');
+  return netns === undefined ? undefined : { pid, startTime: stat.startTime, netns };
+}
+
+/** Whether the listed process is still there, alive: same start time, same namespace, not a zombie. */
+function stillThere(id: ProcessId): boolean {
+  if (liveStat(id.pid)?.startTime !== id.startTime) return false;
+  return id.netns === undefined || nsLinkInode(id.pid, 'net') === id.netns;
+}
+
+/** Every process by parent, each identified at the moment of the scan. */
+export function childrenByParent(): Map<number, ProcessId[]> {
+  const map = new Map<number, ProcessId[]>();
   for (const pid of allPids()) {
     const stat = procStat(pid);
     if (stat === undefined) continue;
     const list = map.get(stat.ppid) ?? [];
-    list.push(pid);
+    list.push({ pid, startTime: stat.startTime });
     map.set(stat.ppid, list);
   }
   return map;
@@ -67,32 +89,38 @@ export function selfAndAncestors(): Set<number> {
   return chain;
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
+/**
+ * Signals the process only if it is still the one listed. The check and kill(2) are two steps (Node
+ * has no pidfd), but the window is microseconds instead of the seconds of a grace period.
+ */
+function signalIfSame(id: ProcessId, sig: NodeJS.Signals): void {
+  if (!stillThere(id)) return;
   try {
-    process.kill(pid, sig);
+    process.kill(id.pid, sig);
   } catch {
     // Already gone.
   }
 }
 
-async function waitUntilGone(pids: readonly number[], ms: number): Promise<number[]> {
+async function waitUntilGone(ids: readonly ProcessId[], ms: number): Promise<ProcessId[]> {
   const deadline = Date.now() + ms;
-  let live = pids.filter(isLive);
+  let live = ids.filter(stillThere);
   while (live.length > 0 && Date.now() < deadline) {
     await sleep(50);
-    live = live.filter(isLive);
+    live = live.filter(stillThere);
   }
   return live;
 }
 
 /**
  * Ends the processes, in the order given: SIGTERM to each, up to `graceMs` for them to exit, SIGKILL
- * to the rest and a bounded wait for those. Returns the PIDs still alive after that (normally none).
+ * to the rest and a bounded wait for those. Each signal goes only to a process that is still the one
+ * listed. Returns those still alive after that (normally none).
  */
-export async function endProcesses(pids: readonly number[], graceMs = 3_000): Promise<number[]> {
-  for (const p of pids) signal(p, 'SIGTERM');
-  const stubborn = await waitUntilGone(pids, graceMs);
-  for (const p of stubborn) signal(p, 'SIGKILL');
+export async function endProcesses(ids: readonly ProcessId[], graceMs = 3_000): Promise<ProcessId[]> {
+  for (const id of ids) signalIfSame(id, 'SIGTERM');
+  const stubborn = await waitUntilGone(ids, graceMs);
+  for (const id of stubborn) signalIfSame(id, 'SIGKILL');
   return waitUntilGone(stubborn, 2_000);
 }
 

@@ -28,6 +28,11 @@ export interface RunOptions {
   /** Written to the child's stdin, which is then closed. */
   input?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * On timeout, SIGTERM first and SIGKILL only this long after (for a program that must be let
+   * finish a step, such as apt-get with dpkg); without it, a timeout is SIGKILL at once.
+   */
+  killGraceMs?: number;
 }
 
 export interface RunResult {
@@ -50,14 +55,22 @@ export function tryRun(command: string, args: readonly string[], options: RunOpt
     let bytes = 0;
     let timedOut = false;
     let overflow = false;
-    // The group is the child's own (detached): this ends what it started too.
-    const killGroup = (): void => {
+    // The group is the child's own (detached): this ends what it started too. Only while the leader
+    // is not reaped: after that its PID, which names the group, may be given to another process.
+    const signalGroup = (sig: NodeJS.Signals): void => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        process.kill(-child.pid, sig);
       } catch {
         // Already gone.
       }
     };
+    const killGroup = (): void => {
+      signalGroup('SIGKILL');
+      // A leader already reaped cannot name its group any more; whatever it left holding our pipes must not hold this call.
+      if (child.exitCode !== null || child.signalCode !== null) for (const stream of [child.stdout, child.stderr]) stream.destroy();
+    };
+    let graceTimer: NodeJS.Timeout | undefined;
     const collect = (into: Buffer[]) => (chunk: Buffer): void => {
       bytes += chunk.length;
       if (bytes > MAX_OUTPUT_BYTES) {
@@ -71,7 +84,9 @@ export function tryRun(command: string, args: readonly string[], options: RunOpt
     child.stderr.on('data', collect(err));
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup();
+      if (options.killGraceMs === undefined) return killGroup();
+      signalGroup('SIGTERM');
+      graceTimer = setTimeout(killGroup, options.killGraceMs);
     }, timeoutMs);
     let spawnError: Error | undefined;
     child.once('error', (e) => {
@@ -79,6 +94,7 @@ export function tryRun(command: string, args: readonly string[], options: RunOpt
     });
     child.once('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(graceTimer);
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
       // A spawn failure (ENOENT) has no exit status.

@@ -9,7 +9,8 @@ import { CTL_NETNS, nodeNetns } from './plan.js';
 import { type LabScenario, type SessionPath, scenarioAddresses, sessionPathOf } from './scenarios.js';
 import { type LabPaths, type NodePaths, nodePaths } from './state.js';
 import { run, runIn, sleep } from './run.js';
-import { childrenByParent, cmdline, endProcesses, isLive } from './processes.js';
+import { cmdline } from '../procfs.js';
+import { type ProcessId, childrenByParent, endProcesses, identify, isLive } from './processes.js';
 import { SH_AGENT_TOOLS } from '../agents/sh.js';
 
 export const SSHD_BINARY = '/usr/sbin/sshd';
@@ -193,23 +194,29 @@ export async function waitForAccept(addresses: readonly string[], timeoutMs: num
 // ---------------------------------------------------------------------------------------------
 // Stopping.
 
-/** The process and everything it started (SSH sessions, the shells and agents they run). */
-function withDescendants(root: number): number[] {
+/** The process and everything it started (SSH sessions, the shells and agents they run), each as listed now. */
+function withDescendants(root: ProcessId): ProcessId[] {
   const children = childrenByParent();
-  const found: number[] = [];
+  const found: ProcessId[] = [];
   const queue = [root];
+  const seen = new Set([root.pid]);
   // Bounded: a process tree cannot hold more entries than /proc listed.
   for (let i = 0; i < queue.length && i < 100_000; i++) {
-    const pid = queue[i] as number;
-    found.push(pid);
-    for (const c of children.get(pid) ?? []) if (!found.includes(c) && !queue.includes(c)) queue.push(c);
+    const id = queue[i] as ProcessId;
+    found.push(id);
+    for (const c of children.get(id.pid) ?? []) {
+      if (seen.has(c.pid)) continue;
+      seen.add(c.pid);
+      queue.push(c);
+    }
   }
   return found;
 }
 
 /** Stops a lab sshd listener and its sessions: SIGTERM, then SIGKILL after a bounded wait. */
 export async function stopSshd(pid: number, configFile: string): Promise<void> {
-  if (!isLabSshd(pid, configFile)) return;
+  const root = identify(pid);
+  if (root === undefined || !isLabSshd(pid, configFile)) return;
   // Sessions first (children before their parents), so none is orphaned to init on the way.
-  await endProcesses(withDescendants(pid).reverse());
+  await endProcesses(withDescendants(root).reverse());
 }

@@ -3,22 +3,24 @@
  * `twoway run` (ssh_config, known_hosts, inventory.yaml). Not under /run: each sshd mounts a private
  * tmpfs over /run, and the state must be the same file for every namespace.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { CTL_NETNS, LAB_BLOCK } from './plan.js';
 import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios.js';
 import { sleep } from './run.js';
-import { processExists } from './processes.js';
+import { isLive } from './processes.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/twoway-lab';
 
 /**
  * The lock of every lab operation, one per machine: the lab's names (twl-*), its address block and
- * the guard route are machine-wide, whatever TWOWAY_LAB_DIR says. Not /run/twoway-lab.lock or
- * /run/twoway-lab-helpers.lock: people hold those with flock(1) around whole lab sessions.
+ * the guard route are machine-wide, whatever TWOWAY_LAB_DIR says. In /run, where only root creates
+ * files: /run/lock is world-writable, so any user could hold a lock there with a live PID of their
+ * choosing. Not /run/twoway-lab.lock or /run/twoway-lab-helpers.lock: people hold those with
+ * flock(1) around whole lab sessions.
  */
-export const LAB_LOCK_FILE = '/run/lock/twoway-lab.op';
+export const LAB_LOCK_FILE = '/run/twoway-lab.op';
 
 export interface LabPaths {
   stateDir: string;
@@ -214,31 +216,29 @@ export function writeClientFiles(paths: LabPaths, scenarios: readonly LabScenari
 
 /**
  * One lab operation at a time: an exclusive lock file holding the owner's PID. A lock left by a
- * process that no longer exists is taken over; a live owner is waited for, up to `waitMs`.
+ * process that is gone, or a file root did not make, is taken over; a live owner is waited for, up
+ * to `waitMs`.
  */
 export async function withLock<T>(paths: LabPaths, waitMs: number, body: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + waitMs;
   mkdirSync(join(paths.lockFile, '..'), { recursive: true });
   for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(paths.lockFile, 'wx', 0o644);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new LabError(`cannot create lock ${paths.lockFile}`, { cause: err });
+    // Bounded however it goes: ~10 minutes of waits at 200 ms, or as many immediate retries.
+    if (attempt > 3_000) throw new LabError(`could not take ${paths.lockFile} in ${attempt} attempts`);
+    const created = createLock(paths.lockFile);
+    if (created !== undefined) {
+      if (await stillOurs(paths.lockFile, created)) break;
+      continue; // lost to a takeover that moved ours aside: start over
     }
-    const owner = readLockOwner(paths.lockFile);
-    // No PID yet: the owner is between creating the file and writing it, unless that was long ago.
-    const abandoned = owner === undefined ? lockAgeMs(paths.lockFile) > 5_000 : !processExists(owner);
-    if (abandoned) {
-      // The owner crashed: take the lock over.
-      rmSync(paths.lockFile, { force: true });
+    const found = inspectLock(paths.lockFile);
+    if (found === undefined) continue; // released in between: try again at once
+    if (found.abandoned) {
+      takeOver(paths.lockFile, found.inode);
       continue;
     }
-    if (owner !== undefined && owner === process.pid) throw new LabError(`lab lock ${paths.lockFile} is already held by this process`);
-    if (Date.now() >= deadline || attempt > 10_000) {
-      throw new LabError(`another lab operation (PID ${owner ?? 'unknown'}) holds ${paths.lockFile}; waited ${waitMs} ms`);
+    if (found.owner === process.pid) throw new LabError(`lab lock ${paths.lockFile} is already held by this process`);
+    if (Date.now() >= deadline) {
+      throw new LabError(`another lab operation (PID ${found.owner ?? 'unknown'}) holds ${paths.lockFile}; waited ${waitMs} ms`);
     }
     await sleep(200);
   }
@@ -249,11 +249,74 @@ export async function withLock<T>(paths: LabPaths, waitMs: number, body: () => P
   }
 }
 
-function lockAgeMs(file: string): number {
+/** Creates the lock file with this PID; its inode, or undefined when a lock exists. */
+function createLock(file: string): number | undefined {
   try {
-    return Date.now() - statSync(file).mtimeMs;
+    const fd = openSync(file, 'wx', 0o644);
+    try {
+      writeSync(fd, `${process.pid}\n`);
+      return fstatSync(fd).ino;
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw new LabError(`cannot create lock ${file}`, { cause: err });
+  }
+}
+
+/**
+ * Read back after creating: a process taking over a lock it judged abandoned may have moved ours
+ * aside in between (see takeOver). It puts it back at once, or (when a third process made a lock in
+ * that instant) leaves it out; so an absent lock is looked at again for a moment.
+ */
+async function stillOurs(file: string, inode: number): Promise<boolean> {
+  for (let i = 0; i < 10 && lockInode(file) === undefined; i++) await sleep(10);
+  return lockInode(file) === inode;
+}
+
+/** The lock file as found: its owner, and whether it may be taken over. undefined: it is gone. */
+function inspectLock(file: string): { owner: number | undefined; inode: number; abandoned: boolean } | undefined {
+  let st;
+  try {
+    st = lstatSync(file);
   } catch {
-    return 0;
+    return undefined;
+  }
+  const owner = readLockOwner(file);
+  // Only root can create files in /run; anything else there (another owner, a symlink) is no lock of the lab's.
+  if (!st.isFile() || st.uid !== 0) return { owner, inode: st.ino, abandoned: true };
+  // No PID yet: the owner is between creating the file and writing it, unless that was long ago.
+  const abandoned = owner === undefined ? Date.now() - st.mtimeMs > 5_000 : !isLive(owner);
+  return { owner, inode: st.ino, abandoned };
+}
+
+/**
+ * Removes the abandoned lock file with this inode, and only that one: it is moved aside first, so
+ * when another process has meanwhile taken the lock over and made a new file, that file is what
+ * moved and is put back (link(2) fails rather than replace a file made in the same instant).
+ */
+function takeOver(file: string, inode: number): void {
+  const aside = `${file}.${process.pid}`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return; // already moved or removed by another process: start over
+  }
+  try {
+    if (lockInode(aside) !== inode) linkSync(aside, file);
+  } catch {
+    // A new lock appeared in that instant: it stands, and its maker reads it back.
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+function lockInode(file: string): number | undefined {
+  try {
+    return lstatSync(file).ino;
+  } catch {
+    return undefined;
   }
 }
 

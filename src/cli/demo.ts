@@ -109,6 +109,8 @@ async function runAll(inventory: string, dir: string, options: DemoOptions, now:
     say(`lab-wide fault "${fault.name}": ${fault.description}`);
     await setFault(fault.name, true);
     try {
+      // A signal that came while setFault waited for the lab's lock: no new run, and finally turns the fault off.
+      if (stopped() !== undefined) return stopped()!;
       const run = await runTwowayChild(inventory, join(dir, `${fault.name}.json`), [], now);
       if (stopped() !== undefined) return stopped()!;
       if (run.report === undefined) return noReport(`the run with "${fault.name}" on`, run.code);

@@ -69,7 +69,7 @@ export function registerLab(program: Command): Command {
 
   lab
     .command('up')
-    .description(`build the lab (${LAB_SCENARIOS.length} nodes: ${LAB_SCENARIOS.map((s) => s.node).join(', ')}); does nothing when it is already up`)
+    .description(`build the lab (${LAB_SCENARIOS.length} nodes: ${LAB_SCENARIOS.map((s) => s.node).join(', ')}); when it is already up, only turns off any lab-wide fault left on`)
     .option('--no-install', 'do not apt-get install missing packages; only say what is missing')
     .action(async (opts: { install: boolean }) => {
       const result = await labUp({ log: progress, install: opts.install });

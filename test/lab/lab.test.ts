@@ -6,8 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labPaths, labStatus, labUp, setFault } from '../../controller/lab/index.js';
 import { CTL_ADDRESS, CTL_NETNS, LAB_BLOCK, RTR_NETNS, bridgePortIface, nodeAddress, nodeNetns, prefixesOverlap, routerIface } from '../../controller/lab/plan.js';
 import {
@@ -25,7 +26,10 @@ import { renderNftTable } from '../../controller/lab/faults.js';
 import { LAB_LOCK_FILE, renderInventory, withLock } from '../../controller/lab/state.js';
 import { assertBlockFree, blockClashes } from '../../controller/lab/topology.js';
 import { labEnv, sleep } from '../../controller/lab/run.js';
+import { endProcesses, identify } from '../../controller/lab/processes.js';
 import type { Report } from '../../src/report.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 
 interface Ran {
   code: number | null;
@@ -504,15 +508,80 @@ test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) =
   });
 });
 
-test('one lock for every state directory: a lab operation waits for one held for another TWOWAY_LAB_DIR', { timeout: 30_000 }, async () => {
+test('one lock for every state directory: a lab operation in another process waits while this one holds it for another TWOWAY_LAB_DIR', { timeout: 60_000 }, async () => {
   const other = labPaths({ TWOWAY_LAB_DIR: '/tmp/twoway-lab-other' });
   assert.equal(other.lockFile, labPaths().lockFile);
-  // Held by this process for the other directory: the default directory's operation meets it (a second process would wait).
+  let child: ChildProcess | undefined;
+  let stderr = '';
   await withLock(other, 1_000, async () => {
     assert.equal(readFileSync(LAB_LOCK_FILE, 'utf8').trim(), String(process.pid));
     await assert.rejects(setFault('controller-ingress', true), new RegExp(`lab lock ${LAB_LOCK_FILE.replace(/\./g, '\\.')} is already held by this process`));
+    // `lab down` for the default directory: with the lab down it finds nothing, once it has the lock.
+    const env = { ...process.env };
+    delete env.TWOWAY_LAB_DIR;
+    child = spawn(process.execPath, [BIN, 'lab', 'down'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    child.stderr?.on('data', (d: Buffer) => (stderr += String(d)));
+    assert.equal(await exited(child, 2_000), false, `the other process waits while the lock is held: ${stderr}`);
   });
   assert.equal(existsSync(LAB_LOCK_FILE), false, 'released');
+  assert.ok(child !== undefined);
+  assert.equal(await exited(child, 30_000), true, 'the other process finishes once the lock is released');
+  assert.equal(child.exitCode, 0, stderr);
+  assert.match(stderr, /^lab: nothing to remove$/m);
+});
+
+test('the lab lock: a file root did not make is replaced, and an owner that is gone or a zombie is taken over; a live one is waited for', { timeout: 30_000 }, async (t) => {
+  assert.equal(existsSync(LAB_LOCK_FILE), false, 'no lab operation holds the lock');
+  t.after(() => rmSync(LAB_LOCK_FILE, { force: true }));
+  const paths = labPaths();
+  const takenBy = async (): Promise<string> => withLock(paths, 1_000, async () => readFileSync(LAB_LOCK_FILE, 'utf8').trim());
+
+  // What any user could once make in /run/lock: a lock naming a live PID (init's).
+  writeFileSync(LAB_LOCK_FILE, '1\n');
+  chownSync(LAB_LOCK_FILE, 65534, 65534);
+  assert.equal(await takenBy(), String(process.pid), 'a lock file owned by nobody is replaced at once');
+
+  writeFileSync(LAB_LOCK_FILE, '1\n');
+  await assert.rejects(withLock(paths, 500, async () => undefined), /another lab operation \(PID 1\) holds/, 'root\'s lock with a live owner is waited for');
+
+  const gone = spawnSync('true').pid;
+  writeFileSync(LAB_LOCK_FILE, `${gone}\n`);
+  assert.equal(await takenBy(), String(process.pid), 'the lock of a process that is gone is taken over');
+
+  // A zombie: a short sleep in the background of a shell that has become a long sleep, which never reaps it.
+  const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => parent.kill('SIGKILL'));
+  let out = '';
+  parent.stdout?.on('data', (d: Buffer) => (out += String(d)));
+  const procState = (pid: number): string | undefined => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    } catch {
+      return undefined;
+    }
+  };
+  // Bounded: the background sleep ends after 0.2 s.
+  for (let i = 0; i < 100 && !(/^\d+\n/.test(out) && procState(Number(out)) === 'Z'); i++) await sleep(20);
+  const zombie = Number(out);
+  assert.equal(procState(zombie), 'Z', `PID ${zombie} is a zombie`);
+  writeFileSync(LAB_LOCK_FILE, `${zombie}\n`);
+  assert.equal(await takenBy(), String(process.pid), 'a zombie owner counts as gone');
+  assert.equal(existsSync(LAB_LOCK_FILE), false, 'released');
+});
+
+test('ending processes: a PID is signalled only while it has the start time and namespace it was listed with', { timeout: 30_000 }, async (t) => {
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  const id = child.pid === undefined ? undefined : identify(child.pid, true);
+  assert.ok(id !== undefined && id.netns !== undefined);
+  // As if the listed process had gone and its PID were reused by this one.
+  assert.deepEqual(await endProcesses([{ ...id, startTime: String(Number(id.startTime) - 1) }], 200), []);
+  assert.deepEqual(await endProcesses([{ ...id, netns: id.netns + 1 }], 200), []);
+  assert.equal(await exited(child, 500), false, 'a process that is not the listed one is not signalled');
+  assert.deepEqual(await endProcesses([id], 2_000), []);
+  assert.equal(await exited(child, 2_000), true);
+  assert.equal(child.signalCode, 'SIGTERM', 'the listed process got SIGTERM');
 });
 
 test('overlap refusal: up refuses a block the machine already routes, and builds nothing', { timeout: 60_000 }, async (t) => {
