@@ -108,14 +108,13 @@ export function noNamespacesError(attempt: string, result: { code: number | null
 
 /**
  * Whether this process may create named namespaces at all (root alone is not enough in some
- * containers). The default name is fixed, so call it under the lab's lock; outside it, pass a name
- * of this process's own.
+ * containers). The name is the lab's own, so this runs under the lab's lock.
  */
-export async function probeNetnsPermission(name: string = PROBE_NETNS): Promise<void> {
-  if ((await listNetns()).includes(name)) await deleteNetns(name);
-  const added = await tryRun('ip', ['netns', 'add', name]);
-  if (added.code !== 0) throw noNamespacesError(`ip netns add ${name}`, added);
-  await deleteNetns(name);
+export async function probeNetnsPermission(): Promise<void> {
+  if ((await listNetns()).includes(PROBE_NETNS)) await deleteNetns(PROBE_NETNS);
+  const added = await tryRun('ip', ['netns', 'add', PROBE_NETNS]);
+  if (added.code !== 0) throw noNamespacesError(`ip netns add ${PROBE_NETNS}`, added);
+  await deleteNetns(PROBE_NETNS);
 }
 
 /** The PIDs of the processes inside a named namespace (none when it does not exist). */
