@@ -15,6 +15,7 @@ import { PATHS, PROTOCOL_VERSION, TOKEN_HEADER } from '../src/protocol.js';
 import type { Deadlines, Plan, PlannedProbe } from '../src/protocol.js';
 import { TEST_FLAVOURS, checkShape, resultOf, runFlavour } from './agent-process.js';
 import { startTestListener } from './listener-harness.js';
+import { serveOnLoopback } from './helpers/loopback-server.js';
 
 const HOST = '127.0.0.1';
 const NODE_NAME = 'node-a';
@@ -67,14 +68,12 @@ interface RelayCut {
  * the connection looks from both ends.
  */
 async function relay(t: TestContext, port: number, cut: RelayCut): Promise<number> {
-  const sockets = new Set<net.Socket>();
   const server = net.createServer((agentSide) => {
     const listenerSide = net.connect(port, HOST);
+    // One side closing (or destroyed at the test's end) takes the other with it.
     for (const s of [agentSide, listenerSide]) {
-      sockets.add(s);
       s.on('error', () => undefined);
       s.on('close', () => {
-        sockets.delete(s);
         agentSide.destroy();
         listenerSide.destroy();
       });
@@ -102,15 +101,7 @@ async function relay(t: TestContext, port: number, cut: RelayCut): Promise<numbe
       if (down.includes(cut.downAfter)) goDark();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as net.AddressInfo).port;
+  return serveOnLoopback(t, server);
 }
 
 /** The listener's "open" as an unmasked server text frame: what the hold relay lets through last. */
@@ -273,11 +264,9 @@ interface RawHold {
  */
 async function rawHoldServer(t: TestContext, accept: (key: string) => string): Promise<{ port: number; seen: RawHold }> {
   const seen: RawHold = { head: '', frames: [] };
-  const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  t.after(() => timers.forEach(clearTimeout));
   const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     let pending: Buffer = Buffer.alloc(0);
     let upgraded = false;
@@ -303,16 +292,7 @@ async function rawHoldServer(t: TestContext, accept: (key: string) => string): P
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as net.AddressInfo).port, seen };
+  return { port: await serveOnLoopback(t, server), seen };
 }
 
 const rfcAccept = (key: string): string => createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');

@@ -4,12 +4,13 @@
  * the file stalling or cut short.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { agentScript } from '../controller/deploy.js';
 import type { Plan, PlannedProbe, ProbeResult } from '../src/protocol.js';
 import { checkShape, resultOf, runAgent } from './agent-process.js';
 import { HOST, NODE, startFtp } from './ftp-helpers.js';
+import { closedPort, serveOnLoopback } from './helpers/loopback-server.js';
 
 function planFor(probes: PlannedProbe[], token: string): Plan {
   return {
@@ -31,29 +32,13 @@ async function runProbe(probe: PlannedProbe, token: string): Promise<ProbeResult
 }
 
 function listen(t: TestContext, onConnection: (socket: Socket) => void): Promise<number> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    onConnection(socket);
-  });
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+  return serveOnLoopback(
+    t,
+    createServer((socket) => {
+      socket.on('error', () => undefined);
+      onConnection(socket);
+    }),
   );
-  return new Promise((resolve) => server.listen(0, HOST, () => resolve((server.address() as { port: number }).port)));
-}
-
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

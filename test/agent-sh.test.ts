@@ -23,6 +23,7 @@ import type { AgentEvent, Deadlines, Plan, PlannedProbe, ProbeResult } from '../
 import { checkShape } from './agent-process.js';
 import type { AgentRun } from './agent-process.js';
 import { startTestListener } from './listener-harness.js';
+import { closedPort, serveOnLoopback } from './helpers/loopback-server.js';
 
 const HOST = '127.0.0.1';
 const NODE_NAME = 'node-a';
@@ -162,23 +163,15 @@ async function harness(t: TestContext): Promise<Harness> {
 }
 
 /** Test-local servers, closed (with their hung connections) in t.after. */
-async function serve(t: TestContext, onConnection: (socket: net.Socket) => void): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+/** A raw TCP server for the agent to meet; each connection handed to `onConnection`. */
+function serve(t: TestContext, onConnection: (socket: net.Socket) => void): Promise<number> {
+  return serveOnLoopback(
+    t,
+    net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      onConnection(socket);
+    }),
   );
-  return (server.address() as net.AddressInfo).port;
 }
 
 /** Answers once the request head is in. */
@@ -193,15 +186,6 @@ function afterHead(answer: (socket: net.Socket) => void): (socket: net.Socket) =
     };
     socket.on('data', onData);
   };
-}
-
-async function closedPort(t: TestContext): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  t.diagnostic(`closed port ${port}`);
-  return port;
 }
 
 const unsupported = (r: ProbeResult): void => {
@@ -268,7 +252,7 @@ for (const setup of setups()) {
     const https = { proto: 'https' as const, address: HOST, port: h.listener.portFor('https') };
     const download = (size: number) => ({ kind: 'download' as const, size, sha256: h.blobs.get(size).sha256 });
     const upload = (size: number) => ({ kind: 'upload' as const, size, sha256: h.blobs.uploadSha256(size) });
-    const refused = await closedPort(t);
+    const refused = await closedPort();
     const plan = h.plan([
       { ...http, id: 'hold', kind: 'hold', holdMs: 100 },
       { ...http, id: 'hello-http', kind: 'hello' },

@@ -4,7 +4,6 @@
  * never answer, stop mid-body, cut the body, corrupt it, intercept TLS).
  */
 import { test } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
@@ -18,6 +17,7 @@ import { PATHS, TOKEN_HEADER } from '../src/protocol.js';
 import type { AgentFacts, Plan, PlannedProbe, ProbeResult } from '../src/protocol.js';
 import { TEST_FLAVOURS, checkShape, resultOf, runAgent, runFlavour } from './agent-process.js';
 import { startTestListener } from './listener-harness.js';
+import { closedPort, serveOnLoopback } from './helpers/loopback-server.js';
 
 const HOST = '127.0.0.1';
 const TOKEN = 'test-token-0123456789';
@@ -47,39 +47,6 @@ function makePlan(probes: PlannedProbe[], pin: string, overrides: Partial<Plan> 
 // ---------------------------------------------------------------------------------------------
 // Test servers, all on 127.0.0.1 port 0, all closed in t.after
 
-interface Listening {
-  port: number;
-  close(): Promise<void>;
-}
-
-/** Listens, and on close destroys whatever connections are still open (hung peers keep theirs). */
-function listen(server: net.Server): Promise<Listening> {
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address() as net.AddressInfo;
-      resolve({
-        port: address.port,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
-}
-
-async function serve(t: TestContext, server: net.Server): Promise<number> {
-  const listening = await listen(server);
-  t.after(() => listening.close());
-  return listening.port;
-}
 
 interface Ledger {
   /** Every request: path with query, token header, body. */
@@ -135,13 +102,6 @@ function blobHead(): string {
   return `HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: ${BLOB.length}\r\n\r\n`;
 }
 
-/** A port that was just bound and released: nothing listens there, so the kernel answers RST. */
-async function closedPort(): Promise<number> {
-  const listening = await listen(net.createServer());
-  await listening.close();
-  return listening.port;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 const cert: RunCertificate = await createRunCertificate([HOST]);
@@ -149,20 +109,20 @@ const otherCert: RunCertificate = await createRunCertificate([HOST], 'an interce
 
 for (const flavour of TEST_FLAVOURS) test(`${flavour} agent reports every probe outcome with the phase it reached`, async (t) => {
   const good: Ledger = { requests: [] };
-  const goodHttp = await serve(t, http.createServer(contractHandler(good)));
-  const goodHttps = await serve(t, https.createServer({ cert: cert.certPem, key: cert.keyPem }, contractHandler(good)));
+  const goodHttp = await serveOnLoopback(t, http.createServer(contractHandler(good)));
+  const goodHttps = await serveOnLoopback(t, https.createServer({ cert: cert.certPem, key: cert.keyPem }, contractHandler(good)));
 
   const intercepted: Ledger = { requests: [] };
-  const interceptor = await serve(t, https.createServer({ cert: otherCert.certPem, key: otherCert.keyPem }, contractHandler(intercepted)));
+  const interceptor = await serveOnLoopback(t, https.createServer({ cert: otherCert.certPem, key: otherCert.keyPem }, contractHandler(intercepted)));
 
-  const hung = await serve(t, net.createServer((socket) => socket.on('error', () => undefined)));
-  const staller = await serve(t, rawHttpServer((socket) => socket.write(Buffer.concat([Buffer.from(blobHead()), BLOB.subarray(0, STALL_AT)]))));
-  const cutter = await serve(t, rawHttpServer((socket) => socket.end(Buffer.concat([Buffer.from(blobHead()), BLOB.subarray(0, CUT_AT)]))));
+  const hung = await serveOnLoopback(t, net.createServer((socket) => socket.on('error', () => undefined)));
+  const staller = await serveOnLoopback(t, rawHttpServer((socket) => socket.write(Buffer.concat([Buffer.from(blobHead()), BLOB.subarray(0, STALL_AT)]))));
+  const cutter = await serveOnLoopback(t, rawHttpServer((socket) => socket.end(Buffer.concat([Buffer.from(blobHead()), BLOB.subarray(0, CUT_AT)]))));
   const wrongBlob = Buffer.from(BLOB);
   wrongBlob[1234] = (wrongBlob[1234] ?? 0) ^ 0xff;
-  const corrupter = await serve(t, rawHttpServer((socket) => socket.end(Buffer.concat([Buffer.from(blobHead()), wrongBlob]))));
-  const unavailable = await serve(t, rawHttpServer((socket) => socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n')));
-  const hangUp = await serve(t, rawHttpServer((socket) => socket.end()));
+  const corrupter = await serveOnLoopback(t, rawHttpServer((socket) => socket.end(Buffer.concat([Buffer.from(blobHead()), wrongBlob]))));
+  const unavailable = await serveOnLoopback(t, rawHttpServer((socket) => socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n')));
+  const hangUp = await serveOnLoopback(t, rawHttpServer((socket) => socket.end()));
   const refused = await closedPort();
 
   const download = { kind: 'download' as const, size: BLOB.length, sha256: BLOB_SHA256 };
@@ -348,9 +308,9 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent reports every probe 
 
 for (const flavour of TEST_FLAVOURS) test(`${flavour} agent deadline: every unfinished probe is reported where it stands`, async (t) => {
   const good: Ledger = { requests: [] };
-  const goodHttp = await serve(t, http.createServer(contractHandler(good)));
-  const hung = await serve(t, net.createServer((socket) => socket.on('error', () => undefined)));
-  const staller = await serve(t, rawHttpServer((socket) => socket.write(Buffer.concat([Buffer.from(blobHead()), BLOB.subarray(0, STALL_AT)]))));
+  const goodHttp = await serveOnLoopback(t, http.createServer(contractHandler(good)));
+  const hung = await serveOnLoopback(t, net.createServer((socket) => socket.on('error', () => undefined)));
+  const staller = await serveOnLoopback(t, rawHttpServer((socket) => socket.write(Buffer.concat([Buffer.from(blobHead()), BLOB.subarray(0, STALL_AT)]))));
 
   const plan = makePlan(
     [

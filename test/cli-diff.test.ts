@@ -1,26 +1,11 @@
 /** `twoway diff` and `twoway run --history/--baseline` as an operator meets them: exit codes and what is named. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { renderJson } from '../src/render/json.js';
 import { report, simpleNode } from './report-builder.js';
-
-const BIN = fileURLToPath(new URL('../../bin/twoway.js', import.meta.url));
-
-function twoway(args: string[], timeout = 60_000) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'twoway-cli-diff-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { twoway, tempDir } from './helpers/cli.js';
 
 function writeReports(dir: string): { healthy: string; broken: string; alsoBroken: string } {
   const files = {
@@ -34,7 +19,7 @@ function writeReports(dir: string): { healthy: string; broken: string; alsoBroke
 }
 
 test('cli diff: new breakage exits 1 and is named; the node failing in both runs is not', (t) => {
-  const f = writeReports(tempDir(t));
+  const f = writeReports(tempDir(t, 'twoway-cli-diff-'));
   const r = twoway(['diff', f.healthy, f.broken]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /^Compared 20250102T010000-bbbbbb with 20250101T010000-aaaaaa: 2 new, 0 fixed, 0 changed kind, 2 still failing$/m);
@@ -43,7 +28,7 @@ test('cli diff: new breakage exits 1 and is named; the node failing in both runs
 });
 
 test('cli diff: the same failures exit 0; fixes exit 0', (t) => {
-  const f = writeReports(tempDir(t));
+  const f = writeReports(tempDir(t, 'twoway-cli-diff-'));
   const same = twoway(['diff', f.broken, f.alsoBroken]);
   assert.equal(same.code, 0, same.stderr);
   assert.match(same.stdout, /: 0 new, 0 fixed, 0 changed kind, 4 still failing$/m);
@@ -53,7 +38,7 @@ test('cli diff: the same failures exit 0; fixes exit 0', (t) => {
 });
 
 test('cli diff: --json - prints the diff as JSON instead of the text', (t) => {
-  const f = writeReports(tempDir(t));
+  const f = writeReports(tempDir(t, 'twoway-cli-diff-'));
   const r = twoway(['diff', f.healthy, f.broken, '--json', '-']);
   assert.equal(r.code, 1);
   const diff = JSON.parse(r.stdout) as { version: number; old: { id: string }; entries: { node: string; change: string; breakage: boolean }[] };
@@ -82,7 +67,7 @@ const BAD_INPUT: [string, (dir: string, f: ReturnType<typeof writeReports>) => s
 
 for (const [name, args, message] of BAD_INPUT) {
   test(`cli diff: ${name} exits 2 with a clear message and nothing starts`, (t) => {
-    const dir = tempDir(t);
+    const dir = tempDir(t, 'twoway-cli-diff-');
     const r = twoway(args(dir, writeReports(dir)));
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, message);
@@ -91,7 +76,7 @@ for (const [name, args, message] of BAD_INPUT) {
 }
 
 test('cli run: --history stores each run; --baseline last fails only on new breakage', (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'twoway-cli-diff-');
   const history = join(dir, 'history');
   // Port 1 on loopback refuses SSH at once: a known-bad node, the same in every run.
   const run = (...extra: string[]) => twoway(['run', '--node', 'root@127.0.0.1:1', '--port', '0', '--ssl-port', '0', '--connect-timeout', '2', '--quiet', '--history', history, ...extra]);

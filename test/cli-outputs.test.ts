@@ -1,22 +1,14 @@
 /** Report files from a real (loopback) run: several formats at once, and a bad output path refused before anything starts. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { JsonlRecord } from '../src/render/jsonl.js';
 import { parseProm } from './helpers/prom-parse.js';
 import { findAll, parseXml } from './helpers/xml-strict.js';
-
-const BIN = fileURLToPath(new URL('../../bin/twoway.js', import.meta.url));
-
-function twoway(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { twoway } from './helpers/cli.js';
 
 /** A loopback port with nothing listening: bound, then closed. */
 async function closedPort(): Promise<number> {

@@ -1,27 +1,12 @@
 /** The CLI as an operator meets it: bad flags and bad inventories exit 2 naming what is wrong; faults exit 1. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { VERDICT_KINDS, VERDICTS } from '../src/verdicts.js';
 import { escapeRegExp } from './helpers/regexp.js';
+import { twoway, tempDir } from './helpers/cli.js';
 
-
-const BIN = fileURLToPath(new URL('../../bin/twoway.js', import.meta.url));
-
-function twoway(args: string[], timeout = 30_000) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'twoway-cli-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 const USAGE_ERRORS: [string, string[], RegExp][] = [
   ['unknown flag', ['run', '--nodes', 'x'], /unknown option '--nodes'/],

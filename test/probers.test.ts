@@ -10,20 +10,13 @@ import { httpProber } from '../controller/probers/http.js';
 import { nodeStatusRequest, parseNodeStatusResponse, probeNetbiosName } from '../controller/probers/netbios.js';
 import { probeTcp } from '../controller/probers/tcp.js';
 import { fullAcceptQueue } from './helpers/full-accept-queue.js';
+import { closedPort } from './helpers/loopback-server.js';
 
 const LOOPBACK = '127.0.0.1';
 
 async function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
   return (server.address() as AddressInfo).port;
-}
-
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createTcpServer();
-  const port = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 test('http prober: an answering web interface is open, with its status and server', async (t) => {
