@@ -10,6 +10,7 @@ import { networkInterfaces } from 'node:os';
 import { parseProcNetListeners } from '../src/proc-net-tcp.js';
 import { allPids, cmdline } from './procfs.js';
 import { ingressFix, judgePorts, nftRuleText, readHostFirewall, type PortVerdict } from './firewall/host.js';
+import { hostPort } from '../src/endpoint.js';
 
 export interface PreflightInput {
   /** Addresses the listeners bind to, and the ports. */
@@ -73,7 +74,7 @@ export function portHolder(port: number): string | undefined {
 }
 
 async function checkPort(address: string, port: number): Promise<PreflightItem> {
-  const where = `${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const where = hostPort(address, port);
   const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     const server = createServer();
     server.once('error', (err) => resolve(err));
