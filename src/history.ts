@@ -13,7 +13,7 @@ import { readReportFile } from './report-file.js';
 
 export const DEFAULT_KEEP = 30;
 
-/** A run id as controller/run.ts makes them: UTC start time to the second, then random hex. */
+/** A run id as controller/run/run.ts makes them: UTC start time to the second, then random hex. */
 const RUN_ID = /^\d{8}T\d{6}-[0-9a-f]+$/;
 const RUN_FILE = /^\d{8}T\d{6}-[0-9a-f]+\.json$/;
 

@@ -1,5 +1,5 @@
 /** The Node reference agent as a flavour: the bundle with its plan in front, read by `node -`. */
-import { agentScript } from '../deploy.js';
+import { agentScript } from './deploy.js';
 import type { AgentFlavourModule } from './types.js';
 
 export const nodeAgent: AgentFlavourModule = {

@@ -2,7 +2,7 @@
  * Each flavour's size as sent for a typical plan: what one node's SSH session carries on stdin.
  * The plan is what `twoway run` makes with its defaults for a node with one address.
  */
-import { ALTERNATE_PORTS, DEFAULT_DEADLINES, DEFAULT_SIZES, buildPlan } from '../plan.js';
+import { ALTERNATE_PORTS, DEFAULT_DEADLINES, DEFAULT_SIZES, buildPlan } from '../run/plan.js';
 import { UPDATE_MANAGER_PORTS } from '../../src/profiles.js';
 import type { Plan } from '../../src/protocol.js';
 import { flavourModule, registeredFlavours } from './index.js';

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { SetupError } from '../../src/errors.js';
 import { inputBaseChains, parseNftJson, type NftRuleset } from './nft-eval.js';
 import { run } from './host.js';
-import { iptablesPorts, nftPorts } from './port-sets.js';
+import { iptablesPorts, nftPorts } from '../remedy/port-sets.js';
 
 const NFT_CHAIN = /^twoway_open_(\d+)$/;
 const IPT_CHAIN = /^TWOWAY_OPEN_(\d+)$/;

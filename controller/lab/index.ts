@@ -36,7 +36,7 @@ import {
 import { generateKey, prepareNode, readPidFile, sshdPid, startSshd, stopSshd, waitForAccept, waitForPidFiles } from './sshd.js';
 import { activeFaults, applyScenarioMechanisms, toggleFault } from './faults.js';
 import { ensurePrerequisites, isRoot, notRootMessage } from './prereq.js';
-import { cmdline } from '../procfs.js';
+import { cmdline } from '../host/procfs.js';
 import { type NetnsHolder, endProcesses, identify, netnsHolders, nsInode, selfAndAncestors } from './processes.js';
 
 export { LAB_SCENARIOS, LAB_FAULTS, labPaths };

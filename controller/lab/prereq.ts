@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { labEnv, run, tryRun } from './run.js';
 import { readPidFile } from './sshd.js';
-import { cmdline } from '../procfs.js';
+import { cmdline } from '../host/procfs.js';
 import { type Log, noNamespacesError } from './topology.js';
 
 export interface RequiredTool {

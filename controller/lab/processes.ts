@@ -5,7 +5,7 @@
  * holds it).
  */
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
-import { allPids } from '../procfs.js';
+import { allPids } from '../host/procfs.js';
 import { sleep } from './run.js';
 
 interface ProcStat {

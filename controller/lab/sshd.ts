@@ -9,7 +9,7 @@ import { CTL_NETNS, nodeNetns } from './plan.js';
 import { type LabScenario, type SessionPath, scenarioAddresses, sessionPathOf } from './scenarios.js';
 import { type LabPaths, type NodePaths, nodePaths } from './state.js';
 import { run, runIn, sleep } from './run.js';
-import { cmdline } from '../procfs.js';
+import { cmdline } from '../host/procfs.js';
 import { type ProcessId, childrenByParent, endProcesses, identify, isLive } from './processes.js';
 import { SH_AGENT_TOOLS } from '../agents/sh.js';
 

@@ -1,7 +1,7 @@
 /** `twoway preflight`: only the controller-side checks a run starts with; exit 0 ok, 1 the firewall would block, 2 the run could not listen. */
 import type { Command } from 'commander';
 import { addRunOptions, preflightFor, prepareRun, type RunFlags } from './run.js';
-import { renderPreflight } from '../../controller/preflight.js';
+import { renderPreflight } from '../../controller/run/preflight.js';
 
 export function registerPreflight(program: Command): void {
   addRunOptions(program.command('preflight').description("check the controller's side only: listener ports free, callback addresses here, firewall (takes run's options)")).action(

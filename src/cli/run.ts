@@ -2,12 +2,12 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ftpPortsOf, prepareAddresses, runTwoway, usesFtp, type AddressedNode, type RunOptions } from '../../controller/run.js';
+import { ftpPortsOf, prepareAddresses, runTwoway, usesFtp, type AddressedNode, type RunOptions } from '../../controller/run/run.js';
 import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
-import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/preflight.js';
-import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/plan.js';
-import { checkSshOptions } from '../../controller/ssh-options.js';
-import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/classify.js';
+import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/run/preflight.js';
+import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/run/plan.js';
+import { checkSshOptions } from '../../controller/ssh/options.js';
+import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/diagnose/classify.js';
 import { AGENT_FLAVOURS, type AgentFlavour } from '../agent-flavours.js';
 import { InputError } from '../errors.js';
 import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';

@@ -40,7 +40,7 @@ export function replayJsonl(report: Report): string {
   return records.map(jsonlLine).join('');
 }
 
-/** Writes each event to FILE the moment it happens; it fits controller/run.ts's RunObserver. */
+/** Writes each event to FILE the moment it happens; it fits controller/run/run.ts's RunObserver. */
 export class JsonlWriter {
   private fd: number | undefined;
 

@@ -58,7 +58,7 @@ const ctlRuleset = (): string => spawnSync('ip', ['netns', 'exec', CTL_NETNS, 'n
  * custom profile says so.
  */
 async function startWebInterface(netns: string): Promise<void> {
-  const { createRunCertificate } = await import('../../controller/cert.js');
+  const { createRunCertificate } = await import('../../controller/wire/cert.js');
   const cert = await createRunCertificate([], 'ilo-standin.lab');
   const dir = mkdtempSync(join(work, 'web-'));
   writeFileSync(join(dir, 'cert.pem'), cert.certPem);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { NO_RUNTIME_EXIT } from '../../controller/agents/detect.js';
-import { sizeLabel } from '../../controller/classify.js';
+import { sizeLabel } from '../../controller/diagnose/classify.js';
 import { checkLabReport } from '../../controller/lab/expectations.js';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labUp, setFault } from '../../controller/lab/index.js';
 import { compareVerdicts, renderComparison } from '../../controller/lab/repeat.js';

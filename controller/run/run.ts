@@ -1,0 +1,406 @@
+/**
+ * One run, step by step (DESIGN.md section 3): resolve callback addresses, start the listener, then for
+ * each node with bounded concurrency probe forward and stream the agent over SSH, and classify.
+ * Every node gets a result, also when the run is interrupted; the listener lives only for the run.
+ */
+import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { NodeSpec } from '../../src/inventory/types.js';
+import type { AgentEvent, Deadlines, Plan, PortRange } from '../../src/protocol.js';
+import { callbacksMade, type ProfileSet } from '../../src/profiles.js';
+import { REPORT_VERSION, findingFor, type NodeReport, type Report } from '../../src/report.js';
+import { VERDICT_KINDS, isFailure, type NodeKind, type VerdictKind } from '../../src/verdicts.js';
+import { SetupError } from '../../src/errors.js';
+import { BlobStore } from '../wire/blobs.js';
+import { createRunCertificate } from '../wire/cert.js';
+import { classifyNode, classifySession, type ForwardEvidence, type Thresholds } from '../diagnose/classify.js';
+import { flavourModule, registeredFlavours } from '../agents/index.js';
+import { chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../agents/detect.js';
+import type { AgentFlavour } from '../agents/types.js';
+import { inferFleet } from '../diagnose/fleet.js';
+import { HalfOpenSampler } from '../host/halfopen-sampler.js';
+import { FtpListener } from '../wire/ftp-listener.js';
+import { CallbackListener } from '../wire/listener.js';
+import { ALTERNATE_PORTS, buildPlan } from './plan.js';
+import { remediesForNode } from '../remedy/remedies.js';
+import { proberFor } from '../probers/index.js';
+import { resolveAddress, sourceAddressFor } from '../host/route.js';
+import { runOverSsh, type SessionInput, type SshSession, type SshSettings } from '../ssh/session.js';
+import { RunTokens } from '../wire/tokens.js';
+
+export interface RunOptions {
+  nodes: NodeSpec[];
+  /** Built-in profiles plus any from a profile file; every node's profile is in it (checked by the CLI). */
+  profiles: ProfileSet;
+  /** Controller addresses to call back to; empty: the route's source address per node. */
+  callbackAddresses: string[];
+  /** Addresses to listen on; empty: every callback address in use. */
+  listen: string[];
+  httpPort: number;
+  httpsPort: number;
+  sizes: number[];
+  concurrency: number;
+  statusPosts: number;
+  statusIntervalMs: number;
+  /** Quiet time of the idle-hold channel; 0: no hold. */
+  idleHoldMs: number;
+  /** Also listen on 80/443 where free, to tell whether moving the update manager there would help. */
+  alternates: boolean;
+  /** FTP callbacks: for every node (`all`, --ftp) or the nodes whose inventory says `ftp: true`. */
+  ftp: { all: boolean; controlPort: number; dataPorts: PortRange };
+  deadlines: Deadlines;
+  forwardTimeoutMs: number;
+  /** The agent flavour for nodes whose inventory entry names none; undefined: the best the node offers. */
+  runtime?: AgentFlavour;
+  ssh: SshSettings;
+  thresholds: Thresholds;
+  signal?: AbortSignal;
+  /** The nodes' addresses as preflight already resolved them (so names resolve once per run); absent: resolved here. */
+  addressed?: AddressedNode[];
+  /** Called once the listeners are bound, with their ports, before any node is tested (--open-firewall). */
+  onListening?: (ports: number[]) => void;
+}
+
+export interface RunObserver {
+  /** Set-up is done: listeners bound, plans made. */
+  started?(info: { nodes: number; listeners: { address: string; port: number; proto: string }[] }): void;
+  nodeStarted?(name: string): void;
+  agentEvent?(name: string, event: AgentEvent): void;
+  /** One SSH session to the node ended (a node with several addresses may have one per address): its stderr, as kept. */
+  sessionEnded?(name: string, destination: string, stderr: string): void;
+  nodeFinished?(node: NodeReport, done: number, total: number): void;
+  /** The report is complete (also after an interrupt): fleet findings and fixes included. */
+  finished?(report: Report): void;
+}
+
+interface PreparedNode {
+  spec: NodeSpec;
+  addresses: string[];
+  callbackAddresses: string[];
+  plan: Plan;
+}
+
+/** What every node's test shares: the listener and the controller's half-open sampler. */
+interface RunContext {
+  options: RunOptions;
+  listener: CallbackListener;
+  sampler: HalfOpenSampler;
+  observer: RunObserver;
+}
+
+/** SSH failures after which another address of the node may still answer. */
+const TRY_NEXT_ADDRESS: ReadonlySet<string> = new Set<NodeKind>(['ssh-unreachable', 'ssh-refused']);
+
+export interface AddressedNode {
+  spec: NodeSpec;
+  addresses: string[];
+  callbackAddresses: string[];
+}
+
+/** Where a node was defined, as its errors name it: `file:line`, or the flag for a --node. */
+function placeOf(spec: NodeSpec): string {
+  return spec.from.line > 0 ? `${spec.from.file}:${spec.from.line}` : spec.from.file;
+}
+
+/**
+ * Resolves each node's addresses and picks its callback addresses: the source of this host's route to
+ * each of the node's addresses (a dual-homed node may reach the controller on two of its addresses).
+ * An address with no route is left to the forward probes to report, as long as one address has one.
+ * Throws SetupError naming the node and where it was defined.
+ */
+export async function prepareAddresses(options: RunOptions): Promise<AddressedNode[]> {
+  return Promise.all(
+    options.nodes.map(async (spec) => {
+      const fail = (err: unknown, advice: string): SetupError =>
+        new SetupError(`node "${spec.name}" (${placeOf(spec)}): ${(err as Error).message}${advice}`, { cause: err });
+      const addresses = await Promise.all(spec.addresses.map(resolveAddress)).catch((err: unknown) => {
+        throw fail(err, '');
+      });
+      if (options.callbackAddresses.length > 0) return { spec, addresses, callbackAddresses: options.callbackAddresses };
+      const sources = await Promise.allSettled(addresses.map(sourceAddressFor));
+      const found = sources.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      if (found.length === 0) throw fail((sources[0] as PromiseRejectedResult).reason, '; give --callback-address');
+      return { spec, addresses, callbackAddresses: [...new Set(found)] };
+    }),
+  );
+}
+
+/** FTP callbacks need an agent: --ftp, the node's `ftp: true`, or a profile that makes them (a switch stand-in). */
+export function usesFtp(options: Pick<RunOptions, 'ftp' | 'profiles'>, spec: NodeSpec): boolean {
+  const made = callbacksMade(options.profiles[spec.profile]!);
+  return made.length > 0 && (options.ftp.all || spec.ftp === true || made.includes('ftp'));
+}
+
+/** The FTP control port and every port of the passive range. */
+export function ftpPortsOf(ftp: { controlPort: number; dataPorts: PortRange }): number[] {
+  return [ftp.controlPort, ...Array.from({ length: ftp.dataPorts.last - ftp.dataPorts.first + 1 }, (_, i) => ftp.dataPorts.first + i)];
+}
+
+export async function runTwoway(options: RunOptions, observer: RunObserver = {}): Promise<Report> {
+  const startedAt = new Date();
+  const runId = `${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+  const resolved = options.addressed ?? (await prepareAddresses(options));
+  const listenAddresses = options.listen.length > 0 ? options.listen : [...new Set(resolved.flatMap((n) => n.callbackAddresses))];
+  const cert = await createRunCertificate(listenAddresses);
+  const tokens = new RunTokens();
+  const blobs = new BlobStore();
+  const plansByNode = new Map<string, Plan>();
+  const alternatePorts = options.alternates && (options.httpPort !== ALTERNATE_PORTS.http || options.httpsPort !== ALTERNATE_PORTS.https) ? ALTERNATE_PORTS : undefined;
+  const listener = new CallbackListener({
+    addresses: listenAddresses,
+    httpPort: options.httpPort,
+    httpsPort: options.httpsPort,
+    ...(alternatePorts === undefined ? {} : { alternatePorts }),
+    cert,
+    tokens,
+    blobs,
+    findProbe: (node, id) => plansByNode.get(node)?.probes.find((p) => p.id === id),
+  });
+  const ftpNodes = new Set(resolved.filter((n) => usesFtp(options, n.spec)).map((n) => n.spec.name));
+  const ftpListener =
+    ftpNodes.size === 0
+      ? undefined
+      : new FtpListener({
+          addresses: listenAddresses,
+          controlPort: options.ftp.controlPort,
+          dataPorts: options.ftp.dataPorts,
+          tokens,
+          blobs,
+          ledger: listener.ledger,
+          findProbe: (node, id) => plansByNode.get(node)?.probes.find((p) => p.id === id),
+        });
+  await listener.start();
+  let ftp: { controlPort: number; dataPorts: PortRange } | undefined;
+  let ftpPorts: number[] = [];
+  try {
+    await ftpListener?.start();
+    ftp = ftpListener === undefined ? undefined : { controlPort: ftpListener.controlPort, dataPorts: ftpListener.dataPorts };
+    ftpPorts = ftp === undefined ? [] : ftpPortsOf(ftp);
+    options.onListening?.([...new Set([...listener.endpoints.map((e) => e.port), ...ftpPorts])]);
+  } catch (err) {
+    await ftpListener?.close();
+    await listener.close();
+    throw err;
+  }
+  const alternates = listener.alternates();
+  const httpPort = listener.portFor('http');
+  const httpsPort = listener.portFor('https');
+  const sampler = new HalfOpenSampler(new Set([httpPort, httpsPort, alternates.http, alternates.https, ...ftpPorts].filter((p): p is number => p !== undefined)));
+  sampler.start();
+  try {
+    const prepared: PreparedNode[] = resolved.map((n) => {
+      const target = {
+        node: n.spec.name,
+        token: tokens.tokenFor(n.spec.name),
+        callbackAddresses: n.callbackAddresses,
+        // A dual-homed node calls back from each of its addresses, so each NIC's path is known.
+        sources: n.addresses.length > 1 ? n.addresses : [],
+        ftp: ftpNodes.has(n.spec.name),
+      };
+      const plan = buildPlan(target, { download: (size) => blobs.get(size).sha256, upload: (size) => blobs.uploadSha256(size) }, {
+        runId,
+        sizes: options.sizes,
+        httpPort,
+        httpsPort,
+        alternates: { ...(alternates.http === undefined ? {} : { http: alternates.http }), ...(alternates.https === undefined ? {} : { https: alternates.https }) },
+        statusPosts: options.statusPosts,
+        statusIntervalMs: options.statusIntervalMs,
+        holdMs: options.idleHoldMs,
+        deadlines: options.deadlines,
+        agentConcurrency: 4,
+        fingerprint256: cert.fingerprint256,
+        ...(ftp === undefined ? {} : { ftp }),
+        spkiSha256Base64: cert.spkiSha256Base64,
+      });
+      plansByNode.set(n.spec.name, plan);
+      return { ...n, plan };
+    });
+    observer.started?.({ nodes: prepared.length, listeners: [...listener.endpoints] });
+
+    const ctx: RunContext = { options, listener, sampler, observer };
+    const limit = pLimit(options.concurrency);
+    let done = 0;
+    const reports = await Promise.all(
+      prepared.map((node) =>
+        limit(async () => {
+          const report = await testNode(node, ctx);
+          done += 1;
+          observer.nodeFinished?.(report, done, prepared.length);
+          return report;
+        }),
+      ),
+    );
+    const halfOpen = await sampler.stop();
+    const findings = inferFleet(reports);
+    for (const node of reports) {
+      const remedies = remediesForNode(node, { httpPort, httpsPort }, (path) => findingFor(findings, node, path) !== undefined);
+      if (remedies.length > 0) node.remedies = remedies;
+    }
+    const finishedAt = new Date();
+    const ledger = listener.ledger.snapshot();
+    const report: Report = {
+      version: REPORT_VERSION,
+      run: {
+        id: runId,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        ms: finishedAt.getTime() - startedAt.getTime(),
+        interrupted: options.signal?.aborted ?? false,
+        controller: { listeners: [...listener.endpoints], fingerprint256: cert.fingerprint256 },
+        settings: {
+          sizes: options.sizes,
+          concurrency: options.concurrency,
+          httpPort,
+          httpsPort,
+          idleHoldMs: options.idleHoldMs,
+          firmwareBytes: options.thresholds.firmwareBytes,
+          alternates,
+          ...(ftp === undefined ? {} : { ftp }),
+        },
+        strayRequests: ledger.strayCount,
+        ...(ledger.connectionsDropped === 0 ? {} : { connectionsNotRecorded: ledger.connectionsDropped }),
+        listenerPeers: ledger.peers,
+        halfOpenSampled: halfOpen.measured,
+      },
+      nodes: reports,
+      findings,
+      summary: summarise(reports),
+    };
+    observer.finished?.(report);
+    return report;
+  } finally {
+    await sampler.stop();
+    await ftpListener?.close();
+    await listener.close();
+  }
+}
+
+async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport> {
+  const { options, listener, sampler, observer } = ctx;
+  const { spec, plan } = node;
+  const profile = options.profiles[spec.profile]!;
+  const evidence = {
+    name: spec.name,
+    addresses: node.addresses,
+    profile: spec.profile,
+    callbackAddresses: node.callbackAddresses,
+    // Agentless devices make no callbacks of ours: they have no callback paths, measured or not.
+    probes: profile.agent ? plan.probes : [],
+    ...(profile.agent ? {} : { agentless: true }),
+  };
+  // A node whose turn comes after an interrupt still gets a result: not measured.
+  if (options.signal?.aborted) return classifyNode({ ...evidence, events: [], ledger: [], forward: [] }, options.thresholds);
+  observer.nodeStarted?.(spec.name);
+
+  const started = performance.now();
+  const forwardPromise = Promise.all(
+    node.addresses.flatMap((address) =>
+      profile.forward.map(async (fp): Promise<ForwardEvidence> => ({
+        address,
+        port: fp.port,
+        probe: fp.probe,
+        purpose: fp.purpose,
+        result: await proberFor(fp.probe)({ address, port: fp.port }, options.forwardTimeoutMs, options.signal),
+      })),
+    ),
+  );
+  // Agentless devices (iLO, OA, VC, switches) run nothing of ours: their result is the forward probes.
+  if (!profile.agent) {
+    const forward = await forwardPromise;
+    return classifyNode({ ...evidence, events: [], ledger: [], forward, ms: Math.round(performance.now() - started) }, options.thresholds);
+  }
+  const { session, sshAddress } = await runAgentSession(node, ctx);
+  const forward = await forwardPromise;
+  const ledger = listener.ledger.forNode(spec.name);
+  return classifyNode(
+    {
+      ...evidence,
+      session,
+      events: session.events,
+      ledger,
+      connections: listener.ledger.connectionsFor(session.events),
+      forward,
+      controllerHalfOpen: sampler.view(),
+      ...(sshAddress === undefined ? {} : { sshAddress }),
+    },
+    options.thresholds,
+  );
+}
+
+/** The session, and what was chosen in it: the flavour sent and its size, or why none was. */
+export interface AgentSession extends SshSession {
+  agent?: { flavour: AgentFlavour; scriptBytes: number };
+  runtimes?: DetectedRuntimes;
+  runtimeProblem?: string;
+}
+
+/**
+ * What one session sends: the detection snippet, answered with the chosen flavour and its script
+ * (or, for PowerShell, that flavour's own command and script straight away).
+ */
+function sessionPlan(spec: NodeSpec, plan: Plan, forced: AgentFlavour | undefined): { command: string; input: SessionInput; chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> } {
+  const registered = registeredFlavours();
+  const chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> = {};
+  const direct = flavourWithoutDetection(forced, spec.profile, registered);
+  if (direct !== undefined) {
+    const module = flavourModule(direct);
+    const script = module.script(plan);
+    chosen.agent = { flavour: direct, scriptBytes: Buffer.byteLength(script) };
+    return { command: module.remoteCommand, input: script, chosen };
+  }
+  const modules = registered.map(flavourModule);
+  const answer = (line: string): string | undefined => {
+    const runtimes = parseRuntimesLine(line);
+    if (runtimes === undefined) {
+      chosen.runtimeProblem = `the runtime detection printed no runtime list but ${JSON.stringify(line.slice(0, 200))}`;
+      return undefined;
+    }
+    chosen.runtimes = runtimes;
+    const choice = chooseFlavour(runtimes, forced, registered);
+    if (!choice.ok) {
+      chosen.runtimeProblem = choice.problem;
+      return undefined;
+    }
+    const script = flavourModule(choice.flavour).script(plan);
+    chosen.agent = { flavour: choice.flavour, scriptBytes: Buffer.byteLength(script) };
+    return `${choice.flavour}\n${script}`;
+  };
+  return { command: detectionCommand(modules), input: answer, chosen };
+}
+
+/**
+ * One SSH session that detects the node's runtimes and streams the agent. A node with several
+ * addresses is tried at the next one when SSH cannot reach the first (a dual-homed server whose
+ * management NIC is down still gets tested).
+ */
+async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ session: AgentSession; sshAddress?: string }> {
+  const { options, observer } = ctx;
+  const { spec, plan } = node;
+  const destinations = spec.sshHost !== undefined ? [spec.sshHost] : node.addresses;
+  // The node's own `runtime:` wins; --runtime is the default for nodes without one.
+  const forced = spec.runtime ?? options.runtime;
+  // The agent's own deadline plus time for SSH to connect and for the agent to start and report.
+  const sessionDeadline = plan.deadlines.totalMs + options.ssh.connectTimeoutSec * 1000 + 10_000;
+  for (let i = 0; ; i++) {
+    const destination = destinations[i]!;
+    const target = {
+      destination,
+      ...(spec.user === undefined ? {} : { user: spec.user }),
+      ...(spec.port === undefined ? {} : { port: spec.port }),
+      ...(spec.key === undefined ? {} : { key: spec.key }),
+    };
+    const { command, input, chosen } = sessionPlan(spec, plan, forced);
+    const ssh = await runOverSsh(target, options.ssh, command, input, sessionDeadline, options.signal, (event) => observer.agentEvent?.(spec.name, event));
+    observer.sessionEnded?.(spec.name, destination, ssh.stderr);
+    const session: AgentSession = { ...ssh, ...chosen };
+    const failure = classifySession(session, session.events);
+    const last = i === destinations.length - 1 || options.signal?.aborted === true;
+    if (last || failure === undefined || !TRY_NEXT_ADDRESS.has(failure)) return i === 0 ? { session } : { session, sshAddress: destination };
+  }
+}
+
+function summarise(nodes: NodeReport[]): Report['summary'] {
+  const counts = Object.fromEntries(VERDICT_KINDS.map((k) => [k, 0])) as Record<VerdictKind, number>;
+  for (const n of nodes) counts[n.verdict] += 1;
+  return { ...counts, nodes: nodes.length, failedNodes: nodes.filter((n) => isFailure(n.verdict)).length };
+}

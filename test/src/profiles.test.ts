@@ -1,0 +1,98 @@
+/** Profiles: the built-in port tables, custom profile files (and their errors), and `twoway profiles`. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../../src/errors.js';
+import { parseProfiles } from '../../src/profile-file.js';
+import { BUILT_IN_PROFILES, UPDATE_MANAGER_PORTS, callbacksMade } from '../../src/profiles.js';
+import { portRows } from '../../src/render/profiles.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
+const PORTS = { httpPort: 63001, httpsPort: 63002, ftpPort: 21, ftpData: UPDATE_MANAGER_PORTS.ftpData };
+const forwardPorts = (name: string): string[] => BUILT_IN_PROFILES[name]!.forward.map((f) => `${f.port}/${f.probe}`);
+
+test('profiles: the seed table per node type, with directions', () => {
+  assert.deepEqual(forwardPorts('linux'), ['22/tcp', '443/tcp']);
+  assert.deepEqual(forwardPorts('windows'), ['22/tcp', '443/tcp', '445/tcp', '139/tcp', '137/netbios-ns']);
+  assert.deepEqual(forwardPorts('vmware'), ['22/tcp', '443/tcp', '5989/tcp']);
+  for (const name of ['ilo', 'oa', 'vc', 'switch']) {
+    assert.equal(BUILT_IN_PROFILES[name]!.agent, false, name);
+    assert.deepEqual(callbacksMade(BUILT_IN_PROFILES[name]!), [], `${name} is agentless: no callbacks tested`);
+    assert.ok(BUILT_IN_PROFILES[name]!.forward.some((f) => f.probe === 'https'), `${name} web interface probed over HTTPS`);
+  }
+  assert.equal(BUILT_IN_PROFILES.integrity!.minAddresses, 2);
+  assert.deepEqual(BUILT_IN_PROFILES.vmware!.hints, ['esxi-egress']);
+  const rows = portRows(BUILT_IN_PROFILES.switch!, PORTS).filter((r) => r.direction === 'callback');
+  assert.deepEqual(rows.map((r) => `${r.port} ${r.proto}`), ['21 tcp/ftp', '63006-63010 tcp/ftp-data']);
+  assert.ok(rows.every((r) => r.purpose.includes('not tested: no agent')));
+});
+
+test('profile file: extend a built-in, change a built-in in place, and keep the rest', () => {
+  const profiles = parseProfiles(
+    ['profiles:', '  lab-switch:', '    extends: switch', '    agent: true', '  linux:', '    remove: [443]', '    add:', '      - { port: 8443, probe: https, purpose: app }'].join('\n'),
+    'p.yaml',
+  );
+  assert.deepEqual(callbacksMade(profiles['lab-switch']!), ['ftp']);
+  assert.equal(profiles['lab-switch']!.origin, 'p.yaml:2');
+  assert.deepEqual(profiles.linux!.forward.map((f) => `${f.port}/${f.probe}`), ['22/tcp', '8443/https']);
+  assert.deepEqual(profiles.windows, BUILT_IN_PROFILES.windows);
+});
+
+test('profile file: bad input names file, line and field, and says what was expected', () => {
+  const cases: [string, RegExp][] = [
+    ['profiles:\n  web:\n    add: [{ port: 8443 }]\n', /p\.yaml, line 2, field "profiles\.web\.extends": "web" is not a built-in profile, so it needs "extends: <profile>"/],
+    ['profiles:\n  x:\n    extends: ilo\n    remove: [9999]\n', /line 4, field "profiles\.x\.remove\[0\]": port 9999 is not among ilo's forward ports \(443, 80, 22\)/],
+    ['profiles:\n  x:\n    extends: linux\n    add:\n      - { port: 70000 }\n', /line 5, field "profiles\.x\.add\[0\]\.port": expected a port \(a whole number 1\.\.65535\), found 70000/],
+    ['profiles:\n  x:\n    extends: linux\n    add:\n      - { port: 80, probe: gopher }\n', /field "profiles\.x\.add\[0\]\.probe": expected one of tcp, http, https, netbios-ns, found "gopher"/],
+    ['profiles:\n  x:\n    extends: linux\n    agent: yes please\n', /line 4, field "profiles\.x\.agent": expected true or false/],
+    ['profiles:\n  x:\n    extends: linux\n    colour: red\n', /line 4, field "profiles\.x\.colour": unknown field "colour"/],
+    ['profiles:\n  x:\n    extends: linux\n    add: [{ port: 22 }]\n', /port 22 is already in the profile/],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(() => parseProfiles(text, 'p.yaml'), (err: unknown) => err instanceof InputError && message.test(err.message), text);
+  }
+});
+
+test('cli: twoway profiles lists every profile, custom ones included, with callback ports from the flags', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'twoway-profiles-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'p.yaml');
+  writeFileSync(file, 'profiles:\n  ilo-8443:\n    extends: ilo\n    add: [{ port: 8443, probe: https, purpose: "iLO web on 8443" }]\n');
+  const r = spawnSync(process.execPath, [BIN, 'profiles', '--profiles', file, '--port', '80', '--ssl-port', '443', '--json'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const listed = JSON.parse(r.stdout) as { name: string; ports: { direction: string; port: string }[] }[];
+  assert.deepEqual(listed.map((p) => p.name), [...Object.keys(BUILT_IN_PROFILES), 'ilo-8443']);
+  const linux = listed.find((p) => p.name === 'linux')!;
+  assert.deepEqual(linux.ports.map((p) => `${p.direction} ${p.port}`), ['forward 22', 'forward 443', 'callback 80', 'callback 443']);
+  assert.ok(listed.find((p) => p.name === 'ilo-8443')!.ports.some((p) => p.port === '8443'));
+  const text = spawnSync(process.execPath, [BIN, 'profiles'], { encoding: 'utf8', timeout: 30_000 });
+  assert.match(text.stdout, /windows: .*\n(.*\n)*.*controller -> node {2}137 +udp\/netbios-ns/);
+});
+
+test('classify: an agentless node is judged by its forward paths alone, and says it is agentless', async () => {
+  const { classifyNode } = await import('../../controller/diagnose/classify.js');
+  const report = classifyNode({
+    name: 'ilo1',
+    addresses: ['10.0.0.9'],
+    profile: 'ilo',
+    callbackAddresses: ['10.0.0.1'],
+    probes: [],
+    events: [],
+    ledger: [],
+    agentless: true,
+    ms: 40,
+    forward: [
+      { address: '10.0.0.9', port: 443, probe: 'https', purpose: 'web', result: { outcome: 'tls-error', ms: 5, error: { code: 'ECONNRESET', message: 'reset during handshake' } } },
+      { address: '10.0.0.9', port: 22, probe: 'tcp', purpose: 'ssh', result: { outcome: 'open', ms: 2 } },
+    ],
+  });
+  assert.equal(report.agentless, true);
+  assert.equal(report.nodeVerdict, undefined, 'no SSH verdict for a device nothing is deployed on');
+  assert.deepEqual(report.paths.map((p) => `${p.direction} ${p.port}/${p.proto} ${p.verdict}`), ['forward 443/https tls-failed', 'forward 22/tcp ok']);
+  assert.equal(report.verdict, 'tls-failed');
+  assert.equal(report.ms, 40);
+});
