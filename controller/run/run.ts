@@ -15,7 +15,7 @@ import { BlobStore } from '../wire/blobs.js';
 import { createRunCertificate } from '../wire/cert.js';
 import { classifyNode, classifySession, type ForwardEvidence, type Thresholds } from '../diagnose/classify.js';
 import { flavourModule, registeredFlavours } from '../agents/index.js';
-import { chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../agents/detect.js';
+import { askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../agents/detect.js';
 import type { AgentFlavour } from '../agents/types.js';
 import { inferFleet } from '../diagnose/fleet.js';
 import { HalfOpenSampler } from '../host/halfopen-sampler.js';
@@ -233,7 +233,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     const halfOpen = await sampler.stop();
     const findings = inferFleet(reports);
     for (const node of reports) {
-      const remedies = remediesForNode(node, { httpPort, httpsPort }, (path) => findingFor(findings, node, path) !== undefined);
+      const remedies = remediesForNode(node, { httpPort, httpsPort, hints: options.profiles[node.profile]!.hints }, (path) => findingFor(findings, node, path) !== undefined);
       if (remedies.length > 0) node.remedies = remedies;
     }
     const finishedAt = new Date();
@@ -341,7 +341,7 @@ export interface AgentSession extends SshSession {
 function sessionPlan(spec: NodeSpec, plan: Plan, forced: AgentFlavour | undefined): { command: string; input: SessionInput; chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> } {
   const registered = registeredFlavours();
   const chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> = {};
-  const direct = flavourWithoutDetection(forced, spec.profile, registered);
+  const direct = flavourWithoutDetection(forced);
   if (direct !== undefined) {
     const module = flavourModule(direct);
     const script = module.script(plan);
@@ -377,8 +377,7 @@ async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ s
   const { options, observer } = ctx;
   const { spec, plan } = node;
   const destinations = spec.sshHost !== undefined ? [spec.sshHost] : node.addresses;
-  // The node's own `runtime:` wins; --runtime is the default for nodes without one.
-  const forced = spec.runtime ?? options.runtime;
+  const forced = askedFlavour(spec.runtime, options.runtime, options.profiles[spec.profile]!.hints.defaultRuntime, registeredFlavours());
   // The agent's own deadline plus time for SSH to connect and for the agent to start and report.
   const sessionDeadline = plan.deadlines.totalMs + options.ssh.connectTimeoutSec * 1000 + 10_000;
   for (let i = 0; ; i++) {

@@ -5,6 +5,7 @@ import { classifyNode, type NodeEvidence } from '../../../controller/diagnose/cl
 import type { LedgerRequest } from '../../../controller/wire/ledger.js';
 import { buildPlan, DEFAULT_DEADLINES, FTP_FILE_SIZE, type PlanSettings } from '../../../controller/run/plan.js';
 import { remediesForNode } from '../../../controller/remedy/remedies.js';
+import { NO_HINTS } from '../../../src/profiles.js';
 import type { AgentEvent, FtpResult, ProbeResult } from '../../../src/protocol.js';
 import type { PathReport } from '../../../src/report.js';
 
@@ -95,7 +96,7 @@ test('classify ftp: control passes, the data connection times out and the listen
   assert.match(data.summary, /connect timed out and the listener saw nothing, while control on port 21 works: a firewall passes 21 but not the passive range 63006-63010/);
   assert.equal(data.evidence.listenerPasvPort, 63007);
   assert.equal(data.evidence.listenerDataPeer, undefined);
-  const lines = remediesForNode(node, { httpPort: 63001, httpsPort: 63002 }, () => false).flatMap((r) => r.lines);
+  const lines = remediesForNode(node, { httpPort: 63001, httpsPort: 63002, hints: NO_HINTS }, () => false).flatMap((r) => r.lines);
   assert.ok(lines.includes(`iptables -I FORWARD -s ${NODE_ADDR} -d ${CONTROLLER} -p tcp --dport 63006:63010 -j ACCEPT`), lines.join('\n'));
   assert.ok(lines.includes('modprobe nf_conntrack_ftp'));
   assert.ok(!lines.some((l) => l.includes('--dports 63007')), 'not the generic per-port egress fix');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inferFleet } from '../../../controller/diagnose/fleet.js';
 import { esxiRuleFile, remediesForNode } from '../../../controller/remedy/remedies.js';
+import { NO_HINTS } from '../../../src/profiles.js';
 import type { NodeReport, PathReport } from '../../../src/report.js';
 import type { PathKind } from '../../../src/verdicts.js';
 
@@ -57,7 +58,7 @@ test('fleet: a subnet failing together while others pass is named', () => {
   assert.deepEqual(inferFleet([node('web1', '10.9.20.2', ['blocked', 'ok']), node('web2', '10.9.20.3', ['ok', 'ok']), node('db', '10.9.30.2', ['ok', 'ok'])]), []);
 });
 
-const PORTS = { httpPort: 63001, httpsPort: 63002 };
+const PORTS = { httpPort: 63001, httpsPort: 63002, hints: NO_HINTS };
 const none = (): boolean => false;
 
 test('remedies: blocked callbacks while 80/443 pass give the ESXi rule file and the port change in both forms, once per node', () => {
