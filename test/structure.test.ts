@@ -1,8 +1,9 @@
 /**
  * The source tree's shape, read from this checkout: which folder may import which (the table is the
  * one in ARCHITECTURE.md), how long a source file may grow, and that comments cite files that exist.
- * Imports and comments are read with the TypeScript parser, so strings and regular expressions that
- * look like either are not mistaken for them.
+ * TypeScript and JavaScript are read with the TypeScript parser, so strings and regular expressions
+ * that look like an import or a comment are not mistaken for one; shell, Python and PowerShell
+ * comments are read line by line.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -20,13 +21,13 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * Which top-level area may import which. test/ may import anything and is not listed. src/cli/ is
  * the only part of src/ that reaches into controller/; the agent stands alone on src/.
  */
+type Area = 'agent/src' | 'controller' | 'src' | 'src/cli';
 const AREA_MAY_IMPORT: Readonly<Record<Area, readonly Area[]>> = {
   'agent/src': ['agent/src', 'src'],
   controller: ['controller', 'src'],
   src: ['src'],
   'src/cli': ['src/cli', 'src', 'controller'],
 };
-type Area = 'agent/src' | 'controller' | 'src' | 'src/cli';
 
 /**
  * Inside controller/, imports run one way: each folder may import the folders listed for it (values
