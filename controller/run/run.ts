@@ -1,5 +1,5 @@
 /**
- * One run, step by step (DESIGN.md section 3): resolve callback addresses, start the listener, then for
+ * One run, step by step (ARCHITECTURE.md): resolve callback addresses, start the listener, then for
  * each node with bounded concurrency probe forward and stream the agent over SSH, and classify.
  * Every node gets a result, also when the run is interrupted; the listener lives only for the run.
  */
