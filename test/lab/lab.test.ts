@@ -428,7 +428,9 @@ test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) =
     const callbackTimeouts = await routerConntrackTimeouts(`src=${node} `, 'dport=63002 ', 'ESTABLISHED');
     assert.ok(callbackTimeouts.length >= 2 && callbackTimeouts.every((s) => s <= IDLE_TIMEOUT_SECONDS), `callback flows: ${callbackTimeouts.join(', ')}`);
     const sshTimeouts = await routerConntrackTimeouts(`dst=${node} `, 'dport=22 ', 'ESTABLISHED');
-    assert.ok(sshTimeouts.length >= 1 && sshTimeouts.every((s) => s > 3_600), `ssh flows: ${sshTimeouts.join(', ')}`);
+    // Not the short policy. Not necessarily the kernel's 5-day established timeout either: while a
+    // segment is unacknowledged (a loaded machine) conntrack applies its 300 s "unacknowledged" one.
+    assert.ok(sshTimeouts.length >= 1 && sshTimeouts.every((s) => s > 60), `ssh flows: ${sshTimeouts.join(', ')}`);
     assert.equal(await short, 'echo');
     assert.equal(await long, 'no-echo');
     assert.equal(await control, 'echo');
