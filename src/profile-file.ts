@@ -9,12 +9,17 @@
  *       remove: [80]
  *     linux:                # changes the built-in linux profile for this run
  *       remove: [443]
+ *     esxi-lab:
+ *       extends: linux
+ *       esxi_firewall: true   # behaviour hints (src/profiles.ts ProfileHints); inherited otherwise
+ *       default_runtime: python
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { describeFound, type Located, type LocatedEntry } from './inventory/located.js';
 import { parseYamlLocated } from './inventory/yaml-located.js';
 import { isValidPort } from './inventory/validate.js';
+import { AGENT_FLAVOURS, type AgentFlavour } from './agent-flavours.js';
 import {
   BUILT_IN_PROFILES,
   CALLBACK_KINDS,
@@ -26,7 +31,7 @@ import {
   type ProfileSet,
 } from './profiles.js';
 
-const PROFILE_FIELDS = ['extends', 'description', 'agent', 'callbacks', 'add', 'remove', 'min_addresses'] as const;
+const PROFILE_FIELDS = ['extends', 'description', 'agent', 'callbacks', 'add', 'remove', 'min_addresses', 'esxi_firewall', 'default_runtime'] as const;
 const PORT_FIELDS = ['port', 'probe', 'purpose'] as const;
 const NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 
@@ -94,9 +99,18 @@ function readProfile(entry: LocatedEntry, field: string, known: Readonly<Record<
     agent: f.agent === undefined ? parent.agent : boolean(f.agent, fail),
     callbacks: f.callbacks === undefined ? parent.callbacks : list(f.callbacks, fail).map((item) => oneOf(item, CALLBACK_KINDS, fail) as CallbackKind),
     minAddresses: f.min_addresses === undefined ? parent.minAddresses : count(f.min_addresses, fail),
-    hints: parent.hints,
+    hints: {
+      esxiFirewall: f.esxi_firewall === undefined ? parent.hints.esxiFirewall : boolean(f.esxi_firewall, fail),
+      ...defaultRuntime(f.default_runtime, parent, fail),
+    },
     origin,
   };
+}
+
+/** The parent's default runtime unless the entry names one (a flavour name). */
+function defaultRuntime(at: At | undefined, parent: Profile, fail: Fail): { defaultRuntime?: AgentFlavour } {
+  if (at === undefined) return parent.hints.defaultRuntime === undefined ? {} : { defaultRuntime: parent.hints.defaultRuntime };
+  return { defaultRuntime: oneOf(at, AGENT_FLAVOURS, fail) as AgentFlavour };
 }
 
 function forwardPort(at: At, fail: Fail): ForwardPort {

@@ -1,8 +1,9 @@
 /**
  * Update-manager profiles: per node type, which ports the controller probes forward (and how), which
  * callbacks an agent makes, and whether an agent can run there at all. From the HP SUM port table
- * (DESIGN.md section 1). A custom profile file (src/profile-file.ts) extends or changes these.
+ * (README.md, "Profiles: the update manager's port tables"). A custom profile file (src/profile-file.ts) extends or changes these.
  */
+import type { AgentFlavour } from './agent-flavours.js';
 
 /** How a forward port is probed: a TCP connect, an HTTP(S) request (TLS details), or a NetBIOS name query. */
 export const FORWARD_PROBES = ['tcp', 'http', 'https', 'netbios-ns'] as const;
@@ -18,9 +19,22 @@ export interface ForwardPort {
 export const CALLBACK_KINDS = ['http', 'https', 'ftp'] as const;
 export type CallbackKind = (typeof CALLBACK_KINDS)[number];
 
-/** Extra advice a profile brings to the remedies (the ESXi outbound firewall). */
-export const PROFILE_HINTS = ['esxi-egress'] as const;
-export type ProfileHint = (typeof PROFILE_HINTS)[number];
+/**
+ * What a node type changes in twoway's behaviour, as data: read where each behaviour is decided (the
+ * remedies, the agent choice), never by comparing a profile's name, so a profile that `extends` one
+ * inherits it and a custom profile can set it.
+ */
+export interface ProfileHints {
+  /**
+   * The node's own outbound firewall is ESXi's (only 80/443 allowed by default): dropped callbacks are
+   * fixed with an ESXi firewall rule file, and the Linux iptables/nft egress fix does not apply.
+   */
+  esxiFirewall: boolean;
+  /** The agent flavour sent when neither the node (`runtime:`) nor the run (`--runtime`) names one. */
+  defaultRuntime?: AgentFlavour;
+}
+
+export const NO_HINTS: ProfileHints = { esxiFirewall: false };
 
 export interface Profile {
   name: string;
@@ -31,7 +45,7 @@ export interface Profile {
   callbacks: readonly CallbackKind[];
   /** Addresses a node of this profile must have, all of them tested (Integrity: management and production). */
   minAddresses: number;
-  hints: readonly ProfileHint[];
+  hints: ProfileHints;
   /** Where it was defined: "built-in" or file:line. */
   origin: string;
 }
@@ -49,7 +63,7 @@ const WBEM: ForwardPort = { port: 5989, probe: 'tcp', purpose: 'WBEM discovery (
 
 const WEB: readonly CallbackKind[] = ['http', 'https'];
 const builtIn = (p: Omit<Profile, 'origin' | 'hints' | 'minAddresses'> & Partial<Pick<Profile, 'hints' | 'minAddresses'>>): Profile => ({
-  hints: [],
+  hints: NO_HINTS,
   minAddresses: 1,
   ...p,
   origin: 'built-in',
@@ -63,6 +77,8 @@ export const BUILT_IN_PROFILES: ProfileSet = {
     forward: [SSH, HTTPS, SMB, NETBIOS_SESSION, NETBIOS_NAME],
     agent: true,
     callbacks: WEB,
+    // Windows' OpenSSH starts cmd or PowerShell, not a POSIX sh: no detection, the PowerShell agent.
+    hints: { ...NO_HINTS, defaultRuntime: 'powershell' },
   }),
   vmware: builtIn({
     name: 'vmware',
@@ -70,7 +86,7 @@ export const BUILT_IN_PROFILES: ProfileSet = {
     forward: [SSH, HTTPS, WBEM],
     agent: true,
     callbacks: WEB,
-    hints: ['esxi-egress'],
+    hints: { ...NO_HINTS, esxiFirewall: true },
   }),
   ilo: builtIn({ name: 'ilo', description: 'iLO management processor (agentless)', forward: [WEB_UI_HTTPS, WEB_UI_HTTP, SSH], agent: false, callbacks: [] }),
   oa: builtIn({ name: 'oa', description: 'BladeSystem Onboard Administrator (agentless)', forward: [WEB_UI_HTTPS, WEB_UI_HTTP, SSH], agent: false, callbacks: [] }),

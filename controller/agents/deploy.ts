@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Plan } from '../../src/protocol.js';
 import { SetupError } from '../../src/errors.js';
 
-/** dist/controller/deploy.js -> dist/agent/agent.cjs (written by scripts/build-agent.mjs). */
+/** dist/controller/agents/deploy.js -> dist/agent/agent.cjs (written by scripts/build-agent.mjs). */
 export const AGENT_BUNDLE_PATH = fileURLToPath(new URL('../../agent/agent.cjs', import.meta.url));
 
 let cachedBundle: string | undefined;

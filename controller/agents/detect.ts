@@ -144,11 +144,14 @@ export function chooseFlavour(runtimes: DetectedRuntimes, forced: AgentFlavour |
 }
 
 /**
- * A flavour sent without detection: PowerShell (forced, or the default for the windows profile
- * when it is registered), since the node's shell is not POSIX sh.
+ * The flavour asked for: the node's own `runtime:`, else the run's --runtime, else the profile's
+ * default (src/profiles.ts ProfileHints) when this build has that flavour.
  */
-export function flavourWithoutDetection(forced: AgentFlavour | undefined, profile: string, registered: readonly AgentFlavour[]): AgentFlavour | undefined {
-  if (forced === 'powershell') return forced;
-  if (forced === undefined && profile === 'windows' && registered.includes('powershell')) return 'powershell';
-  return undefined;
+export function askedFlavour(node: AgentFlavour | undefined, run: AgentFlavour | undefined, profileDefault: AgentFlavour | undefined, registered: readonly AgentFlavour[]): AgentFlavour | undefined {
+  return node ?? run ?? (profileDefault !== undefined && registered.includes(profileDefault) ? profileDefault : undefined);
+}
+
+/** A flavour sent without detection: PowerShell, since the node's shell is not POSIX sh. */
+export function flavourWithoutDetection(asked: AgentFlavour | undefined): AgentFlavour | undefined {
+  return asked === 'powershell' ? asked : undefined;
 }

@@ -5,9 +5,9 @@
  * is between that subnet and the controller. Pure: reads node reports, returns findings, and the
  * node reports with their remedies.
  */
+import type { ProfileHints } from '../../src/profiles.js';
 import { findingFor, type FleetFinding, type NodeReport, type PathReport } from '../../src/report.js';
 import { isFailure, type PathKind } from '../../src/verdicts.js';
-import type { RemedyContext } from '../remedy/callback.js';
 import { controllerIngress } from '../remedy/controller-side.js';
 import { remediesForNode } from '../remedy/node.js';
 import { pathFirewall } from '../remedy/path.js';
@@ -128,6 +128,13 @@ export function inferFleet(nodes: readonly NodeReport[]): FleetFinding[] {
   return findings;
 }
 
+/** What the remedies need beyond the node reports: the callback ports, and each node's profile's hints. */
+export interface FleetContext {
+  httpPort: number;
+  httpsPort: number;
+  hintsOf(node: NodeReport): ProfileHints;
+}
+
 /**
  * The run's diagnosis once every node has its own: the findings, and each node's report with the
  * remedies for the paths no finding explains. The remedies are made here, once per node, rather
@@ -135,11 +142,11 @@ export function inferFleet(nodes: readonly NodeReport[]): FleetFinding[] {
  * for both callback ports, the ESXi rule file for both), and a finding that explains some of them
  * changes that remedy's lines, not only whether it is shown.
  */
-export function diagnoseFleet(nodes: readonly NodeReport[], ctx: RemedyContext): { nodes: NodeReport[]; findings: FleetFinding[] } {
+export function diagnoseFleet(nodes: readonly NodeReport[], ctx: FleetContext): { nodes: NodeReport[]; findings: FleetFinding[] } {
   const findings = inferFleet(nodes);
   return {
     nodes: nodes.map((node) => {
-      const remedies = remediesForNode(node, ctx, (path) => findingFor(findings, node, path) !== undefined);
+      const remedies = remediesForNode(node, { httpPort: ctx.httpPort, httpsPort: ctx.httpsPort, hints: ctx.hintsOf(node) }, (path) => findingFor(findings, node, path) !== undefined);
       return remedies.length === 0 ? node : { ...node, remedies };
     }),
     findings,

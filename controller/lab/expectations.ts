@@ -5,7 +5,8 @@
  */
 import type { NodeReport, Report } from '../../src/report.js';
 import type { PathKind, VerdictKind } from '../../src/verdicts.js';
-import type { Expectation, ExpectedPath, LabFault, LabScenario } from './scenarios.js';
+import type { Expectation, ExpectedPath, LabScenario } from './scenarios-model.js';
+import type { LabFault } from './scenarios-faults.js';
 
 export interface ScenarioCheck {
   node: string;

@@ -6,7 +6,9 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { LabError } from '../../src/errors.js';
 import { CTL_NETNS, LAB_BLOCK, RTR_NETNS, nodeNetns } from './plan.js';
-import { LAB_FAULTS, LAB_SCENARIOS, type LabScenario, hasSshd, scenarioAddresses } from './scenarios.js';
+import { LAB_SCENARIOS } from './scenarios.js';
+import { LAB_FAULTS } from './scenarios-faults.js';
+import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios-model.js';
 import {
   type LabPaths,
   createStateDir,
@@ -41,7 +43,8 @@ import { type NetnsHolder, endProcesses, identify, netnsHolders, nsInode, selfAn
 
 export { LAB_SCENARIOS, LAB_FAULTS, labPaths };
 export type { LabScenario, LabPaths, Log, RouteJson };
-export type { Expectation, ExpectedPath, LabFault, LabFaultName, NftCtTimeout, NftRules, NodeLink, ScenarioExpectation } from './scenarios.js';
+export type { Expectation, ExpectedPath, NftCtTimeout, NftRules, NodeLink, ScenarioExpectation } from './scenarios-model.js';
+export type { LabFault, LabFaultName } from './scenarios-faults.js';
 
 /** How long an operation waits for another one (another process's up/down) to finish. */
 const LOCK_WAIT_MS = 120_000;

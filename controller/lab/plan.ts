@@ -24,7 +24,7 @@ export const CTL_SUBNET_PREFIX_LEN = 24;
 /** The one nftables table the lab owns in each namespace it filters. */
 export const NFT_TABLE = 'twoway_lab';
 
-/** The controller's callback ports (DESIGN.md section 1: 63001 http, 63002 https). */
+/** The controller's callback ports: 63001 http, 63002 https (README.md, "Profiles: the update manager's port tables"). */
 export const CALLBACK_PORTS = [63001, 63002] as const;
 
 export function nodeNetns(name: string): string {

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { CTL_NETNS, nodeNetns } from './plan.js';
-import { type LabScenario, type SessionPath, scenarioAddresses, sessionPathOf } from './scenarios.js';
+import { type LabScenario, type SessionPath, scenarioAddresses, sessionPathOf } from './scenarios-model.js';
 import { type LabPaths, type NodePaths, nodePaths } from './state.js';
 import { run, runIn, sleep } from './run.js';
 import { cmdline } from '../host/procfs.js';

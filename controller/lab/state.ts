@@ -7,7 +7,7 @@ import { closeSync, existsSync, fstatSync, linkSync, lstatSync, mkdirSync, openS
 import { basename, dirname, join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { CTL_NETNS, LAB_BLOCK } from './plan.js';
-import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios.js';
+import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios-model.js';
 import { sleep } from './run.js';
 import { isLive } from './processes.js';
 

@@ -22,7 +22,7 @@ import {
   routerAddress,
   routerIface,
 } from './plan.js';
-import { type LabScenario, type NodeLink, linkAddress, linkHost, sharedSubnets } from './scenarios.js';
+import { type LabScenario, type NodeLink, linkAddress, linkHost, sharedSubnets } from './scenarios-model.js';
 import { run, runIn, tryRun } from './run.js';
 
 export type Log = (line: string) => void;

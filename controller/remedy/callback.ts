@@ -4,14 +4,17 @@
  * by another interface's route.
  */
 import type { AlternateOutcome } from '../../src/evidence.js';
+import type { ProfileHints } from '../../src/profiles.js';
 import type { NodeReport, PathReport, Remedy } from '../../src/report.js';
 
 export interface RemedyContext {
   httpPort: number;
   httpsPort: number;
+  /** The node's profile's behaviour (which firewall the node has). */
+  hints: ProfileHints;
 }
 
-/** The update manager's rule file for ESXi's firewall, one rule per callback port. */
+/** The update manager's rule file for ESXi's firewall (README.md, "Profiles: the update manager's port tables"), one rule per callback port. */
 export function esxiRuleFile(ports: readonly number[]): Remedy[] {
   const rules = ports.flatMap((port, i) => [
     `    <rule id='${String(i).padStart(4, '0')}'>`,
@@ -98,9 +101,9 @@ export function callbackFixes(node: NodeReport, source: string, paths: readonly 
   const passed = alternatesPassed(paths);
   const dropped = paths.some((p) => p.verdict === 'blocked');
   // Callbacks dropped while 80/443 pass: the ESXi default, or any egress filter that allows web ports only.
-  if (dropped && (passed !== undefined || node.profile === 'vmware')) remedies.push(...esxiRuleFile([ctx.httpPort, ctx.httpsPort]));
+  if (dropped && (passed !== undefined || ctx.hints.esxiFirewall)) remedies.push(...esxiRuleFile([ctx.httpPort, ctx.httpsPort]));
   if (passed !== undefined) remedies.push(...portChange(passed.http, passed.https));
-  if (node.profile !== 'vmware') {
+  if (!ctx.hints.esxiFirewall) {
     for (const controller of unique(paths.map((p) => p.to))) remedies.push(nodeEgress(controller, unique(paths.filter((p) => p.to === controller).map((p) => p.port))));
   }
   return remedies;

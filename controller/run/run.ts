@@ -1,5 +1,5 @@
 /**
- * One run, step by step (DESIGN.md section 3): resolve callback addresses, start the listener, then for
+ * One run, step by step (ARCHITECTURE.md): resolve callback addresses, start the listener, then for
  * each node with bounded concurrency probe forward and stream the agent over SSH, and classify.
  * Every node gets a result, also when the run is interrupted; the listener lives only for the run.
  */
@@ -17,7 +17,7 @@ import type { ForwardEvidence, JudgedSession, Thresholds } from '../diagnose/inp
 import { diagnoseNode } from '../diagnose/node.js';
 import { judgeSession } from '../diagnose/session.js';
 import { flavourModule, registeredFlavours } from '../agents/index.js';
-import { chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../agents/detect.js';
+import { askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../agents/detect.js';
 import type { AgentFlavour } from '../agents/types.js';
 import { diagnoseFleet } from '../diagnose/fleet.js';
 import { HalfOpenSampler } from '../host/halfopen-sampler.js';
@@ -232,7 +232,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
       ),
     );
     const halfOpen = await sampler.stop();
-    const { nodes: reports, findings } = diagnoseFleet(diagnosed, { httpPort, httpsPort });
+    const { nodes: reports, findings } = diagnoseFleet(diagnosed, { httpPort, httpsPort, hintsOf: (node) => options.profiles[node.profile]!.hints });
     const finishedAt = new Date();
     const ledger = listener.ledger.snapshot();
     const report: Report = {
@@ -338,7 +338,7 @@ export interface AgentSession extends SshSession {
 function sessionPlan(spec: NodeSpec, plan: Plan, forced: AgentFlavour | undefined): { command: string; input: SessionInput; chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> } {
   const registered = registeredFlavours();
   const chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> = {};
-  const direct = flavourWithoutDetection(forced, spec.profile, registered);
+  const direct = flavourWithoutDetection(forced);
   if (direct !== undefined) {
     const module = flavourModule(direct);
     const script = module.script(plan);
@@ -374,8 +374,7 @@ async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ s
   const { options, observer } = ctx;
   const { spec, plan } = node;
   const destinations = spec.sshHost !== undefined ? [spec.sshHost] : node.addresses;
-  // The node's own `runtime:` wins; --runtime is the default for nodes without one.
-  const forced = spec.runtime ?? options.runtime;
+  const forced = askedFlavour(spec.runtime, options.runtime, options.profiles[spec.profile]!.hints.defaultRuntime, registeredFlavours());
   // The agent's own deadline plus time for SSH to connect and for the agent to start and report.
   const sessionDeadline = plan.deadlines.totalMs + options.ssh.connectTimeoutSec * 1000 + 10_000;
   for (let i = 0; ; i++) {

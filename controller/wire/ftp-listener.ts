@@ -15,7 +15,7 @@ import { FTP_REPLY_CODES as CODES, MAX_FTP_LINE_BYTES, type Endpoint, type Plann
 import { SetupError } from '../../src/errors.js';
 import type { BlobStore } from './blobs.js';
 import type { Ledger, LedgerRequest } from './ledger.js';
-import { listen, plainAddress } from './listener.js';
+import { listen, plainAddress } from './listener-sockets.js';
 import type { RunTokens } from './tokens.js';
 
 export interface FtpLimits {

@@ -45,7 +45,8 @@ export function renderProfiles(profiles: ProfileSet, ports: CallbackPorts): stri
     const notes = [
       profile.agent ? 'agent over SSH calls back' : 'agentless: forward probes only, nothing is deployed',
       profile.minAddresses > 1 ? `needs ${profile.minAddresses} addresses, each tested` : undefined,
-      profile.hints.includes('esxi-egress') ? 'ESXi firewall rule file suggested when callbacks are dropped' : undefined,
+      profile.hints.esxiFirewall ? 'ESXi firewall rule file suggested when callbacks are dropped' : undefined,
+      profile.hints.defaultRuntime === undefined ? undefined : `agent: ${profile.hints.defaultRuntime} unless the node or --runtime names one`,
       profile.origin === 'built-in' ? undefined : `from ${profile.origin}`,
       !profile.agent && profile.callbacks.length > 0 ? `testing its ${profile.callbacks.join('/')} callbacks needs an agent on a stand-in host (a custom profile with "agent: true")` : undefined,
     ].filter((n): n is string => n !== undefined);

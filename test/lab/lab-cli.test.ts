@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LAB_SCENARIOS, labDown } from '../../controller/lab/index.js';
-import { hasSshd } from '../../controller/lab/scenarios.js';
+import { hasSshd } from '../../controller/lab/scenarios-model.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 

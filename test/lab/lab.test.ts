@@ -11,16 +11,8 @@ import { chownSync, existsSync, readFileSync, readdirSync, readlinkSync, rmSync,
 import { fileURLToPath } from 'node:url';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labPaths, labStatus, labUp, setFault } from '../../controller/lab/index.js';
 import { CTL_ADDRESS, CTL_NETNS, LAB_BLOCK, RTR_NETNS, bridgePortIface, nodeAddress, nodeNetns, prefixesOverlap, routerIface } from '../../controller/lab/plan.js';
-import {
-  IDLE_TIMEOUT_SECONDS,
-  SHARED_SUBNET,
-  type LabScenario,
-  hasSshd,
-  linkAddress,
-  linkHost,
-  scenarioAddresses,
-  sharedSubnets,
-} from '../../controller/lab/scenarios.js';
+import { IDLE_TIMEOUT_SECONDS, SHARED_SUBNET } from '../../controller/lab/scenarios.js';
+import { type LabScenario, hasSshd, linkAddress, linkHost, scenarioAddresses, sharedSubnets } from '../../controller/lab/scenarios-model.js';
 import { checkLabReport, expectedFor, expectedUnderFault } from '../../controller/lab/expectations.js';
 import { renderNftTable } from '../../controller/lab/faults.js';
 import { LAB_LOCK_FILE, renderInventory, withLock } from '../../controller/lab/state.js';

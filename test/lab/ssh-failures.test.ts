@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LAB_SCENARIOS, type LabPaths, labDown, labUp } from '../../controller/lab/index.js';
-import { scenarioAddresses } from '../../controller/lab/scenarios.js';
+import { scenarioAddresses } from '../../controller/lab/scenarios-model.js';
 import { generateKey } from '../../controller/lab/sshd.js';
 import type { NodeKind } from '../../src/verdicts.js';
 import { labInventoryOf } from './lab-inventory.js';

@@ -25,7 +25,8 @@ test('profiles: the seed table per node type, with directions', () => {
     assert.ok(BUILT_IN_PROFILES[name]!.forward.some((f) => f.probe === 'https'), `${name} web interface probed over HTTPS`);
   }
   assert.equal(BUILT_IN_PROFILES.integrity!.minAddresses, 2);
-  assert.deepEqual(BUILT_IN_PROFILES.vmware!.hints, ['esxi-egress']);
+  assert.deepEqual(BUILT_IN_PROFILES.vmware!.hints, { esxiFirewall: true });
+  assert.deepEqual(BUILT_IN_PROFILES.windows!.hints, { esxiFirewall: false, defaultRuntime: 'powershell' });
   const rows = portRows(BUILT_IN_PROFILES.switch!, PORTS).filter((r) => r.direction === 'callback');
   assert.deepEqual(rows.map((r) => `${r.port} ${r.proto}`), ['21 tcp/ftp', '63006-63010 tcp/ftp-data']);
   assert.ok(rows.every((r) => r.purpose.includes('not tested: no agent')));
@@ -40,6 +41,18 @@ test('profile file: extend a built-in, change a built-in in place, and keep the 
   assert.equal(profiles['lab-switch']!.origin, 'p.yaml:2');
   assert.deepEqual(profiles.linux!.forward.map((f) => `${f.port}/${f.probe}`), ['22/tcp', '8443/https']);
   assert.deepEqual(profiles.windows, BUILT_IN_PROFILES.windows);
+});
+
+test('profile file: behaviour hints are inherited by extends and can be set', () => {
+  const profiles = parseProfiles(
+    ['profiles:', '  esx-custom:', '    extends: vmware', '    remove: [5989]', '  win-custom:', '    extends: windows', '  lab-esx:', '    extends: linux', '    esxi_firewall: true', '    default_runtime: sh-curl', '  plain:', '    extends: vmware', '    esxi_firewall: false'].join('\n'),
+    'p.yaml',
+  );
+  assert.deepEqual(profiles['esx-custom']!.hints, { esxiFirewall: true });
+  assert.deepEqual(profiles['win-custom']!.hints, { esxiFirewall: false, defaultRuntime: 'powershell' });
+  assert.deepEqual(profiles['lab-esx']!.hints, { esxiFirewall: true, defaultRuntime: 'sh-curl' });
+  assert.deepEqual(profiles.plain!.hints, { esxiFirewall: false });
+  assert.throws(() => parseProfiles('profiles:\n  x:\n    extends: linux\n    default_runtime: perl\n', 'p.yaml'), /line 4, field "profiles\.x\.default_runtime": expected one of node, python, sh-curl, sh-wget, sh-tcp, powershell, found "perl"/);
 });
 
 test('profile file: bad input names file, line and field, and says what was expected', () => {

@@ -10,10 +10,12 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flavourModule, registeredFlavours } from '../../../controller/agents/index.js';
-import { NODE_AGENT_MIN_MAJOR, NO_RUNTIME_EXIT, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../../../controller/agents/detect.js';
+import { NODE_AGENT_MIN_MAJOR, NO_RUNTIME_EXIT, askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../../../controller/agents/detect.js';
 import type { AgentFlavour } from '../../../controller/agents/types.js';
 import { classifySession } from '../../../controller/diagnose/session.js';
 import { PROTOCOL_VERSION, parseAgentEvent, type AgentEvent, type Plan } from '../../../src/protocol.js';
+import { parseProfiles } from '../../../src/profile-file.js';
+import { BUILT_IN_PROFILES } from '../../../src/profiles.js';
 
 const SNIPPET = detectionCommand(registeredFlavours().map((f) => flavourModule(f)!));
 const EMPTY_PLAN: Plan = {
@@ -239,12 +241,26 @@ test('chooser: the preference order, limited to the registered flavours', () => 
   assert.deepEqual(chooseFlavour(ALL, 'sh-wget', every), { ok: true, flavour: 'sh-wget' });
 });
 
-test('chooser: PowerShell only when forced, or by default for the windows profile when it is part of the build', () => {
-  assert.equal(flavourWithoutDetection('powershell', 'linux', ['node']), 'powershell');
-  assert.equal(flavourWithoutDetection(undefined, 'windows', ['node', 'powershell']), 'powershell');
-  assert.equal(flavourWithoutDetection(undefined, 'windows', ['node']), undefined);
-  assert.equal(flavourWithoutDetection('python', 'windows', ['node', 'python', 'powershell']), undefined);
-  assert.equal(flavourWithoutDetection(undefined, 'linux', ['node', 'powershell']), undefined);
+test('chooser: the node\'s runtime, else --runtime, else the profile\'s default when part of the build; PowerShell skips detection', () => {
+  const windows = BUILT_IN_PROFILES.windows!.hints.defaultRuntime;
+  const linux = BUILT_IN_PROFILES.linux!.hints.defaultRuntime;
+  assert.equal(askedFlavour(undefined, undefined, windows, ['node', 'powershell']), 'powershell');
+  assert.equal(askedFlavour(undefined, undefined, windows, ['node']), undefined, 'a default this build lacks is no default');
+  assert.equal(askedFlavour(undefined, 'python', windows, ['node', 'python', 'powershell']), 'python', '--runtime wins over the profile');
+  assert.equal(askedFlavour('sh-curl', 'python', windows, ['node', 'python', 'powershell']), 'sh-curl', 'the node\'s runtime: wins over both');
+  assert.equal(askedFlavour(undefined, undefined, linux, ['node', 'powershell']), undefined);
+  assert.equal(flavourWithoutDetection('powershell'), 'powershell');
+  assert.equal(flavourWithoutDetection('python'), undefined);
+  assert.equal(flavourWithoutDetection(undefined), undefined);
+});
+
+test('chooser: a custom profile that extends windows defaults to PowerShell; one that sets default_runtime uses it', () => {
+  const profiles = parseProfiles(['profiles:', '  win-app:', '    extends: windows', '    add: [{ port: 8443 }]', '  py-nodes:', '    extends: linux', '    default_runtime: python'].join('\n'), 'p.yaml');
+  const asked = (name: string): AgentFlavour | undefined => askedFlavour(undefined, undefined, profiles[name]!.hints.defaultRuntime, registeredFlavours());
+  assert.equal(asked('win-app'), 'powershell');
+  assert.equal(flavourWithoutDetection(asked('win-app')), 'powershell');
+  assert.equal(asked('py-nodes'), 'python');
+  assert.equal(asked('linux'), undefined);
 });
 
 test('runtime line: anything but the snippet\'s line is refused', () => {

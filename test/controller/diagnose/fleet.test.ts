@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { diagnoseFleet, inferFleet } from '../../../controller/diagnose/fleet.js';
 import { diagnoseNode } from '../../../controller/diagnose/node.js';
+import { NO_HINTS } from '../../../src/profiles.js';
 import type { NodeReport } from '../../../src/report.js';
 import type { PathKind } from '../../../src/verdicts.js';
 import { NODE_ADDR, allHttp, evidence } from '../../helpers/diagnose-input.js';
 import { callback, node as reportNode } from '../../helpers/report-builder.js';
 
 const CTL = '10.9.0.1';
-const PORTS = { httpPort: 63001, httpsPort: 63002 };
+const PORTS = { httpPort: 63001, httpsPort: 63002, hintsOf: () => NO_HINTS };
 
 /** A node whose two callbacks (63001, 63002) got these verdicts. */
 function node(name: string, address: string, verdicts: [PathKind, PathKind]): NodeReport {

@@ -4,11 +4,12 @@ import { test } from 'node:test';
 import { diagnoseNode } from '../../../controller/diagnose/node.js';
 import { esxiRuleFile } from '../../../controller/remedy/callback.js';
 import { remediesForNode } from '../../../controller/remedy/node.js';
+import { NO_HINTS } from '../../../src/profiles.js';
 import type { ProbeResult } from '../../../src/protocol.js';
 import { NODE_ADDR, allHttp, dualHomed, evidence, httpPath } from '../../helpers/diagnose-input.js';
 import { evidenceOf } from '../../helpers/evidence.js';
 
-const PORTS = { httpPort: 63001, httpsPort: 63002 };
+const PORTS = { httpPort: 63001, httpsPort: 63002, hints: NO_HINTS };
 const none = (): boolean => false;
 const TIMEOUT: Partial<ProbeResult> = { outcome: 'timeout', phase: 'connect', ms: 3000 };
 

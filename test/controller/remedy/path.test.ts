@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { diagnoseNode } from '../../../controller/diagnose/node.js';
 import { remediesForNode } from '../../../controller/remedy/node.js';
+import { NO_HINTS } from '../../../src/profiles.js';
 import type { AgentEvent } from '../../../src/protocol.js';
 import { CONTROLLER, DONE, NODE_ADDR, allHttp, evidence, httpPath, ledgerFor, synSeen } from '../../helpers/diagnose-input.js';
 import { evidenceOf } from '../../helpers/evidence.js';
 
-const PORTS = { httpPort: 63001, httpsPort: 63002 };
+const PORTS = { httpPort: 63001, httpsPort: 63002, hints: NO_HINTS };
 const none = (): boolean => false;
 
 test('remedies: an MTU black hole names the largest passing size and the usual fixes', () => {

@@ -1,0 +1,98 @@
+/**
+ * Which requests the callback listener accepts: one carrying a node's token and one of that node's
+ * planned probe ids, for the probe's endpoint, method, protocol and kind of port. An admitted
+ * request goes into the ledger; anything else is counted there as stray, with the reason.
+ */
+import type { IncomingMessage } from 'node:http';
+import { PATHS, TOKEN_HEADER, type Endpoint, type PlannedProbe, type WebProto } from '../../src/protocol.js';
+import type { Ledger, LedgerRequest } from './ledger.js';
+import { localOf, peerOf } from './listener-sockets.js';
+import type { RunTokens } from './tokens.js';
+
+/** The server a request came in on: a probe is only accepted on the protocol and kind of port its plan names. */
+export interface Entrance {
+  proto: WebProto;
+  alternate: boolean;
+}
+
+export interface Admitted {
+  node: string;
+  probe: PlannedProbe;
+  peer: Endpoint;
+  entry: LedgerRequest;
+}
+
+/** What admission checks a request against: the run's tokens and each node's plan. */
+export interface AdmissionRules {
+  tokens: RunTokens;
+  /** The planned probe with this id for this node, if there is one. */
+  findProbe(node: string, probeId: string): PlannedProbe | undefined;
+}
+
+/**
+ * A request with a node's token and one of its planned probes, for this endpoint, protocol and
+ * port, goes into the ledger; anything else is counted as stray and gets undefined.
+ */
+export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean, rules: AdmissionRules, ledger: Ledger): Admitted | undefined {
+  const peer = peerOf(req.socket);
+  const listener = localOf(req.socket);
+  const url = new URL(req.url ?? '/', 'http://listener');
+  const tokenHeader = req.headers[TOKEN_HEADER];
+  const node = rules.tokens.nodeFor(typeof tokenHeader === 'string' ? tokenHeader : undefined);
+  const probeId = url.searchParams.get('probe') ?? '';
+  const probe = node === undefined ? undefined : rules.findProbe(node, probeId);
+  const expected = probe === undefined ? undefined : endpointFor(probe);
+
+  let refusal: string | undefined;
+  if (node === undefined) refusal = tokenHeader === undefined ? 'missing token' : 'unknown token';
+  else if (probe === undefined) refusal = `unknown probe "${probeId.slice(0, 64)}"`;
+  else if (probe.proto !== entrance.proto) refusal = `probe ${probe.id} planned over ${probe.proto}`;
+  else if ((probe.alternate === true) !== entrance.alternate) refusal = `probe ${probe.id} planned for ${probe.alternate === true ? 'an alternate' : 'the main'} port`;
+  else if (probe.alternate === true && probe.port !== listener.port) refusal = `probe ${probe.id} planned for port ${probe.port}`;
+  else if (expected === undefined || expected.path !== url.pathname || expected.method !== req.method) refusal = `probe ${probe.id} does not match ${req.method} ${url.pathname}`;
+  else if (upgrade && probe.kind !== 'hold') refusal = `probe ${probe.id} is not a hold: no WebSocket`;
+  if (refusal !== undefined || node === undefined || probe === undefined) {
+    ledger.strayRequest(peer, refusal ?? 'refused');
+    return undefined;
+  }
+
+  ledger.connectionCarriedRequest(peer.address);
+  const bytesPlanned = probe.kind === 'download' || probe.kind === 'upload' ? (probe.size ?? 0) : 0;
+  const holdFields = probe.kind === 'hold' ? { holdOpened: false, holdPushSent: false, holdPingReceived: false } : {};
+  const seq = probe.kind === 'status' ? statusSeq(url) : undefined;
+  const entry = ledger.request({
+    node,
+    probe: probe.id,
+    proto: entrance.proto,
+    listener,
+    peer,
+    method: req.method ?? '',
+    ...(seq === undefined ? {} : { seq }),
+    bytesPlanned,
+    ...holdFields,
+  });
+  return { node, probe, peer, entry };
+}
+
+/** A status post's number (?seq=), from 1; anything else is no number. */
+function statusSeq(url: URL): number | undefined {
+  const seq = url.searchParams.get('seq') ?? '';
+  return /^[1-9][0-9]{0,5}$/.test(seq) ? Number(seq) : undefined;
+}
+
+function endpointFor(probe: PlannedProbe): { path: string; method: string } | undefined {
+  switch (probe.kind) {
+    case 'hello':
+      return { path: PATHS.hello, method: 'GET' };
+    case 'download':
+      return { path: PATHS.blob, method: 'GET' };
+    case 'status':
+      return { path: PATHS.status, method: 'POST' };
+    case 'upload':
+      return { path: PATHS.upload, method: 'POST' };
+    case 'hold':
+      return { path: PATHS.hold, method: 'GET' };
+    case 'ftp':
+      return undefined;
+  }
+}
