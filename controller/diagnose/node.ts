@@ -46,6 +46,9 @@ function connectionOf(probe: PlannedProbe, result: ProbeResult, view: Connection
   return found ?? (view.complete && !translated ? null : undefined);
 }
 
+/** Where a callback starts and ends: its source (when planned) and controller address. */
+const originOf = (probe: PlannedProbe): string => `${probe.source ?? ''}|${probe.address}`;
+
 /** The node's probes with what was seen of each, grouped as paths: web callbacks, their alternate-port hellos, FTP. */
 function observe(n: NodeEvidence): { groups: ObservedProbe[][]; alternates: Map<string, ObservedProbe[]>; ftp: ObservedProbe[] } {
   const results = new Map(n.events.filter((e): e is ProbeResult => e.t === 'probe').map((r) => [r.id, r]));
@@ -68,9 +71,6 @@ function observe(n: NodeEvidence): { groups: ObservedProbe[][]; alternates: Map<
   }
   return { groups: [...groups.values()], alternates, ftp };
 }
-
-/** Where a callback starts and ends: its source (when planned) and controller address. */
-const originOf = (probe: PlannedProbe): string => `${probe.source ?? ''}|${probe.address}`;
 
 /** Every callback and forward path of the node; `nodeVerdict` when SSH or the agent failed. */
 function nodePaths(n: NodeEvidence, thresholds: Thresholds, facts: AgentFacts | undefined, nodeVerdict: NodeKind | undefined): PathReport[] {
