@@ -95,8 +95,7 @@ function nodePaths(n: NodeEvidence, thresholds: Thresholds, facts: AgentFacts | 
   const paths: PathReport[] = [];
   for (const items of groups) {
     const probe = items[0]!.probe;
-    const skipped = unmeasured(items);
-    const judgement = skipped ? notRun() : judgeCallbackPath(items, contextFor(probe));
+    const judgement = unmeasured(items) ? notRun() : judgeCallbackPath(items, contextFor(probe));
     const alt = alternates.get(originOf(probe));
     const evidence = alt !== undefined && isFailure(judgement.verdict) && judgement.evidence.kind !== 'not-run' ? { ...judgement.evidence, alternates: alternatesFor(alt) } : judgement.evidence;
     paths.push({ direction: 'callback', from: sourceOf(probe) ?? n.name, to: probe.address, port: probe.port, proto: probe.proto, ...judgement, evidence });
