@@ -1,6 +1,7 @@
 /**
  * Reading a JSON report back (a baseline, a history entry, an argument of `twoway diff`). Checks the
- * version and the fields a comparison relies on; anything else in the file is kept as it is. A bad
+ * version, the fields a comparison relies on and the evidence the renderers print; evidence from
+ * before it carried a kind is mapped (src/report-evidence.ts), anything else is kept as it is. A bad
  * file is an InputError naming the file, the line and the field (e.g. `nodes[2].paths[0].verdict`).
  */
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { InputError } from './errors.js';
 import { parseJsonLocated } from './inventory/json-located.js';
 import type { Located } from './inventory/located.js';
 import { PATH_PROTOS, REPORT_VERSION, type Report } from './report.js';
+import { nodeEvidenceOf, nodeEvidenceProblem, pathEvidenceOf, pathEvidenceProblem, type EvidenceProblem } from './report-evidence.js';
 import { NODE_KINDS, PATH_KINDS, VERDICT_KINDS } from './verdicts.js';
 
 type Segment = string | number;
@@ -70,6 +72,8 @@ function reportProblem(doc: unknown): Problem | undefined {
       const p = expect(ok, [...at, field], what, node[field]);
       if (p) return p;
     }
+    const nodeEvidence = evidenceProblem(nodeEvidenceProblem(node.nodeEvidence), [...at, 'nodeEvidence']);
+    if (nodeEvidence) return nodeEvidence;
     for (const [j, path] of (node.paths as unknown[]).entries()) {
       const pat = [...at, 'paths', j];
       if (!isObject(path)) return expect(false, pat, 'an object', path);
@@ -85,9 +89,32 @@ function reportProblem(doc: unknown): Problem | undefined {
         const p = expect(ok, [...pat, field], what, path[field]);
         if (p) return p;
       }
+      const evidence = evidenceProblem(pathEvidenceProblem(path.evidence), [...pat, 'evidence']);
+      if (evidence) return evidence;
     }
   }
   return undefined;
+}
+
+/** An evidence object's problem, placed at its field. */
+function evidenceProblem(problem: EvidenceProblem | undefined, at: Segment[]): Problem | undefined {
+  if (problem === undefined) return undefined;
+  return { at: problem.field === '' ? at : [...at, problem.field], message: `expected ${problem.expected}, found ${describe(problem.found)}` };
+}
+
+/** The report with its evidence typed: older reports' evidence, without a kind, mapped (src/report-evidence.ts). */
+function withTypedEvidence(doc: Report): Report {
+  return {
+    ...doc,
+    nodes: doc.nodes.map((node) => {
+      const nodeEvidence = nodeEvidenceOf(node.nodeEvidence);
+      return {
+        ...node,
+        ...(nodeEvidence === undefined ? {} : { nodeEvidence }),
+        paths: node.paths.map((path) => ({ ...path, evidence: pathEvidenceOf(path.evidence) })),
+      };
+    }),
+  };
 }
 
 /** The line of the value at `at` (or of its nearest ancestor that exists). */
@@ -119,7 +146,7 @@ export function parseReport(text: string, file: string): Report {
     throw new InputError(`not valid JSON (${(err as Error).message}); ${HINT}`, { file }, { cause: err });
   }
   const problem = reportProblem(doc);
-  if (problem === undefined) return doc as Report;
+  if (problem === undefined) return withTypedEvidence(doc as Report);
   const where = { file, line: lineOf(parseJsonLocated(text, file), problem.at), ...(problem.at.length > 0 ? { field: fieldName(problem.at) } : {}) };
   throw new InputError(`${problem.message}; ${HINT}`, where);
 }

@@ -2,6 +2,7 @@
  * The result model every renderer reads. The JSON report is this, serialised: a public, versioned
  * interface. Add fields freely; renaming or removing one is a new REPORT_VERSION.
  */
+import type { NodeFailureEvidence, PathEvidence } from './evidence.js';
 import { isFailure, type NodeKind, type PathKind, type VerdictKind } from './verdicts.js';
 
 export const REPORT_VERSION = 1;
@@ -24,7 +25,8 @@ export interface PathReport {
   verdict: PathKind;
   /** One sentence on what was seen, for the terminal and the diagnoses list. */
   summary: string;
-  evidence: Record<string, unknown>;
+  /** What the verdict rests on; `kind` says which variant (src/evidence.ts). */
+  evidence: PathEvidence;
 }
 
 /** A pasteable fix: what it is for, and the lines to run or put in a file. */
@@ -69,7 +71,7 @@ export interface NodeReport {
   /** Set when SSH or the agent failed. */
   nodeVerdict?: NodeKind;
   /** What the node-level failure rests on. */
-  nodeEvidence?: Record<string, unknown>;
+  nodeEvidence?: NodeFailureEvidence;
   /** The agent that ran: its hello, and its size as sent (script and embedded plan). */
   agent?: { flavour: string; version: string; runtime: string; platform: string; scriptBytes?: number };
   /** The profile runs no agent (iLO, OA, VC, switches): only forward paths were tested. */

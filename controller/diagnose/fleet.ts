@@ -2,11 +2,15 @@
  * Fleet inference: a cause shared by many nodes is told once, where it lives. When every node that
  * was measured fails the same callback port, the fault is on the controller's side (its firewall, its
  * bind address), not on each node; when the nodes of one subnet fail together while others pass, it
- * is between that subnet and the controller. Pure: reads node reports, returns findings.
+ * is between that subnet and the controller. Pure: reads node reports, returns findings, and the
+ * node reports with their remedies.
  */
-import type { FleetFinding, NodeReport, PathReport } from '../../src/report.js';
+import type { ProfileHints } from '../../src/profiles.js';
+import { findingFor, type FleetFinding, type NodeReport, type PathReport } from '../../src/report.js';
 import { isFailure, type PathKind } from '../../src/verdicts.js';
-import { controllerIngress, pathFirewall } from '../remedy/remedies.js';
+import { controllerIngress } from '../remedy/controller-side.js';
+import { remediesForNode } from '../remedy/node.js';
+import { pathFirewall } from '../remedy/path.js';
 
 /** Fewer nodes than this prove nothing shared. */
 const MIN_NODES = 2;
@@ -122,4 +126,29 @@ export function inferFleet(nodes: readonly NodeReport[]): FleetFinding[] {
     last.remedies.push(last.scope === 'controller' ? controllerIngress(ports) : pathFirewall(last.where, last.to, ports));
   }
   return findings;
+}
+
+/** What the remedies need beyond the node reports: the callback ports, and each node's profile's hints. */
+export interface FleetContext {
+  httpPort: number;
+  httpsPort: number;
+  hintsOf(node: NodeReport): ProfileHints;
+}
+
+/**
+ * The run's diagnosis once every node has its own: the findings, and each node's report with the
+ * remedies for the paths no finding explains. The remedies are made here, once per node, rather
+ * than with each node and filtered afterwards: one remedy can cover several paths (one egress rule
+ * for both callback ports, the ESXi rule file for both), and a finding that explains some of them
+ * changes that remedy's lines, not only whether it is shown.
+ */
+export function diagnoseFleet(nodes: readonly NodeReport[], ctx: FleetContext): { nodes: NodeReport[]; findings: FleetFinding[] } {
+  const findings = inferFleet(nodes);
+  return {
+    nodes: nodes.map((node) => {
+      const remedies = remediesForNode(node, { httpPort: ctx.httpPort, httpsPort: ctx.httpsPort, hints: ctx.hintsOf(node) }, (path) => findingFor(findings, node, path) !== undefined);
+      return remedies.length === 0 ? node : { ...node, remedies };
+    }),
+    findings,
+  };
 }

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { judgeIngress, parseNftJson, type IngressVerdict, type NftRuleRef, type NftRuleset } from './nft-eval.js';
-import { controllerIngress } from '../remedy/remedies.js';
+import { controllerIngress } from '../remedy/controller-side.js';
 
 /**
  * nft sees nftables only: rules loaded by iptables-legacy (older distributions, some container

@@ -9,6 +9,7 @@ import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'nod
 import { Client } from 'undici';
 import { outcomeOfConnectError } from './tcp.js';
 import type { ForwardResult, Prober } from './types.js';
+import type { ServiceDetails, TlsDetails } from '../../src/evidence.js';
 import { hostPort } from '../../src/endpoint.js';
 
 /** Most of a device's login page we read before closing: enough to know it answered. */
@@ -16,26 +17,27 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 type Phase = 'connect' | 'tls' | 'response' | 'body';
 
-export function tlsDetails(socket: TLSSocket): Record<string, unknown> {
+export function tlsDetails(socket: TLSSocket): TlsDetails {
   const cert: PeerCertificate = socket.getPeerCertificate();
   const cipher = socket.getCipher();
-  const details: Record<string, unknown> = { protocol: socket.getProtocol(), cipher: cipher.name };
-  if (typeof socket.alpnProtocol === 'string') details.alpn = socket.alpnProtocol;
-  if (cert === null || Object.keys(cert).length === 0) return { ...details, certificate: null };
+  const session = { protocol: socket.getProtocol(), cipher: cipher.name, ...(typeof socket.alpnProtocol === 'string' ? { alpn: socket.alpnProtocol } : {}) };
+  if (cert === null || Object.keys(cert).length === 0) return { ...session, certificate: null };
   const validTo = new Date(cert.valid_to);
   const now = Date.now();
-  details.certificate = {
-    subject: cert.subject?.CN ?? null,
-    issuer: cert.issuer?.CN ?? null,
-    subjectAltName: cert.subjectaltname ?? null,
-    validFrom: new Date(cert.valid_from).toISOString(),
-    validTo: validTo.toISOString(),
-    expired: validTo.getTime() < now,
-    daysLeft: Math.floor((validTo.getTime() - now) / 86_400_000),
-    selfSigned: JSON.stringify(cert.subject) === JSON.stringify(cert.issuer),
-    fingerprint256: cert.fingerprint256,
+  return {
+    ...session,
+    certificate: {
+      subject: cert.subject?.CN ?? null,
+      issuer: cert.issuer?.CN ?? null,
+      subjectAltName: cert.subjectaltname ?? null,
+      validFrom: new Date(cert.valid_from).toISOString(),
+      validTo: validTo.toISOString(),
+      expired: validTo.getTime() < now,
+      daysLeft: Math.floor((validTo.getTime() - now) / 86_400_000),
+      selfSigned: JSON.stringify(cert.subject) === JSON.stringify(cert.issuer),
+      fingerprint256: cert.fingerprint256,
+    },
   };
-  return details;
 }
 
 export function httpProber(proto: 'http' | 'https'): Prober {
@@ -43,8 +45,8 @@ export function httpProber(proto: 'http' | 'https'): Prober {
     if (signal?.aborted) return { outcome: 'error', ms: 0, error: { code: 'ABORTED', message: 'run interrupted' } };
     const started = performance.now();
     let phase = 'connect' as Phase;
-    let tls: Record<string, unknown> | undefined;
-    let http: Record<string, unknown> | undefined;
+    let tls: TlsDetails | undefined;
+    let http: ServiceDetails['http'];
     let socket: Socket | undefined;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), deadlineMs);
@@ -90,7 +92,7 @@ export function httpProber(proto: 'http' | 'https'): Prober {
       const e = err as NodeJS.ErrnoException;
       const details = tls === undefined ? {} : { details: { tls } };
       if (signal?.aborted) return done({ outcome: 'error', error: { code: 'ABORTED', message: 'run interrupted' }, ...details });
-      if (phase === 'body') return done({ outcome: 'open', details: { http: { ...http, bodyCut: true }, ...(tls === undefined ? {} : { tls }) } });
+      if (phase === 'body' && http !== undefined) return done({ outcome: 'open', details: { http: { ...http, bodyCut: true }, ...(tls === undefined ? {} : { tls }) } });
       if (deadline.signal.aborted) {
         if (phase === 'connect') return done({ outcome: 'timeout', error: { code: 'ETIMEDOUT', message: `no answer from ${target.address}:${target.port} within ${deadlineMs} ms` } });
         const what = phase === 'tls' ? 'the TLS handshake did not finish' : 'no HTTP answer';

@@ -1,4 +1,5 @@
 /** Forward probes, from the controller to a node's port: one prober per protocol, same shape. */
+import type { ServiceDetails } from '../../src/evidence.js';
 
 /**
  * open: the service answered (TCP connect, an HTTP response, a NetBIOS name answer); tls-error: TCP
@@ -17,7 +18,7 @@ export interface ForwardResult {
   ms: number;
   error?: { code?: string; message: string };
   /** What the service told about itself: HTTP status and server, TLS version and certificate, NetBIOS names. */
-  details?: Record<string, unknown>;
+  details?: ServiceDetails;
 }
 
 export type Prober = (target: ForwardTarget, deadlineMs: number, signal?: AbortSignal) => Promise<ForwardResult>;

@@ -8,21 +8,22 @@ import pLimit from 'p-limit';
 import type { NodeSpec } from '../../src/inventory/types.js';
 import type { AgentEvent, Deadlines, Plan, PortRange } from '../../src/protocol.js';
 import { callbacksMade, type ProfileSet } from '../../src/profiles.js';
-import { REPORT_VERSION, findingFor, type NodeReport, type Report } from '../../src/report.js';
+import { REPORT_VERSION, type NodeReport, type Report } from '../../src/report.js';
 import { VERDICT_KINDS, isFailure, type NodeKind, type VerdictKind } from '../../src/verdicts.js';
 import { SetupError } from '../../src/errors.js';
 import { BlobStore } from '../wire/blobs.js';
 import { createRunCertificate } from '../wire/cert.js';
-import { classifyNode, classifySession, type ForwardEvidence, type Thresholds } from '../diagnose/classify.js';
+import type { ForwardEvidence, JudgedSession, Thresholds } from '../diagnose/inputs.js';
+import { diagnoseNode } from '../diagnose/node.js';
+import { judgeSession } from '../diagnose/session.js';
 import { flavourModule, registeredFlavours } from '../agents/index.js';
 import { askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../agents/detect.js';
 import type { AgentFlavour } from '../agents/types.js';
-import { inferFleet } from '../diagnose/fleet.js';
+import { diagnoseFleet } from '../diagnose/fleet.js';
 import { HalfOpenSampler } from '../host/halfopen-sampler.js';
 import { FtpListener } from '../wire/ftp-listener.js';
 import { CallbackListener } from '../wire/listener.js';
 import { ALTERNATE_PORTS, buildPlan } from './plan.js';
-import { remediesForNode } from '../remedy/remedies.js';
 import { proberFor } from '../probers/index.js';
 import { resolveAddress, sourceAddressFor } from '../host/route.js';
 import { runOverSsh, type SessionInput, type SshSession, type SshSettings } from '../ssh/session.js';
@@ -220,7 +221,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     const ctx: RunContext = { options, listener, sampler, observer };
     const limit = pLimit(options.concurrency);
     let done = 0;
-    const reports = await Promise.all(
+    const diagnosed = await Promise.all(
       prepared.map((node) =>
         limit(async () => {
           const report = await testNode(node, ctx);
@@ -231,11 +232,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
       ),
     );
     const halfOpen = await sampler.stop();
-    const findings = inferFleet(reports);
-    for (const node of reports) {
-      const remedies = remediesForNode(node, { httpPort, httpsPort, hints: options.profiles[node.profile]!.hints }, (path) => findingFor(findings, node, path) !== undefined);
-      if (remedies.length > 0) node.remedies = remedies;
-    }
+    const { nodes: reports, findings } = diagnoseFleet(diagnosed, { httpPort, httpsPort, hintsOf: (node) => options.profiles[node.profile]!.hints });
     const finishedAt = new Date();
     const ledger = listener.ledger.snapshot();
     const report: Report = {
@@ -289,7 +286,7 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
     ...(profile.agent ? {} : { agentless: true }),
   };
   // A node whose turn comes after an interrupt still gets a result: not measured.
-  if (options.signal?.aborted) return classifyNode({ ...evidence, events: [], ledger: [], forward: [] }, options.thresholds);
+  if (options.signal?.aborted) return diagnoseNode({ ...evidence, events: [], ledger: [], forward: [] }, options.thresholds);
   observer.nodeStarted?.(spec.name);
 
   const started = performance.now();
@@ -307,12 +304,12 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   // Agentless devices (iLO, OA, VC, switches) run nothing of ours: their result is the forward probes.
   if (!profile.agent) {
     const forward = await forwardPromise;
-    return classifyNode({ ...evidence, events: [], ledger: [], forward, ms: Math.round(performance.now() - started) }, options.thresholds);
+    return diagnoseNode({ ...evidence, events: [], ledger: [], forward, ms: Math.round(performance.now() - started) }, options.thresholds);
   }
   const { session, sshAddress } = await runAgentSession(node, ctx);
   const forward = await forwardPromise;
   const ledger = listener.ledger.forNode(spec.name);
-  return classifyNode(
+  return diagnoseNode(
     {
       ...evidence,
       session,
@@ -373,7 +370,7 @@ function sessionPlan(spec: NodeSpec, plan: Plan, forced: AgentFlavour | undefine
  * addresses is tried at the next one when SSH cannot reach the first (a dual-homed server whose
  * management NIC is down still gets tested).
  */
-async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ session: AgentSession; sshAddress?: string }> {
+async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ session: AgentSession & JudgedSession; sshAddress?: string }> {
   const { options, observer } = ctx;
   const { spec, plan } = node;
   const destinations = spec.sshHost !== undefined ? [spec.sshHost] : node.addresses;
@@ -391,10 +388,10 @@ async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ s
     const { command, input, chosen } = sessionPlan(spec, plan, forced);
     const ssh = await runOverSsh(target, options.ssh, command, input, sessionDeadline, options.signal, (event) => observer.agentEvent?.(spec.name, event));
     observer.sessionEnded?.(spec.name, destination, ssh.stderr);
-    const session: AgentSession = { ...ssh, ...chosen };
-    const failure = classifySession(session, session.events);
+    // Judged once: the verdict decides whether to try the next address, and diagnosis takes it as it is.
+    const session = judgeSession<AgentSession>({ ...ssh, ...chosen }, ssh.events);
     const last = i === destinations.length - 1 || options.signal?.aborted === true;
-    if (last || failure === undefined || !TRY_NEXT_ADDRESS.has(failure)) return i === 0 ? { session } : { session, sshAddress: destination };
+    if (last || session.verdict === undefined || !TRY_NEXT_ADDRESS.has(session.verdict)) return i === 0 ? { session } : { session, sshAddress: destination };
   }
 }
 

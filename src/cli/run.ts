@@ -7,7 +7,8 @@ import { openIngress, removeStaleOpenings, type IngressOpening } from '../../con
 import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/run/preflight.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/run/plan.js';
 import { checkSshOptions } from '../../controller/ssh/options.js';
-import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS, sizeLabel } from '../../controller/diagnose/classify.js';
+import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS } from '../../controller/diagnose/inputs.js';
+import { sizeLabel } from '../size-label.js';
 import { AGENT_FLAVOURS, type AgentFlavour } from '../agent-flavours.js';
 import { InputError } from '../errors.js';
 import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';

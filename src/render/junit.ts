@@ -58,7 +58,7 @@ function sessionOutcome(node: NodeReport): Outcome {
   if (node.nodeVerdict === undefined) return undefined;
   const info = VERDICTS[node.nodeVerdict];
   const body = [info.explanation, `fix: ${info.hint}`, `evidence: ${JSON.stringify(node.nodeEvidence ?? {}, null, 2)}`].join('\n');
-  const stderr = typeof node.nodeEvidence?.stderr === 'string' ? (node.nodeEvidence.stderr.trim().split('\n').at(-1) ?? '') : '';
+  const stderr = node.nodeEvidence?.kind === 'session' ? (node.nodeEvidence.stderr.trim().split('\n').at(-1) ?? '') : '';
   return { tag: 'error', type: node.nodeVerdict, message: stderr === '' ? info.title : `${info.title}: ${stderr}`, body };
 }
 

@@ -2,6 +2,7 @@
  * The terminal report: a node x path matrix, then one diagnosis per failing path with its fix.
  * Colour only when asked (the CLI asks on a TTY without NO_COLOR).
  */
+import type { NodeFailureEvidence } from '../evidence.js';
 import { findingFor, type NodeReport, type Remedy, type Report } from '../report.js';
 import { VERDICTS, type VerdictKind } from '../verdicts.js';
 import { cellVerdict, columnsOf, pathLabel, pathsIn } from './labels.js';
@@ -84,19 +85,12 @@ const MAX_DETAIL = 300;
  * Why the node failed, from its evidence: what twoway found (the runtime problem, the output line
  * that failed validation, the agent's own fatal message), and the last line of the session's
  * stderr. All of it came from the node, so each is made plain (no escapes or control characters)
- * and bounded.
+ * and bounded. Evidence from an older report (legacy) is shown in the JSON formats only.
  */
-function nodeDetail(evidence: Record<string, unknown>): { reason?: string; stderr?: string } {
-  const fatal = evidence.fatal as { message?: unknown } | undefined;
-  const found =
-    typeof evidence.runtimeProblem === 'string'
-      ? evidence.runtimeProblem
-      : typeof evidence.invalidOutput === 'string'
-        ? evidence.invalidOutput
-        : typeof fatal?.message === 'string'
-          ? `the agent reported: ${fatal.message}`
-          : undefined;
-  const stderr = typeof evidence.stderr === 'string' ? plainTail(evidence.stderr, 1, MAX_DETAIL)[0] : undefined;
+function nodeDetail(evidence: NodeFailureEvidence | undefined): { reason?: string; stderr?: string } {
+  if (evidence?.kind !== 'session') return {};
+  const found = evidence.runtimeProblem ?? evidence.invalidOutput ?? (evidence.fatal === undefined ? undefined : `the agent reported: ${evidence.fatal.message}`);
+  const stderr = plainTail(evidence.stderr, 1, MAX_DETAIL)[0];
   return { ...(found === undefined ? {} : { reason: plainLine(found, MAX_DETAIL) }), ...(stderr === undefined ? {} : { stderr }) };
 }
 
@@ -105,7 +99,7 @@ export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
   for (const node of report.nodes) {
     if (node.nodeVerdict !== undefined) {
       const info = VERDICTS[node.nodeVerdict];
-      const { reason, stderr } = nodeDetail(node.nodeEvidence ?? {});
+      const { reason, stderr } = nodeDetail(node.nodeEvidence);
       const detail = reason ?? stderr;
       lines.push(`${paint(node.nodeVerdict, `x ${node.name}`, opts)}  ${info.title}${detail === undefined ? '' : `: ${detail}`}`);
       if (reason !== undefined && stderr !== undefined) lines.push(`    stderr: ${stderr}`);

@@ -1,15 +1,23 @@
 /** Small Reports for tests of what reads them (diff, history): only the fields those read are varied. */
+import type { PathEvidence } from '../../src/evidence.js';
 import { REPORT_VERSION, type NodeReport, type PathReport, type Report } from '../../src/report.js';
 import { VERDICT_KINDS, type NodeKind, type PathKind, type VerdictKind } from '../../src/verdicts.js';
 
 export const CTL = '10.0.0.1';
 
+/** The least evidence of its kind a callback with this verdict has (what readers of verdicts never look at). */
+function callbackEvidence(verdict: PathKind, port: number): PathEvidence {
+  if (verdict === 'ok') return { kind: 'measured' };
+  if (verdict === 'not-measured') return { kind: 'not-run' };
+  return { kind: 'probe', probe: `hello-${port}`, outcome: 'timeout', ledgerSawRequest: false, ledgerBytesWritten: 0, ledgerCompleted: false };
+}
+
 export function callback(from: string, port: number, verdict: PathKind, to = CTL): PathReport {
-  return { direction: 'callback', from, to, port, proto: port === 63002 ? 'https' : 'http', verdict, summary: '', evidence: {} };
+  return { direction: 'callback', from, to, port, proto: port === 63002 ? 'https' : 'http', verdict, summary: '', evidence: callbackEvidence(verdict, port) };
 }
 
 export function forward(to: string, port: number, verdict: PathKind): PathReport {
-  return { direction: 'forward', from: 'controller', to, port, proto: 'tcp', verdict, summary: '', evidence: {} };
+  return { direction: 'forward', from: 'controller', to, port, proto: 'tcp', verdict, summary: '', evidence: { kind: 'forward', purpose: 'ssh', probe: 'tcp', outcome: verdict === 'ok' ? 'open' : 'timeout', ms: 1 } };
 }
 
 export function node(name: string, addresses: string[], paths: PathReport[], nodeVerdict?: NodeKind): NodeReport {

@@ -71,7 +71,7 @@ function compareWithNode(flavourNode: NodeReport, reference: NodeReport, withAdd
   for (const [key, p] of ours) {
     const expected = theirs.get(key)!.verdict;
     if (p.verdict === expected) continue;
-    if (p.verdict === 'not-measured' && p.evidence.unsupported === true) unmeasurable += 1;
+    if (p.verdict === 'not-measured' && p.evidence.kind === 'probe' && p.evidence.unsupported === true) unmeasurable += 1;
     else problems.push(`${key}: ${p.verdict} (${p.summary}), node says ${expected}`);
   }
   return { problems, unmeasurable };

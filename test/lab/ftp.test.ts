@@ -14,6 +14,7 @@ import { CTL_ADDRESS, nodeAddress } from '../../controller/lab/plan.js';
 import { LAB_FTP_DATA_PORTS } from '../../controller/lab/scenarios.js';
 import { renderInventory } from '../../controller/lab/state.js';
 import type { NodeReport, PathReport, Report } from '../../src/report.js';
+import { evidenceOf } from '../helpers/evidence.js';
 import { labInventoryOf } from './lab-inventory.js';
 import { runTwoway } from './lab-run.js';
 
@@ -76,10 +77,11 @@ test('lab ftp: a router passing 21 and dropping 63006-63010: FTP control ok, FTP
   assert.ok(data.port >= LAB_FTP_DATA_PORTS.first && data.port <= LAB_FTP_DATA_PORTS.last, `passive port ${data.port} from the range`);
   assert.match(data.summary, /a firewall passes 21 but not the passive range 63006-63010/);
   // The controller's side: the login and the PASV are in the ledger, no data connection ever arrived.
-  assert.equal(data.evidence.ledgerSawLogin, true);
-  assert.equal(data.evidence.listenerPasvPort, data.port);
-  assert.equal(data.evidence.listenerDataPeer, undefined);
-  assert.equal(data.evidence.controllerHalfOpen, undefined);
+  const evidence = evidenceOf(data, 'ftp-data');
+  assert.equal(evidence.ledgerSawLogin, true);
+  assert.equal(evidence.listenerPasvPort, data.port);
+  assert.equal(evidence.listenerDataPeer, undefined);
+  assert.equal(evidence.controllerHalfOpen, undefined);
   const fixes = (sw.remedies ?? []).flatMap((r) => r.lines);
   assert.ok(fixes.includes(`iptables -I FORWARD -s ${SWITCH} -d ${CTL_ADDRESS} -p tcp --dport 63006:63010 -j ACCEPT`), fixes.join('\n'));
 

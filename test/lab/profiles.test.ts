@@ -16,6 +16,7 @@ import { labDown, labUp, setFault } from '../../controller/lab/index.js';
 import { CTL_NETNS, nodeNetns } from '../../controller/lab/plan.js';
 import { parseProfiles } from '../../src/profile-file.js';
 import type { NodeReport, Report } from '../../src/report.js';
+import { evidenceOf } from '../helpers/evidence.js';
 import { labInventoryOf, type LabNodePick } from './lab-inventory.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
@@ -112,11 +113,11 @@ test('lab profiles: every profile\'s ports appear in the matrix with their direc
   assert.equal(ilo.agent, undefined, 'nothing deployed on an agentless device');
   const https = ilo.paths.find((p) => p.port === 8443)!;
   assert.equal(https.verdict, 'ok', https.summary);
-  const tls = https.evidence.tls as { protocol: string; certificate: { subject: string; selfSigned: boolean } };
-  assert.equal(tls.certificate.subject, 'ilo-standin.lab');
-  assert.equal(tls.certificate.selfSigned, true);
+  const tls = evidenceOf(https, 'forward').tls;
+  assert.equal(tls?.certificate?.subject, 'ilo-standin.lab');
+  assert.equal(tls?.certificate?.selfSigned, true);
   assert.match(https.summary, /HTTP 200 \(iLO-standin\); TLSv1\.3, certificate ilo-standin\.lab, self-signed/);
-  assert.equal((ilo.paths.find((p) => p.port === 8080)!.evidence.http as { status: number }).status, 301);
+  assert.equal(evidenceOf(ilo.paths.find((p) => p.port === 8080), 'forward').http?.status, 301);
 
   const win = byName('win');
   const netbios = win.paths.find((p) => p.port === 137)!;

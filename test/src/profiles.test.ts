@@ -85,27 +85,3 @@ test('cli: twoway profiles lists every profile, custom ones included, with callb
   const text = spawnSync(process.execPath, [BIN, 'profiles'], { encoding: 'utf8', timeout: 30_000 });
   assert.match(text.stdout, /windows: .*\n(.*\n)*.*controller -> node {2}137 +udp\/netbios-ns/);
 });
-
-test('classify: an agentless node is judged by its forward paths alone, and says it is agentless', async () => {
-  const { classifyNode } = await import('../../controller/diagnose/classify.js');
-  const report = classifyNode({
-    name: 'ilo1',
-    addresses: ['10.0.0.9'],
-    profile: 'ilo',
-    callbackAddresses: ['10.0.0.1'],
-    probes: [],
-    events: [],
-    ledger: [],
-    agentless: true,
-    ms: 40,
-    forward: [
-      { address: '10.0.0.9', port: 443, probe: 'https', purpose: 'web', result: { outcome: 'tls-error', ms: 5, error: { code: 'ECONNRESET', message: 'reset during handshake' } } },
-      { address: '10.0.0.9', port: 22, probe: 'tcp', purpose: 'ssh', result: { outcome: 'open', ms: 2 } },
-    ],
-  });
-  assert.equal(report.agentless, true);
-  assert.equal(report.nodeVerdict, undefined, 'no SSH verdict for a device nothing is deployed on');
-  assert.deepEqual(report.paths.map((p) => `${p.direction} ${p.port}/${p.proto} ${p.verdict}`), ['forward 443/https tls-failed', 'forward 22/tcp ok']);
-  assert.equal(report.verdict, 'tls-failed');
-  assert.equal(report.ms, 40);
-});

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { flavourModule, registeredFlavours } from '../../../controller/agents/index.js';
 import { NODE_AGENT_MIN_MAJOR, NO_RUNTIME_EXIT, askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../../../controller/agents/detect.js';
 import type { AgentFlavour } from '../../../controller/agents/types.js';
-import { classifySession } from '../../../controller/diagnose/classify.js';
+import { classifySession } from '../../../controller/diagnose/session.js';
 import { PROTOCOL_VERSION, parseAgentEvent, type AgentEvent, type Plan } from '../../../src/protocol.js';
 import { parseProfiles } from '../../../src/profile-file.js';
 import { BUILT_IN_PROFILES } from '../../../src/profiles.js';

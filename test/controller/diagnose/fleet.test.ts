@@ -1,21 +1,20 @@
-/** Fleet inference and pasteable remedies: pure functions over node reports. */
+/** Fleet inference over node reports, and the remedies the fleet's findings leave to each node. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inferFleet } from '../../../controller/diagnose/fleet.js';
-import { esxiRuleFile, remediesForNode } from '../../../controller/remedy/remedies.js';
+import { diagnoseFleet, inferFleet } from '../../../controller/diagnose/fleet.js';
+import { diagnoseNode } from '../../../controller/diagnose/node.js';
 import { NO_HINTS } from '../../../src/profiles.js';
-import type { NodeReport, PathReport } from '../../../src/report.js';
+import type { NodeReport } from '../../../src/report.js';
 import type { PathKind } from '../../../src/verdicts.js';
+import { NODE_ADDR, allHttp, evidence } from '../../helpers/diagnose-input.js';
+import { callback, node as reportNode } from '../../helpers/report-builder.js';
 
 const CTL = '10.9.0.1';
+const PORTS = { httpPort: 63001, httpsPort: 63002, hintsOf: () => NO_HINTS };
 
-function callback(from: string, port: number, verdict: PathKind, evidence: Record<string, unknown> = {}): PathReport {
-  return { direction: 'callback', from, to: CTL, port, proto: port === 63001 ? 'http' : 'https', verdict, summary: '', evidence };
-}
-
-function node(name: string, address: string, verdicts: [PathKind, PathKind], profile = 'linux'): NodeReport {
-  const paths = [callback(address, 63001, verdicts[0]), callback(address, 63002, verdicts[1])];
-  return { name, addresses: [address], profile, verdict: verdicts[0], callbackAddresses: [CTL], paths, ms: 1 };
+/** A node whose two callbacks (63001, 63002) got these verdicts. */
+function node(name: string, address: string, verdicts: [PathKind, PathKind]): NodeReport {
+  return reportNode(name, [address], [callback(address, 63001, verdicts[0], CTL), callback(address, 63002, verdicts[1], CTL)]);
 }
 
 test('fleet: every measured node failing the same port is the controller side, told once with the firewall commands', () => {
@@ -58,61 +57,31 @@ test('fleet: a subnet failing together while others pass is named', () => {
   assert.deepEqual(inferFleet([node('web1', '10.9.20.2', ['blocked', 'ok']), node('web2', '10.9.20.3', ['ok', 'ok']), node('db', '10.9.30.2', ['ok', 'ok'])]), []);
 });
 
-const PORTS = { httpPort: 63001, httpsPort: 63002, hints: NO_HINTS };
-const none = (): boolean => false;
+/** A diagnosed node at `address` whose callbacks to the given ports time out (blocked). */
+function blockedNode(name: string, address: string, blocked: ('http' | 'https')[]): NodeReport {
+  const overrides = Object.fromEntries(blocked.flatMap((proto) => Object.entries(allHttp({ outcome: 'timeout', phase: 'connect', ms: 3000 })).map(([id, r]) => [id.replace('-http-', `-${proto}-`), r])));
+  return diagnoseNode(evidence(overrides, { name, addresses: [address] }));
+}
 
-test('remedies: blocked callbacks while 80/443 pass give the ESXi rule file and the port change in both forms, once per node', () => {
-  const alternates = [{ proto: 'http', port: 80, outcome: 'ok' }, { proto: 'https', port: 443, outcome: 'ok' }];
-  const esx = node('esx', '10.9.1.2', ['blocked', 'blocked']);
-  esx.paths = esx.paths.map((p) => ({ ...p, evidence: { alternates } }));
-  const remedies = remediesForNode(esx, PORTS, none);
-  const text = remedies.map((r) => `${r.where}\n${r.lines.join('\n')}`).join('\n');
-  assert.equal((text.match(/<ConfigRoot>/g) ?? []).length, 1, 'one rule file for both ports');
-  assert.match(text, /<port>63001<\/port>[\s\S]*<port>63002<\/port>/);
-  assert.match(text, /esxcli network firewall refresh/);
-  assert.match(text, /--port 80 --ssl-port 443/);
-  assert.match(text, /hpsum\.ini\nport=80\nssl_port=443/);
-  assert.match(text, /iptables -I OUTPUT -p tcp -d 10\.9\.0\.1 -m multiport --dports 63001,63002 -j ACCEPT/);
-  // Without the alternates passing, a Linux node only gets its own egress rule.
-  assert.deepEqual(remediesForNode(node('n', '10.9.1.2', ['blocked', 'ok']), PORTS, none).map((r) => r.where), ['on the node']);
-  // A path a fleet finding explains gets nothing here.
-  assert.deepEqual(remediesForNode(esx, PORTS, () => true), []);
+test('fleet: a node whose failures a finding explains gets no fixes of its own; the reports are new, not changed', () => {
+  const nodes = [blockedNode('a', NODE_ADDR, ['http', 'https']), blockedNode('b', '10.9.2.2', ['http', 'https'])];
+  const { nodes: reports, findings } = diagnoseFleet(nodes, PORTS);
+  assert.deepEqual(findings.map((f) => [f.scope, f.port]), [['controller', 63001], ['controller', 63002]]);
+  assert.deepEqual(reports.map((r) => r.remedies), [undefined, undefined]);
+  // Alone, the same node gets its own egress rule for both ports.
+  const alone = diagnoseFleet([nodes[0]!], PORTS).nodes[0]!;
+  assert.ok(alone.remedies?.some((r) => r.lines.includes('iptables -I OUTPUT -p tcp -d 10.9.0.1 -m multiport --dports 63001,63002 -j ACCEPT')));
+  assert.equal(nodes[0]!.remedies, undefined, 'the node diagnosis passed in is left as it was');
 });
 
-test('remedies: a dual-homed node whose one NIC cannot call back is told to route that address, not to open a firewall', () => {
-  const dual = node('dual', '10.9.5.2', ['ok', 'ok']);
-  dual.paths.push(callback('10.9.4.2', 63001, 'blocked'), callback('10.9.4.2', 63002, 'blocked'));
-  dual.nics = [
-    { address: '10.9.5.2', reaches: [CTL], fails: [] },
-    { address: '10.9.4.2', reaches: [], fails: [CTL] },
-  ];
-  const remedies = remediesForNode(dual, PORTS, none);
-  assert.deepEqual(remedies[0]?.lines, ['ip rule add from 10.9.4.2 lookup 100', "ip route add default via <gateway on 10.9.4.2's subnet> table 100"]);
-  assert.deepEqual(remedies[1]?.lines, ['10.9.5.2']);
-  assert.equal(remedies.some((r) => r.lines.some((l) => l.includes('OUTPUT'))), false);
-});
-
-test('remedies: the ESXi rule file is well-formed XML with one outbound rule per port', () => {
-  const [file] = esxiRuleFile([8080, 8443]);
-  const xml = file!.lines.join('\n');
-  assert.equal((xml.match(/<rule id=/g) ?? []).length, 2);
-  assert.equal((xml.match(/<direction>outbound<\/direction>/g) ?? []).length, 2);
-  assert.match(xml, /<enabled>true<\/enabled>\n {4}<required>false<\/required>/);
-  // Every opened tag is closed, in order.
-  const stack: string[] = [];
-  for (const [, close, name] of xml.matchAll(/<(\/?)([a-zA-Z]+)[^>]*>/g)) {
-    if (close === '') stack.push(name!);
-    else assert.equal(stack.pop(), name);
-  }
-  assert.deepEqual(stack, []);
-});
-
-test('remedies: an MTU black hole names the largest passing size and the usual fixes', () => {
-  const mtu = node('mtu', '10.9.6.2', ['mtu-blackhole', 'mtu-blackhole']);
-  mtu.paths[0]!.evidence = { largestPassingDownload: 1024, stallAt: 0 };
-  const remedies = remediesForNode(mtu, PORTS, none);
-  assert.match(remedies[0]!.title, /largest download that passed: 1 KiB/);
-  const lines = remedies.flatMap((r) => r.lines).join('\n');
-  assert.match(lines, /icmp-type fragmentation-needed -j ACCEPT/);
-  assert.match(lines, /TCPMSS --clamp-mss-to-pmtu/);
+test('fleet: a finding that explains one of a node\'s failing ports leaves its own fix for the other port only', () => {
+  const both = blockedNode('a', NODE_ADDR, ['http', 'https']);
+  const { nodes: reports, findings } = diagnoseFleet([both, blockedNode('b', '10.9.2.2', ['http']), diagnoseNode(evidence({}, { name: 'c', addresses: ['10.9.3.2'] }))], PORTS);
+  assert.deepEqual(findings, [], 'c passes 63001: no controller finding');
+  assert.ok(reports[0]!.remedies?.some((r) => r.lines.includes('iptables -I OUTPUT -p tcp -d 10.9.0.1 -m multiport --dports 63001,63002 -j ACCEPT')));
+  const shared = diagnoseFleet([both, blockedNode('b', '10.9.2.2', ['http'])], PORTS);
+  assert.deepEqual(shared.findings.map((f) => f.port), [63001]);
+  const lines = shared.nodes[0]!.remedies?.flatMap((r) => r.lines) ?? [];
+  assert.ok(lines.includes('iptables -I OUTPUT -p tcp -d 10.9.0.1 -m multiport --dports 63002 -j ACCEPT'), lines.join('\n'));
+  assert.equal(shared.nodes[1]!.remedies, undefined, 'b fails only the explained port');
 });

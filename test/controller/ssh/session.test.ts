@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BoundedLines } from '../../../controller/ssh/bounded-lines.js';
-import { classifySession, type SessionEvidence } from '../../../controller/diagnose/classify.js';
+import type { SessionEvidence } from '../../../controller/diagnose/inputs.js';
+import { classifySession } from '../../../controller/diagnose/session.js';
 import { runAgentProcess, type SessionInput, type SshSession } from '../../../controller/ssh/session.js';
 import { MAX_AGENT_LINE_BYTES, MAX_AGENT_OUTPUT_BYTES, type AgentEvent } from '../../../src/protocol.js';
 import type { NodeKind } from '../../../src/verdicts.js';

@@ -9,11 +9,12 @@ import { test } from 'node:test';
 import { renderDiagnoses } from '../../../src/render/terminal.js';
 import { plainLine, plainTail } from '../../../src/render/plain-text.js';
 import { verboseStderr } from '../../../src/cli/run.js';
+import type { SessionFailureEvidence } from '../../../src/evidence.js';
 import { VERDICTS, type NodeKind } from '../../../src/verdicts.js';
 import { callback, node, report } from '../../helpers/report-builder.js';
 
-function diagnosis(kind: NodeKind, evidence: Record<string, unknown>): string[] {
-  const n = { ...node('n1', ['10.0.0.2'], [callback('10.0.0.2', 63001, 'not-measured')], kind), nodeEvidence: evidence };
+function diagnosis(kind: NodeKind, evidence: Omit<SessionFailureEvidence, 'kind'>): string[] {
+  const n = { ...node('n1', ['10.0.0.2'], [callback('10.0.0.2', 63001, 'not-measured')], kind), nodeEvidence: { kind: 'session' as const, ...evidence } };
   return renderDiagnoses(report('20250101T000000-aaaaaa', [n]), { color: false }).split('\n');
 }
 

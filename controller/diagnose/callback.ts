@@ -1,0 +1,122 @@
+/**
+ * Callback paths: one per (controller address, protocol, port, source), judged from that path's
+ * probes together. A size boundary (small answers pass, a larger transfer never finishes) wins;
+ * else the worst single probe; else what passed: the source the controller saw, the throughput,
+ * status and idle-hold timings. Pure.
+ */
+import type { AlternateOutcome, CallbackEvidence, IdleCutEvidence, MeasuredEvidence, ProbeEvidence, SizeBoundaryEvidence } from '../../src/evidence.js';
+import type { PlannedProbe } from '../../src/protocol.js';
+import { sizeLabel } from '../../src/size-label.js';
+import { worse } from '../../src/verdicts.js';
+import { isStuck, judgeHold, judgeProbe, stallOffset, sum, type ObservedProbe, type PathContext, type PathJudgement } from './probe.js';
+import { describe, throughput } from './wording.js';
+
+const isTransfer = (i: ObservedProbe): boolean => i.probe.kind === 'download' || i.probe.kind === 'upload';
+
+/** Small answers pass and a larger transfer never finishes: the size decides, not the path. */
+function judgeSizeBoundary(items: ObservedProbe[]): PathJudgement<SizeBoundaryEvidence> | undefined {
+  const transfers = items.filter(isTransfer).sort((a, b) => (a.probe.size ?? 0) - (b.probe.size ?? 0));
+  const smallPassed = items.some((i) => (i.probe.kind === 'hello' || isTransfer(i)) && i.result?.outcome === 'ok');
+  const stuck = transfers.filter((t) => isStuck(t.result));
+  const first = stuck[0];
+  if (!smallPassed || first?.result === undefined) return undefined;
+  const largestPassing = (kind: 'download' | 'upload'): number | undefined =>
+    transfers.filter((t) => t.probe.kind === kind && t.result?.outcome === 'ok').at(-1)?.probe.size;
+  const passing = { download: largestPassing('download'), upload: largestPassing('upload') };
+  const at = stallOffset(first);
+  const counterpart =
+    first.probe.kind === 'download' ? `the listener had sent ${sum(first.ledger, 'bytesWritten')}` : `the agent had sent ${first.result.bytes ?? 0}, the listener received ${at}`;
+  const limit = passing[first.probe.kind === 'download' ? 'download' : 'upload'];
+  // Every transfer the other way passed: only one direction loses its full-size packets.
+  const otherKind = first.probe.kind === 'download' ? 'upload' : 'download';
+  const other = transfers.filter((t) => t.probe.kind === otherKind);
+  const otherWayClear = other.length > 0 && other.every((t) => t.result?.outcome === 'ok');
+  return {
+    verdict: 'mtu-blackhole',
+    summary:
+      `${describe(first.probe)} stalled at byte ${at} (${counterpart}); ` +
+      (limit === undefined ? 'only the small hello/status answers pass' : `up to ${sizeLabel(limit)} passes`) +
+      (stuck.length > 1 ? `; ${stuck.length} transfers stuck in all` : '') +
+      (otherWayClear ? `; every ${otherKind} passed, so only the direction ${otherKind === 'upload' ? 'toward the node' : 'toward the controller'} is affected` : ''),
+    evidence: {
+      kind: 'size-boundary',
+      probe: first.probe.id,
+      outcome: first.result.outcome,
+      stallAt: at,
+      listenerBytesWritten: sum(first.ledger, 'bytesWritten'),
+      listenerBytesReceived: sum(first.ledger, 'bytesReceived'),
+      largestPassingDownload: passing.download,
+      largestPassingUpload: passing.upload,
+      stuck: stuck.map((t) => t.probe.id),
+    },
+  };
+}
+
+/** Plan order, except holds last: a path's first failure should be its hello's, not the hold's. */
+const KIND_ORDER: Record<PlannedProbe['kind'], number> = { hello: 0, download: 1, upload: 2, status: 3, hold: 4, ftp: 5 };
+
+type ProbeJudgement = PathJudgement<ProbeEvidence> | PathJudgement<IdleCutEvidence>;
+
+/** The path's worst failing probe, with what the path adds to it; undefined when none failed. */
+function worstFailure(ordered: ObservedProbe[], ctx: PathContext, largestPassing: number | undefined): PathJudgement<CallbackEvidence> | undefined {
+  const failures = ordered.map((i) => judgeHold(i) ?? judgeProbe(i, ctx)).filter((j): j is ProbeJudgement => j !== undefined);
+  const first = failures.reduce<ProbeJudgement | undefined>((acc, j) => (acc === undefined || worse(acc.verdict, j.verdict) !== acc.verdict ? j : acc), undefined);
+  if (first === undefined) return undefined;
+  const onlyUnmeasurable = first.verdict === 'not-measured' && failures.every((f) => f.evidence.kind === 'probe' && f.evidence.unsupported === true);
+  const summary =
+    largestPassing !== undefined && first.verdict === 'truncated'
+      ? `${first.summary}; up to ${sizeLabel(largestPassing)} passes`
+      : onlyUnmeasurable
+        ? `everything this agent can measure passed; ${first.summary}`
+        : first.summary;
+  return { verdict: first.verdict, summary, evidence: { ...first.evidence, largestPassing, failures: failures.length } };
+}
+
+export function judgeCallbackPath(items: ObservedProbe[], ctx: PathContext): PathJudgement<CallbackEvidence> {
+  const ordered = [...items].sort((a, b) => KIND_ORDER[a.probe.kind] - KIND_ORDER[b.probe.kind]);
+  const boundary = judgeSizeBoundary(ordered);
+  if (boundary !== undefined) return boundary;
+
+  const downloads = ordered.filter((i) => i.probe.kind === 'download');
+  const largestPassing = downloads.filter((d) => d.result?.outcome === 'ok').at(-1)?.probe.size;
+  const failure = worstFailure(ordered, ctx, largestPassing);
+  if (failure !== undefined) return failure;
+
+  const hello = ordered.find((i) => i.probe.kind === 'hello');
+  const seen = hello?.result?.seen;
+  const source = hello?.probe.source ?? ctx.facts?.routes.find((r) => r.to === hello?.probe.address)?.source;
+  if (seen !== undefined && source !== undefined && seen.address !== source) {
+    return {
+      verdict: 'source-mismatch',
+      summary: `the controller saw ${seen.address}, the node sends from ${source}`,
+      evidence: { kind: 'source-mismatch', seen, nodeSource: source },
+    };
+  }
+
+  const best = downloads
+    .filter((d) => d.result?.outcome === 'ok' && (d.probe.size ?? 0) >= ctx.thresholds.minBytesForThroughput)
+    .map((d) => ({ size: d.probe.size ?? 0, ms: d.result?.ms ?? 0 }))
+    .at(-1);
+  const evidence: MeasuredEvidence = { kind: 'measured', seen, nodeSource: source, largestPassing };
+  if (best !== undefined) {
+    const { rate, text } = throughput(best.size, best.ms, ctx.thresholds);
+    Object.assign(evidence, rate);
+    if (rate.throughputMbps < ctx.thresholds.minMbps) {
+      return {
+        verdict: 'slow',
+        summary: `${sizeLabel(best.size)} took ${best.ms} ms (${rate.throughputMbps} Mbit/s, below ${ctx.thresholds.minMbps}); ${text}`,
+        evidence,
+      };
+    }
+  }
+  const status = ordered.find((i) => i.probe.kind === 'status')?.result?.posts;
+  if (status !== undefined) evidence.statusMs = status.map((p) => p.ms);
+  const hold = ordered.find((i) => i.probe.kind === 'hold')?.result?.hold;
+  if (hold !== undefined) evidence.idleHoldMs = hold.idleMs;
+  return { verdict: 'ok', summary: `hello, transfers, status${hold === undefined ? '' : ' and idle hold'} all passed`, evidence };
+}
+
+/** The alternate-port hellos from one source to one controller address, as evidence for its failing paths. */
+export function alternatesFor(items: readonly ObservedProbe[]): AlternateOutcome[] {
+  return items.map((i) => ({ proto: i.probe.proto, port: i.probe.port, outcome: i.result?.outcome ?? 'missing' }));
+}

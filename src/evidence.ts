@@ -1,0 +1,254 @@
+/**
+ * What each verdict rests on, as the report carries it: one variant per path kind and verdict
+ * family, told apart by `kind`. The classifier (controller/diagnose/) writes these; the remedies
+ * and the renderers read them by narrowing on `kind`, so a renamed field is a type error, not a
+ * silently missing fix. Field names are the JSON report's (version 1): add fields freely, rename none.
+ */
+import type { ForwardProbe } from './profiles.js';
+import type { AgentFatal, Endpoint, HalfOpen, ProbeOutcome, ProbePhase } from './protocol.js';
+
+/** An error as the agent or a prober reported it. */
+export interface ErrorEvidence {
+  code?: string;
+  message: string;
+}
+
+/** The controller's SYN_RECV sighting of a node on a listener port (controller/host/halfopen-sampler.ts). */
+export interface ControllerSynSighting {
+  /** The peer whose SYN arrived. */
+  remote: string;
+  /** The controller address and listener port it was sent to. */
+  local: string;
+  port: number;
+  firstAt: number;
+  lastAt: number;
+  connections: number;
+}
+
+/** What the listener saw of the connection the agent reported using. */
+export type ListenerConnectionEvidence =
+  | { accepted: false; agentLocal?: Endpoint }
+  | { accepted: true; at: number; from: Endpoint; tls?: 'pending' | 'completed' | 'failed'; tlsError?: string };
+
+/** Measured throughput, and the time the firmware bundle would take at it. */
+export interface ThroughputEvidence {
+  throughputMbps: number;
+  firmwareBytes: number;
+  firmwareEstimateSec: number;
+}
+
+/** An alternate-port hello (80/443) from the same source to the same controller address. */
+export interface AlternateOutcome {
+  proto: string;
+  port: number;
+  outcome: ProbeOutcome | 'missing';
+}
+
+/** What every probe's evidence starts with: which probe, and how the agent said it ended. */
+export interface ProbeBasics {
+  probe: string;
+  outcome: ProbeOutcome | 'missing';
+  phase?: ProbePhase;
+  ms?: number;
+  error?: ErrorEvidence;
+}
+
+/** One probe's failure, judged from its outcome, the listener's ledger and its connection record. */
+export interface ProbeFailureFields extends ProbeBasics {
+  /** status: the post (numbered like its request's seq) the outcome is about. */
+  statusPost?: number;
+  ledgerSawRequest: boolean;
+  ledgerBytesWritten: number;
+  ledgerCompleted: boolean;
+  listenerConnection?: ListenerConnectionEvidence;
+  controllerHalfOpen?: ControllerSynSighting;
+  /** Where the transfer stopped, from the receiving side. */
+  stallAt?: number;
+  bytes?: number;
+  throughputMbps?: number;
+  firmwareBytes?: number;
+  firmwareEstimateSec?: number;
+  corrupt?: true;
+  fingerprint?: string;
+  httpStatus?: number;
+  reply?: string;
+  /** The agent said it cannot measure this (the verdict is not-measured). */
+  unsupported?: true;
+}
+
+/** What a callback path's judgement adds to the probe it rests on. */
+export interface CallbackPathFields {
+  /** The largest download on the path that passed. */
+  largestPassing?: number;
+  /** How many of the path's probes failed. */
+  failures?: number;
+  /** Failing paths: how the alternate-port hellos from the same source fared. */
+  alternates?: AlternateOutcome[];
+}
+
+/** A callback path's verdict from its worst probe (also a probe the agent reported nothing for). */
+export interface ProbeEvidence extends ProbeFailureFields, CallbackPathFields {
+  kind: 'probe';
+}
+
+/** The idle hold worked when opened, then stopped carrying traffic. */
+export interface IdleCutEvidence extends CallbackPathFields {
+  kind: 'idle-cut';
+  probe: string;
+  outcome: ProbeOutcome;
+  idleMs: number;
+  /** The listener's push reached the node. */
+  push: boolean;
+  /** The answer to the node's ping reached it. */
+  pong: boolean;
+  listenerGotPing: boolean;
+  listenerPushSent: boolean;
+}
+
+/** Small answers pass and a larger transfer never finishes (mtu-blackhole). */
+export interface SizeBoundaryEvidence {
+  kind: 'size-boundary';
+  /** The first transfer that got stuck. */
+  probe: string;
+  outcome: ProbeOutcome;
+  stallAt: number;
+  listenerBytesWritten: number;
+  listenerBytesReceived: number;
+  largestPassingDownload?: number;
+  largestPassingUpload?: number;
+  stuck: string[];
+  alternates?: AlternateOutcome[];
+}
+
+/** The controller saw another source address than the node sends from. */
+export interface SourceMismatchEvidence {
+  kind: 'source-mismatch';
+  seen: Endpoint;
+  nodeSource: string;
+  alternates?: AlternateOutcome[];
+}
+
+/** Every probe passed (ok, or slow below the threshold): what was measured. */
+export interface MeasuredEvidence extends Partial<ThroughputEvidence> {
+  kind: 'measured';
+  seen?: Endpoint;
+  nodeSource?: string;
+  largestPassing?: number;
+  statusMs?: number[];
+  idleHoldMs?: number;
+  alternates?: AlternateOutcome[];
+}
+
+/** No agent results for the path: the run was interrupted first, or SSH or the agent failed. */
+export interface NotRunEvidence {
+  kind: 'not-run';
+}
+
+/** A callback over HTTP or HTTPS. */
+export type CallbackEvidence = ProbeEvidence | IdleCutEvidence | SizeBoundaryEvidence | SourceMismatchEvidence | MeasuredEvidence | NotRunEvidence;
+
+/** The FTP dialogue as both sides saw it; a failed step adds its probe judgement's fields. */
+export interface FtpFields extends ProbeBasics, Partial<Omit<ProbeFailureFields, keyof ProbeBasics>> {
+  controlOk?: boolean;
+  loginOk?: boolean;
+  pasvPort?: number;
+  dataConnected?: boolean;
+  reply?: string;
+  controlPort: number;
+  /** The passive range offered, "first-last" (or one port). */
+  dataPorts: string;
+  ledgerSawLogin: boolean;
+  listenerPasvPort?: number;
+  listenerDataPeer?: Endpoint;
+  ledgerBytesWritten: number;
+}
+
+/** The FTP control connection (banner, login, the 226 after the file). */
+export interface FtpControlEvidence extends FtpFields {
+  kind: 'ftp-control';
+}
+
+/** The passive data connection. */
+export interface FtpDataEvidence extends FtpFields {
+  kind: 'ftp-data';
+}
+
+/** What an answering service said about itself (controller/probers/). */
+export interface ServiceDetails {
+  http?: { status: number; server: string | null; location: string | null; bodyCut?: true };
+  tls?: TlsDetails;
+  netbios?: { names: { name: string; suffix: number; group: boolean }[] };
+}
+
+export interface TlsDetails {
+  protocol: string | null;
+  cipher: string;
+  alpn?: string;
+  certificate: {
+    /** The certificate's CN (a list when it has several). */
+    subject: string | string[] | null;
+    issuer: string | string[] | null;
+    subjectAltName: string | null;
+    validFrom: string;
+    validTo: string;
+    expired: boolean;
+    daysLeft: number;
+    selfSigned: boolean;
+    fingerprint256: string;
+  } | null;
+}
+
+/** A forward probe from the controller to a node's port. */
+export interface ForwardPathEvidence extends ServiceDetails {
+  kind: 'forward';
+  purpose: string;
+  probe: ForwardProbe;
+  /** The prober's outcome (controller/probers/types.ts): open, refused, timeout, ... */
+  outcome: string;
+  ms: number;
+  error?: ErrorEvidence;
+  /** A timeout while the node's kernel held the controller's SYN half-open. */
+  nodeHalfOpen?: HalfOpen;
+}
+
+/**
+ * Evidence from a report written before evidence carried a kind (src/report-file.ts): kept as it
+ * was, to show, never to decide on.
+ */
+export interface LegacyEvidence {
+  kind: 'legacy';
+  readonly [field: string]: unknown;
+}
+
+export type PathEvidence = CallbackEvidence | FtpControlEvidence | FtpDataEvidence | ForwardPathEvidence | LegacyEvidence;
+
+/** Why SSH or the agent failed on a node. */
+export interface SessionFailureEvidence {
+  kind: 'session';
+  exitCode: number | null;
+  /** The last lines of the session's stderr. */
+  stderr: string;
+  /** Always written now; absent only in reports from before evidence carried a kind. */
+  timedOut?: boolean;
+  invalidOutput?: string;
+  fatal?: AgentFatal;
+  runtimeProblem?: string;
+  flavour?: string;
+}
+
+export type NodeFailureEvidence = SessionFailureEvidence | LegacyEvidence;
+
+/** Every kind, once: a report read back may carry only these (src/report-file.ts). */
+const PATH_EVIDENCE_KIND: Record<PathEvidence['kind'], true> = {
+  probe: true,
+  'idle-cut': true,
+  'size-boundary': true,
+  'source-mismatch': true,
+  measured: true,
+  'not-run': true,
+  'ftp-control': true,
+  'ftp-data': true,
+  forward: true,
+  legacy: true,
+};
+export const PATH_EVIDENCE_KINDS = Object.keys(PATH_EVIDENCE_KIND) as readonly PathEvidence['kind'][];
