@@ -11,7 +11,6 @@ export type ScriptLanguage = 'python' | 'sh' | 'powershell';
 export interface ScriptWord {
   text: string;
   line: number;
-  quoted: boolean;
   /**
    * Names a field rather than holding a value: a dict key or subscript in Python (`'ok': True`,
    * `['error']`, `.get('hold')`), a hashtable key or member in PowerShell (`error = ...`, `$r.error`),
@@ -26,20 +25,24 @@ const BREAK = /[\s;|&()<>{}[\],'"`=]/;
 class Scanner {
   readonly words: ScriptWord[] = [];
   pos = 0;
+  /** Offsets where each line starts. */
+  private readonly lineStarts: number[];
   constructor(
     readonly src: string,
     readonly language: ScriptLanguage,
-  ) {}
-
-  lineAt(i: number): number {
-    let n = 1;
-    for (let k = 0; k < i; k++) if (this.src[k] === '\n') n++;
-    return n;
+  ) {
+    this.lineStarts = [0, ...[...src.matchAll(/\n/g)].map((m) => m.index + 1)];
   }
 
-  add(text: string, start: number, end: number, quoted: boolean): void {
+  lineAt(i: number): number {
+    let n = 0;
+    while (n + 1 < this.lineStarts.length && this.lineStarts[n + 1]! <= i) n++;
+    return n + 1;
+  }
+
+  add(text: string, start: number, end: number): void {
     if (text === '') return;
-    this.words.push({ text, line: this.lineAt(start), quoted, field: this.isField(start, end) });
+    this.words.push({ text, line: this.lineAt(start), field: this.isField(start, end) });
   }
 
   isField(start: number, end: number): boolean {
@@ -87,8 +90,8 @@ class Scanner {
       this.code(')');
       return;
     }
-    // The value of an sh assignment or a PowerShell `key = value` is a word of its own; so is an awk-free `=`.
-    if (this.language !== 'python') this.add(this.src.slice(start, this.pos), start, this.pos, false);
+    // `=` ends a word, so the value of an sh assignment is a word of its own. Python's bare words are names.
+    if (this.language !== 'python') this.add(this.src.slice(start, this.pos), start, this.pos);
     if (this.pos === start) this.pos++;
   }
 
@@ -110,7 +113,7 @@ class Scanner {
         }
         const end = this.pos;
         this.pos += open;
-        this.add(text, start, end, true);
+        this.add(text, start, end);
         return;
       }
       const escape = this.language === 'powershell' ? '`' : '\\';
