@@ -32,7 +32,7 @@ export interface WireConstant {
 }
 
 /** "tls-mismatch" and "connectTimeout" -> TLS_MISMATCH and CONNECT_TIMEOUT. */
-export function constantName(key: string): string {
+function constantName(key: string): string {
   return key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/-/g, '_')
@@ -71,7 +71,7 @@ function powershellString(value: string): string {
   return `"${escaped}"`;
 }
 
-/** A JSON string is a Python 3 string literal too (JSON.stringify escapes only what both read alike). */
+/** Python reads a JSON string as its own string literal (JSON.stringify escapes only what both read alike). */
 const LITERAL: Record<ScriptLanguage, (value: string) => string> = { python: JSON.stringify, sh: shellQuote, powershell: powershellString };
 const ASSIGNMENT: Record<ScriptLanguage, (name: string, literal: string) => string> = {
   python: (name, literal) => `${name} = ${literal}`,
