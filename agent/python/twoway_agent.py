@@ -1,7 +1,9 @@
 # twoway agent, Python flavour: the same plan and the same JSON Lines as the Node reference agent
 # (agent/src/*.ts, src/protocol.ts), for nodes that have Python 3.6+ but no Node.js (ESXi, stock
 # RHEL/SLES/Debian). Standard library only; read by `python3 -` from stdin, nothing written to disk.
-# The controller puts `TWOWAY_PLAN = "<plan JSON>"` in front of this text.
+# The controller puts `TWOWAY_PLAN = "<plan JSON>"` in front of this text, and the protocol constants
+# it uses (OUTCOME_*, PHASE_*, CODE_*, PATH_*, KIND_*, LIMIT_*, ...) from src/protocol.ts, generated
+# by controller/agents/wire-constants.ts: no code, outcome or path is typed here by hand.
 #
 # Each probe runs in its own thread; every blocking call waits at most until the exchange's next
 # deadline, so deadlines are checked in the thread that owns the socket. The agent deadline comes
@@ -29,32 +31,15 @@ except ImportError:
     ssl = None
 
 AGENT_VERSION = '0.1.0'
-PROTOCOL_VERSION = 1
-PATHS = {'hello': '/tw/hello', 'blob': '/tw/blob', 'status': '/tw/status', 'upload': '/tw/upload', 'hold': '/tw/hold'}
-TOKEN_HEADER = 'x-twoway-token'
-UPLOAD_LINE = b'twoway upload\n'
-MAX_HOLD_MESSAGE_BYTES = 1024
 MAX_ANSWER_BYTES = 16 * 1024
 MAX_HEAD_BYTES = 16 * 1024
-UPLOAD_CORRUPT_STATUS = 422
 WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
-CODES = {
-    'connectTimeout': 'TWOWAY_CONNECT_TIMEOUT',
-    'tlsTimeout': 'TWOWAY_TLS_TIMEOUT',
-    'stall': 'TWOWAY_STALL',
-    'probeDeadline': 'TWOWAY_PROBE_DEADLINE',
-    'agentDeadline': 'TWOWAY_AGENT_DEADLINE',
-    'notStarted': 'TWOWAY_NOT_STARTED',
-    'agentBug': 'TWOWAY_AGENT_BUG',
-    'unsupported': 'TWOWAY_UNSUPPORTED',
-}
 UNREACHABLE = ('EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTDOWN', 'ENETDOWN')
-MAX_ADDRESSES = 256
-MAX_ROUTES = 64
-MAX_FIELD = 64
-MAX_HALF_OPEN = 256
+KINDS = (KIND_HELLO, KIND_DOWNLOAD, KIND_UPLOAD, KIND_STATUS, KIND_HOLD, KIND_FTP)
+WEB_PROTOS = (PROTO_HTTP, PROTO_HTTPS)
 # Whole lines, just under 64 KiB, as the Node agent sends them.
-UPLOAD_CHUNK = UPLOAD_LINE * ((64 * 1024) // len(UPLOAD_LINE))
+UPLOAD_BYTES = UPLOAD_LINE.encode('ascii')
+UPLOAD_CHUNK = UPLOAD_BYTES * ((64 * 1024) // len(UPLOAD_BYTES))
 # One TLS record at most per send, so that progress is counted as it is made.
 SEND_SLICE = 16 * 1024
 
@@ -128,26 +113,26 @@ def _count(o, key, where, low, high=2 ** 53 - 1):
 def _read_probe(value, where):
     o = _fields(value, where)
     kind = o.get('kind')
-    if kind not in ('hello', 'download', 'upload', 'status', 'hold', 'ftp'):
-        raise PlanProblem(where + '.kind is not hello, download, upload, status, hold or ftp')
-    if o.get('proto') not in (('ftp',) if kind == 'ftp' else ('http', 'https')):
+    if kind not in KINDS:
+        raise PlanProblem(where + '.kind is not one of ' + ', '.join(KINDS))
+    if o.get('proto') not in ((PROTO_FTP,) if kind == KIND_FTP else WEB_PROTOS):
         raise PlanProblem(where + '.proto does not fit its kind')
     probe = {'id': _text(o, 'id', where), 'kind': kind, 'proto': o['proto'], 'address': _text(o, 'address', where), 'port': _count(o, 'port', where, 1, 65535)}
-    if len(probe['id']) > 64:
-        raise PlanProblem(where + '.id is longer than 64 characters')
+    if len(probe['id']) > LIMIT_PROBE_ID:
+        raise PlanProblem(where + '.id is longer than %d characters' % LIMIT_PROBE_ID)
     if 'source' in o:
         probe['source'] = _text(o, 'source', where)
-    if kind == 'download':
+    if kind == KIND_DOWNLOAD:
         probe['size'] = _count(o, 'size', where, 0)
         sha = _text(o, 'sha256', where)
         if not re.match(r'^[0-9a-fA-F]{64}$', sha):
             raise PlanProblem(where + '.sha256 is not 64 hex digits')
         probe['sha256'] = sha.lower()
-    if kind == 'upload':
+    if kind == KIND_UPLOAD:
         probe['size'] = _count(o, 'size', where, 0)
-    if kind == 'hold':
+    if kind == KIND_HOLD:
         probe['holdMs'] = _count(o, 'holdMs', where, 0)
-    if kind == 'status':
+    if kind == KIND_STATUS:
         probe['posts'] = _count(o, 'posts', where, 1) if 'posts' in o else 1
         probe['intervalMs'] = _count(o, 'intervalMs', where, 0) if 'intervalMs' in o else 0
     return probe
@@ -191,27 +176,27 @@ def read_plan(text):
 # Outcomes: the same mapping as agent/src/outcomes.ts.
 
 def deadline_outcome(phase):
-    return {'connect': 'timeout', 'tls': 'tls-error', 'body': 'stalled'}.get(phase, 'no-response')
+    return {PHASE_CONNECT: OUTCOME_TIMEOUT, PHASE_TLS: OUTCOME_TLS_ERROR, PHASE_BODY: OUTCOME_STALLED}.get(phase, OUTCOME_NO_RESPONSE)
 
 
 def error_outcome(phase, code):
-    if phase == 'connect':
+    if phase == PHASE_CONNECT:
         if code == 'ECONNREFUSED':
-            return 'refused'
+            return OUTCOME_REFUSED
         if code == 'ECONNRESET':
-            return 'reset'
+            return OUTCOME_RESET
         if code == 'ETIMEDOUT':
-            return 'timeout'
-        return 'unreachable' if code in UNREACHABLE else 'error'
-    if phase == 'tls':
-        return 'tls-error'
-    if phase == 'body':
-        return 'truncated'
+            return OUTCOME_TIMEOUT
+        return OUTCOME_UNREACHABLE if code in UNREACHABLE else OUTCOME_ERROR
+    if phase == PHASE_TLS:
+        return OUTCOME_TLS_ERROR
+    if phase == PHASE_BODY:
+        return OUTCOME_TRUNCATED
     if code in ('ECONNRESET', 'EPIPE'):
-        return 'reset'
+        return OUTCOME_RESET
     if code == 'ETIMEDOUT':
-        return 'no-response'
-    return 'unreachable' if code in UNREACHABLE else 'error'
+        return OUTCOME_NO_RESPONSE
+    return OUTCOME_UNREACHABLE if code in UNREACHABLE else OUTCOME_ERROR
 
 
 class ProbeError(Exception):
@@ -228,7 +213,7 @@ def error_code(err):
     if ssl is not None and isinstance(err, ssl.SSLError):
         reason = getattr(err, 'reason', None)
         if reason:
-            return clip('ERR_SSL_' + str(reason).upper(), 64)
+            return clip('ERR_SSL_' + str(reason).upper(), LIMIT_ERROR_CODE)
     number = getattr(err, 'errno', None)
     if isinstance(number, int) and number in errno.errorcode:
         return errno.errorcode[number]
@@ -237,7 +222,7 @@ def error_code(err):
 
 def describe_error(err):
     code = error_code(err)
-    message = clip(str(err) or type(err).__name__, 1024)
+    message = clip(str(err) or type(err).__name__, LIMIT_ERROR_MESSAGE)
     return {'code': code, 'message': message} if code else {'message': message}
 
 
@@ -282,7 +267,7 @@ class Exchange(object):
         self.target = target
         self.deadlines = deadlines
         self.secrets = secrets
-        self.phase = 'connect'
+        self.phase = PHASE_CONNECT
         self.started = now()
         self.http_status = None
         self.local = None
@@ -307,17 +292,17 @@ class Exchange(object):
     def run(self):
         """Runs the exchange in the calling thread; always returns a result, never raises."""
         self.owner = threading.current_thread()
-        self.after('probe', self.deadlines['probeMs'], lambda: self.expire(CODES['probeDeadline'], 'probe deadline of %d ms' % self.deadlines['probeMs']))
+        self.after('probe', self.deadlines['probeMs'], lambda: self.expire(CODE_PROBE_DEADLINE, 'probe deadline of %d ms' % self.deadlines['probeMs']))
         try:
             self.connect()
-            if self.target['proto'] == 'https':
+            if self.target['proto'] == PROTO_HTTPS:
                 self.handshake()
             self.opened()
         except Ended:
             pass
         except Exception as err:
             self.fail(err)
-        return self.end('error', {'code': CODES['agentBug'], 'message': 'agent bug: the exchange ended without a result'})
+        return self.end(OUTCOME_ERROR, {'code': CODE_AGENT_BUG, 'message': 'agent bug: the exchange ended without a result'})
 
     def fail(self, err):
         self.end(error_outcome(self.phase, error_code(err)), describe_error(err))
@@ -394,8 +379,8 @@ class Exchange(object):
         self.sock = sock
         if source is not None:
             sock.bind((source, 0))
-        self.after('connect', self.deadlines['connectMs'], lambda: self.end('timeout', {
-            'code': CODES['connectTimeout'],
+        self.after('connecting', self.deadlines['connectMs'], lambda: self.end(OUTCOME_TIMEOUT, {
+            'code': CODE_CONNECT_TIMEOUT,
             'message': 'TCP connect to %s did not complete within %d ms' % (host_header(address, port), self.deadlines['connectMs'])}))
         sock.setblocking(False)
         rc = sock.connect_ex(sockaddr)
@@ -412,16 +397,16 @@ class Exchange(object):
             rc = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if rc != 0:
                 raise ProbeError(errno.errorcode.get(rc), 'connect %s %s (%s)' % (errno.errorcode.get(rc, rc), host_header(address, port), os.strerror(rc)))
-        self.cancel('connect')
+        self.cancel('connecting')
         if self.ended:
             raise Ended()
         name = sock.getsockname()
         self.local = {'address': name[0], 'port': name[1]}
 
     def handshake(self):
-        self.phase = 'tls'
+        self.phase = PHASE_TLS
         if ssl is None:
-            self.end('unsupported', {'code': CODES['unsupported'], 'message': 'this Python has no ssl module: https not measured'})
+            self.end(OUTCOME_UNSUPPORTED, {'code': CODE_UNSUPPORTED, 'message': 'this Python has no ssl module: https not measured'})
             raise Ended()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         # Verification is ours, by pin: the certificate is self-signed, so the CA check is off.
@@ -431,15 +416,15 @@ class Exchange(object):
         # No SNI for an IP address (RFC 6066); a name is sent as given.
         secure = context.wrap_socket(self.sock, server_hostname=None if is_ip(address) else address, do_handshake_on_connect=False)
         self.sock = secure
-        self.after('tls', self.deadlines['connectMs'], lambda: self.end('tls-error', {
-            'code': CODES['tlsTimeout'], 'message': 'TLS handshake did not complete within %d ms' % self.deadlines['connectMs']}))
+        self.after('handshake', self.deadlines['connectMs'], lambda: self.end(OUTCOME_TLS_ERROR, {
+            'code': CODE_TLS_TIMEOUT, 'message': 'TLS handshake did not complete within %d ms' % self.deadlines['connectMs']}))
 
         def handshake(seconds):
             secure.settimeout(seconds)
             secure.do_handshake()
 
         self.wait(handshake)
-        self.cancel('tls')
+        self.cancel('handshake')
         der = secure.getpeercert(True)
         seen = fingerprint_of(der) if der else ''
         if seen:
@@ -447,7 +432,7 @@ class Exchange(object):
         if not same_fingerprint(seen, self.secrets['fingerprint256']):
             # Something else holds the connection (a TLS-inspecting proxy): send it nothing, above
             # all not the token.
-            self.end('tls-mismatch', {'message': 'listener certificate %s is not the pinned %s' % (seen or '(none)', self.secrets['fingerprint256'])})
+            self.end(OUTCOME_TLS_MISMATCH, {'message': 'listener certificate %s is not the pinned %s' % (seen or '(none)', self.secrets['fingerprint256'])})
             raise Ended()
 
     # -- I/O on the open connection, each bounded by the next deadline.
@@ -521,7 +506,7 @@ class JsonAnswer(object):
         try:
             answer = json.loads(self.data.decode('utf-8'))
         except ValueError:
-            return {'ok': False, 'outcome': 'corrupt', 'message': '%s answer is not JSON' % self.what}
+            return {'ok': False, 'outcome': OUTCOME_CORRUPT, 'message': '%s answer is not JSON' % self.what}
         return self.judge(answer)
 
 
@@ -533,18 +518,18 @@ def hello_check():
     def judge(answer):
         o = answer if isinstance(answer, dict) else {}
         address, port = o.get('address'), o.get('port')
-        if not isinstance(address, str) or address == '' or len(address) > 64 or not _is_int(port) or port < 0 or port > 65535:
-            return {'ok': False, 'outcome': 'corrupt', 'message': 'hello answer has no valid "address" and "port"'}
+        if not isinstance(address, str) or address == '' or len(address) > LIMIT_FIELD or not _is_int(port) or port < 0 or port > 65535:
+            return {'ok': False, 'outcome': OUTCOME_CORRUPT, 'message': 'hello answer has no valid "address" and "port"'}
         return {'ok': True, 'seen': {'address': address, 'port': port}}
-    return JsonAnswer('hello', judge)
+    return JsonAnswer(KIND_HELLO, judge)
 
 
 def status_check():
     def judge(answer):
         if isinstance(answer, dict) and answer.get('ok') is True:
             return {'ok': True}
-        return {'ok': False, 'outcome': 'corrupt', 'message': 'status answer is not {"ok":true}'}
-    return JsonAnswer('status', judge)
+        return {'ok': False, 'outcome': OUTCOME_CORRUPT, 'message': 'status answer is not {"ok":true}'}
+    return JsonAnswer(KIND_STATUS, judge)
 
 
 def upload_check(size):
@@ -552,8 +537,8 @@ def upload_check(size):
         o = answer if isinstance(answer, dict) else {}
         if o.get('sha256ok') is True and _is_int(o.get('bytes')) and o.get('bytes') == size:
             return {'ok': True}
-        return {'ok': False, 'outcome': 'corrupt', 'message': 'upload answer is not {"bytes":%d,"sha256ok":true}' % size}
-    return JsonAnswer('upload', judge)
+        return {'ok': False, 'outcome': OUTCOME_CORRUPT, 'message': 'upload answer is not {"bytes":%d,"sha256ok":true}' % size}
+    return JsonAnswer(KIND_UPLOAD, judge)
 
 
 class DownloadCheck(object):
@@ -569,10 +554,10 @@ class DownloadCheck(object):
 
     def finish(self):
         if self.received < self.size:
-            return {'ok': False, 'outcome': 'truncated', 'message': 'body ended after %d of %d bytes' % (self.received, self.size)}
+            return {'ok': False, 'outcome': OUTCOME_TRUNCATED, 'message': 'body ended after %d of %d bytes' % (self.received, self.size)}
         digest = self.hash.hexdigest()
         if digest != self.sha256:
-            return {'ok': False, 'outcome': 'corrupt', 'message': 'body has SHA-256 %s, expected %s' % (digest, self.sha256)}
+            return {'ok': False, 'outcome': OUTCOME_CORRUPT, 'message': 'body has SHA-256 %s, expected %s' % (digest, self.sha256)}
         return {'ok': True}
 
 
@@ -587,7 +572,7 @@ class Attempt(Exchange):
         self.seen = None
 
     def expire(self, code, deadline):
-        where = 'body, at byte %d' % (self.bytes or 0) if self.phase == 'body' else self.phase
+        where = 'body, at byte %d' % (self.bytes or 0) if self.phase == PHASE_BODY else self.phase
         return self.end(deadline_outcome(self.phase), {'code': code, 'message': '%s passed during %s' % (deadline, where)})
 
     def describe(self, result):
@@ -602,12 +587,12 @@ class Attempt(Exchange):
 
     def stall(self):
         message = 'stall deadline of %d ms without progress' % self.deadlines['stallMs']
-        if self.spec.get('uploadSize') is not None and self.phase == 'response':
+        if self.spec.get('uploadSize') is not None and self.phase == PHASE_RESPONSE:
             # The listener answers an upload only once its last byte is in: silence after sending is
             # the body stuck on the way, not an answer lost.
-            self.end('stalled', {'code': CODES['stall'], 'message': '%s passed while waiting for the answer, after sending %d bytes' % (message, self.bytes or 0)})
+            self.end(OUTCOME_STALLED, {'code': CODE_STALL, 'message': '%s passed while waiting for the answer, after sending %d bytes' % (message, self.bytes or 0)})
         else:
-            self.expire(CODES['stall'], message)
+            self.expire(CODE_STALL, message)
 
     def opened(self):
         spec = self.spec
@@ -619,16 +604,16 @@ class Attempt(Exchange):
             headers += [('content-type', 'application/json'), ('content-length', str(len(body)))]
         if upload_size is not None:
             headers += [('content-type', 'application/octet-stream'), ('content-length', str(upload_size))]
-        self.phase = 'request'
+        self.phase = PHASE_REQUEST
         self.progress()
         self.send_all(self.request_head(spec['method'], spec['path'], headers) + (body or b''))
         if upload_size is not None:
             self.upload(upload_size)
-        self.phase = 'response'
+        self.phase = PHASE_RESPONSE
         self.response()
 
     def upload(self, size):
-        self.phase = 'body'
+        self.phase = PHASE_BODY
         self.bytes = 0
         left = size
         while left > 0:
@@ -647,14 +632,14 @@ class Attempt(Exchange):
         self.http_status = status
         upload = self.spec.get('uploadSize') is not None
         if status < 200 or status > 299:
-            self.phase = 'response'
+            self.phase = PHASE_RESPONSE
             what = ('listener answered %d %s' % (status, reason)).strip()
             if upload and status == UPLOAD_CORRUPT_STATUS:
-                self.end('corrupt', {'message': what + ': the upload arrived with other content than planned'})
+                self.end(OUTCOME_CORRUPT, {'message': what + ': the upload arrived with other content than planned'})
             else:
-                self.end('http-error', {'message': what})
+                self.end(OUTCOME_HTTP_ERROR, {'message': what})
             raise Ended()
-        self.phase = 'body'
+        self.phase = PHASE_BODY
         if not upload:
             self.bytes = 0
         check = self.spec['check']
@@ -665,16 +650,16 @@ class Attempt(Exchange):
             self.progress()
             problem = check.take(chunk)
             if problem is not None:
-                self.end('corrupt', {'message': problem})
+                self.end(OUTCOME_CORRUPT, {'message': problem})
                 raise Ended()
 
         if not self.read_body(headers, rest, take):
-            self.end('truncated', {'message': 'connection closed in the middle of the answer' if upload else 'connection closed after %d bytes of the body' % (self.bytes or 0)})
+            self.end(OUTCOME_TRUNCATED, {'message': 'connection closed in the middle of the answer' if upload else 'connection closed after %d bytes of the body' % (self.bytes or 0)})
             raise Ended()
         verdict = check.finish()
         if verdict['ok']:
             self.seen = verdict.get('seen')
-            self.end('ok')
+            self.end(OUTCOME_OK)
         else:
             self.end(verdict['outcome'], {'message': verdict['message']})
         raise Ended()
@@ -809,7 +794,7 @@ class Hold(Exchange):
         return self.end(deadline_outcome(self.phase), {'code': code, 'message': '%s passed during %s' % (deadline, where)})
 
     def stall(self):
-        self.expire(CODES['stall'], 'stall deadline of %d ms without an answer' % self.deadlines['stallMs'])
+        self.expire(CODE_STALL, 'stall deadline of %d ms without an answer' % self.deadlines['stallMs'])
 
     def describe(self, result):
         if self.opened_at is not None:
@@ -817,21 +802,21 @@ class Hold(Exchange):
 
     def opened(self):
         self.after('stall', self.deadlines['stallMs'], self.stall)
-        self.phase = 'request'
+        self.phase = PHASE_REQUEST
         self.send_all(self.request_head('GET', self.path, [
             ('connection', 'Upgrade'), ('upgrade', 'websocket'), ('sec-websocket-version', '13'), ('sec-websocket-key', self.key)]))
-        self.phase = 'response'
+        self.phase = PHASE_RESPONSE
         status, _, headers, rest = self.read_head(b'')
         self.http_status = status
         if status != 101:
-            self.end('http-error', {'message': 'listener answered %d instead of switching to WebSocket' % status})
+            self.end(OUTCOME_HTTP_ERROR, {'message': 'listener answered %d instead of switching to WebSocket' % status})
             raise Ended()
         expected = base64.b64encode(hashlib.sha1((self.key + WS_GUID).encode('ascii')).digest()).decode('ascii')
         if headers.get('sec-websocket-accept') != expected:
-            self.end('corrupt', {'message': 'the upgrade answer carries the wrong Sec-WebSocket-Accept: not a WebSocket endpoint'})
+            self.end(OUTCOME_CORRUPT, {'message': 'the upgrade answer carries the wrong Sec-WebSocket-Accept: not a WebSocket endpoint'})
             raise Ended()
         self.after('stall', self.deadlines['stallMs'], self.stall)
-        self.send_text('open')
+        self.send_text(HOLD_OPEN)
         # Bytes that came with the upgrade answer: the listener may have answered "open" already.
         chunk = rest
         while True:
@@ -845,7 +830,7 @@ class Hold(Exchange):
         try:
             frames = self.reader.take(chunk)
         except FrameError as err:
-            self.end('corrupt', {'message': 'WebSocket protocol error: %s' % err})
+            self.end(OUTCOME_CORRUPT, {'message': 'WebSocket protocol error: %s' % err})
             raise Ended()
         for opcode, payload in frames:
             if opcode == OP_TEXT:
@@ -856,51 +841,51 @@ class Hold(Exchange):
                 self.closed()
             elif opcode != OP_PONG:
                 # A pong carries nothing for the exchange; anything else is not ours.
-                self.end('corrupt', {'message': 'unexpected WebSocket frame, opcode %d' % opcode})
+                self.end(OUTCOME_CORRUPT, {'message': 'unexpected WebSocket frame, opcode %d' % opcode})
                 raise Ended()
 
     def message(self, text):
         if self.opened_at is None:
-            if text != 'open':
-                self.end('corrupt', {'message': 'expected "open" from the listener, got %s' % json.dumps(clip(text, 64))})
+            if text != HOLD_OPEN:
+                self.end(OUTCOME_CORRUPT, {'message': 'expected %s from the listener, got %s' % (json.dumps(HOLD_OPEN), json.dumps(clip(text, 64)))})
                 raise Ended()
             self.quiet()
             return
         # A push may come a little before our quiet time ends (the clocks start apart): it still counts.
-        if text == 'push':
+        if text == HOLD_PUSH:
             self.push = True
-        elif text == 'pong' and self.idle_ms is not None:
+        elif text == HOLD_PONG and self.idle_ms is not None:
             self.pong = True
         else:
-            self.end('corrupt', {'message': 'unexpected message %s on the hold channel' % json.dumps(clip(text, 64))})
+            self.end(OUTCOME_CORRUPT, {'message': 'unexpected message %s on the hold channel' % json.dumps(clip(text, 64))})
             raise Ended()
         if self.push and self.pong:
-            self.end('ok')
+            self.end(OUTCOME_OK)
             raise Ended()
 
     def quiet(self):
         self.cancel('stall')
         # The probe deadline bounds the set-up only: the hold has its own timers.
         self.cancel('probe')
-        self.phase = 'hold'
+        self.phase = PHASE_HOLD
         self.opened_at = now()
         self.after('check', self.hold_ms, self.check)
 
     def check(self):
         self.idle_ms = since(self.opened_at)
-        self.send_text('ping')
+        self.send_text(HOLD_PING)
         stall_ms = self.deadlines['stallMs']
 
         def missing():
-            parts = [p for p in ('' if self.push else 'no "push"', '' if self.pong else 'no "pong"') if p]
-            self.end('no-response', {'code': CODES['stall'], 'message': '%s within %d ms after %d ms of quiet' % (' and '.join(parts), stall_ms, self.idle_ms)})
+            parts = ['no %s' % json.dumps(m) for m, came in ((HOLD_PUSH, self.push), (HOLD_PONG, self.pong)) if not came]
+            self.end(OUTCOME_NO_RESPONSE, {'code': CODE_STALL, 'message': '%s within %d ms after %d ms of quiet' % (' and '.join(parts), stall_ms, self.idle_ms)})
         self.after('check', stall_ms, missing)
 
     def closed(self):
         if self.opened_at is not None:
-            self.end('truncated', {'message': 'the channel was closed %d ms into the hold' % since(self.opened_at)})
+            self.end(OUTCOME_TRUNCATED, {'message': 'the channel was closed %d ms into the hold' % since(self.opened_at)})
         else:
-            self.end('reset', {'message': 'the connection closed before the listener answered "open"'})
+            self.end(OUTCOME_RESET, {'message': 'the connection closed before the listener answered %s' % json.dumps(HOLD_OPEN)})
         raise Ended()
 
     def send_text(self, text):
@@ -937,13 +922,13 @@ def probe_result(probe_id, ms, exchange, posts=None):
 
 
 def not_started(probe):
-    return {'t': 'probe', 'id': probe['id'], 'outcome': 'error', 'phase': 'connect', 'ms': 0,
-            'error': {'code': CODES['notStarted'], 'message': 'the agent deadline passed before this probe started'}}
+    return {'t': 'probe', 'id': probe['id'], 'outcome': OUTCOME_ERROR, 'phase': PHASE_CONNECT, 'ms': 0,
+            'error': {'code': CODE_NOT_STARTED, 'message': 'the agent deadline passed before this probe started'}}
 
 
 def failed_probe(probe, err):
-    return {'t': 'probe', 'id': probe['id'], 'outcome': 'error', 'phase': 'connect', 'ms': 0,
-            'error': {'code': CODES['agentBug'], 'message': clip('agent bug: %s' % err, 1024)}}
+    return {'t': 'probe', 'id': probe['id'], 'outcome': OUTCOME_ERROR, 'phase': PHASE_CONNECT, 'ms': 0,
+            'error': {'code': CODE_AGENT_BUG, 'message': clip('agent bug: %s' % err, LIMIT_ERROR_MESSAGE)}}
 
 
 class SingleExchangeProbe(object):
@@ -955,7 +940,7 @@ class SingleExchangeProbe(object):
         return probe_result(self.probe['id'], since(self.started), exchange)
 
     def expire(self):
-        exchange = self.exchange.expire(CODES['agentDeadline'], 'agent deadline')
+        exchange = self.exchange.expire(CODE_AGENT_DEADLINE, 'agent deadline')
         return probe_result(self.probe['id'], since(self.started), exchange)
 
 
@@ -963,8 +948,8 @@ class UnsupportedProbe(object):
     """A probe this agent cannot measure: said so at once, so the verdict is 'not measured'."""
 
     def __init__(self, probe, why):
-        self.result = {'t': 'probe', 'id': probe['id'], 'outcome': 'unsupported', 'phase': 'connect', 'ms': 0,
-                       'error': {'code': CODES['unsupported'], 'message': why}}
+        self.result = {'t': 'probe', 'id': probe['id'], 'outcome': OUTCOME_UNSUPPORTED, 'phase': PHASE_CONNECT, 'ms': 0,
+                       'error': {'code': CODE_UNSUPPORTED, 'message': why}}
 
     def run(self):
         return self.result
@@ -1010,21 +995,21 @@ class StatusProbe(object):
             if self.final is not None:
                 return self.final
             if self.current is not None:
-                self.record(self.current.expire(CODES['agentDeadline'], 'agent deadline'))
+                self.record(self.current.expire(CODE_AGENT_DEADLINE, 'agent deadline'))
             self.woken.set()
             return self.conclude()
 
     def post_spec(self, seq):
         spec = target_of(self.probe)
-        spec.update({'method': 'POST', 'path': PATHS['status'] + query(self.probe, '&seq=%d' % seq),
+        spec.update({'method': 'POST', 'path': PATH_STATUS + query(self.probe, '&seq=%d' % seq),
                      'body': json.dumps({'seq': seq, 'state': 'probing', 'node': self.plan['node']}, separators=(',', ':')),
                      'check': status_check()})
         return spec
 
     def record(self, post):
-        self.posts.append({'ms': post['ms'], 'ok': post['outcome'] == 'ok'})
+        self.posts.append({'ms': post['ms'], 'ok': post['outcome'] == OUTCOME_OK})
         self.last = post
-        if post['outcome'] != 'ok' and self.first_failure is None:
+        if post['outcome'] != OUTCOME_OK and self.first_failure is None:
             self.first_failure = post
 
     def conclude(self):
@@ -1035,8 +1020,8 @@ class StatusProbe(object):
         basis = self.first_failure or self.last
         if self.first_failure is None and len(self.posts) < planned:
             # Cut short between posts with none failed: what was sent worked, but the plan was not done.
-            partial = {'t': 'probe', 'id': self.probe['id'], 'outcome': 'error', 'phase': 'connect', 'ms': ms, 'posts': self.posts,
-                       'error': {'code': CODES['agentDeadline'], 'message': 'agent deadline passed after %d of %d posts' % (len(self.posts), planned)}}
+            partial = {'t': 'probe', 'id': self.probe['id'], 'outcome': OUTCOME_ERROR, 'phase': PHASE_CONNECT, 'ms': ms, 'posts': self.posts,
+                       'error': {'code': CODE_AGENT_DEADLINE, 'message': 'agent deadline passed after %d of %d posts' % (len(self.posts), planned)}}
             for key in ('local', 'fingerprint'):
                 if basis is not None and key in basis:
                     partial[key] = basis[key]
@@ -1048,19 +1033,19 @@ class StatusProbe(object):
 
 def start_probe(probe, plan):
     kind = probe['kind']
-    if kind == 'ftp':
+    if kind == KIND_FTP:
         return UnsupportedProbe(probe, 'the Python agent does not test FTP callbacks')
     target = target_of(probe)
-    if kind == 'status':
+    if kind == KIND_STATUS:
         return StatusProbe(probe, plan)
-    if kind == 'hold':
-        return SingleExchangeProbe(probe, Hold(target, PATHS['hold'] + query(probe), probe['holdMs'], plan['deadlines'], plan))
-    if kind == 'hello':
-        target.update({'method': 'GET', 'path': PATHS['hello'] + query(probe), 'check': hello_check()})
-    elif kind == 'download':
-        target.update({'method': 'GET', 'path': PATHS['blob'] + query(probe), 'check': DownloadCheck(probe['size'], probe['sha256'])})
+    if kind == KIND_HOLD:
+        return SingleExchangeProbe(probe, Hold(target, PATH_HOLD + query(probe), probe['holdMs'], plan['deadlines'], plan))
+    if kind == KIND_HELLO:
+        target.update({'method': 'GET', 'path': PATH_HELLO + query(probe), 'check': hello_check()})
+    elif kind == KIND_DOWNLOAD:
+        target.update({'method': 'GET', 'path': PATH_BLOB + query(probe), 'check': DownloadCheck(probe['size'], probe['sha256'])})
     else:
-        target.update({'method': 'POST', 'path': PATHS['upload'] + query(probe), 'uploadSize': probe['size'], 'check': upload_check(probe['size'])})
+        target.update({'method': 'POST', 'path': PATH_UPLOAD + query(probe), 'uploadSize': probe['size'], 'check': upload_check(probe['size'])})
     return SingleExchangeProbe(probe, Attempt(target, plan['deadlines'], plan))
 
 
@@ -1096,7 +1081,7 @@ def addresses_from_ip():
         m = re.match(r'^\d+:\s+(\S+)\s+(inet6?)\s+([0-9A-Fa-f.:]+)', line)
         if m:
             iface = m.group(1).split('@')[0]
-            found.append({'iface': clip(iface, MAX_FIELD), 'address': m.group(3), 'family': 'IPv6' if m.group(2) == 'inet6' else 'IPv4',
+            found.append({'iface': clip(iface, LIMIT_FIELD), 'address': m.group(3), 'family': 'IPv6' if m.group(2) == 'inet6' else 'IPv4',
                           'internal': iface == 'lo' or m.group(3) in ('127.0.0.1', '::1') or m.group(3).startswith('127.')})
     return found
 
@@ -1111,7 +1096,7 @@ def addresses_from_kernel():
             try:
                 packed = fcntl.ioctl(probe.fileno(), 0x8915, struct.pack('256s', iface[:15].encode('utf-8')))
                 address = socket.inet_ntoa(packed[20:24])
-                found.append({'iface': clip(iface, MAX_FIELD), 'address': address, 'family': 'IPv4', 'internal': address.startswith('127.')})
+                found.append({'iface': clip(iface, LIMIT_FIELD), 'address': address, 'family': 'IPv4', 'internal': address.startswith('127.')})
             except (OSError, IOError):
                 pass
             finally:
@@ -1124,7 +1109,7 @@ def addresses_from_kernel():
                 cols = line.split()
                 if len(cols) >= 6:
                     address = socket.inet_ntop(socket.AF_INET6, bytes.fromhex(cols[0]))
-                    found.append({'iface': clip(cols[5], MAX_FIELD), 'address': address, 'family': 'IPv6', 'internal': cols[5] == 'lo'})
+                    found.append({'iface': clip(cols[5], LIMIT_FIELD), 'address': address, 'family': 'IPv6', 'internal': cols[5] == 'lo'})
     except (OSError, IOError, ValueError):
         pass
     return found
@@ -1150,27 +1135,27 @@ def route_source(to):
         probe.connect((to, 9))
         return probe.getsockname()[0], None
     except Exception as err:
-        return None, clip(error_code(err) or str(err), 512)
+        return None, clip(error_code(err) or str(err), LIMIT_ROUTE_ERROR)
     finally:
         probe.close()
 
 
 def host_facts(all_addresses):
     external = [{'iface': a['iface'], 'address': a['address'], 'family': a['family']} for a in all_addresses if not a['internal']]
-    return {'t': 'facts', 'hostname': clip(socket.gethostname(), 255), 'addresses': external[:MAX_ADDRESSES]}
+    return {'t': 'facts', 'hostname': clip(socket.gethostname(), LIMIT_HOSTNAME), 'addresses': external[:LIMIT_ADDRESSES]}
 
 
 def gather_facts(controller_addresses):
     # Loopback counts for the interface lookup: a controller on the same host is reached over 'lo'.
     all_addresses = interface_addresses()
     routes = []
-    for to in controller_addresses[:MAX_ROUTES]:
+    for to in controller_addresses[:LIMIT_ROUTES]:
         source, error = route_source(to)
-        route = {'to': clip(to, MAX_FIELD)}
+        route = {'to': clip(to, LIMIT_FIELD)}
         if error is not None:
             route['error'] = error
         else:
-            route['source'] = clip(source, MAX_FIELD)
+            route['source'] = clip(source, LIMIT_FIELD)
             owner = [a for a in all_addresses if comparable(a['address']) == comparable(source)]
             if owner:
                 route['iface'] = owner[0]['iface']
@@ -1221,7 +1206,7 @@ def sample_half_open():
             cols = line.split()
             if len(cols) >= 4 and cols[3] == '03':
                 entries.append({'local': _endpoint(cols[1], v6), 'remote': _endpoint(cols[2], v6)})
-    return {'t': 'halfopen', 'measured': readable, 'entries': entries[:MAX_HALF_OPEN]}
+    return {'t': 'halfopen', 'measured': readable, 'entries': entries[:LIMIT_HALF_OPEN_ENTRIES]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1289,7 +1274,7 @@ class Run(object):
             try:
                 facts['value'] = gather_facts(self.plan['controllerAddresses'])
             except Exception as err:
-                facts['error'] = clip(str(err), 512)
+                facts['error'] = clip(str(err), LIMIT_ROUTE_ERROR)
         # Facts are evidence, not a precondition; the agent deadline bounds them too.
         thread = threading.Thread(target=gather)
         thread.daemon = True
@@ -1298,8 +1283,8 @@ class Run(object):
         value = facts.get('value')
         if value is None:
             value = host_facts([])
-            reason = facts.get('error', CODES['agentDeadline'])
-            value['routes'] = [{'to': clip(to, MAX_FIELD), 'error': reason} for to in self.plan['controllerAddresses'][:MAX_ROUTES]]
+            reason = facts.get('error', CODE_AGENT_DEADLINE)
+            value['routes'] = [{'to': clip(to, LIMIT_FIELD), 'error': reason} for to in self.plan['controllerAddresses'][:LIMIT_ROUTES]]
         emit(value)
         dispatcher = threading.Thread(target=self.dispatch)
         dispatcher.daemon = True
@@ -1335,12 +1320,12 @@ def main():
     try:
         plan = read_plan(globals().get('TWOWAY_PLAN'))
     except PlanProblem as problem:
-        emit({'t': 'fatal', 'message': clip('invalid plan: %s' % problem, 2048)})
+        emit({'t': 'fatal', 'message': clip('invalid plan: %s' % problem, LIMIT_FATAL_MESSAGE)})
         exit_now(1)
     except TypeError:
         emit({'t': 'fatal', 'message': 'no plan: TWOWAY_PLAN is not set'})
         exit_now(1)
-    emit({'t': 'agent', 'flavour': 'python', 'version': AGENT_VERSION, 'runtime': clip('Python ' + platform.python_version(), 64), 'platform': clip(sys.platform, 32)})
+    emit({'t': 'agent', 'flavour': 'python', 'version': AGENT_VERSION, 'runtime': clip('Python ' + platform.python_version(), LIMIT_RUNTIME), 'platform': clip(sys.platform, LIMIT_PLATFORM)})
     Run(plan, started).start()
 
 
@@ -1351,5 +1336,5 @@ except SystemExit:
 except BaseException as crash:
     # A bug must still end in one parseable line and an exit, never a stack trace and a hang.
     import traceback
-    emit({'t': 'fatal', 'message': clip('agent crashed: ' + ''.join(traceback.format_exception_only(type(crash), crash)).strip(), 2048)})
+    emit({'t': 'fatal', 'message': clip('agent crashed: ' + ''.join(traceback.format_exception_only(type(crash), crash)).strip(), LIMIT_FATAL_MESSAGE)})
     exit_now(1)

@@ -1,7 +1,9 @@
 # twoway agent, POSIX sh flavour (dash, busybox ash, bash as sh). The controller puts the plan in
 # front of this text as variable assignments (controller/agents/sh.ts) and streams both to `sh -s`:
 # nothing is written on the node (no temp files, no here-documents: bash as sh writes those to disk).
-# It speaks the Node reference agent's JSON Lines (src/protocol.ts) with the node's own tools:
+# It speaks the Node reference agent's JSON Lines (src/protocol.ts) with the node's own tools. The
+# protocol constants it uses (OUTCOME_*, PHASE_*, CODE_*, PATH_*, KIND_*, LIMIT_*, ...) are assigned
+# in front of it too (controller/agents/wire-constants.ts): no code, outcome or path is typed here.
 #   sh-curl  curl: every probe; https pinned by SPKI (--pinnedpubkey)
 #   sh-wget  GNU or busybox wget: http only (wget cannot pin a certificate)
 #   sh-tcp   nc (detection requires it): TCP connect only; everything past the connect is 'unsupported'
@@ -15,11 +17,12 @@ LC_ALL=C
 export LC_ALL
 # curl and wget honour proxy variables; the reference agent connects directly (curl -q skips .curlrc).
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-UL_LINE='twoway upload'
 # GNU wget takes an upload as one argument; Linux caps one argument at 128 KiB.
 ARG_MAX_BODY=131000
 NL=$(printf '\nx')
 NL=${NL%x}
+# yes(1) adds the newline UPLOAD_LINE ends with.
+UL_LINE=${UPLOAD_LINE%"$NL"}
 
 # NOW: milliseconds on a monotonic clock where /proc has one (no fork), else the wall clock.
 tw_now() {
@@ -33,9 +36,10 @@ tw_now() {
 tw_s() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 tw_ceil() { echo $((($1 + 999) / 1000)); }
 tw_has() { command -v "$1" >/dev/null 2>&1; }
-# A JSON string body: control characters dropped, quotes and backslashes escaped, clipped.
+# A JSON string body: control characters dropped, quotes and backslashes escaped, clipped (to an error
+# message's limit, in bytes, so never over it in characters).
 # Clipped before escaping, so a cut never splits an escape and leaves a stray backslash.
-tw_esc() { printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037' | cut -c1-900 | sed 's/\\/\\\\/g; s/"/\\"/g'; }
+tw_esc() { printf '%s' "$1" | tr '\n\r\t' '   ' | tr -d '\000-\037' | cut -c1-"$LIMIT_ERROR_MESSAGE" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
 tw_err() { ERR=",\"error\":{${2:+\"code\":\"$2\",}\"message\":\"$(tw_esc "$1")\"}"; }
 tw_fatal() { printf '{"t":"fatal","message":"%s"}\n' "$(tw_esc "$1")"; exit 1; }
 tw_sleep() { [ "$1" -gt 0 ] || return 0; sleep "$(tw_s "$1")" 2>/dev/null || sleep "$(tw_ceil "$1")"; }
@@ -85,9 +89,9 @@ tw_facts() {
   IPO=
   tw_has ip && IPO=$(ip -o addr 2>/dev/null)
   # "4: eth0    inet 192.0.2.2/24 brd ... scope global eth0\ ...": skip host scope (loopback), as the reference agent skips internal addresses.
-  ADDRS=$(printf '%s\n' "$IPO" | awk '($3=="inet"||$3=="inet6") && $0 !~ / scope host / && n<256 {
+  ADDRS=$(printf '%s\n' "$IPO" | awk -v most="$LIMIT_ADDRESSES" -v field="$LIMIT_FIELD" '($3=="inet"||$3=="inet6") && $0 !~ / scope host / && n<most {
     i=$2; sub(/@.*/,"",i); a=$4; sub(/\/.*/,"",a)
-    printf "%s{\"iface\":\"%s\",\"address\":\"%s\",\"family\":\"%s\"}", (n++?",":""), substr(i,1,64), a, ($3=="inet"?"IPv4":"IPv6") }')
+    printf "%s{\"iface\":\"%s\",\"address\":\"%s\",\"family\":\"%s\"}", (n++?",":""), substr(i,1,field), a, ($3=="inet"?"IPv4":"IPv6") }')
   ROUTES=
   for to in $TW_CONTROLLERS; do
     if [ -z "$IPO" ]; then
@@ -97,7 +101,7 @@ tw_facts() {
       src=$(printf '%s\n' "$got" | sed -n 's/.* src \([^ ]*\).*/\1/p' | head -n 1)
       if [ -n "$src" ]; then
         # The interface that owns the source address, as the reference agent names it.
-        dev=$(printf '%s\n' "$IPO" | awk -v s="$src" '{a=$4; sub(/\/.*/,"",a); i=$2; sub(/@.*/,"",i)} a==s {print substr(i,1,64); exit}')
+        dev=$(printf '%s\n' "$IPO" | awk -v s="$src" -v field="$LIMIT_FIELD" '{a=$4; sub(/\/.*/,"",a); i=$2; sub(/@.*/,"",i)} a==s {print substr(i,1,field); exit}')
         r="{\"to\":\"$to\",\"source\":\"$src\"${dev:+,\"iface\":\"$dev\"}}"
       else
         case $got in
@@ -110,7 +114,7 @@ tw_facts() {
     fi
     ROUTES="$ROUTES${ROUTES:+,}$r"
   done
-  printf '{"t":"facts","hostname":"%s","addresses":[%s],"routes":[%s]}\n' "$(tw_esc "$(uname -n 2>/dev/null)" | cut -c1-255)" "$ADDRS" "$ROUTES"
+  printf '{"t":"facts","hostname":"%s","addresses":[%s],"routes":[%s]}\n' "$(tw_esc "$(uname -n 2>/dev/null)" | cut -c1-"$LIMIT_HOSTNAME")" "$ADDRS" "$ROUTES"
 }
 
 # SYN_RECV (state 03) entries of /proc/net/tcp{,6}; addresses are 32-bit words in host (little-endian) order.
@@ -121,7 +125,7 @@ tw_halfopen() {
     echo '{"t":"halfopen","measured":false,"entries":[]}'
     return
   fi
-  e=$(awk 'function hx(s,  i,n) { n=0; for (i=1; i<=length(s); i++) n = n*16 + index("0123456789abcdef", tolower(substr(s,i,1))) - 1; return n }
+  e=$(awk -v most="$LIMIT_HALF_OPEN_ENTRIES" 'function hx(s,  i,n) { n=0; for (i=1; i<=length(s); i++) n = n*16 + index("0123456789abcdef", tolower(substr(s,i,1))) - 1; return n }
     function b(w,k) { return substr(w, 9-2*k, 2) }
     function v4(h) { return hx(b(h,1)) "." hx(b(h,2)) "." hx(b(h,3)) "." hx(b(h,4)) }
     function v6(h,  w,o,x,p,hi,lo) {
@@ -130,7 +134,7 @@ tw_halfopen() {
       if (o ~ /^0:0:0:0:0:ffff:/) { split(o,p,":"); hi=hx(p[7]); lo=hx(p[8]); o = int(hi/256) "." hi%256 "." int(lo/256) "." lo%256 }
       return o }
     function ep(s,six,  p) { split(s,p,":"); return "{\"address\":\"" (six ? v6(p[1]) : v4(p[1])) "\",\"port\":" hx(p[2]) "}" }
-    FNR>1 && $4=="03" && n<256 { six = FILENAME ~ /6$/; printf "%s{\"local\":%s,\"remote\":%s}", (n++?",":""), ep($2,six), ep($3,six) }' $files)
+    FNR>1 && $4=="03" && n<most { six = FILENAME ~ /6$/; printf "%s{\"local\":%s,\"remote\":%s}", (n++?",":""), ep($2,six), ep($3,six) }' $files)
   printf '{"t":"halfopen","measured":true,"entries":[%s]}\n' "$e"
 }
 
@@ -138,8 +142,8 @@ tw_halfopen() {
 tw_budget() {
   tw_now
   BUDGET=$TW_PROBE_MS
-  BCODE=TWOWAY_PROBE_DEADLINE
-  if [ $((TW_END - NOW)) -lt "$BUDGET" ]; then BUDGET=$((TW_END - NOW)); BCODE=TWOWAY_AGENT_DEADLINE; fi
+  BCODE=$CODE_PROBE_DEADLINE
+  if [ $((TW_END - NOW)) -lt "$BUDGET" ]; then BUDGET=$((TW_END - NOW)); BCODE=$CODE_AGENT_DEADLINE; fi
   [ "$BUDGET" -gt 0 ]
 }
 
@@ -150,11 +154,11 @@ tw_url() {
 
 # The request body on stdin: upload content (UPLOAD_LINE repeated, cut to size) or nothing.
 tw_feed() {
-  if [ "$P_KIND" = upload ]; then yes "$UL_LINE" | head -c "$P_SIZE"; fi
+  if [ "$P_KIND" = "$KIND_UPLOAD" ]; then yes "$UL_LINE" | head -c "$P_SIZE"; fi
 }
 # Where the answer goes: counted (to fd 5), and hashed (a download) or kept (an answer, 16 KiB at most).
 tw_sink() {
-  if [ "$P_KIND" != download ]; then
+  if [ "$P_KIND" != "$KIND_DOWNLOAD" ]; then
     tee /dev/fd/5 | { head -c 16384 | tr -d '\r\n'; echo; } | sed 's/^/B /' >&4
   elif [ -n "$HASH" ]; then
     tee /dev/fd/5 | $HASH | sed 's/^/H /' >&4
@@ -174,13 +178,13 @@ tw_line() { printf '%s\n' "$OUT" | sed -n "s/^$1 //p" | head -n 1; }
 # One HTTP exchange with curl: its -w line (TW) has the status, sizes and local end; its verbose log says why a connect failed.
 tw_curl() {
   set -- -q -sS -v -g -o /dev/fd/3 --connect-timeout "$(tw_s "$TW_CONNECT_MS")" --max-time "$(tw_s "$BUDGET")" \
-    --speed-limit 1 --speed-time "$(tw_ceil "$TW_STALL_MS")" -H "x-twoway-token: $TW_TOKEN" -H 'connection: close' -H 'Expect:' \
+    --speed-limit 1 --speed-time "$(tw_ceil "$TW_STALL_MS")" -H "$TOKEN_HEADER: $TW_TOKEN" -H 'connection: close' -H 'Expect:' \
     -w '\nTW %{http_code} %{size_download} %{size_upload} %{local_ip} %{local_port} %{time_appconnect} %{time_connect}\n' "$@"
   [ "$P_SRC" = - ] || set -- "$@" --interface "$P_SRC"
-  [ "$P_PROTO" = https ] && set -- "$@" -k --pinnedpubkey "sha256//$TW_SPKI"
+  [ "$P_PROTO" = "$PROTO_HTTPS" ] && set -- "$@" -k --pinnedpubkey "sha256//$TW_SPKI"
   case $P_KIND in
-    upload) set -- "$@" -H 'content-type: application/octet-stream' --data-binary @- ;;
-    status) set -- "$@" -H 'content-type: application/json' --data-binary "$BODY" ;;
+    "$KIND_UPLOAD") set -- "$@" -H 'content-type: application/octet-stream' --data-binary @- ;;
+    "$KIND_STATUS") set -- "$@" -H 'content-type: application/json' --data-binary "$BODY" ;;
   esac
   tw_run curl "$@" "$URL"
   set -- $(tw_line TW)
@@ -194,12 +198,12 @@ tw_curl() {
   SLOW=
   case $EMSG in *'too slow'*) SLOW=1 ;; esac
   case $X in
-    0) DONE=1 ;; 18) DONE=cut ;; 23) DONE=long ;; 28) DONE=deadline ;; 52) DONE=closed ;; 55|56) DONE=reset ;; 7|45) DONE=noconnect ;; *) DONE= ;;
+    0) DONE=1 ;; 18) DONE=cut ;; 23) DONE=long ;; 28) DONE=deadline ;; 52) DONE=closed ;; 55|56) DONE=connreset ;; 7|45) DONE=noconnect ;; *) DONE= ;;
   esac
   [ "$X" = 28 ] && [ -z "$CONNECTED" ] && DONE=connect-deadline
-  [ "$P_PROTO" = https ] && [ -n "$CONNECTED" ] && [ "$HTTP" = 000 ] && case $TAPP in 0|0.000000) DONE=tls ;; esac
+  [ "$P_PROTO" = "$PROTO_HTTPS" ] && [ -n "$CONNECTED" ] && [ "$HTTP" = 000 ] && case $TAPP in 0|0.000000) DONE=handshake ;; esac
   [ "$X" = 90 ] && DONE=pin
-  [ "$X" = 35 ] && DONE=tls
+  [ "$X" = 35 ] && DONE=handshake
   [ -n "$EMSG" ] || EMSG="curl exit $X"
 }
 
@@ -212,9 +216,9 @@ tw_wget() {
     set -- -S -O /dev/fd/3 -Y off
     [ -n "$BBT" ] && set -- "$@" -T "$(tw_ceil "$TW_STALL_MS")"
   fi
-  set -- "$@" --header "x-twoway-token: $TW_TOKEN" --header 'connection: close'
+  set -- "$@" --header "$TOKEN_HEADER: $TW_TOKEN" --header 'connection: close'
   case $P_KIND in
-    upload)
+    "$KIND_UPLOAD")
       set -- "$@" --header 'content-type: application/octet-stream'
       if [ -n "$GNU" ]; then
         BODY=$(tw_feed; echo x)
@@ -222,7 +226,7 @@ tw_wget() {
       else
         set -- "$@" --post-file /dev/stdin
       fi ;;
-    status) set -- "$@" --header 'content-type: application/json' --post-data "$BODY" ;;
+    "$KIND_STATUS") set -- "$@" --header 'content-type: application/json' --post-data "$BODY" ;;
   esac
   [ -n "$TMO" ] && set -- "$TMO" "$(tw_s "$BUDGET")" wget "$@" || set -- wget "$@"
   tw_run "$@" "$URL"
@@ -230,7 +234,7 @@ tw_wget() {
   HTTP=${HTTP:-000}
   DL=$(tw_line N)
   # wget does not say how much of an upload it sent: only that all of it went, once answered.
-  [ "$P_KIND" = upload ] && [ "$HTTP" != 000 ] && UL=$P_SIZE || UL=
+  [ "$P_KIND" = "$KIND_UPLOAD" ] && [ "$HTTP" != 000 ] && UL=$P_SIZE || UL=
   LOCAL=
   EMSG=$(printf '%s\n' "$OUT" | grep -i -e 'failed:' -e 'error' -e 'wget: ' -e 'closed' | grep -v '^ *HTTP/' | tail -n 1)
   WHY=$(printf '%s\n' "$OUT" | sed -n -e 's/.*failed: \([^.]*\)\..*/\1/p' -e 's/^wget: can.t connect to remote host ([^)]*): //p' | head -n 1)
@@ -244,7 +248,7 @@ tw_wget() {
         *'failed: Connection timed out'*) DONE=connect-deadline ;;
         *'Read error'*'timed out'*|*'download timed out'*) DONE=deadline SLOW=1 ;;
         *'Connection closed at byte'*|*'closed prematurely'*|*'Read error at byte'*) DONE=cut ;;
-        *'Read error'*|*'reset by peer'*|*'error getting response'*) DONE=reset ;;
+        *'Read error'*|*'reset by peer'*|*'error getting response'*) DONE=connreset ;;
       esac
       [ -n "$WHY" ] && DONE=noconnect
       [ "$HTTP" != 000 ] && [ -z "$DONE" ] && DONE=1 ;;
@@ -254,7 +258,7 @@ tw_wget() {
     DONE=blind
     if [ -n "$NC" ]; then
       tw_nc
-      case $CONN in ok) DONE=deadline ;; *) DONE=noconnect WHY=$CONN EMSG="connect check after the deadline: $NCOUT" ;; esac
+      case $CONN in "$OUTCOME_OK") DONE=deadline ;; *) DONE=noconnect WHY=$CONN EMSG="connect check after the deadline: $NCOUT" ;; esac
     fi
   fi
   # busybox wget without -T has no stall deadline: cut mid-body by the probe deadline, a stall and a slow transfer look alike.
@@ -262,7 +266,7 @@ tw_wget() {
   [ -n "$EMSG" ] || EMSG="wget exit $X"
 }
 
-# TCP connect by nc within connectMs: CONN is ok, refused, timeout, unreachable or other.
+# TCP connect by nc within connectMs: CONN is the outcome (ok, refused, timeout, unreachable), or other.
 tw_nc() {
   set -- "$NC" $NCZ -w "$(tw_ceil "$TW_CONNECT_MS")"
   [ "$P_SRC" = - ] || set -- "$@" -s "$P_SRC"
@@ -270,10 +274,10 @@ tw_nc() {
   NCOUT=$("$@" "$P_ADDR" "$P_PORT" </dev/null 2>&1 >/dev/null)
   NCX=$?
   case $NCX/$NCOUT in
-    0/*) CONN=ok ;;
-    */*'refused'*) CONN=refused ;;
-    */*'timed out'*|*/*'in progress'*|124/*|143/*) CONN=timeout ;;
-    */*'No route'*|*/*'unreachable'*|*/*'assign requested'*) CONN=unreachable ;;
+    0/*) CONN=$OUTCOME_OK ;;
+    */*'Connection refused'*) CONN=$OUTCOME_REFUSED ;;
+    */*'timed out'*|*/*'in progress'*|124/*|143/*) CONN=$OUTCOME_TIMEOUT ;;
+    */*'No route'*|*/*'is unreachable'*|*/*'assign requested'*) CONN=$OUTCOME_UNREACHABLE ;;
     *) CONN=other ;;
   esac
   [ -n "$NCOUT" ] || NCOUT="nc exit $NCX"
@@ -281,16 +285,16 @@ tw_nc() {
 
 # Sets R_OUT, R_PHASE and R_EXTRA (JSON fields after ms) for a connect that did not succeed.
 tw_connect_failed() {
-  R_PHASE=connect
+  R_PHASE=$PHASE_CONNECT
   case $1 in
-    refused|*'refused'*) R_OUT=refused; tw_err "connect to $P_ADDR:$P_PORT: ${2:-refused}" ECONNREFUSED ;;
-    timeout|*'timed out'*) R_OUT=timeout; tw_err "TCP connect to $P_ADDR:$P_PORT did not complete within $TW_CONNECT_MS ms" TWOWAY_CONNECT_TIMEOUT ;;
-    unreachable) R_OUT=unreachable; tw_err "connect to $P_ADDR:$P_PORT: $2" ;;
-    *'No route'*) R_OUT=unreachable; tw_err "$1" EHOSTUNREACH ;;
-    *'Network is unreachable'*) R_OUT=unreachable; tw_err "$1" ENETUNREACH ;;
-    *'assign requested'*) R_OUT=unreachable; tw_err "$1" EADDRNOTAVAIL ;;
-    *'reset'*) R_OUT=reset; tw_err "$1" ECONNRESET ;;
-    *) R_OUT=error; tw_err "${2:-$1}" ;;
+    "$OUTCOME_REFUSED"|*'Connection refused'*) R_OUT=$OUTCOME_REFUSED; tw_err "connect to $P_ADDR:$P_PORT: ${2:-Connection refused}" ECONNREFUSED ;;
+    "$OUTCOME_TIMEOUT"|*'timed out'*) R_OUT=$OUTCOME_TIMEOUT; tw_err "TCP connect to $P_ADDR:$P_PORT did not complete within $TW_CONNECT_MS ms" "$CODE_CONNECT_TIMEOUT" ;;
+    "$OUTCOME_UNREACHABLE") R_OUT=$OUTCOME_UNREACHABLE; tw_err "connect to $P_ADDR:$P_PORT: $2" ;;
+    *'No route'*) R_OUT=$OUTCOME_UNREACHABLE; tw_err "$1" EHOSTUNREACH ;;
+    *'Network is unreachable'*) R_OUT=$OUTCOME_UNREACHABLE; tw_err "$1" ENETUNREACH ;;
+    *'assign requested'*) R_OUT=$OUTCOME_UNREACHABLE; tw_err "$1" EADDRNOTAVAIL ;;
+    *'Connection reset'*) R_OUT=$OUTCOME_RESET; tw_err "$1" ECONNRESET ;;
+    *) R_OUT=$OUTCOME_ERROR; tw_err "${2:-$1}" ;;
   esac
   R_EXTRA=$ERR
 }
@@ -299,22 +303,22 @@ tw_connect_failed() {
 tw_exchange() {
   R_EXTRA=
   if [ "$TW_FLAVOUR" = sh-tcp ]; then
-    if [ -z "$NC" ]; then tw_unsupported connect 'no nc on this node: the sh-tcp agent cannot even try a TCP connect'; return; fi
-    if [ "$P_SRC" != - ] && [ -z "$NCS" ]; then tw_unsupported connect "this nc cannot bind the source address $P_SRC"; return; fi
+    if [ -z "$NC" ]; then tw_unsupported "$PHASE_CONNECT" 'no nc on this node: the sh-tcp agent cannot even try a TCP connect'; return; fi
+    if [ "$P_SRC" != - ] && [ -z "$NCS" ]; then tw_unsupported "$PHASE_CONNECT" "this nc cannot bind the source address $P_SRC"; return; fi
     tw_nc
     case $CONN in
-      ok) tw_unsupported request "TCP connect to $P_ADDR:$P_PORT succeeded; the sh-tcp agent has no HTTP client, so nothing past the connect was measured" ;;
+      "$OUTCOME_OK") tw_unsupported "$PHASE_REQUEST" "TCP connect to $P_ADDR:$P_PORT succeeded; the sh-tcp agent has no HTTP client, so nothing past the connect was measured" ;;
       *) tw_connect_failed "$CONN" "$NCOUT" ;;
     esac
     return
   fi
   if [ "$TW_FLAVOUR" = sh-wget ]; then
-    if [ "$P_PROTO" = https ]; then tw_unsupported connect 'wget cannot pin the listener certificate: https is not measured (never reported ok unpinned)'; return; fi
-    if [ "$P_SRC" != - ] && [ -z "$GNU" ]; then tw_unsupported connect "busybox wget cannot bind the source address $P_SRC"; return; fi
-    if [ "$P_KIND" = upload ] && [ -n "$GNU" ] && [ "$P_SIZE" -gt "$ARG_MAX_BODY" ]; then tw_unsupported connect "GNU wget needs a file for a $P_SIZE-byte upload and this agent writes nothing to disk"; return; fi
+    if [ "$P_PROTO" = "$PROTO_HTTPS" ]; then tw_unsupported "$PHASE_CONNECT" 'wget cannot pin the listener certificate: https is not measured (never reported ok unpinned)'; return; fi
+    if [ "$P_SRC" != - ] && [ -z "$GNU" ]; then tw_unsupported "$PHASE_CONNECT" "busybox wget cannot bind the source address $P_SRC"; return; fi
+    if [ "$P_KIND" = "$KIND_UPLOAD" ] && [ -n "$GNU" ] && [ "$P_SIZE" -gt "$ARG_MAX_BODY" ]; then tw_unsupported "$PHASE_CONNECT" "GNU wget needs a file for a $P_SIZE-byte upload and this agent writes nothing to disk"; return; fi
     tw_wget
   else
-    if [ "$P_PROTO" = https ] && [ -z "$TW_SPKI" ]; then tw_unsupported connect 'the plan has no public-key pin (spkiSha256Base64), and curl cannot pin a certificate fingerprint'; return; fi
+    if [ "$P_PROTO" = "$PROTO_HTTPS" ] && [ -z "$TW_SPKI" ]; then tw_unsupported "$PHASE_CONNECT" 'the plan has no public-key pin (spkiSha256Base64), and curl cannot pin a certificate fingerprint'; return; fi
     tw_curl
   fi
   R_EXTRA=$LOCAL
@@ -323,83 +327,83 @@ tw_exchange() {
     case $HTTP in
       2??) ;;
       *)
-        R_PHASE=response
-        if [ "$P_KIND" = upload ] && [ "$HTTP" = 422 ]; then
-          R_OUT=corrupt; tw_err "listener answered 422: the upload arrived with other content than planned"
+        R_PHASE=$PHASE_RESPONSE
+        if [ "$P_KIND" = "$KIND_UPLOAD" ] && [ "$HTTP" = "$UPLOAD_CORRUPT_STATUS" ]; then
+          R_OUT=$OUTCOME_CORRUPT; tw_err "listener answered $HTTP: the upload arrived with other content than planned"
         else
-          R_OUT=http-error; tw_err "listener answered $HTTP"
+          R_OUT=$OUTCOME_HTTP_ERROR; tw_err "listener answered $HTTP"
         fi
         R_EXTRA="$R_EXTRA$ERR"
         return ;;
     esac
   fi
   # Bytes: received for an answer or download, sent for an upload.
-  if [ "$P_KIND" = upload ]; then BYTES=$UL; else BYTES=$DL; fi
+  if [ "$P_KIND" = "$KIND_UPLOAD" ]; then BYTES=$UL; else BYTES=$DL; fi
   case $DONE in
     noconnect) tw_connect_failed "${WHY:-$EMSG}" "$EMSG"; return ;;
-    connect-deadline) tw_connect_failed timeout; return ;;
-    pin) R_PHASE=tls R_OUT=tls-mismatch; tw_err "the listener certificate's public key is not the pinned sha256//$TW_SPKI: $EMSG"; R_EXTRA="$R_EXTRA$ERR"; return ;;
-    tls) R_PHASE=tls R_OUT=tls-error; tw_err "$EMSG" "$([ "$X" = 28 ] && echo TWOWAY_TLS_TIMEOUT)"; R_EXTRA="$R_EXTRA$ERR"; return ;;
-    blind) tw_unsupported connect "no answer before the probe deadline; busybox wget does not say whether it connected, and there is no nc to check"; return ;;
-    blindbody) tw_unsupported body "$DL bytes arrived before the probe deadline; busybox wget without -T cannot tell a stalled transfer from a slow one"; return ;;
+    connect-deadline) tw_connect_failed "$OUTCOME_TIMEOUT"; return ;;
+    pin) R_PHASE=$PHASE_TLS R_OUT=$OUTCOME_TLS_MISMATCH; tw_err "the listener certificate's public key is not the pinned sha256//$TW_SPKI: $EMSG"; R_EXTRA="$R_EXTRA$ERR"; return ;;
+    handshake) R_PHASE=$PHASE_TLS R_OUT=$OUTCOME_TLS_ERROR; tw_err "$EMSG" "$([ "$X" = 28 ] && echo "$CODE_TLS_TIMEOUT")"; R_EXTRA="$R_EXTRA$ERR"; return ;;
+    blind) tw_unsupported "$PHASE_CONNECT" "no answer before the probe deadline; busybox wget does not say whether it connected, and there is no nc to check"; return ;;
+    blindbody) tw_unsupported "$PHASE_BODY" "$DL bytes arrived before the probe deadline; busybox wget without -T cannot tell a stalled transfer from a slow one"; return ;;
   esac
   if [ "$HTTP" = 000 ]; then
     # Connected, no answer: still sending an upload (body), or waiting for the answer (response).
-    if [ "$TW_FLAVOUR" = sh-curl ] && [ "$P_KIND" = upload ] && [ "${UL:-0}" -lt "$P_SIZE" ]; then R_PHASE=body; else R_PHASE=response; fi
+    if [ "$TW_FLAVOUR" = sh-curl ] && [ "$P_KIND" = "$KIND_UPLOAD" ] && [ "${UL:-0}" -lt "$P_SIZE" ]; then R_PHASE=$PHASE_BODY; else R_PHASE=$PHASE_RESPONSE; fi
     case $DONE in
       deadline)
-        if [ -n "$SLOW" ] && { [ "$R_PHASE" = body ] || [ "$P_KIND" = upload ]; }; then
-          R_OUT=stalled; tw_err "stall deadline of $TW_STALL_MS ms passed after sending $UL bytes: $EMSG" TWOWAY_STALL
-        elif [ "$R_PHASE" = body ]; then
-          R_OUT=stalled; tw_err "probe deadline passed after sending $UL bytes: $EMSG" "$BCODE"
+        if [ -n "$SLOW" ] && { [ "$R_PHASE" = "$PHASE_BODY" ] || [ "$P_KIND" = "$KIND_UPLOAD" ]; }; then
+          R_OUT=$OUTCOME_STALLED; tw_err "stall deadline of $TW_STALL_MS ms passed after sending $UL bytes: $EMSG" "$CODE_STALL"
+        elif [ "$R_PHASE" = "$PHASE_BODY" ]; then
+          R_OUT=$OUTCOME_STALLED; tw_err "probe deadline passed after sending $UL bytes: $EMSG" "$BCODE"
         else
-          R_OUT=no-response; tw_err "no answer: $EMSG" "$([ -n "$SLOW" ] && echo TWOWAY_STALL || echo "$BCODE")"
+          R_OUT=$OUTCOME_NO_RESPONSE; tw_err "no answer: $EMSG" "$([ -n "$SLOW" ] && echo "$CODE_STALL" || echo "$BCODE")"
         fi ;;
-      closed|reset) R_OUT=reset; tw_err "$EMSG" ECONNRESET; [ "$R_PHASE" = body ] && R_OUT=truncated ;;
-      *) R_OUT=error; tw_err "$EMSG" ;;
+      closed|connreset) R_OUT=$OUTCOME_RESET; tw_err "$EMSG" ECONNRESET; [ "$R_PHASE" = "$PHASE_BODY" ] && R_OUT=$OUTCOME_TRUNCATED ;;
+      *) R_OUT=$OUTCOME_ERROR; tw_err "$EMSG" ;;
     esac
     R_EXTRA="$R_EXTRA${BYTES:+,\"bytes\":$BYTES}$ERR"
     return
   fi
-  R_PHASE=body
+  R_PHASE=$PHASE_BODY
   R_EXTRA="$R_EXTRA${BYTES:+,\"bytes\":$BYTES}"
   case $DONE in
     1) tw_check ;;
-    cut|reset) R_OUT=truncated; tw_err "connection closed after $BYTES bytes of the body: $EMSG" ;;
-    long) R_OUT=corrupt; tw_err 'answer is longer than 16384 bytes' ;;
-    deadline) R_OUT=stalled; tw_err "$EMSG (at byte $BYTES)" "$([ -n "$SLOW" ] && echo TWOWAY_STALL || echo "$BCODE")" ;;
-    *) R_OUT=error; tw_err "$EMSG" ;;
+    cut|connreset) R_OUT=$OUTCOME_TRUNCATED; tw_err "connection closed after $BYTES bytes of the body: $EMSG" ;;
+    long) R_OUT=$OUTCOME_CORRUPT; tw_err 'answer is longer than 16384 bytes' ;;
+    deadline) R_OUT=$OUTCOME_STALLED; tw_err "$EMSG (at byte $BYTES)" "$([ -n "$SLOW" ] && echo "$CODE_STALL" || echo "$BCODE")" ;;
+    *) R_OUT=$OUTCOME_ERROR; tw_err "$EMSG" ;;
   esac
-  [ "$R_OUT" = ok ] || R_EXTRA="$R_EXTRA$ERR"
+  [ "$R_OUT" = "$OUTCOME_OK" ] || R_EXTRA="$R_EXTRA$ERR"
 }
 
-tw_unsupported() { R_OUT=unsupported R_PHASE=$1; tw_err "$2" TWOWAY_UNSUPPORTED; R_EXTRA="$R_EXTRA$ERR"; }
+tw_unsupported() { R_OUT=$OUTCOME_UNSUPPORTED R_PHASE=$1; tw_err "$2" "$CODE_UNSUPPORTED"; R_EXTRA="$R_EXTRA$ERR"; }
 
 # The answer to a completed exchange, checked as the reference agent checks it.
 tw_check() {
   A=$(tw_line B)
-  R_OUT=ok
+  R_OUT=$OUTCOME_OK
   case $P_KIND in
-    download)
-      if [ "$DL" -lt "$P_SIZE" ]; then R_OUT=truncated; tw_err "body ended after $DL of $P_SIZE bytes"
-      elif [ "$DL" -gt "$P_SIZE" ]; then R_OUT=corrupt; tw_err "body is longer than the $P_SIZE bytes planned"
-      elif [ -z "$HASH" ]; then R_OUT=unsupported; tw_err "$DL bytes arrived, but this node has no sha256sum to check their content" TWOWAY_UNSUPPORTED
+    "$KIND_DOWNLOAD")
+      if [ "$DL" -lt "$P_SIZE" ]; then R_OUT=$OUTCOME_TRUNCATED; tw_err "body ended after $DL of $P_SIZE bytes"
+      elif [ "$DL" -gt "$P_SIZE" ]; then R_OUT=$OUTCOME_CORRUPT; tw_err "body is longer than the $P_SIZE bytes planned"
+      elif [ -z "$HASH" ]; then R_OUT=$OUTCOME_UNSUPPORTED; tw_err "$DL bytes arrived, but this node has no sha256sum to check their content" "$CODE_UNSUPPORTED"
       else
         got=$(tw_line H)
         got=${got%% *}
-        [ "$got" = "$P_SHA" ] || { R_OUT=corrupt; tw_err "body has SHA-256 $got, expected $P_SHA"; }
+        [ "$got" = "$P_SHA" ] || { R_OUT=$OUTCOME_CORRUPT; tw_err "body has SHA-256 $got, expected $P_SHA"; }
       fi ;;
-    hello)
-      sa=$(printf '%s\n' "$A" | sed -n 's/.*"address":"\([0-9A-Fa-f.:]\{1,64\}\)".*/\1/p')
+    "$KIND_HELLO")
+      sa=$(printf '%s\n' "$A" | sed -n "s/.*\"address\":\"\\([0-9A-Fa-f.:]\\{1,$LIMIT_FIELD\\}\\)\".*/\\1/p")
       sp=$(printf '%s\n' "$A" | sed -n 's/.*"port":\([0-9]\{1,5\}\)[,}].*/\1/p')
       if [ -n "$sa" ] && [ -n "$sp" ] && [ "$sp" -le 65535 ]; then R_EXTRA="$R_EXTRA,\"seen\":{\"address\":\"$sa\",\"port\":$sp}"
-      else R_OUT=corrupt; tw_err 'hello answer has no valid "address" and "port"'; fi ;;
-    status)
-      case $A in *'"ok":true'*) ;; *) R_OUT=corrupt; tw_err 'status answer is not {"ok":true}' ;; esac ;;
-    upload)
-      case $A in *'"sha256ok":true'*) ;; *) R_OUT=corrupt ;; esac
-      case $A in *"\"bytes\":$P_SIZE"[,}]*) ;; *) R_OUT=corrupt ;; esac
-      [ "$R_OUT" = ok ] || tw_err "upload answer is not {\"bytes\":$P_SIZE,\"sha256ok\":true}" ;;
+      else R_OUT=$OUTCOME_CORRUPT; tw_err 'hello answer has no valid "address" and "port"'; fi ;;
+    "$KIND_STATUS")
+      case $A in *'"ok":true'*) ;; *) R_OUT=$OUTCOME_CORRUPT; tw_err 'status answer is not {"ok":true}' ;; esac ;;
+    "$KIND_UPLOAD")
+      case $A in *'"sha256ok":true'*) ;; *) R_OUT=$OUTCOME_CORRUPT ;; esac
+      case $A in *"\"bytes\":$P_SIZE"[,}]*) ;; *) R_OUT=$OUTCOME_CORRUPT ;; esac
+      [ "$R_OUT" = "$OUTCOME_OK" ] || tw_err "upload answer is not {\"bytes\":$P_SIZE,\"sha256ok\":true}" ;;
   esac
 }
 
@@ -417,20 +421,20 @@ tw_status() {
     tw_budget || break
     s=$NOW
     BODY="{\"seq\":$seq,\"state\":\"probing\",\"node\":$TW_NODE_JSON}"
-    tw_url /tw/status "&seq=$seq"
+    tw_url "$PATH_STATUS" "&seq=$seq"
     R_OUT=
     tw_exchange
     tw_now
-    [ "$R_OUT" = ok ] && ok=true || ok=false
+    [ "$R_OUT" = "$OUTCOME_OK" ] && ok=true || ok=false
     posts="$posts${posts:+,}{\"ms\":$((NOW - s)),\"ok\":$ok}"
-    [ "$R_OUT" = ok ] || [ -n "$F_OUT" ] || { F_OUT=$R_OUT F_PHASE=$R_PHASE F_EXTRA=$R_EXTRA; }
+    [ "$R_OUT" = "$OUTCOME_OK" ] || [ -n "$F_OUT" ] || { F_OUT=$R_OUT F_PHASE=$R_PHASE F_EXTRA=$R_EXTRA; }
     # A flavour that cannot post at all says so once.
-    [ "$R_OUT" = unsupported ] && break
+    [ "$R_OUT" = "$OUTCOME_UNSUPPORTED" ] && break
     seq=$((seq + 1))
   done
   tw_now
   if [ -z "$F_OUT" ] && [ $((seq - 1)) -lt "$P_POSTS" ]; then
-    tw_emit error connect $((NOW - T)) ",\"posts\":[$posts],\"error\":{\"code\":\"TWOWAY_AGENT_DEADLINE\",\"message\":\"agent deadline passed after $((seq - 1)) of $P_POSTS posts\"}"
+    tw_emit "$OUTCOME_ERROR" "$PHASE_CONNECT" $((NOW - T)) ",\"posts\":[$posts],\"error\":{\"code\":\"$CODE_AGENT_DEADLINE\",\"message\":\"agent deadline passed after $((seq - 1)) of $P_POSTS posts\"}"
     return
   fi
   [ -n "$F_OUT" ] || { F_OUT=$R_OUT F_PHASE=$R_PHASE F_EXTRA=$R_EXTRA; }
@@ -440,18 +444,18 @@ tw_status() {
 tw_probe() {
   tw_now
   T=$NOW
-  if [ "$P_KIND" = hold ]; then
-    tw_emit unsupported connect 0 ',"error":{"code":"TWOWAY_UNSUPPORTED","message":"the sh agent has no WebSocket client: the idle hold is not measured"}'
+  if [ "$P_KIND" = "$KIND_HOLD" ]; then
+    tw_emit "$OUTCOME_UNSUPPORTED" "$PHASE_CONNECT" 0 ",\"error\":{\"code\":\"$CODE_UNSUPPORTED\",\"message\":\"the sh agent has no WebSocket client: the idle hold is not measured\"}"
     return
   fi
-  if [ "$P_KIND" = ftp ]; then
-    tw_emit unsupported connect 0 ',"error":{"code":"TWOWAY_UNSUPPORTED","message":"the sh agent does not test FTP callbacks"}'
+  if [ "$P_KIND" = "$KIND_FTP" ]; then
+    tw_emit "$OUTCOME_UNSUPPORTED" "$PHASE_CONNECT" 0 ",\"error\":{\"code\":\"$CODE_UNSUPPORTED\",\"message\":\"the sh agent does not test FTP callbacks\"}"
     return
   fi
-  if [ "$P_KIND" = status ]; then tw_status; return; fi
+  if [ "$P_KIND" = "$KIND_STATUS" ]; then tw_status; return; fi
   tw_budget || BUDGET=1
   case $P_KIND in
-    hello) tw_url /tw/hello ;; download) tw_url /tw/blob ;; upload) tw_url /tw/upload ;;
+    "$KIND_HELLO") tw_url "$PATH_HELLO" ;; "$KIND_DOWNLOAD") tw_url "$PATH_BLOB" ;; "$KIND_UPLOAD") tw_url "$PATH_UPLOAD" ;;
   esac
   R_OUT=
   tw_exchange
@@ -473,7 +477,7 @@ tw_lane() {
     [ $((n % TW_LANES)) = "$LANE" ] || continue
     tw_now
     if [ "$NOW" -ge "$TW_END" ]; then
-      tw_emit error connect 0 ',"error":{"code":"TWOWAY_NOT_STARTED","message":"the agent deadline passed before this probe started"}'
+      tw_emit "$OUTCOME_ERROR" "$PHASE_CONNECT" 0 ",\"error\":{\"code\":\"$CODE_NOT_STARTED\",\"message\":\"the agent deadline passed before this probe started\"}"
       continue
     fi
     echo "S $P_ID"
@@ -505,11 +509,11 @@ tw_reader() {
   printf '%s\n' "$TW_PROBES" | while read -r id _; do
     case $seen in *" $id "*) continue ;; esac
     case $dl$started in
-      1*" $id "*) c=TWOWAY_AGENT_DEADLINE m='the agent deadline passed while this probe ran; the sh agent stopped it and cannot tell where it stood' ;;
-      1*) c=TWOWAY_NOT_STARTED m='the agent deadline passed before this probe started' ;;
-      *) c=TWOWAY_AGENT_BUG m='agent bug: the sh agent ended without a result for this probe' ;;
+      1*" $id "*) c=$CODE_AGENT_DEADLINE m='the agent deadline passed while this probe ran; the sh agent stopped it and cannot tell where it stood' ;;
+      1*) c=$CODE_NOT_STARTED m='the agent deadline passed before this probe started' ;;
+      *) c=$CODE_AGENT_BUG m='agent bug: the sh agent ended without a result for this probe' ;;
     esac
-    printf '{"t":"probe","id":"%s","outcome":"error","phase":"connect","ms":0,"error":{"code":"%s","message":"%s"}}\n' "$id" "$c" "$m"
+    printf '{"t":"probe","id":"%s","outcome":"%s","phase":"%s","ms":0,"error":{"code":"%s","message":"%s"}}\n' "$id" "$OUTCOME_ERROR" "$PHASE_CONNECT" "$c" "$m"
   done
 }
 
@@ -518,7 +522,7 @@ tw_main() {
   TW_T0=$NOW
   TW_END=$((NOW + TW_TOTAL_MS))
   tw_tools
-  printf '{"t":"agent","flavour":"%s","version":"0.1.0","runtime":"%s","platform":"%s"}\n' "$TW_FLAVOUR" "$(tw_esc "$RUNTIME" | cut -c1-64)" "$(uname -s 2>/dev/null | tr 'A-Z' 'a-z' | cut -c1-32)"
+  printf '{"t":"agent","flavour":"%s","version":"0.1.0","runtime":"%s","platform":"%s"}\n' "$TW_FLAVOUR" "$(tw_esc "$RUNTIME" | cut -c1-"$LIMIT_RUNTIME")" "$(uname -s 2>/dev/null | tr 'A-Z' 'a-z' | cut -c1-"$LIMIT_PLATFORM")"
   tw_facts
   lanes=$(printf '%s\n' "$TW_PROBES" | grep -c .)
   [ "$lanes" -gt "$TW_CONC" ] && lanes=$TW_CONC

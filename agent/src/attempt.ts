@@ -5,7 +5,7 @@
  */
 import type * as http from 'http';
 import type * as net from 'net';
-import { AGENT_ERROR_CODES } from '../../src/protocol.js';
+import { AGENT_ERROR_CODES, UPLOAD_CORRUPT_STATUS } from '../../src/protocol.js';
 import type { Deadlines, Endpoint } from '../../src/protocol.js';
 import type { BodyCheck } from './body-checks.js';
 import { deadlineOutcome } from './outcomes.js';
@@ -23,9 +23,6 @@ export interface AttemptSpec extends Target {
   uploadSize?: number;
   check: BodyCheck;
 }
-
-/** The listener's answer to an upload whose bytes arrived whole but hash to something else. */
-const UPLOAD_CORRUPT_STATUS = 422;
 
 export class Attempt extends Exchange {
   /** Body bytes received, or sent for an upload; undefined until the body phase starts. */

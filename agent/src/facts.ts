@@ -6,14 +6,13 @@
 import * as dgram from 'dgram';
 import * as net from 'net';
 import * as os from 'os';
+import { EVENT_LIMITS } from '../../src/protocol.js';
 import type { AgentFacts, NodeAddress, RouteFact } from '../../src/protocol.js';
 import { clip } from './output.js';
 import { track } from './open-handles.js';
 
 /** Limits of parseAgentEvent: more addresses or routes than this would reject the whole line. */
-const MAX_ADDRESSES = 256;
-const MAX_ROUTES = 64;
-const MAX_FIELD = 64;
+const { addresses: MAX_ADDRESSES, routes: MAX_ROUTES, field: MAX_FIELD } = EVENT_LIMITS;
 
 /** Route lookups are local (no packet is sent), so anything slower than this is a stuck resolver. */
 export const ROUTE_LOOKUP_MS = 1000;
@@ -89,8 +88,8 @@ function routeSource(to: string): Promise<{ source: string } | { error: string }
 
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return clip(code, 512);
-  return clip(err instanceof Error ? err.message : String(err), 512);
+  if (typeof code === 'string') return clip(code, EVENT_LIMITS.routeError);
+  return clip(err instanceof Error ? err.message : String(err), EVENT_LIMITS.routeError);
 }
 
 export function hostFacts(): Pick<AgentFacts, 'hostname' | 'addresses'> {
@@ -98,7 +97,7 @@ export function hostFacts(): Pick<AgentFacts, 'hostname' | 'addresses'> {
     .filter((a) => !a.internal)
     .slice(0, MAX_ADDRESSES)
     .map(({ iface, address, family }) => ({ iface, address, family }));
-  return { hostname: clip(os.hostname(), 255), addresses };
+  return { hostname: clip(os.hostname(), EVENT_LIMITS.hostname), addresses };
 }
 
 /** Routes for when the lookups cannot be waited for (the agent deadline came first). */

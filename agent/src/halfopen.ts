@@ -5,10 +5,9 @@
  * or when /proc is unreadable, the list is empty and the event says so.
  */
 import * as fs from 'fs';
+import { EVENT_LIMITS } from '../../src/protocol.js';
 import type { AgentHalfOpen, HalfOpen } from '../../src/protocol.js';
 import { parseProcNetTcp } from '../../src/proc-net-tcp.js';
-
-const MAX_ENTRIES = 256;
 
 export function sampleHalfOpen(): AgentHalfOpen {
   const entries: HalfOpen[] = [];
@@ -21,5 +20,5 @@ export function sampleHalfOpen(): AgentHalfOpen {
       // Not Linux, or /proc not mounted: nothing to say about half-open connections.
     }
   }
-  return { t: 'halfopen', measured: readable, entries: entries.slice(0, MAX_ENTRIES) };
+  return { t: 'halfopen', measured: readable, entries: entries.slice(0, EVENT_LIMITS.halfOpenEntries) };
 }

@@ -5,7 +5,7 @@
  * syntax is down-levelled by esbuild, but APIs are not, so only Node 12 APIs are used here.
  */
 import type { AgentFacts, AgentHello, Plan, PlannedProbe, ProbeResult } from '../../src/protocol.js';
-import { AGENT_ERROR_CODES } from '../../src/protocol.js';
+import { AGENT_ERROR_CODES, EVENT_LIMITS } from '../../src/protocol.js';
 import { now, since } from './clock.js';
 import { gatherFacts, hostFacts, unknownRoutes } from './facts.js';
 import { sampleHalfOpen } from './halfopen.js';
@@ -19,11 +19,11 @@ import { Queue } from './queue.js';
 const AGENT_VERSION = '0.1.0';
 
 function hello(): AgentHello {
-  return { t: 'agent', flavour: 'node', version: AGENT_VERSION, runtime: clip(process.version, 64), platform: clip(process.platform, 32) };
+  return { t: 'agent', flavour: 'node', version: AGENT_VERSION, runtime: clip(process.version, EVENT_LIMITS.runtime), platform: clip(process.platform, EVENT_LIMITS.platform) };
 }
 
 function failedProbe(probe: PlannedProbe, err: unknown): ProbeResult {
-  const message = clip(`agent bug: ${err instanceof Error ? err.message : String(err)}`, 1024);
+  const message = clip(`agent bug: ${err instanceof Error ? err.message : String(err)}`, EVENT_LIMITS.errorMessage);
   return { t: 'probe', id: probe.id, outcome: 'error', phase: 'connect', ms: 0, error: { code: AGENT_ERROR_CODES.agentBug, message } };
 }
 
@@ -101,7 +101,7 @@ function run(plan: Plan, started: number): void {
     },
     (err: unknown) => {
       // Facts are evidence, not a precondition: probe anyway.
-      if (sendFacts(routesUnknown(clip(String(err), 512)))) queue.start();
+      if (sendFacts(routesUnknown(clip(String(err), EVENT_LIMITS.routeError)))) queue.start();
     },
   );
 }
@@ -111,14 +111,14 @@ function main(): void {
   // A bug must still end in one parseable line and an exit, never a stack trace and a hang.
   process.on('uncaughtException', (err) => {
     closeAll();
-    emitAndExit({ t: 'fatal', message: clip(`agent crashed: ${err.stack ?? err.message}`, 2048) }, 1);
+    emitAndExit({ t: 'fatal', message: clip(`agent crashed: ${err.stack ?? err.message}`, EVENT_LIMITS.fatalMessage) }, 1);
   });
   // The controller went away: nobody is left to report to.
   process.stdout.on('error', () => process.exit(1));
 
   const reading = readPlan((globalThis as { TWOWAY_PLAN?: unknown }).TWOWAY_PLAN);
   if (!reading.ok) {
-    emitAndExit({ t: 'fatal', message: clip(reading.problem, 2048) }, 1);
+    emitAndExit({ t: 'fatal', message: clip(reading.problem, EVENT_LIMITS.fatalMessage) }, 1);
     return;
   }
   emit(hello());

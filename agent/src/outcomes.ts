@@ -3,6 +3,7 @@
  * phases: a reset while connecting is a REJECT rule, during the body it is a cut transfer; a deadline
  * while connecting is a drop, while waiting for the answer it is a lost return path.
  */
+import { EVENT_LIMITS } from '../../src/protocol.js';
 import type { ProbeOutcome, ProbePhase } from '../../src/protocol.js';
 import { clip } from './output.js';
 
@@ -60,7 +61,7 @@ export function errorOutcome(phase: ProbePhase, code: string | undefined): Probe
 
 export function describeError(err: unknown): ProbeError {
   const code = (err as { code?: unknown } | null)?.code;
-  const message = clip(err instanceof Error ? err.message : String(err), 1024);
+  const message = clip(err instanceof Error ? err.message : String(err), EVENT_LIMITS.errorMessage);
   return typeof code === 'string' && code.length <= 64 ? { code, message } : { message };
 }
 

@@ -2,11 +2,13 @@
  * The portable agents' scripts as sent, read once from the source tree's agent/ folder: full-line
  * comments and blank lines cost bytes on every node and do nothing there, so they are dropped (and
  * indentation too, where the language does not need it). Each script keeps no "#" line and no blank
- * line that matters inside a multi-line string, so this changes nothing it runs.
+ * line that matters inside a multi-line string, so this changes nothing it runs. The protocol
+ * constants the script uses go in front of it (controller/agents/wire-constants.ts).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SetupError } from '../../src/errors.js';
+import { withWireConstants, type ScriptLanguage } from './wire-constants.js';
 
 /** Python keeps its indentation; sh and PowerShell do not need theirs. */
 export function stripScript(source: string, keepIndent: boolean): string {
@@ -18,19 +20,24 @@ export function stripScript(source: string, keepIndent: boolean): string {
     .concat('\n');
 }
 
-/** A cached reader of agent/<file> (from dist/controller/agents/, three levels up is the checkout). */
-export function agentText(file: string, keepIndent: boolean): { path: string; text: () => string } {
+/**
+ * A cached reader of agent/<file> (from dist/controller/agents/, three levels up is the checkout):
+ * `text()` is the script as sent before the plan, its constants in front.
+ */
+export function agentText(file: string, language: ScriptLanguage): { path: string; text: () => string } {
   const path = fileURLToPath(new URL(`../../../agent/${file}`, import.meta.url));
   let cached: string | undefined;
   return {
     path,
     text: () => {
       if (cached === undefined) {
+        let source: string;
         try {
-          cached = stripScript(readFileSync(path, 'utf8'), keepIndent);
+          source = readFileSync(path, 'utf8');
         } catch (err) {
           throw new SetupError(`agent script ${path} is missing`, { cause: err });
         }
+        cached = withWireConstants(language, stripScript(source, language === 'python'));
       }
       return cached;
     },

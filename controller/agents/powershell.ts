@@ -9,7 +9,7 @@ import type { Plan } from '../../src/protocol.js';
 import { agentText } from './agent-text.js';
 import type { AgentFlavourModule } from './types.js';
 
-const POWERSHELL_AGENT = agentText('powershell/twoway-agent.ps1', false);
+const POWERSHELL_AGENT = agentText('powershell/twoway-agent.ps1', 'powershell');
 export const POWERSHELL_AGENT_PATH = POWERSHELL_AGENT.path;
 
 /** Reads everything the controller streams after the command, and runs it as one script block. */
@@ -20,7 +20,7 @@ export function encodePowershellCommand(text: string): string {
   return Buffer.from(text, 'utf16le').toString('base64');
 }
 
-/** The agent as sent: comment lines and indentation dropped. */
+/** The agent as sent after the plan: its protocol constants, then the script without comment lines and indentation. */
 export const powershellAgentText = POWERSHELL_AGENT.text;
 
 /**

@@ -1,12 +1,14 @@
 /**
  * The Python agent (agent/python/twoway_agent.py) as a flavour:
- * `TWOWAY_PLAN = "<plan JSON>"` in front of the script, read by `python3 -` from stdin.
+ * `TWOWAY_PLAN = "<plan JSON>"` in front of the script (and its protocol constants), read by
+ * `python3 -` from stdin.
  */
 import type { Plan } from '../../src/protocol.js';
 import { agentText } from './agent-text.js';
 import type { AgentFlavourModule } from './types.js';
 
-export const pythonAgentSource = agentText('python/twoway_agent.py', true).text;
+/** The agent as sent before its plan: its protocol constants, then the script without comment lines. */
+export const pythonAgentSource = agentText('python/twoway_agent.py', 'python').text;
 
 /**
  * A JSON string is also a valid Python 3 string literal: JSON.stringify escapes only quote,

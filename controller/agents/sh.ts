@@ -8,18 +8,15 @@
 import type { Plan, PlannedProbe } from '../../src/protocol.js';
 import { SetupError } from '../../src/errors.js';
 import { agentText } from './agent-text.js';
+import { shellQuote } from './shell-quote.js';
 import type { AgentFlavour, AgentFlavourModule } from './types.js';
 
 /**
- * The script as sent: comment lines, indentation and blank lines dropped (no line inside its
- * multi-line strings, the awk programs, starts with "#" or depends on indentation).
+ * The script as sent after the plan: its protocol constants, then the script with comment lines,
+ * indentation and blank lines dropped (no line inside its multi-line strings, the awk programs,
+ * starts with "#" or depends on indentation).
  */
-const shAgentText = agentText('sh/twoway-agent.sh', false).text;
-
-/** One shell word, whatever it holds. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+const shAgentText = agentText('sh/twoway-agent.sh', 'sh').text;
 
 /** Ids and addresses go into JSON and into a space-separated probe line as they are. */
 const WORD = /^[A-Za-z0-9._:%-]{1,255}$/;

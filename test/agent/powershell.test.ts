@@ -66,7 +66,11 @@ test('agent text: reads only fields the plan format has, and reports the protoco
   for (const f of fields(/\$p\.(\w+)/g)) assert.ok(probeKeys.has(f), `$p.${f}`);
   for (const f of fields(/\$D\.(\w+)/g)) assert.ok(deadlineKeys.has(f), `$D.${f}`);
   for (const kind of ['agent', 'facts', 'probe', 'halfopen', 'done']) assert.match(source, new RegExp(`t = '${kind}'`));
-  for (const path of [PATHS.hello, PATHS.blob, PATHS.upload, PATHS.status]) assert.ok(source.includes(`"${path}`), path);
+  // The paths come from the protocol, assigned in front of the agent as sent.
+  for (const [name, path] of [['PATH_HELLO', PATHS.hello], ['PATH_BLOB', PATHS.blob], ['PATH_UPLOAD', PATHS.upload], ['PATH_STATUS', PATHS.status]] as const) {
+    assert.ok(source.includes(`"$${name}$q`), name);
+    assert.ok(powershellAgentText().includes(`$${name} = "${path}"\n`), path);
+  }
   assert.match(source, /NOT YET RUN AGAINST REAL WINDOWS/);
 });
 

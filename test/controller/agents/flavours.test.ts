@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { FLAVOUR_PREFERENCE, flavourModule, registeredFlavours } from '../../../controller/agents/index.js';
 import { flavourTable, typicalPlan } from '../../../controller/agents/sizes.js';
 import { stripScript } from '../../../controller/agents/agent-text.js';
-import { pythonScript } from '../../../controller/agents/python.js';
+import { pythonAgentSource, pythonScript } from '../../../controller/agents/python.js';
 import { InputError } from '../../../src/errors.js';
 import { parseInventoryText } from '../../../src/inventory/parse.js';
 
@@ -30,12 +30,12 @@ test('python flavour: the plan embedded in the script reads back as the same pla
   assert.deepEqual(JSON.parse(r.stdout), plan);
 });
 
-test('python flavour: the agent parses as Python 3.6 grammar, also once its comments are stripped', () => {
+test('python flavour: the agent parses as Python 3.6 grammar, also once its comments are stripped and its constants put in front', () => {
   const source = readFileSync(PYTHON_SOURCE, 'utf8');
   const stripped = stripScript(source, true);
   assert.ok(stripped.length < source.length);
   assert.ok(!/^\s*#/m.test(stripped) && !/\n\s*\n/.test(stripped), 'no comment or blank line left');
-  for (const text of [source, stripped]) {
+  for (const text of [source, stripped, pythonAgentSource()]) {
     const r = python('import ast, sys; ast.parse(sys.stdin.read(), feature_version=(3, 6))', text);
     assert.equal(r.status, 0, r.stderr);
   }
