@@ -10,11 +10,11 @@
  *     linux:                # changes the built-in linux profile for this run
  *       remove: [443]
  */
-import { readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { describeFound, type Located, type LocatedEntry } from './inventory/located.js';
 import { parseYamlLocated } from './inventory/yaml-located.js';
 import { isValidPort } from './inventory/validate.js';
+import { readTextFile } from './text-file.js';
 import {
   BUILT_IN_PROFILES,
   CALLBACK_KINDS,
@@ -35,14 +35,11 @@ interface At {
   field: string;
 }
 
+/** A profile file holds a few profiles of a few ports each; anything near this size is the wrong file. */
+export const MAX_PROFILE_FILE_BYTES = 1024 * 1024;
+
 export function loadProfileFile(file: string): ProfileSet {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read the profile file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file, field: '--profiles' }, { cause: err });
-  }
-  return parseProfiles(text, file);
+  return parseProfiles(readTextFile(file, { what: 'the profile file', maxBytes: MAX_PROFILE_FILE_BYTES, field: '--profiles' }), file);
 }
 
 /** The built-in profiles with the file's additions and changes applied, in file order. */
