@@ -54,23 +54,24 @@ export function parseProfiles(text: string, file: string, base: ProfileSet = BUI
   if (list === undefined) return fail(root.line, 'profiles', 'missing required field "profiles"');
   if (list.value.kind !== 'map') return fail(list.value.line, 'profiles', `expected a mapping of profile names, found ${describeFound(list.value)}`);
 
-  const profiles: Record<string, Profile> = { ...base };
+  // A map, not an object: "extends: constructor" must not find Object.prototype's, nor a profile named __proto__ replace the prototype.
+  const profiles = new Map<string, Profile>(Object.entries(base));
   for (const entry of list.value.entries) {
     const field = `profiles.${entry.key}`;
     if (!NAME.test(entry.key)) fail(entry.keyLine, field, 'a profile name is 1..32 letters, digits, "_", "." or "-"');
-    profiles[entry.key] = readProfile(entry, field, profiles, `${file}:${entry.keyLine}`, fail);
+    profiles.set(entry.key, readProfile(entry, field, profiles, `${file}:${entry.keyLine}`, fail));
   }
-  return profiles;
+  return Object.fromEntries(profiles);
 }
 
 type Fail = (line: number, field: string, message: string) => never;
 
-function readProfile(entry: LocatedEntry, field: string, known: Readonly<Record<string, Profile>>, origin: string, fail: Fail): Profile {
+function readProfile(entry: LocatedEntry, field: string, known: ReadonlyMap<string, Profile>, origin: string, fail: Fail): Profile {
   const f = fields(entry.value, field, PROFILE_FIELDS, fail);
   const parentName = f.extends === undefined ? entry.key : string(f.extends, fail);
-  const parent = known[parentName];
+  const parent = known.get(parentName);
   if (parent === undefined) {
-    return fail(f.extends?.value.line ?? entry.keyLine, `${field}.extends`, `${f.extends === undefined ? `"${entry.key}" is not a built-in profile, so it needs` : 'expected'} "extends: <profile>", one of ${Object.keys(known).join(', ')}`);
+    return fail(f.extends?.value.line ?? entry.keyLine, `${field}.extends`, `${f.extends === undefined ? `"${entry.key}" is not a built-in profile, so it needs` : 'expected'} "extends: <profile>", one of ${[...known.keys()].join(', ')}`);
   }
   const removed = f.remove === undefined ? [] : list(f.remove, fail).map((item) => port(item, fail));
   for (const [i, p] of removed.entries()) {

@@ -113,7 +113,8 @@ export function addRunOptions(command: Command): Command {
 /** Built-in profiles plus the --profiles file's; the --profile flag must name one of them. */
 export function profilesFor(flags: { profile: string; profiles?: string }): ProfileSet {
   const profiles = flags.profiles === undefined ? BUILT_IN_PROFILES : loadProfileFile(flags.profiles);
-  if (profiles[flags.profile] === undefined) throw new InputError(`unknown profile "${flags.profile}"; expected one of ${Object.keys(profiles).join(', ')}`, { field: '--profile' });
+  // Own names only: --profile constructor must not find Object.prototype's.
+  if (!Object.hasOwn(profiles, flags.profile)) throw new InputError(`unknown profile "${flags.profile}"; expected one of ${Object.keys(profiles).join(', ')}`, { field: '--profile' });
   return profiles;
 }
 

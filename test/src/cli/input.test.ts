@@ -10,6 +10,9 @@ import { test } from 'node:test';
 import { describeInventory } from '../../../src/cli/inventory.js';
 import { MAX_INVENTORY_BYTES } from '../../../src/inventory/parse.js';
 import type { NodeSpec } from '../../../src/inventory/types.js';
+import { renderJson } from '../../../src/render/json.js';
+import type { NodeReport } from '../../../src/report.js';
+import { report, simpleNode } from '../../helpers/report-builder.js';
 import { escapeRegExp } from '../../helpers/regexp.js';
 import { tempDir, twoway } from '../../helpers/cli.js';
 
@@ -114,6 +117,19 @@ test('cli input: bad inventories exit 2 with a message, never a stack trace', (t
     writeFileSync(file, content);
     assertUsageError(twoway(['inventory', file]), new RegExp(`${escapeRegExp(file)}.*${message.source}`));
   }
+});
+
+test('cli input: --profile names only profiles, not what every object has (constructor was a crash in the run)', () => {
+  assertUsageError(twoway(['run', '--node', '127.0.0.1', '--profile', 'constructor']), /field "--profile": unknown profile "constructor"/);
+});
+
+test('cli input: a report that lacks what the renderers read is refused naming the file, not a crash', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'old.json');
+  const r = report('20250101T000000-abcdef', [simpleNode('web1', '10.0.0.2', 'blocked')]);
+  const { profile: _profile, callbackAddresses: _callbackAddresses, ...incomplete } = r.nodes[0]!;
+  writeFileSync(file, renderJson({ ...r, nodes: [incomplete as NodeReport] }));
+  assertUsageError(twoway(['render', file, '--html', join(dir, 'r.html')]), new RegExp(`^twoway: ${escapeRegExp(file)}: cannot render it: .*expected a complete report`));
 });
 
 test('inventory listing: 200,000 nodes are laid out without spreading a column into Math.max', () => {
