@@ -127,7 +127,7 @@ function parentsOf(inv: AnsibleInventory): Map<string, string[]> {
   return parents;
 }
 
-/** Groups nested deeper than this are refused: the walks below recurse once per level. */
+/** Groups nest at most MAX_NESTING levels deep: the walks below recurse once per level. */
 const TOO_DEEP = `groups nested more than ${MAX_NESTING} levels deep`;
 
 function rejectCycles(inv: AnsibleInventory): void {

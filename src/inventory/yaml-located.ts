@@ -17,7 +17,7 @@ const MAX_ALIAS_DEPTH = 64;
  * Values that aliases may produce in all. Anchors for shared vars copy a few values each; an alias
  * of an alias of ... (a "billion laughs" file) would otherwise grow exponentially in time and memory.
  */
-export const MAX_ALIAS_VALUES = 100_000;
+const MAX_ALIAS_VALUES = 100_000;
 
 /** Returns undefined for a document with no content (empty or only comments). */
 export function parseYamlLocated(text: string, file: string): Located | undefined {
