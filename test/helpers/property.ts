@@ -19,7 +19,7 @@ export function check<Ts extends [unknown, ...unknown[]]>(property: fc.IProperty
 }
 
 /** The number of lines of `text` an error may point at (a last line without a newline counts). */
-export function lineCount(text: string): number {
+function lineCount(text: string): number {
   return text.split(/\r?\n|\r/).length;
 }
 
