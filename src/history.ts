@@ -4,7 +4,7 @@
  * files named like that are ever read as history or deleted; anything else in DIR is left alone.
  */
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { InputError } from './errors.js';
 import { renderJson } from './render/json.js';
 import { writeFileAtomic } from './render/write-file.js';
@@ -21,14 +21,44 @@ function errno(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 }
 
-/** Makes DIR (and its parents) if needed; a clear error when it cannot be a history directory. */
-export function openHistory(dir: string): void {
+/**
+ * Whether DIR can be the history directory: an existing directory, or a new one whose parent exists.
+ * Only the last level is ever made: a typo higher up the path (a cron job's) fails loudly here rather
+ * than growing a new tree that no later run looks in. Nothing is created; `openHistory` does that.
+ */
+export function checkHistoryDir(dir: string): { exists: boolean } {
+  const fail = (message: string, err?: unknown): never => {
+    throw new InputError(message, { file: dir, field: '--history' }, err === undefined ? undefined : { cause: err });
+  };
   try {
-    mkdirSync(dir, { recursive: true });
-    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    if (!statSync(dir).isDirectory()) fail('cannot use it as the history directory: it is not a directory');
+    return { exists: true };
   } catch (err) {
-    throw new InputError(`cannot use it as the history directory: ${errno(err)}`, { file: dir, field: '--history' }, { cause: err });
+    if (err instanceof InputError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') fail(`cannot use it as the history directory: ${errno(err)}`, err);
   }
+  const parent = dirname(resolve(dir));
+  let parentIsDir = false;
+  try {
+    parentIsDir = statSync(parent).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!parentIsDir) fail(`the history directory does not exist, and neither does its parent ${parent}; twoway makes only the last level (check the path, or create ${parent} first)`);
+  return { exists: false };
+}
+
+/** Checks DIR as `checkHistoryDir` does and makes it when only it is missing; says whether it did. */
+export function openHistory(dir: string): { created: boolean } {
+  if (checkHistoryDir(dir).exists) return { created: false };
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    // Another run made it meanwhile: that is the directory wanted.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && checkHistoryDir(dir).exists) return { created: false };
+    throw new InputError(`cannot make the history directory: ${errno(err)}`, { file: dir, field: '--history' }, { cause: err });
+  }
+  return { created: true };
 }
 
 /**

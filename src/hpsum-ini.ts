@@ -1,9 +1,10 @@
 /**
  * The update manager's own port settings, read from its hpsum.ini (`port=`, `ssl_port=`,
- * `ftp_port=`), so a run tests exactly the ports the manager would use. Pure parsing; the CLI reads
- * the file and decides what wins over flags.
+ * `ftp_port=`), so a run tests exactly the ports the manager would use. The CLI decides what wins
+ * over flags.
  */
 import { InputError } from './errors.js';
+import { readTextFile } from './text-file.js';
 
 export interface HpsumPorts {
   port?: number;
@@ -13,6 +14,14 @@ export interface HpsumPorts {
 
 const KEYS = ['port', 'ssl_port', 'ftp_port'] as const;
 type Key = (typeof KEYS)[number];
+
+/** The manager's hpsum.ini is a few kilobytes; a file this large is not one. */
+export const MAX_HPSUM_INI_BYTES = 1024 * 1024;
+
+/** The file named by --hpsum-ini: text (a binary file must not pass as "no ports set"), bounded, parsed. */
+export function loadHpsumIni(file: string): HpsumPorts {
+  return parseHpsumIni(readTextFile(file, { what: 'it', maxBytes: MAX_HPSUM_INI_BYTES, field: '--hpsum-ini' }), file);
+}
 
 /** Reads the port keys (any section, any case); other keys are the manager's business. Errors name file, line and key. */
 export function parseHpsumIni(text: string, file: string): HpsumPorts {

@@ -14,12 +14,12 @@
  *       esxi_firewall: true   # behaviour hints (src/profiles.ts ProfileHints); inherited otherwise
  *       default_runtime: python
  */
-import { readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { describeFound, type Located, type LocatedEntry } from './inventory/located.js';
 import { parseYamlLocated } from './inventory/yaml-located.js';
 import { isValidPort } from './inventory/validate.js';
 import { AGENT_FLAVOURS, type AgentFlavour } from './agent-flavours.js';
+import { readTextFile } from './text-file.js';
 import {
   BUILT_IN_PROFILES,
   CALLBACK_KINDS,
@@ -40,14 +40,11 @@ interface At {
   field: string;
 }
 
+/** A profile file holds a few profiles of a few ports each; anything near this size is the wrong file. */
+export const MAX_PROFILE_FILE_BYTES = 1024 * 1024;
+
 export function loadProfileFile(file: string): ProfileSet {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read the profile file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file, field: '--profiles' }, { cause: err });
-  }
-  return parseProfiles(text, file);
+  return parseProfiles(readTextFile(file, { what: 'the profile file', maxBytes: MAX_PROFILE_FILE_BYTES, field: '--profiles' }), file);
 }
 
 /** The built-in profiles with the file's additions and changes applied, in file order. */
@@ -62,23 +59,24 @@ export function parseProfiles(text: string, file: string, base: ProfileSet = BUI
   if (list === undefined) return fail(root.line, 'profiles', 'missing required field "profiles"');
   if (list.value.kind !== 'map') return fail(list.value.line, 'profiles', `expected a mapping of profile names, found ${describeFound(list.value)}`);
 
-  const profiles: Record<string, Profile> = { ...base };
+  // A map, not an object: "extends: constructor" must not find Object.prototype's, nor a profile named __proto__ replace the prototype.
+  const profiles = new Map<string, Profile>(Object.entries(base));
   for (const entry of list.value.entries) {
     const field = `profiles.${entry.key}`;
     if (!NAME.test(entry.key)) fail(entry.keyLine, field, 'a profile name is 1..32 letters, digits, "_", "." or "-"');
-    profiles[entry.key] = readProfile(entry, field, profiles, `${file}:${entry.keyLine}`, fail);
+    profiles.set(entry.key, readProfile(entry, field, profiles, `${file}:${entry.keyLine}`, fail));
   }
-  return profiles;
+  return Object.fromEntries(profiles);
 }
 
 type Fail = (line: number, field: string, message: string) => never;
 
-function readProfile(entry: LocatedEntry, field: string, known: Readonly<Record<string, Profile>>, origin: string, fail: Fail): Profile {
+function readProfile(entry: LocatedEntry, field: string, known: ReadonlyMap<string, Profile>, origin: string, fail: Fail): Profile {
   const f = fields(entry.value, field, PROFILE_FIELDS, fail);
   const parentName = f.extends === undefined ? entry.key : string(f.extends, fail);
-  const parent = known[parentName];
+  const parent = known.get(parentName);
   if (parent === undefined) {
-    return fail(f.extends?.value.line ?? entry.keyLine, `${field}.extends`, `${f.extends === undefined ? `"${entry.key}" is not a built-in profile, so it needs` : 'expected'} "extends: <profile>", one of ${Object.keys(known).join(', ')}`);
+    return fail(f.extends?.value.line ?? entry.keyLine, `${field}.extends`, `${f.extends === undefined ? `"${entry.key}" is not a built-in profile, so it needs` : 'expected'} "extends: <profile>", one of ${[...known.keys()].join(', ')}`);
   }
   const removed = f.remove === undefined ? [] : list(f.remove, fail).map((item) => port(item, fail));
   for (const [i, p] of removed.entries()) {

@@ -5,7 +5,7 @@
  */
 import { diffReports, exitCodeFor, type FailOn } from '../diff.js';
 import { InputError } from '../errors.js';
-import { DEFAULT_KEEP, lastRun, openHistory, saveRun } from '../history.js';
+import { DEFAULT_KEEP, checkHistoryDir, lastRun, openHistory, saveRun } from '../history.js';
 import { renderDiff } from '../render/diff.js';
 import type { Report } from '../report.js';
 import { readReportFile } from '../report-file.js';
@@ -26,27 +26,34 @@ export interface BaselinePlan {
   notes: string[];
 }
 
-/** Validates the flags and loads the baseline; throws InputError naming the flag or the file. */
-export function planBaseline(flags: BaselineFlags): BaselinePlan {
+/** The flags agree with each other and --history can be used; reads no file, so it runs before any is read. Returns --keep. */
+export function checkBaselineFlags(flags: BaselineFlags): { keep: number } {
   if (flags.keep !== undefined && flags.history === undefined) throw new InputError('--keep needs --history DIR', { field: '--keep' });
   const keep = flags.keep === undefined ? DEFAULT_KEEP : parseIntIn(flags.keep, '--keep', 1, 100_000);
+  if (flags.baseline === 'last' && flags.history === undefined) throw new InputError('"last" means the newest run stored with --history DIR; give --history, or a report file', { field: '--baseline' });
+  if (flags.failOn === 'new' && flags.baseline === undefined) throw new InputError('--fail-on new needs --baseline FILE|last to tell new from known failures', { field: '--fail-on' });
+  if (flags.history !== undefined) checkHistoryDir(flags.history);
+  return { keep };
+}
+
+/** Checks the flags, makes the history directory if only its last level is missing, and loads the baseline. */
+export function planBaseline(flags: BaselineFlags): BaselinePlan {
+  const { keep } = checkBaselineFlags(flags);
   const notes: string[] = [];
   let history: BaselinePlan['history'];
   if (flags.history !== undefined) {
-    openHistory(flags.history);
+    if (openHistory(flags.history).created) notes.push(`twoway: made the history directory ${flags.history}`);
     history = { dir: flags.history, keep };
   }
 
   let baseline: BaselinePlan['baseline'];
   if (flags.baseline === 'last') {
-    if (history === undefined) throw new InputError('"last" means the newest run stored with --history DIR; give --history, or a report file', { field: '--baseline' });
-    baseline = lastRun(history.dir);
-    if (baseline === undefined) notes.push(`twoway: no earlier finished run in ${history.dir}; nothing to compare with, so any failure fails this run`);
+    baseline = history === undefined ? undefined : lastRun(history.dir);
+    if (baseline === undefined) notes.push(`twoway: no earlier finished run in ${flags.history}; nothing to compare with, so any failure fails this run`);
   } else if (flags.baseline !== undefined) {
     baseline = { file: flags.baseline, report: readReportFile(flags.baseline, '--baseline') };
   }
 
-  if (flags.failOn === 'new' && flags.baseline === undefined) throw new InputError('--fail-on new needs --baseline FILE|last to tell new from known failures', { field: '--fail-on' });
   // With a baseline, only new breakage fails the run; `last` with an empty history falls back to any.
   const failOn: FailOn = baseline === undefined ? 'any' : (flags.failOn ?? 'new');
   if (baseline !== undefined && baseline.report.run.interrupted) notes.push(`twoway: the baseline ${baseline.file} is an interrupted run; nodes it did not reach count as not measured`);

@@ -52,7 +52,8 @@ export function describeInventory(file: string, kind: InventoryKind | '--node', 
   lines.push('');
   const header = ['NAME', 'ADDRESSES', 'USER', 'PORT', 'KEY', 'PROFILE', 'GROUPS', 'FROM'];
   const rows = inventory.nodes.map(row);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...column): spreading 200,000 rows as arguments overflows the stack.
+  const widths = header.map((h, i) => rows.reduce((widest, r) => Math.max(widest, (r[i] ?? '').length), h.length));
   const format = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   lines.push(format(header));
   inventory.nodes.forEach((node, index) => {

@@ -29,10 +29,19 @@ export function registerRender(program: Command): void {
     for (const field of ['findings', 'summary'] as const) if (report[field] === undefined) throw new InputError('missing in the report (written by an older twoway: re-run it)', { file, field });
     const outputs = outputFlagsOf(flags);
     checkOutputFiles(outputs);
-    writeReportFiles(report, outputs);
-    if (outputs.jsonl !== undefined) writeFileAtomic(outputs.jsonl, replayJsonl(report));
     const color = flags.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-    process.stdout.write(renderTerminal(report, { color }));
+    let terminal: string;
+    try {
+      writeReportFiles(report, outputs);
+      if (outputs.jsonl !== undefined) writeFileAtomic(outputs.jsonl, replayJsonl(report));
+      terminal = renderTerminal(report, { color });
+    } catch (err) {
+      // The reader checks the fields a comparison needs; the renderers read many more. A file that
+      // lacks one is bad input (exit 2), not a crash with a stack trace.
+      if (!(err instanceof TypeError)) throw err;
+      throw new InputError(`cannot render it: ${err.message}; expected a complete report written by this twoway (twoway run --json)`, { file }, { cause: err });
+    }
+    process.stdout.write(terminal);
     process.exitCode = getRunExitCode(report);
   });
 }

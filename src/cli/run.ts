@@ -1,6 +1,5 @@
 /** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault; with --baseline, a new one) or 2 (bad input). */
 import { setMaxListeners } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ftpPortsOf, prepareAddresses, runTwoway, usesFtp, type AddressedNode, type RunOptions } from '../../controller/run/run.js';
 import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
@@ -11,7 +10,7 @@ import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS } from '../../controller/dia
 import { sizeLabel } from '../size-label.js';
 import { AGENT_FLAVOURS, type AgentFlavour } from '../agent-flavours.js';
 import { InputError } from '../errors.js';
-import { choosePort, parseHpsumIni, type HpsumPorts } from '../hpsum-ini.js';
+import { choosePort, loadHpsumIni, type HpsumPorts, type PortChoice } from '../hpsum-ini.js';
 import type { Inventory } from '../inventory/types.js';
 import { loadProfileFile } from '../profile-file.js';
 import { BUILT_IN_PROFILES, DEFAULT_PROFILE, UPDATE_MANAGER_PORTS, type ProfileSet } from '../profiles.js';
@@ -22,7 +21,8 @@ import { renderTerminal } from '../render/terminal.js';
 import { plainTail } from '../render/plain-text.js';
 import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
 import { ProgressReporter, progressMode } from './progress.js';
-import { finishWithBaseline, planBaseline } from './baseline.js';
+import { checkBaselineFlags, finishWithBaseline, planBaseline } from './baseline.js';
+import { checkListenerPorts, type ListenerPorts } from './listener-ports.js';
 import { insideNetns, reexecInNetns } from './netns.js';
 import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
@@ -102,7 +102,7 @@ export function addRunOptions(command: Command): Command {
     .option('--ftp-port <port>', "FTP control port (the update manager's /ftp_port)", String(UPDATE_MANAGER_PORTS.ftp_port))
     .option('--ftp-data-ports <A-B>', 'FTP passive data port range', `${UPDATE_MANAGER_PORTS.ftpData.first}-${UPDATE_MANAGER_PORTS.ftpData.last}`)
     .option('--open-firewall', "open exactly the listener ports in this host's firewall for the run (nft or iptables, root), removed after", false)
-    .option('--history <dir>', 'store this run\'s JSON report in DIR as <run id>.json')
+    .option('--history <dir>', 'store this run\'s JSON report in DIR as <run id>.json (DIR is made if only its last level is missing)')
     .option('--keep <n>', `runs --history keeps, newest first (default ${DEFAULT_KEEP})`)
     .option('--baseline <file|last>', 'compare with this earlier report ("last": the newest run in --history) and fail only on new breakage')
     .addOption(new Option('--fail-on <when>', 'exit 1 on any failure, or only on new breakage against --baseline (default: new with a baseline, else any)').choices(FAIL_ON))
@@ -114,7 +114,8 @@ export function addRunOptions(command: Command): Command {
 /** Built-in profiles plus the --profiles file's; the --profile flag must name one of them. */
 export function profilesFor(flags: { profile: string; profiles?: string }): ProfileSet {
   const profiles = flags.profiles === undefined ? BUILT_IN_PROFILES : loadProfileFile(flags.profiles);
-  if (profiles[flags.profile] === undefined) throw new InputError(`unknown profile "${flags.profile}"; expected one of ${Object.keys(profiles).join(', ')}`, { field: '--profile' });
+  // Own names only: --profile constructor must not find Object.prototype's.
+  if (!Object.hasOwn(profiles, flags.profile)) throw new InputError(`unknown profile "${flags.profile}"; expected one of ${Object.keys(profiles).join(', ')}`, { field: '--profile' });
   return profiles;
 }
 
@@ -132,37 +133,14 @@ export function checkProfileAddresses(inventory: Inventory, profiles: ProfileSet
 }
 
 
-function readHpsumIni(file: string): HpsumPorts {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file, field: '--hpsum-ini' }, { cause: err });
-  }
-  return parseHpsumIni(text, file);
-}
+/** What the flags alone decide: every flag is checked here, before any file is read. */
+type FlagOptions = Omit<RunOptions, 'nodes' | 'profiles' | 'httpPort' | 'httpsPort' | 'ssh'> & { ssh: Omit<RunOptions['ssh'], 'configFile'> };
 
-/** The callback ports: flags, then hpsum.ini, then the defaults; disagreements go to `warn`. */
-function callbackPorts(flags: RunFlags, warn: (line: string) => void): { httpPort: number; httpsPort: number } {
-  const ini = flags.hpsumIni === undefined ? {} : readHpsumIni(flags.hpsumIni);
-  const flag = (text: string | undefined, name: string): number | undefined => (text === undefined ? undefined : parsePort(text, name, true));
-  const http = choosePort('port', '--port', flag(flags.port, '--port'), ini.port, UPDATE_MANAGER_PORTS.port);
-  const https = choosePort('ssl_port', '--ssl-port', flag(flags.sslPort, '--ssl-port'), ini.ssl_port, UPDATE_MANAGER_PORTS.ssl_port);
-  for (const choice of [http, https]) if (choice.conflict !== undefined) warn(`twoway: ${choice.conflict}`);
-  if (flags.hpsumIni !== undefined && !flags.quiet) warn(`twoway: ports from ${flags.hpsumIni}: http ${http.port} (${http.from}), https ${https.port} (${https.from})`);
-  return { httpPort: http.port, httpsPort: https.port };
-}
-
-function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSet, signal: AbortSignal): RunOptions {
+function optionsFromFlags(flags: RunFlags, signal: AbortSignal): FlagOptions {
   const agentTimeoutMs = parseIntIn(flags.agentTimeout, '--agent-timeout', 5, 3600) * 1000;
-  const configFile = sshConfigFile(flags, inventory);
-  const callbackAddresses = flags.callbackAddress.length > 0 ? flags.callbackAddress : (inventory.controller.callbackAddresses ?? []);
   return {
-    nodes: inventory.nodes,
-    profiles,
-    callbackAddresses: callbackAddresses.map((a) => parseIpAddress(a, '--callback-address')),
+    callbackAddresses: flags.callbackAddress.map((a) => parseIpAddress(a, '--callback-address')),
     listen: flags.listen.map((a) => parseIpAddress(a, '--listen')),
-    ...callbackPorts(flags, (line) => process.stderr.write(`${line}\n`)),
     sizes: flags.sizes === undefined ? [...DEFAULT_SIZES] : parseSizes(flags.sizes),
     concurrency: parseIntIn(flags.concurrency, '--concurrency', 1, 1024),
     statusPosts: 3,
@@ -174,7 +152,6 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
     forwardTimeoutMs: parseIntIn(flags.forwardTimeout, '--forward-timeout', 100, 60_000),
     ...(flags.runtime === undefined ? {} : { runtime: flags.runtime }),
     ssh: {
-      ...(configFile === undefined ? {} : { configFile }),
       connectTimeoutSec: parseIntIn(flags.connectTimeout, '--connect-timeout', 1, 300),
       acceptNewHostKeys: flags.acceptNewHostkeys,
       extraOptions: checkSshOptions(flags.sshOption),
@@ -188,18 +165,71 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
   };
 }
 
+/** The HTTP and HTTPS callback ports and what set each: flags, then hpsum.ini, then the defaults. */
+function callbackPorts(flags: RunFlags, ini: HpsumPorts): { http: PortChoice; https: PortChoice } {
+  const flag = (text: string | undefined, name: string): number | undefined => (text === undefined ? undefined : parsePort(text, name, true));
+  return {
+    http: choosePort('port', '--port', flag(flags.port, '--port'), ini.port, UPDATE_MANAGER_PORTS.port),
+    https: choosePort('ssl_port', '--ssl-port', flag(flags.sslPort, '--ssl-port'), ini.ssl_port, UPDATE_MANAGER_PORTS.ssl_port),
+  };
+}
+
+/** What --hpsum-ini decided, for stderr: disagreements with flags always, the ports unless --quiet. */
+function callbackPortNotes(flags: RunFlags, ports: { http: PortChoice; https: PortChoice }): string[] {
+  const notes = [ports.http, ports.https].flatMap((choice) => (choice.conflict === undefined ? [] : [`twoway: ${choice.conflict}`]));
+  if (flags.hpsumIni !== undefined && !flags.quiet) notes.push(`twoway: ports from ${flags.hpsumIni}: http ${ports.http.port} (${ports.http.from}), https ${ports.https.port} (${ports.https.from})`);
+  return notes;
+}
+
+/** Each listener the run will start, with the setting that chose its ports; FTP only when a node uses it. */
+function listenerPorts(flags: RunFlags, ports: { http: PortChoice; https: PortChoice }, ftp?: RunOptions['ftp']): ListenerPorts[] {
+  const setting = (flag: string, key: string, choice: PortChoice): string =>
+    choice.from === 'flag' ? flag : choice.from === 'hpsum.ini' ? `${key}= in ${flags.hpsumIni}` : `${flag} (default)`;
+  const web: ListenerPorts[] = [
+    { setting: setting('--port', 'port', ports.http), listener: 'the HTTP callback listener', first: ports.http.port, last: ports.http.port, flag: '--port' },
+    { setting: setting('--ssl-port', 'ssl_port', ports.https), listener: 'the HTTPS callback listener', first: ports.https.port, last: ports.https.port, flag: '--ssl-port' },
+  ];
+  if (ftp === undefined) return web;
+  return [
+    ...web,
+    { setting: '--ftp-port', listener: 'the FTP control listener', first: ftp.controlPort, last: ftp.controlPort, flag: '--ftp-port' },
+    { setting: '--ftp-data-ports', listener: 'the FTP passive data listeners', ...ftp.dataPorts, flag: '--ftp-data-ports' },
+  ];
+}
+
 /**
  * Flags and inventory to run options, inside the controller's network namespace; when this process
- * re-executed itself there instead, the child's exit code (`reexecuted`).
+ * re-executed itself there instead, the child's exit code (`reexecuted`). Flags are checked first,
+ * then the small files (profiles, hpsum.ini), then the inventory, so a typo in a flag fails at once
+ * however large the inventory is.
  */
 export async function prepareRun(flags: RunFlags, signal: AbortSignal): Promise<{ options: RunOptions } | { reexecuted: number }> {
+  const fromFlags = optionsFromFlags(flags, signal);
+  // Both web ports given as flags: hpsum.ini cannot change them, so a clash is known before any file is read.
+  if (flags.port !== undefined && flags.sslPort !== undefined) checkListenerPorts(listenerPorts(flags, callbackPorts(flags, {})));
+  checkOutputFiles(outputFlagsOf(flags));
+  checkBaselineFlags(flags);
   const profiles = profilesFor(flags);
+  const ports = callbackPorts(flags, flags.hpsumIni === undefined ? {} : loadHpsumIni(flags.hpsumIni));
+  checkListenerPorts(listenerPorts(flags, ports));
   const loaded = loadNodes(flags, Object.keys(profiles)).inventory;
   checkProfileAddresses(loaded, profiles);
   const netns = loaded.controller.netns;
   if (netns !== undefined && !insideNetns(netns)) return { reexecuted: await reexecInNetns(netns) };
+  for (const note of callbackPortNotes(flags, ports)) process.stderr.write(`${note}\n`);
   const inventory = await withSshAliasesResolved(flags, loaded);
-  return { options: buildOptions(flags, inventory, profiles, signal) };
+  const configFile = sshConfigFile(flags, inventory);
+  const options: RunOptions = {
+    ...fromFlags,
+    nodes: inventory.nodes,
+    profiles,
+    callbackAddresses: fromFlags.callbackAddresses.length > 0 ? fromFlags.callbackAddresses : (inventory.controller.callbackAddresses ?? []),
+    httpPort: ports.http.port,
+    httpsPort: ports.https.port,
+    ssh: { ...fromFlags.ssh, ...(configFile === undefined ? {} : { configFile }) },
+  };
+  if (options.nodes.some((node) => usesFtp(options, node))) checkListenerPorts(listenerPorts(flags, ports, options.ftp));
+  return { options };
 }
 
 /**
@@ -227,7 +257,6 @@ async function runCommand(flags: RunFlags): Promise<number> {
   if ('reexecuted' in prepared) return prepared.reexecuted;
   const { options } = prepared;
   const outputs = outputFlagsOf(flags);
-  checkOutputFiles(outputs);
   const baseline = planBaseline(flags);
   for (const note of baseline.notes) process.stderr.write(`${note}\n`);
   const reporter = new ProgressReporter(progressMode({ quiet: flags.quiet, isTTY: process.stderr.isTTY === true, ci: process.env.CI }), {

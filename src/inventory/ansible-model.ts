@@ -5,7 +5,7 @@
  * maps the variables twoway understands onto nodes.
  */
 import { InputError } from '../errors.js';
-import type { Located } from './located.js';
+import { MAX_NESTING, type Located } from './located.js';
 import type { StructuredContext } from './structured.js';
 
 /** One variable as written: errors about its value point here. */
@@ -19,12 +19,13 @@ export interface AnsibleHost {
   line: number;
   field: string;
   vars: Map<string, AnsibleVar>;
+  /** The groups that list the host itself (not their parents): membership kept on the host, so no group is scanned per host. */
+  listedIn: Set<string>;
 }
 
 export interface AnsibleGroup {
   name: string;
   line: number;
-  hosts: string[];
   children: Map<string, { line: number; field: string }>;
   vars: Map<string, AnsibleVar>;
 }
@@ -44,7 +45,7 @@ export class AnsibleInventory {
   group(name: string, line: number): AnsibleGroup {
     let group = this.groups.get(name);
     if (group === undefined) {
-      group = { name, line, hosts: [], children: new Map(), vars: new Map() };
+      group = { name, line, children: new Map(), vars: new Map() };
       this.groups.set(name, group);
     }
     return group;
@@ -54,11 +55,11 @@ export class AnsibleInventory {
   addHost(groupName: string, name: string, line: number, field: string): AnsibleHost {
     let host = this.hosts.get(name);
     if (host === undefined) {
-      host = { name, line, field, vars: new Map() };
+      host = { name, line, field, vars: new Map(), listedIn: new Set() };
       this.hosts.set(name, host);
     }
-    const group = this.group(groupName, line);
-    if (!group.hosts.includes(name)) group.hosts.push(name);
+    this.group(groupName, line);
+    host.listedIn.add(groupName);
     return host;
   }
 
@@ -94,7 +95,7 @@ export function resolveHosts(inv: AnsibleInventory): ResolvedHost[] {
   const priority = (group: AnsibleGroup): number => groupPriority(inv, group);
   return [...inv.hosts.values()].map((host) => {
     const member = new Set<string>([ALL]);
-    const pending = [...inv.groups.values()].filter((g) => g.hosts.includes(host.name)).map((g) => g.name);
+    const pending = [...host.listedIn];
     while (pending.length > 0) {
       const name = pending.pop() ?? ALL;
       if (member.has(name)) continue;
@@ -116,11 +117,18 @@ export function resolveHosts(inv: AnsibleInventory): ResolvedHost[] {
 function parentsOf(inv: AnsibleInventory): Map<string, string[]> {
   const parents = new Map<string, string[]>();
   for (const group of inv.groups.values()) {
-    for (const child of group.children.keys()) parents.set(child, [...(parents.get(child) ?? []), group.name]);
+    for (const child of group.children.keys()) {
+      const known = parents.get(child);
+      if (known === undefined) parents.set(child, [group.name]);
+      else known.push(group.name);
+    }
   }
   for (const name of inv.groups.keys()) if (name !== ALL && !parents.has(name)) parents.set(name, [ALL]);
   return parents;
 }
+
+/** Groups nest at most MAX_NESTING levels deep: the walks below recurse once per level. */
+const TOO_DEEP = `groups nested more than ${MAX_NESTING} levels deep`;
 
 function rejectCycles(inv: AnsibleInventory): void {
   const state = new Map<string, 'visiting' | 'done'>();
@@ -131,6 +139,7 @@ function rejectCycles(inv: AnsibleInventory): void {
       if (state.get(child) === 'visiting') {
         inv.fail(where.line, where.field, `groups form a loop: ${[...trail, name, child].join(' -> ')}; a group cannot contain itself`);
       }
+      if (trail.length >= MAX_NESTING) inv.fail(where.line, where.field, `${TOO_DEEP} (${name} -> ${child})`);
       visit(child, [...trail, name]);
     }
     state.set(name, 'done');
@@ -141,14 +150,17 @@ function rejectCycles(inv: AnsibleInventory): void {
 /** A group's depth is its longest path from "all" (Ansible sorts shallow groups first). */
 function depthsOf(inv: AnsibleInventory, parents: Map<string, string[]>): Map<string, number> {
   const depth = new Map<string, number>([[ALL, 0]]);
-  const of = (name: string): number => {
+  const of = (name: string, level: number): number => {
     const known = depth.get(name);
     if (known !== undefined) return known;
-    const value = 1 + Math.max(...(parents.get(name) ?? [ALL]).map(of));
+    const group = inv.group(name, 1);
+    if (level > MAX_NESTING) inv.fail(group.line, undefined, `${TOO_DEEP} (group "${name}")`);
+    const value = 1 + (parents.get(name) ?? [ALL]).reduce((deepest, parent) => Math.max(deepest, of(parent, level + 1)), 0);
+    if (value > MAX_NESTING) inv.fail(group.line, undefined, `${TOO_DEEP} (group "${name}")`);
     depth.set(name, value);
     return value;
   };
-  for (const name of inv.groups.keys()) of(name);
+  for (const name of inv.groups.keys()) of(name, 0);
   return depth;
 }
 

@@ -52,18 +52,23 @@ function colonsOutsideBrackets(text: string): number[] {
   return found;
 }
 
+/** A loop over the ranges, not a recursion: a line of 20,000 "[1:1]" must not overflow the stack. */
 function expandRanges(host: string): string[] | string {
-  const open = host.indexOf('[');
-  if (open < 0) return host.includes(']') ? 'a "]" without its "["' : [host];
-  const close = host.indexOf(']', open);
-  if (close < 0) return 'a "[" without its "]"';
-  const values = rangeValues(host.slice(open + 1, close));
-  if (typeof values === 'string') return values;
-  const tails = expandRanges(host.slice(close + 1));
-  if (typeof tails === 'string') return tails;
-  if (values.length * tails.length > MAX_RANGE_HOSTS) return `the range makes more than ${MAX_RANGE_HOSTS} hosts`;
-  const head = host.slice(0, open);
-  return values.flatMap((value) => tails.map((tail) => `${head}${value}${tail}`));
+  let names = [''];
+  let rest = host;
+  for (let open = rest.indexOf('['); open >= 0; open = rest.indexOf('[')) {
+    const close = rest.indexOf(']', open);
+    if (close < 0) return 'a "[" without its "]"';
+    const head = rest.slice(0, open);
+    if (head.includes(']')) return 'a "]" without its "["';
+    const values = rangeValues(rest.slice(open + 1, close));
+    if (typeof values === 'string') return values;
+    if (names.length * values.length > MAX_RANGE_HOSTS) return `the range makes more than ${MAX_RANGE_HOSTS} hosts`;
+    names = names.flatMap((name) => values.map((value) => `${name}${head}${value}`));
+    rest = rest.slice(close + 1);
+  }
+  if (rest.includes(']')) return 'a "]" without its "["';
+  return names.map((name) => `${name}${rest}`);
 }
 
 /** `01:20`, `a:f`, `1:20:2`: the values in order, numbers padded to the start's width when it has a leading zero. */

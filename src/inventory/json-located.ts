@@ -5,7 +5,7 @@
  * hide a typo. String and number tokens are still decoded by JSON.parse, once they are known valid.
  */
 import { InputError } from '../errors.js';
-import { lineFinder, reportOffset, type Located, type LocatedEntry } from './located.js';
+import { MAX_NESTING, lineFinder, reportOffset, type Located, type LocatedEntry } from './located.js';
 
 interface Cursor {
   text: string;
@@ -25,17 +25,18 @@ const LITERALS = [
 export function parseJsonLocated(text: string, file: string): Located {
   const cursor: Cursor = { text, pos: 0, file, lineOf: lineFinder(text) };
   skipWhitespace(cursor);
-  const value = readValue(cursor, '');
+  const value = readValue(cursor, '', 0);
   skipWhitespace(cursor);
   if (cursor.pos < text.length) syntaxError(cursor, `expected the end of the file after the top-level value, found ${describeNext(cursor)}`);
   return value;
 }
 
-function readValue(c: Cursor, path: string): Located {
+function readValue(c: Cursor, path: string, nesting: number): Located {
   const line = c.lineOf(c.pos);
   const next = c.text[c.pos];
-  if (next === '{') return readObject(c, path);
-  if (next === '[') return readArray(c, path);
+  if ((next === '{' || next === '[') && nesting >= MAX_NESTING) syntaxError(c, `values nested more than ${MAX_NESTING} levels deep`);
+  if (next === '{') return readObject(c, path, nesting + 1);
+  if (next === '[') return readArray(c, path, nesting + 1);
   if (next === '"') return { kind: 'scalar', value: readString(c), line };
   if (next === '-' || (next !== undefined && next >= '0' && next <= '9')) return { kind: 'scalar', value: readNumber(c), line };
   for (const [word, value] of LITERALS) {
@@ -47,10 +48,12 @@ function readValue(c: Cursor, path: string): Located {
   return syntaxError(c, `expected a value (string, number, object, array, true, false or null), found ${describeNext(c)}`);
 }
 
-function readObject(c: Cursor, path: string): Located {
+function readObject(c: Cursor, path: string, nesting: number): Located {
   const line = c.lineOf(c.pos);
   c.pos++; // {
   const entries: LocatedEntry[] = [];
+  // A set, not a scan of the entries: `_meta.hostvars` of a large fleet has tens of thousands of keys.
+  const keys = new Set<string>();
   skipWhitespace(c);
   if (consume(c, '}')) return { kind: 'map', entries, line };
   for (;;) {
@@ -59,20 +62,21 @@ function readObject(c: Cursor, path: string): Located {
     const keyLine = c.lineOf(c.pos);
     const key = readString(c);
     const field = path === '' ? key : `${path}.${key}`;
-    if (entries.some((entry) => entry.key === key)) {
+    if (keys.has(key)) {
       throw new InputError(`duplicate field "${key}" (JSON would silently keep only the last one)`, { file: c.file, line: keyLine, field });
     }
     skipWhitespace(c);
     if (!consume(c, ':')) syntaxError(c, `expected ':' after field name "${key}", found ${describeNext(c)}`);
     skipWhitespace(c);
-    entries.push({ key, keyLine, value: readValue(c, field) });
+    keys.add(key);
+    entries.push({ key, keyLine, value: readValue(c, field, nesting) });
     skipWhitespace(c);
     if (consume(c, '}')) return { kind: 'map', entries, line };
     if (!consume(c, ',')) syntaxError(c, `expected ',' or '}' after the value of "${key}", found ${describeNext(c)}`);
   }
 }
 
-function readArray(c: Cursor, path: string): Located {
+function readArray(c: Cursor, path: string, nesting: number): Located {
   const line = c.lineOf(c.pos);
   c.pos++; // [
   const items: Located[] = [];
@@ -80,7 +84,7 @@ function readArray(c: Cursor, path: string): Located {
   if (consume(c, ']')) return { kind: 'list', items, line };
   for (;;) {
     skipWhitespace(c);
-    items.push(readValue(c, `${path}[${items.length}]`));
+    items.push(readValue(c, `${path}[${items.length}]`, nesting));
     skipWhitespace(c);
     if (consume(c, ']')) return { kind: 'list', items, line };
     if (!consume(c, ',')) syntaxError(c, `expected ',' or ']' after a list item, found ${describeNext(c)}`);

@@ -5,6 +5,12 @@
 
 export type Located = LocatedScalar | LocatedList | LocatedMap;
 
+/**
+ * How deep lists and mappings may nest. Inventories, profile files and reports need fewer than 10
+ * levels; the readers recurse, so a file of 100,000 "[" must be an error, not a stack overflow.
+ */
+export const MAX_NESTING = 64;
+
 export interface LocatedScalar {
   kind: 'scalar';
   value: string | number | boolean | null;

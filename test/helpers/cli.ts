@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 export const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 
 export function twoway(args: readonly string[], timeout = 60_000): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NO_COLOR: '1' } });
+  // maxBuffer: a listing of a large inventory is several MiB (spawnSync's default stops at 1 MiB).
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

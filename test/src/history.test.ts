@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { InputError } from '../../src/errors.js';
-import { lastRun, listRuns, openHistory, saveRun } from '../../src/history.js';
+import { checkHistoryDir, lastRun, listRuns, openHistory, saveRun } from '../../src/history.js';
 import { parseReport, readReportFile } from '../../src/report-file.js';
 import { renderJson } from '../../src/render/json.js';
 import { report, simpleNode } from '../helpers/report-builder.js';
@@ -79,9 +79,22 @@ test('history: the history directory cannot be a file', (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'plain');
   writeFileSync(file, '');
-  assert.throws(() => openHistory(file), (err: unknown) => err instanceof InputError && err.field === '--history' && /plain/.test(err.message));
-  openHistory(join(dir, 'a', 'b'));
-  assert.deepEqual(listRuns(join(dir, 'a', 'b')), []);
+  assert.throws(() => openHistory(file), (err: unknown) => err instanceof InputError && err.field === '--history' && /plain.*not a directory/.test(err.message));
+});
+
+test('history: only the last level is made; a missing parent (a typo higher up) is refused and nothing is made', (t) => {
+  const dir = tempDir(t);
+  assert.deepEqual(openHistory(join(dir, 'runs')), { created: true });
+  assert.deepEqual(openHistory(join(dir, 'runs')), { created: false });
+  assert.deepEqual(listRuns(join(dir, 'runs')), []);
+  const typo = join(dir, 'typo', 'runs');
+  for (const check of [checkHistoryDir, openHistory]) {
+    assert.throws(
+      () => check(typo),
+      (err: unknown) => err instanceof InputError && err.file === typo && err.field === '--history' && err.message.includes(`neither does its parent ${join(dir, 'typo')}`),
+    );
+  }
+  assert.deepEqual(readdirSync(dir), ['runs']);
 });
 
 test('report file: a valid report reads back as written', (t) => {
