@@ -1,6 +1,6 @@
 /** `twoway agents`: each agent flavour, what it needs on a node, its size as sent, and what it cannot measure. */
 import { Command } from 'commander';
-import { flavourTable, type FlavourInfo } from '../../controller/agents/sizes.js';
+import { flavourTable, type FlavourInfo } from '../../controller/run/agent-sizes.js';
 
 function kib(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;

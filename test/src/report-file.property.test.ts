@@ -25,8 +25,8 @@ const path: fc.Arbitrary<PathReport> = fc.record({
   proto: fc.constantFrom('http' as const, 'https' as const, 'tcp' as const),
   verdict: fc.constantFrom(...PATH_KINDS),
   summary: str,
-  // What the reader does not check is kept as it is.
-  evidence: fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+  // What the reader does not check is kept as it is (typed evidence carries a kind: here the catch-all one).
+  evidence: fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }).map((fields) => ({ ...fields, kind: 'legacy' })),
 }) as fc.Arbitrary<PathReport>;
 const nodeReport: fc.Arbitrary<NodeReport> = fc
   .record({ name: str, addresses: fc.array(str, { maxLength: 2 }), paths: fc.array(path, { maxLength: 3 }), nodeVerdict: fc.option(fc.constantFrom(...NODE_KINDS)) })

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FLAVOUR_PREFERENCE, flavourModule, registeredFlavours } from '../../../controller/agents/index.js';
-import { flavourTable, typicalPlan } from '../../../controller/agents/sizes.js';
+import { flavourTable, typicalPlan } from '../../../controller/run/agent-sizes.js';
 import { stripScript } from '../../../controller/agents/agent-text.js';
 import { pythonAgentSource, pythonScript } from '../../../controller/agents/python.js';
 import { InputError } from '../../../src/errors.js';

@@ -13,7 +13,7 @@ import { stripScript } from '../../../controller/agents/agent-text.js';
 import { powershellAgentText } from '../../../controller/agents/powershell.js';
 import { pythonAgentSource } from '../../../controller/agents/python.js';
 import { shCurlAgent } from '../../../controller/agents/sh.js';
-import { typicalPlan } from '../../../controller/agents/sizes.js';
+import { typicalPlan } from '../../../controller/run/agent-sizes.js';
 import { renderWireConstants, WIRE_CONSTANTS, wireConstantsUsedBy, type ScriptLanguage } from '../../../controller/agents/wire-constants.js';
 import * as protocol from '../../../src/protocol.js';
 import { scriptWords } from '../../helpers/script-words.js';

@@ -2,12 +2,12 @@
  * Each flavour's size as sent for a typical plan: what one node's SSH session carries on stdin.
  * The plan is what `twoway run` makes with its defaults for a node with one address.
  */
-import { ALTERNATE_PORTS, DEFAULT_DEADLINES, DEFAULT_SIZES, buildPlan } from '../run/plan.js';
+import { ALTERNATE_PORTS, DEFAULT_DEADLINES, DEFAULT_SIZES, buildPlan } from './plan.js';
 import { UPDATE_MANAGER_PORTS } from '../../src/profiles.js';
 import type { Plan } from '../../src/protocol.js';
-import { flavourModule, registeredFlavours } from './index.js';
-import { REQUIREMENTS } from './detect.js';
-import type { AgentFlavour } from './types.js';
+import { flavourModule, registeredFlavours } from '../agents/index.js';
+import { REQUIREMENTS } from '../agents/detect.js';
+import type { AgentFlavour } from '../agents/types.js';
 
 export function typicalPlan(): Plan {
   // Stand-ins with the real lengths: a 64-hex-digit digest, a 43-character token, a SHA-256
