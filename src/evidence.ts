@@ -20,8 +20,10 @@ export interface ControllerSynSighting {
   /** The controller address and listener port it was sent to. */
   local: string;
   port: number;
+  /** ms since the sampler started: first and last sample that held it. */
   firstAt: number;
   lastAt: number;
+  /** Distinct peer ports (one per connection attempt). */
   connections: number;
 }
 

@@ -5,20 +5,11 @@
  * SYN-ACK on the way back: return-path-lost, not blocked.
  */
 import { readFile } from 'node:fs/promises';
+import type { ControllerSynSighting } from '../../src/evidence.js';
 import { parseProcNetTcp } from '../../src/proc-net-tcp.js';
 
-export interface HalfOpenSighting {
-  /** The peer whose SYN arrived. */
-  remote: string;
-  /** The controller address and listener port it was sent to. */
-  local: string;
-  port: number;
-  /** ms since the sampler started: first and last sample that held it. */
-  firstAt: number;
-  lastAt: number;
-  /** Distinct peer ports (one per connection attempt). */
-  connections: number;
-}
+/** One peer's SYN_RECV on a listener port, as the evidence carries it (src/evidence.ts). */
+export type HalfOpenSighting = ControllerSynSighting;
 
 export interface HalfOpenView {
   /** False where /proc/net/tcp could not be read (not Linux): absence proves nothing then. */
