@@ -153,12 +153,14 @@ export async function measure(spec: MeasureSpec): Promise<Measured> {
   const cpuAfter = machineCpu();
   const bytesAfter = await spec.interfaceBytes();
 
+  // No file when the wrapper itself was ended (a timeout or an abort): the tree's CPU is unknown.
   let treeCpuS = NaN;
   try {
     treeCpuS = parseProcessStat(readFileSync(spec.statFile, 'utf8'))?.reapedChildrenS ?? NaN;
-  } finally {
-    rmSync(spec.statFile, { force: true });
+  } catch {
+    // left NaN
   }
+  rmSync(spec.statFile, { force: true });
   return {
     startedAtMs,
     wallS,
