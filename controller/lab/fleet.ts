@@ -109,15 +109,15 @@ export function isFleetNode(name: string): boolean {
 const LISTED_SSHDS = 20;
 
 /** What the lab made (as `lab down` and `lab status` list it), in order, with a fleet's namespaces and many sshds counted instead of listed. */
-export function abridgeLabItems(removed: readonly string[]): string[] {
+export function abridgeLabItems(items: readonly string[]): string[] {
   const isSshd = (r: string): boolean => /^sshd \d+$/.test(r);
   const isFleetNetns = (r: string): boolean => r.startsWith(nodeNetns(FLEET_PREFIX));
-  const sshds = removed.filter(isSshd);
-  const fleetNamespaces = removed.filter(isFleetNetns);
+  const sshds = items.filter(isSshd);
+  const fleetNamespaces = items.filter(isFleetNetns);
   const groups: [(r: string) => boolean, string][] = [[isFleetNetns, `${fleetNamespaces.length} fleet namespaces (${fleetNamespaces[0] ?? ''} ...)`]];
   if (sshds.length > LISTED_SSHDS) groups.push([isSshd, `${sshds.length} sshds`]);
   const said = new Set<string>();
-  return removed.flatMap((r) => {
+  return items.flatMap((r) => {
     const group = groups.find(([belongs]) => belongs(r));
     if (group === undefined) return [r];
     if (said.has(group[1])) return [];

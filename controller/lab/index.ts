@@ -172,8 +172,9 @@ async function build(paths: LabPaths, scenarios: readonly LabScenario[], fleet: 
   );
   log(`state in ${paths.stateDir}: client key and ${hostKeys.length} host keys`);
 
+  const fleetNodes = scenarios.filter((s) => isFleetNode(s.node));
   await buildTopology(scenarios.filter((s) => !isFleetNode(s.node)), log);
-  await buildFleetTopology(scenarios.filter((s) => isFleetNode(s.node)), log);
+  await buildFleetTopology(fleetNodes, log);
 
   await Promise.all(sshdScenarios.map((s) => startSshd(s, paths)));
   await waitForPidFiles(paths, sshdScenarios.map((s) => s.node), SSHD_START_TIMEOUT_MS);
@@ -185,7 +186,6 @@ async function build(paths: LabPaths, scenarios: readonly LabScenario[], fleet: 
   log(`scenario faults in place: ${scenarios.filter((s) => s.mechanism !== 'none').map((s) => s.node).join(', ')}`);
 
   writeClientFiles(paths, scenarios, hostKeys);
-  const fleetNodes = scenarios.filter((s) => isFleetNode(s.node));
   if (fleetNodes.length > 0) {
     writeFileSync(paths.fleetInventory, renderInventory(fleetNodes));
     log(`fleet inventory (${fleetNodes.length} nodes): ${paths.fleetInventory}`);
