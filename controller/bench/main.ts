@@ -38,13 +38,12 @@ function timeoutMs(mode: BenchMode, nodes: number): number {
 }
 
 /** Rep r runs the modes rotated by r, so no mode always runs first (on a cold cache) or last. */
-export function modeOrder(rep: number): BenchMode[] {
+function modeOrder(rep: number): BenchMode[] {
   const k = rep % BENCH_MODES.length;
   return [...BENCH_MODES.slice(k), ...BENCH_MODES.slice(0, k)];
 }
 
 interface Session {
-  options: BenchOptions;
   target: FleetTarget;
   runDir: string;
   nodes: number;
@@ -125,6 +124,8 @@ function describeRun(r: ModeRun): string {
 /** Stops the bench on the first signal; later ones are said and ignored until the lab is down. */
 function onSignals(controller: AbortController): () => void {
   const handler = (sig: NodeJS.Signals): void => {
+    // After a hang-up the terminal is gone: writing to it fails (EIO), which must not stop the teardown.
+    if (sig === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
     say(controller.signal.aborted ? `${sig}: already stopping; tearing the lab down first` : `${sig}: stopping the current run, then tearing the lab down`);
     controller.abort(sig);
   };
@@ -174,7 +175,6 @@ export async function benchMain(argv: readonly string[]): Promise<number> {
     writeFileSync(hostsFile, `${fleet.flatMap(scenarioAddresses).join('\n')}\n`);
     const sshdPids = (await labStatus()).nodes.flatMap((n) => n.sshd?.pid ?? []);
     const session: Session = {
-      options,
       target: { hostsFile, sshConfig: up.paths.sshConfig, fleetInventory: up.paths.fleetInventory, concurrency: options.concurrency },
       runDir,
       nodes: fleet.length,
