@@ -11,7 +11,7 @@ export interface MachineDescription {
 }
 
 /** The first "model name" of /proc/cpuinfo (pure). */
-export function cpuModel(cpuinfo: string): string {
+function cpuModel(cpuinfo: string): string {
   return /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
 }
 

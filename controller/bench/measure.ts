@@ -94,7 +94,7 @@ function sample(state: MainSampler, rootPid: number, chain: readonly string[]): 
 }
 
 /** The process and all its descendants as listed now, children before parents. */
-export function treeOf(rootPid: number): ProcessId[] {
+function treeOf(rootPid: number): ProcessId[] {
   const children = childrenByParent();
   const root = identify(rootPid);
   if (root === undefined) return [];

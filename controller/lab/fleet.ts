@@ -13,14 +13,14 @@ import { LAB_SCENARIOS, type LabScenario, type NodeLink } from './scenarios.js';
 export const FLEET_MAX_NODES = 1000;
 export const FLEET_MAX_DROPPED = 10;
 /** The first fleet subnet (10.231.100.0/24); later ones follow, one per FLEET_HOSTS_PER_SUBNET nodes. */
-export const FLEET_FIRST_SUBNET = 100;
+const FLEET_FIRST_SUBNET = 100;
 /** Hosts .2 to .251 of each fleet subnet (the router is .1). */
 export const FLEET_HOSTS_PER_SUBNET = 250;
 const FIRST_HOST = 2;
 /** Every fleet node's name starts with this. */
-export const FLEET_PREFIX = 'fleet-';
+const FLEET_PREFIX = 'fleet-';
 /** A real healthy server: sshd on 22 only (the static scenarios' sshd also listens on 443). */
-export const FLEET_SSHD_PORTS: readonly number[] = [22];
+const FLEET_SSHD_PORTS: readonly number[] = [22];
 
 export interface FleetSpec {
   /** Healthy nodes, fleet-001 and up. */
@@ -57,7 +57,7 @@ function pad(i: number, count: number): string {
 }
 
 /** The k-th fleet node's link (k from 0 over healthy then dropped nodes): a port of its subnet's bridge. */
-export function fleetLink(k: number): NodeLink {
+function fleetLink(k: number): NodeLink {
   return { n: FLEET_FIRST_SUBNET + Math.floor(k / FLEET_HOSTS_PER_SUBNET), host: FIRST_HOST + (k % FLEET_HOSTS_PER_SUBNET), nodeIface: 'eth0' };
 }
 
