@@ -81,7 +81,7 @@ export function registerLab(program: Command): Command {
 
   lab
     .command('up')
-    .description(`build the lab (${LAB_SCENARIOS.length} nodes: ${LAB_SCENARIOS.map((s) => s.node).join(', ')}); when it is already up, only turns off any lab-wide fault left on`)
+    .description(`build the lab (${LAB_SCENARIOS.length} nodes: ${LAB_SCENARIOS.map((s) => s.node).join(', ')}); when it is already up with the same nodes, only turns off any lab-wide fault left on`)
     .option('--no-install', 'do not apt-get install missing packages; only say what is missing')
     .option('--fleet <n>', `also build N generated healthy nodes fleet-001... (0 to ${FLEET_MAX_NODES}; sshd on 22 only), listed on their own in <state>/fleet.yaml too`, '0')
     .option('--fleet-dropped <n>', `also build N fleet nodes whose own firewall drops their callbacks, fleet-dropped-1... (0 to ${FLEET_MAX_DROPPED})`, '0')
