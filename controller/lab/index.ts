@@ -5,17 +5,21 @@
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { LabError } from '../../src/errors.js';
-import { CTL_NETNS, LAB_BLOCK, RTR_NETNS, nodeNetns } from './plan.js';
+import { CTL_NETNS, LAB_BLOCK, NETNS_PREFIX, RTR_NETNS } from './plan.js';
 import { LAB_SCENARIOS } from './scenarios.js';
 import { LAB_FAULTS } from './scenarios-faults.js';
 import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios-model.js';
+import { type FleetSpec, type LabComposition, abridgeLabItems, composeLab, fleetSize, isFleetNode } from './fleet.js';
 import {
   type LabPaths,
+  type RecordedNode,
   createStateDir,
   labPaths,
   nodePaths,
   readRecord,
+  recordedNode,
   removeStateDir,
+  renderInventory,
   stateDirExists,
   withLock,
   writeClientFiles,
@@ -27,21 +31,22 @@ import {
   addGuardRoute,
   assertBlockFree,
   buildTopology,
-  deleteNetns,
+  deleteNetnsAll,
   guardRouteExists,
   listLabNetns,
-  netnsPids,
   probeNetnsPermission,
   removeGuardRoute,
   rootRoutes,
 } from './topology.js';
-import { generateKey, prepareNode, readPidFile, sshdPid, startSshd, stopSshd, waitForAccept, waitForPidFiles } from './sshd.js';
+import { generateKey, prepareNode, readPidFile, sshdPid, startSshd, stopSshds, waitForAccept, waitForPidFiles } from './sshd.js';
+import { buildFleetTopology } from './fleet-topology.js';
 import { activeFaults, applyScenarioMechanisms, toggleFault } from './faults.js';
 import { ensurePrerequisites, isRoot, notRootMessage } from './prereq.js';
-import { cmdline } from '../host/procfs.js';
+import { allPids, cmdline } from '../host/procfs.js';
 import { type NetnsHolder, endProcesses, identify, netnsHolders, nsInode, selfAndAncestors } from './processes.js';
 
 export { LAB_SCENARIOS, LAB_FAULTS, labPaths };
+export type { FleetSpec, LabComposition };
 export type { LabScenario, LabPaths, Log, RouteJson };
 export type { Expectation, ExpectedPath, NftCtTimeout, NftRules, NodeLink, ScenarioExpectation } from './scenarios-model.js';
 export type { LabFault, LabFaultName } from './scenarios-faults.js';
@@ -54,7 +59,7 @@ const SSHD_ACCEPT_TIMEOUT_MS = 5_000;
 
 const silent: Log = () => {};
 
-export interface LabUpOptions {
+export interface LabUpOptions extends LabComposition {
   log?: Log;
   /** Install missing packages with apt-get when root (default true). */
   install?: boolean;
@@ -90,6 +95,8 @@ export interface LabStatus {
   present: boolean;
   stateDir: string;
   inventory: string;
+  /** The fleet the lab was built with, and its own inventory; absent: no fleet. */
+  fleet?: FleetSpec & { inventory: string };
   ctlNetns: string;
   built: boolean;
   builtAt: string | undefined;
@@ -101,25 +108,35 @@ export interface LabStatus {
   faults: string[];
 }
 
-function expectedNamespaces(scenarios: readonly LabScenario[]): string[] {
-  return [CTL_NETNS, RTR_NETNS, ...scenarios.map((s) => nodeNetns(s.node))];
+function expectedNamespaces(nodes: readonly RecordedNode[]): string[] {
+  return [CTL_NETNS, RTR_NETNS, ...nodes.map((n) => n.netns)];
 }
 
-async function collectStatus(paths: LabPaths, scenarios: readonly LabScenario[] = LAB_SCENARIOS): Promise<LabStatus> {
+/**
+ * The nodes the lab is made of: those its record lists once built (a fleet included); before that,
+ * or after a crash, the static scenarios and any fleet namespace found.
+ */
+function labNodes(record: ReturnType<typeof readRecord>, namespaces: readonly string[]): RecordedNode[] {
+  if (record !== undefined) return record.nodes;
+  const fleet = namespaces.filter((ns) => ns.startsWith(NETNS_PREFIX) && isFleetNode(ns.slice(NETNS_PREFIX.length)));
+  return [...LAB_SCENARIOS.map(recordedNode), ...fleet.map((ns) => ({ name: ns.slice(NETNS_PREFIX.length), netns: ns, addresses: [], sshd: true }))];
+}
+
+async function collectStatus(paths: LabPaths): Promise<LabStatus> {
   const namespaces = await listLabNetns();
   const guardRoute = await guardRouteExists();
   const record = readRecord(paths);
-  const missingNamespaces = expectedNamespaces(scenarios).filter((n) => !namespaces.includes(n));
-  const nodes: NodeStatus[] = scenarios.map((s) => {
-    const netns = nodeNetns(s.node);
-    const live = sshdPid(paths, s.node);
+  const labNodeList = labNodes(record, namespaces);
+  const missingNamespaces = expectedNamespaces(labNodeList).filter((n) => !namespaces.includes(n));
+  const nodes: NodeStatus[] = labNodeList.map((n) => {
+    const live = sshdPid(paths, n.name);
     return {
-      name: s.node,
-      netns,
-      addresses: scenarioAddresses(s),
-      netnsPresent: namespaces.includes(netns),
+      name: n.name,
+      netns: n.netns,
+      addresses: n.addresses,
+      netnsPresent: namespaces.includes(n.netns),
       // The PidFile's PID is shown even when dead, so a crashed sshd can be told from one never started.
-      sshd: hasSshd(s) ? { pid: live ?? readPidFile(nodePaths(paths, s.node).pidFile), alive: live !== undefined } : undefined,
+      sshd: n.sshd ? { pid: live ?? readPidFile(nodePaths(paths, n.name).pidFile), alive: live !== undefined } : undefined,
     };
   });
   const faults = namespaces.includes(CTL_NETNS) ? await activeFaults() : [];
@@ -129,6 +146,7 @@ async function collectStatus(paths: LabPaths, scenarios: readonly LabScenario[] 
     present: namespaces.length > 0 || guardRoute || stateDirExists(paths),
     stateDir: paths.stateDir,
     inventory: paths.inventory,
+    ...(record?.fleet === undefined ? {} : { fleet: { ...record.fleet, inventory: paths.fleetInventory } }),
     ctlNetns: paths.ctlNetns,
     built: record !== undefined,
     builtAt: record?.builtAt,
@@ -145,7 +163,7 @@ export async function labStatus(): Promise<LabStatus> {
   return collectStatus(labPaths());
 }
 
-async function build(paths: LabPaths, scenarios: readonly LabScenario[], log: Log): Promise<void> {
+async function build(paths: LabPaths, scenarios: readonly LabScenario[], fleet: FleetSpec | undefined, log: Log): Promise<void> {
   await addGuardRoute();
   log(`root namespace: unreachable route for ${LAB_BLOCK} (lab traffic can never leave by the default route)`);
   createStateDir(paths);
@@ -157,7 +175,9 @@ async function build(paths: LabPaths, scenarios: readonly LabScenario[], log: Lo
   );
   log(`state in ${paths.stateDir}: client key and ${hostKeys.length} host keys`);
 
-  await buildTopology(scenarios, log);
+  const fleetNodes = scenarios.filter((s) => isFleetNode(s.node));
+  await buildTopology(scenarios.filter((s) => !isFleetNode(s.node)), log);
+  await buildFleetTopology(fleetNodes, log);
 
   await Promise.all(sshdScenarios.map((s) => startSshd(s, paths)));
   await waitForPidFiles(paths, sshdScenarios.map((s) => s.node), SSHD_START_TIMEOUT_MS);
@@ -169,34 +189,45 @@ async function build(paths: LabPaths, scenarios: readonly LabScenario[], log: Lo
   log(`scenario faults in place: ${scenarios.filter((s) => s.mechanism !== 'none').map((s) => s.node).join(', ')}`);
 
   writeClientFiles(paths, scenarios, hostKeys);
-  writeRecord(paths, scenarios);
+  if (fleetNodes.length > 0) {
+    writeFileSync(paths.fleetInventory, renderInventory(fleetNodes));
+    log(`fleet inventory (${fleetNodes.length} nodes): ${paths.fleetInventory}`);
+  }
+  writeRecord(paths, scenarios, fleet);
   log(`inventory: ${paths.inventory}`);
 }
 
-/** Rounds of "list the namespace's processes, end them": a process may fork while its parent is ended. */
+/** Rounds of "list the namespaces' processes, end them": a process may fork while its parent is ended. */
 const SWEEP_ROUNDS = 5;
 
 /**
- * Ends every process inside a lab namespace, by PID (the lab's sshds and their sessions, a hung run
- * in twl-ctl): any one of them would keep the namespace, its veths and addresses alive after `ip
- * netns del`. This process and its ancestors are spared, and reported by the check that follows.
- * Each PID is identified with the namespace's inode as it is listed, so a PID that leaves (and is
- * reused by a host process) before its signal is not signalled. Returns how many ended.
+ * Ends every process inside the lab namespaces, by PID (the lab's sshds and their sessions, a hung
+ * run in twl-ctl): any one of them would keep its namespace, its veths and addresses alive after `ip
+ * netns del`. One /proc listing per round serves every namespace (what `ip netns pids` does for one).
+ * This process and its ancestors are spared, and reported by the check that follows. Each PID is
+ * identified with its namespace's inode as it is listed, so a PID that leaves (and is reused by a
+ * host process) before its signal is not signalled. Returns how many ended, by namespace.
  */
-async function endProcessesIn(ns: string, spared: ReadonlySet<number>): Promise<number> {
-  const inode = nsInode(`/run/netns/${ns}`);
-  if (inode === undefined) return 0;
+async function endProcessesIn(namespaces: readonly string[], spared: ReadonlySet<number>): Promise<Map<string, number>> {
+  const byInode = new Map(namespaces.flatMap((ns): [number, string][] => {
+    const inode = nsInode(`/run/netns/${ns}`);
+    return inode === undefined ? [] : [[inode, ns]];
+  }));
   const tried = new Set<string>();
-  let ended = 0;
-  for (let round = 0; round < SWEEP_ROUNDS; round++) {
-    const ids = (await netnsPids(ns))
+  const ended = new Map<string, number>();
+  for (let round = 0; round < SWEEP_ROUNDS && byInode.size > 0; round++) {
+    const ids = allPids()
       .filter((p) => !spared.has(p))
       .flatMap((p) => identify(p, true) ?? [])
-      .filter((id) => id.netns === inode && !tried.has(`${id.pid}@${id.startTime}`));
+      .filter((id) => id.netns !== undefined && byInode.has(id.netns) && !tried.has(`${id.pid}@${id.startTime}`));
     if (ids.length === 0) break;
     for (const id of ids) tried.add(`${id.pid}@${id.startTime}`);
     // Those that survived SIGKILL (stuck in the kernel) are not counted; the check after the sweep names them.
-    ended += ids.length - (await endProcesses(ids)).length;
+    const left = new Set((await endProcesses(ids)).map((id) => `${id.pid}@${id.startTime}`));
+    for (const id of ids) {
+      const ns = byInode.get(id.netns ?? -1);
+      if (ns !== undefined && !left.has(`${id.pid}@${id.startTime}`)) ended.set(ns, (ended.get(ns) ?? 0) + 1);
+    }
   }
   return ended;
 }
@@ -213,26 +244,23 @@ async function teardown(paths: LabPaths, log: Log): Promise<string[]> {
   const sshds = stateNodeNames(paths).flatMap((node) => {
     const np = nodePaths(paths, node);
     const pid = readPidFile(np.pidFile);
-    return pid === undefined ? [] : [{ pid, config: np.config }];
+    return pid === undefined ? [] : [{ pid, configFile: np.config }];
   });
-  await Promise.all(sshds.map((d) => stopSshd(d.pid, d.config)));
+  await stopSshds(sshds);
   removed.push(...sshds.map((d) => `sshd ${d.pid}`));
 
-  const spared = selfAndAncestors();
-  const ended = await Promise.all(namespaces.map((ns) => endProcessesIn(ns, spared)));
-  namespaces.forEach((ns, i) => {
-    const count = ended[i] ?? 0;
+  const ended = await endProcessesIn(namespaces, selfAndAncestors());
+  for (const ns of namespaces) {
+    const count = ended.get(ns) ?? 0;
     if (count > 0) removed.push(`${count} process(es) in ${ns}`);
-  });
+  }
   // Known before the names go: what the check below looks for.
   const inodes = new Set(namespaces.flatMap((ns) => nsInode(`/run/netns/${ns}`) ?? []));
-  for (const ns of namespaces) {
-    await deleteNetns(ns);
-    removed.push(ns);
-  }
+  await deleteNetnsAll(namespaces);
+  removed.push(...namespaces);
   if (await removeGuardRoute()) removed.push(`route unreachable ${LAB_BLOCK}`);
   if (removeStateDir(paths) === 'removed') removed.push(paths.stateDir);
-  if (removed.length > 0) log(`removed: ${removed.join(', ')}`);
+  if (removed.length > 0) log(`removed: ${abridgeLabItems(removed).join(', ')}`);
   assertNothingLeft(await listLabNetns(), netnsHolders(inodes));
   return removed;
 }
@@ -254,31 +282,38 @@ function stateNodeNames(paths: LabPaths): string[] {
   }
 }
 
+/** Whether the lab as recorded has exactly these nodes. */
+function sameNodes(status: LabStatus, scenarios: readonly LabScenario[]): boolean {
+  return status.nodes.length === scenarios.length && scenarios.every((s, i) => status.nodes[i]?.name === s.node);
+}
+
 /**
- * Builds the lab; rebuilds a partial one. A lab that is complete with every sshd alive is kept, but
- * any lab-wide fault still on (from a run that died mid-fault) is turned off.
+ * Builds the lab (the static scenarios and/or a fleet, options.fleet and options.onlyFleet); rebuilds
+ * a partial one, or one built with other nodes. A lab that is complete with these nodes and every
+ * sshd alive is kept, but any lab-wide fault still on (from a run that died mid-fault) is turned off.
  */
 export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
   const started = Date.now();
   const log = options.log ?? silent;
   const paths = labPaths();
+  const scenarios = composeLab(options);
   await ensurePrerequisites({ log, install: options.install ?? true });
   return withLock(paths, LOCK_WAIT_MS, async () => {
     await probeNetnsPermission();
     const before = await collectStatus(paths);
-    if (before.up) {
+    if (before.up && sameNodes(before, scenarios)) {
       for (const fault of before.faults) await toggleFault(paths, fault, false);
       const cleared = before.faults.length > 0 ? `; turned off the lab-wide fault(s) left on: ${before.faults.join(', ')}` : '';
       log(`lab is already up (built ${before.builtAt ?? '?'})${cleared}`);
       return { action: 'already-up', elapsedMs: Date.now() - started, paths, clearedFaults: before.faults };
     }
     if (before.present) {
-      log('a partial lab exists; removing it before building');
+      log(before.up ? `the lab is up with other nodes (${before.nodes.length}); removing it to build ${scenarios.length}` : 'a partial lab exists; removing it before building');
       await teardown(paths, log);
     }
     assertBlockFree(await (options.routes ?? rootRoutes)());
     try {
-      await build(paths, LAB_SCENARIOS, log);
+      await build(paths, scenarios, fleetSize(options.fleet) > 0 ? options.fleet : undefined, log);
     } catch (err) {
       log('build failed; removing what was made');
       try {

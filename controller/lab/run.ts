@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { LabError } from '../../src/errors.js';
 
-/** Most lab commands (ip, nft, tc, ssh-keygen) finish in milliseconds; 15 s means something hangs. */
+/** Most lab commands (ip, nft, tc) finish in milliseconds; 15 s means something hangs. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 15_000;
 
 /**

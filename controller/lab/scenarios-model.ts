@@ -96,6 +96,8 @@ export interface LabScenario {
    * their own (SESSION_PATHS above, the tools in sshd.ts): no runtime at all, or exactly one agent runtime.
    */
   sshd: 'running' | 'none' | SessionPath;
+  /** The ports sshd listens on; absent: 22 and 443 (the linux profile probes both forward). */
+  sshdPorts?: readonly number[];
   /** The agent flavour runtime detection must pick on this node (nodes that run an agent). */
   agentFlavour?: AgentFlavour;
   /** The inventory says `ftp: true` for the node: the run tests FTP control and passive data callbacks too. */

@@ -8,10 +8,11 @@ import { LabError } from '../../src/errors.js';
 import { CTL_NETNS, nodeNetns } from './plan.js';
 import { type LabScenario, type SessionPath, scenarioAddresses, sessionPathOf } from './scenarios-model.js';
 import { type LabPaths, type NodePaths, nodePaths } from './state.js';
-import { run, runIn, sleep } from './run.js';
+import { runIn, sleep } from './run.js';
 import { cmdline } from '../host/procfs.js';
 import { type ProcessId, childrenByParent, endProcesses, identify, isLive } from './processes.js';
 import { SH_AGENT_TOOLS } from '../agents/sh.js';
+import { generateOpensshEd25519 } from './openssh-key.js';
 
 export const SSHD_BINARY = '/usr/sbin/sshd';
 
@@ -43,16 +44,19 @@ export const SESSION_PATH_TOOLS: Readonly<Record<SessionPath, Readonly<Record<st
 };
 const FORWARD_PORTS = [22, 443];
 
+/** An Ed25519 key pair at FILE and FILE.pub, as `ssh-keygen -t ed25519` writes them; returns the public key line. */
 export async function generateKey(file: string, comment: string): Promise<string> {
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
-  return readFileSync(`${file}.pub`, 'utf8').trim();
+  const pair = generateOpensshEd25519(comment);
+  writeFileSync(file, pair.privateKey, { mode: 0o600 });
+  writeFileSync(`${file}.pub`, `${pair.publicKey}\n`);
+  return pair.publicKey;
 }
 
 export function renderSshdConfig(s: LabScenario, np: NodePaths, paths: LabPaths): string {
   const lines = [
     `# Written by \`twoway lab up\` for node ${s.node}.`,
-    // Port 443 as well: the linux profile probes 22 and 443 forward, and a TCP listener is all that needs.
-    ...scenarioAddresses(s).flatMap((a) => FORWARD_PORTS.map((port) => `ListenAddress ${a}:${port}`)),
+    // Port 443 as well unless the scenario says otherwise: the linux profile probes 22 and 443 forward, and a TCP listener is all that needs.
+    ...scenarioAddresses(s).flatMap((a) => (s.sshdPorts ?? FORWARD_PORTS).map((port) => `ListenAddress ${a}:${port}`)),
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
@@ -194,9 +198,8 @@ export async function waitForAccept(addresses: readonly string[], timeoutMs: num
 // ---------------------------------------------------------------------------------------------
 // Stopping.
 
-/** The process and everything it started (SSH sessions, the shells and agents they run), each as listed now. */
-function withDescendants(root: ProcessId): ProcessId[] {
-  const children = childrenByParent();
+/** Each root and everything it started (SSH sessions, the shells and agents they run), children before their parents. */
+function withDescendants(root: ProcessId, children: ReadonlyMap<number, readonly ProcessId[]>): ProcessId[] {
   const found: ProcessId[] = [];
   const queue = [root];
   const seen = new Set([root.pid]);
@@ -210,13 +213,19 @@ function withDescendants(root: ProcessId): ProcessId[] {
       queue.push(c);
     }
   }
-  return found;
+  return found.reverse();
 }
 
-/** Stops a lab sshd listener and its sessions: SIGTERM, then SIGKILL after a bounded wait. */
-export async function stopSshd(pid: number, configFile: string): Promise<void> {
-  const root = identify(pid);
-  if (root === undefined || !isLabSshd(pid, configFile)) return;
+/**
+ * Stops lab sshd listeners and their sessions: SIGTERM, then SIGKILL after a bounded wait; a PID
+ * that is no lab sshd with that config is left alone. One /proc listing serves them all.
+ */
+export async function stopSshds(sshds: readonly { pid: number; configFile: string }[]): Promise<void> {
+  const children = childrenByParent();
   // Sessions first (children before their parents), so none is orphaned to init on the way.
-  await endProcesses(withDescendants(root).reverse());
+  const ids = sshds.flatMap((d) => {
+    const root = identify(d.pid);
+    return root !== undefined && isLabSshd(d.pid, d.configFile) ? withDescendants(root, children) : [];
+  });
+  await endProcesses(ids);
 }

@@ -6,10 +6,11 @@
 import { closeSync, existsSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LabError } from '../../src/errors.js';
-import { CTL_NETNS, LAB_BLOCK } from './plan.js';
+import { CTL_NETNS, LAB_BLOCK, nodeNetns } from './plan.js';
 import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios-model.js';
 import { sleep } from './run.js';
 import { isLive } from './processes.js';
+import type { FleetSpec } from './fleet.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/twoway-lab';
 
@@ -29,6 +30,8 @@ export interface LabPaths {
   /** Written last by `up`: its presence means the build completed. */
   record: string;
   inventory: string;
+  /** Only the fleet's nodes (`lab up --fleet N`), so a run can target just them. */
+  fleetInventory: string;
   sshConfig: string;
   knownHosts: string;
   clientKey: string;
@@ -55,6 +58,7 @@ export function labPaths(env: NodeJS.ProcessEnv = process.env): LabPaths {
     marker: join(stateDir, '.twoway-lab'),
     record: join(stateDir, 'lab.json'),
     inventory: join(stateDir, 'inventory.yaml'),
+    fleetInventory: join(stateDir, 'fleet.yaml'),
     sshConfig: join(stateDir, 'ssh_config'),
     knownHosts: join(stateDir, 'known_hosts'),
     clientKey: join(stateDir, 'id_ed25519'),
@@ -109,7 +113,16 @@ export interface LabRecord {
   version: 1;
   builtAt: string;
   block: string;
-  nodes: { name: string; netns: string; addresses: string[]; sshd: boolean }[];
+  nodes: RecordedNode[];
+  /** The fleet built with the static scenarios (or alone); absent: none. */
+  fleet?: FleetSpec;
+}
+
+export interface RecordedNode {
+  name: string;
+  netns: string;
+  addresses: string[];
+  sshd: boolean;
 }
 
 export function createStateDir(paths: LabPaths): void {
@@ -147,12 +160,17 @@ export function readRecord(paths: LabPaths): LabRecord | undefined {
   }
 }
 
-export function writeRecord(paths: LabPaths, scenarios: readonly LabScenario[]): void {
+export function recordedNode(s: LabScenario): RecordedNode {
+  return { name: s.node, netns: nodeNetns(s.node), addresses: scenarioAddresses(s), sshd: hasSshd(s) };
+}
+
+export function writeRecord(paths: LabPaths, scenarios: readonly LabScenario[], fleet?: FleetSpec): void {
   const record: LabRecord = {
     version: 1,
     builtAt: new Date().toISOString(),
     block: LAB_BLOCK,
-    nodes: scenarios.map((s) => ({ name: s.node, netns: `twl-${s.node}`, addresses: scenarioAddresses(s), sshd: hasSshd(s) })),
+    nodes: scenarios.map(recordedNode),
+    ...(fleet === undefined ? {} : { fleet }),
   };
   writeFileSync(paths.record, `${JSON.stringify(record, null, 2)}\n`);
 }

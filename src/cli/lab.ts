@@ -5,7 +5,10 @@
  */
 import { Argument, type Command } from 'commander';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labStatus, labUp, setFault } from '../../controller/lab/index.js';
-import type { LabStatus } from '../../controller/lab/index.js';
+import type { LabComposition, LabStatus } from '../../controller/lab/index.js';
+import { FLEET_MAX_DROPPED, FLEET_MAX_NODES, abridgeLabItems } from '../../controller/lab/fleet.js';
+import { InputError } from '../errors.js';
+import { parseIntIn } from './parse.js';
 
 /** `status` exit code when the lab is not (completely) up. */
 export const LAB_NOT_UP_EXIT_CODE = 3;
@@ -46,9 +49,10 @@ export function renderLabStatus(status: LabStatus): string {
   lines.push(`lab: ${status.up ? 'up' : status.present ? 'partial (run "twoway lab up" to rebuild, or "twoway lab down")' : 'down'}`);
   lines.push(`state: ${status.stateDir}${status.built ? ` (built ${status.builtAt ?? '?'})` : ''}`);
   if (status.built) lines.push(`inventory: ${status.inventory}`);
+  if (status.fleet !== undefined) lines.push(`fleet: ${status.fleet.nodes} healthy, ${status.fleet.dropped} with dropped callbacks; inventory: ${status.fleet.inventory}`);
   lines.push(`controller namespace: ${status.ctlNetns}${status.namespaces.includes(status.ctlNetns) ? '' : ' (missing)'}`);
   lines.push(`guard route (root namespace): ${status.guardRoute ? 'present' : 'absent'}`);
-  lines.push(`namespaces: ${status.namespaces.length > 0 ? status.namespaces.join(' ') : 'none'}`);
+  lines.push(`namespaces: ${status.namespaces.length > 0 ? abridgeLabItems(status.namespaces).join(' ') : 'none'}`);
   if (status.present && status.missingNamespaces.length > 0) lines.push(`missing namespaces: ${status.missingNamespaces.join(' ')}`);
   if (status.present) {
     const width = Math.max(...status.nodes.map((n) => n.name.length));
@@ -62,6 +66,14 @@ export function renderLabStatus(status: LabStatus): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The lab's nodes as `lab up` flags ask for them. */
+export function parseComposition(opts: { fleet: string; fleetDropped: string; onlyFleet?: boolean }): LabComposition {
+  const fleet = { nodes: parseIntIn(opts.fleet, '--fleet', 0, FLEET_MAX_NODES), dropped: parseIntIn(opts.fleetDropped, '--fleet-dropped', 0, FLEET_MAX_DROPPED) };
+  const onlyFleet = opts.onlyFleet === true;
+  if (onlyFleet && fleet.nodes + fleet.dropped === 0) throw new InputError('--only-fleet needs fleet nodes: --fleet N and/or --fleet-dropped N', { field: '--only-fleet' });
+  return fleet.nodes + fleet.dropped > 0 ? { fleet, onlyFleet } : {};
+}
+
 export function registerLab(program: Command): Command {
   const lab = program
     .command('lab')
@@ -69,10 +81,13 @@ export function registerLab(program: Command): Command {
 
   lab
     .command('up')
-    .description(`build the lab (${LAB_SCENARIOS.length} nodes: ${LAB_SCENARIOS.map((s) => s.node).join(', ')}); when it is already up, only turns off any lab-wide fault left on`)
+    .description(`build the lab (${LAB_SCENARIOS.length} nodes: ${LAB_SCENARIOS.map((s) => s.node).join(', ')}); when it is already up with the same nodes, only turns off any lab-wide fault left on`)
     .option('--no-install', 'do not apt-get install missing packages; only say what is missing')
-    .action(async (opts: { install: boolean }) => {
-      const result = await labUp({ log: progress, install: opts.install });
+    .option('--fleet <n>', `also build N generated healthy nodes fleet-001... (0 to ${FLEET_MAX_NODES}; sshd on 22 only), listed on their own in <state>/fleet.yaml too`, '0')
+    .option('--fleet-dropped <n>', `also build N fleet nodes whose own firewall drops their callbacks, fleet-dropped-1... (0 to ${FLEET_MAX_DROPPED})`, '0')
+    .option('--only-fleet', 'build only the fleet (with the controller and router), none of the scenarios above')
+    .action(async (opts: { install: boolean; fleet: string; fleetDropped: string; onlyFleet?: boolean }) => {
+      const result = await labUp({ log: progress, install: opts.install, ...parseComposition(opts) });
       if (result.action === 'built') progress(`ready; try: twoway run --inventory ${result.paths.inventory}`);
     });
 
