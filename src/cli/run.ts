@@ -1,4 +1,7 @@
-/** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault; with --baseline, a new one) or 2 (bad input). */
+/**
+ * `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault; with
+ * --baseline, a new one), 2 (bad input), or 128 + the signal's number when a signal stopped it.
+ */
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -23,6 +26,7 @@ import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeRepo
 import { ProgressReporter, progressMode } from './progress.js';
 import { finishWithBaseline, planBaseline } from './baseline.js';
 import { insideNetns, reexecInNetns } from './netns.js';
+import { watchStopRequests } from './stop-requests.js';
 import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
 import { hostPort } from '../endpoint.js';
@@ -224,17 +228,34 @@ async function runCommand(flags: RunFlags): Promise<number> {
   setMaxListeners(0, abort.signal);
   const prepared = await prepareRun(flags, abort.signal);
   if ('reexecuted' in prepared) return prepared.reexecuted;
-  const { options } = prepared;
-  const outputs = outputFlagsOf(flags);
-  checkOutputFiles(outputs);
-  const baseline = planBaseline(flags);
-  for (const note of baseline.notes) process.stderr.write(`${note}\n`);
   const reporter = new ProgressReporter(progressMode({ quiet: flags.quiet, isTTY: process.stderr.isTTY === true, ci: process.env.CI }), {
     write: (text) => process.stderr.write(text),
     get columns() {
       return process.stderr.columns;
     },
   });
+  // From here to the end a stop request (a signal, or the namespace wrapper gone) stops the run and
+  // the report is still written; a second one ends the process at once.
+  let stoppedWith: number | undefined;
+  const stopWatching = watchStopRequests((request) => {
+    if (request.nth > 1) process.exit(request.exitCode);
+    stoppedWith = request.exitCode;
+    reporter.message(`twoway: ${request.reason}: stopping; every node still gets a result (again to quit at once)`);
+    abort.abort();
+  });
+  try {
+    const exitCode = await runPrepared(flags, prepared.options, reporter);
+    return stoppedWith ?? exitCode;
+  } finally {
+    stopWatching();
+  }
+}
+
+async function runPrepared(flags: RunFlags, options: RunOptions, reporter: ProgressReporter): Promise<number> {
+  const outputs = outputFlagsOf(flags);
+  checkOutputFiles(outputs);
+  const baseline = planBaseline(flags);
+  for (const note of baseline.notes) process.stderr.write(`${note}\n`);
   const progress = (line: string): void => reporter.message(line);
   const stale = removeStaleOpeningsQuietly();
   if (stale.length > 0) progress(`twoway: removed firewall openings left by runs that died: ${stale.join(', ')}`);
@@ -259,15 +280,6 @@ async function runCommand(flags: RunFlags): Promise<number> {
     };
   }
   const jsonl = flags.jsonl === undefined ? undefined : openJsonl(flags.jsonl);
-  let interrupts = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    progress(`twoway: ${sig}: stopping; every node still gets a result (again to quit at once)`);
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   let report: Report;
   try {
@@ -296,8 +308,6 @@ async function runCommand(flags: RunFlags): Promise<number> {
     process.off('exit', closeOpening);
     reporter.stop();
     jsonl?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
   // Written also after an interrupt: every node has a result then.
   writeReportFiles(report, outputs);

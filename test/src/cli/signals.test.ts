@@ -1,0 +1,165 @@
+/**
+ * Stopping `twoway run` from outside, on loopback: the node is a TCP server that never speaks SSH, so
+ * the run waits in the node's session until the test signals it. With a controller namespace the
+ * process the operator started is a wrapper (src/cli/netns.ts); here a stand-in `ip` first on PATH
+ * runs `ip netns exec NAME CMD` as CMD in place, records its PID (exec keeps it) and passes every
+ * other `ip` command to the real one. The lab's test/lab/interrupt.test.ts does the same with a real
+ * namespace, listeners, firewall openings and agents.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import type { Report } from '../../../src/report.js';
+import { BIN, tempDir } from '../../helpers/cli.js';
+import { LOOPBACK, serveOnLoopback } from '../../helpers/loopback-server.js';
+
+/** Every wait here ends on an event; these bounds only stop a broken run from hanging the suite. */
+const EVENT_BOUND_MS = 60_000;
+
+interface RunUnderway {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr: () => string;
+  report: () => Report;
+  /** The PID of the process that runs the controller: the wrapper's child, or the started process itself. */
+  innerPid: number;
+  /** The node's end of the connection ssh made. */
+  node: Socket;
+  /** Resolves when that connection closes. */
+  sessionClosed: Promise<void>;
+}
+
+function bounded<T>(what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${EVENT_BOUND_MS} ms`)), EVENT_BOUND_MS);
+  });
+  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
+}
+
+/** A run in its own process group (as a shell job), in the node's SSH session when this resolves. */
+async function runUnderway(t: TestContext, wrapped: boolean): Promise<RunUnderway> {
+  const dir = tempDir(t, 'twoway-signals-');
+  let firstConnection: (socket: Socket) => void = () => undefined;
+  const connected = new Promise<Socket>((resolve) => (firstConnection = resolve));
+  const server = createServer((socket) => {
+    // Read (and drop) what ssh sends, so its hang-up is seen.
+    socket.resume();
+    firstConnection(socket);
+  });
+  const port = await serveOnLoopback(t, server);
+
+  const innerPidFile = join(dir, 'inner.pid');
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const realIp = spawnSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).stdout.trim();
+  writeFileSync(
+    join(bin, 'ip'),
+    `#!/bin/sh\nif [ "$1 $2" = "netns exec" ]; then echo $$ > '${innerPidFile}'; shift 3; exec "$@"; fi\nexec '${realIp}' "$@"\n`,
+  );
+  chmodSync(join(bin, 'ip'), 0o755);
+  const inventory = join(dir, 'inventory.yaml');
+  writeFileSync(inventory, `${wrapped ? 'controller:\n  netns: stand-in\n' : ''}nodes:\n  - name: silent\n    address: ${LOOPBACK}\n    port: ${port}\n    user: root\n`);
+  const json = join(dir, 'report.json');
+  const child = spawn(
+    process.execPath,
+    [BIN, 'run', '--inventory', inventory, '--port', '0', '--ssl-port', '0', '--no-alternates', '--connect-timeout', '300', '--json', json],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', PATH: `${bin}:${process.env.PATH ?? ''}` } },
+  );
+  t.after(() => {
+    for (const pid of [child.pid, existsSync(innerPidFile) ? Number(readFileSync(innerPidFile, 'utf8')) : undefined]) {
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  child.stdout!.resume();
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const socket = await bounded('ssh connects to the node', connected);
+  const sessionClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const innerPid = wrapped ? Number(readFileSync(innerPidFile, 'utf8')) : child.pid!;
+  assert.ok(innerPid > 0 && (!wrapped || innerPid !== child.pid), 'the stand-in ip ran');
+  return { child, exited, stderr: () => stderr, report: () => JSON.parse(readFileSync(json, 'utf8')) as Report, innerPid, node: socket, sessionClosed };
+}
+
+/** Resolves when the process is gone (a zombie counts as gone: its parent may be dead too). */
+async function gone(pid: number): Promise<void> {
+  for (;;) {
+    let state: string | undefined;
+    try {
+      state = /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+    } catch {
+      return;
+    }
+    if (state === 'Z' || state === 'X') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The run was stopped, not cut off: each node has a result, the report says interrupted, the session was ended. */
+async function assertStoppedCleanly(run: RunUnderway, reason: RegExp): Promise<void> {
+  await bounded('the node session ends', run.sessionClosed);
+  const report = run.report();
+  assert.equal(report.run.interrupted, true);
+  assert.equal(report.nodes.length, 1);
+  assert.match(run.stderr(), reason);
+  assert.equal(run.stderr().match(/: stopping; every node still gets a result/g)?.length, 1, `stopped once, not twice:\n${run.stderr()}`);
+}
+
+const SIGNALS: [NodeJS.Signals, number][] = [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+];
+
+for (const wrapped of [false, true]) {
+  const how = wrapped ? 'through the namespace wrapper' : 'without a controller namespace';
+  for (const [sig, status] of SIGNALS) {
+    test(`signals ${how}: ${sig} to the started process stops the run, writes the report and exits ${status}`, async (t) => {
+      const run = await runUnderway(t, wrapped);
+      process.kill(run.child.pid!, sig);
+      const { code } = await bounded('the run exits', run.exited);
+      assert.equal(code, status, run.stderr());
+      await assertStoppedCleanly(run, new RegExp(`twoway: ${sig}: stopping`));
+    });
+
+    test(`signals ${how}: ${sig} to the whole process group (a terminal, a shell) counts once`, async (t) => {
+      const run = await runUnderway(t, wrapped);
+      process.kill(-run.child.pid!, sig);
+      const { code } = await bounded('the run exits', run.exited);
+      assert.equal(code, status, run.stderr());
+      await assertStoppedCleanly(run, new RegExp(`twoway: ${sig}: stopping`));
+    });
+  }
+}
+
+test('signals through the namespace wrapper: SIGKILL of the wrapper makes the inner run stop as if interrupted', async (t) => {
+  const run = await runUnderway(t, true);
+  process.kill(run.child.pid!, 'SIGKILL');
+  assert.equal((await bounded('the wrapper dies', run.exited)).signal, 'SIGKILL');
+  await bounded('the inner run ends', gone(run.innerPid));
+  await assertStoppedCleanly(run, /twoway: the process that started this run is gone: stopping/);
+});
+
+test('signals through the namespace wrapper: the inner run killed outright makes the wrapper exit 137', async (t) => {
+  const run = await runUnderway(t, true);
+  process.kill(run.innerPid, 'SIGKILL');
+  assert.equal((await bounded('the wrapper exits', run.exited)).code, 137);
+});
+
+test('signals through the namespace wrapper: a run that ends by itself passes its own exit code through', async (t) => {
+  const run = await runUnderway(t, true);
+  // The node hangs up: ssh fails at once, the node is ssh-unreachable, a fault: exit 1.
+  run.node.destroy();
+  const { code } = await bounded('the run exits', run.exited);
+  assert.equal(code, 1, run.stderr());
+  assert.equal(run.report().run.interrupted, false);
+});

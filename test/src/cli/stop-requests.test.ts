@@ -1,0 +1,51 @@
+/** Stop requests: one signal delivered twice (to the process group) counts once; exit statuses follow the shell. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { StopTally } from '../../../src/cli/stop-requests.js';
+import { exitStatusOf } from '../../../src/cli/netns.js';
+import { exitCodeAfter } from '../../../src/cli/stop-signals.js';
+
+test('stop tally: a signal that reaches the process and the wrapper counts once, in either order', () => {
+  const directFirst = new StopTally();
+  assert.equal(directFirst.record('SIGINT', 'direct'), 1);
+  assert.equal(directFirst.record('SIGINT', 'relayed'), undefined, 'the relayed copy is no new request');
+  const relayedFirst = new StopTally();
+  assert.equal(relayedFirst.record('SIGINT', 'relayed'), 1);
+  assert.equal(relayedFirst.record('SIGINT', 'direct'), undefined);
+});
+
+test('stop tally: Ctrl-C twice is two requests, however the four deliveries interleave', () => {
+  const tally = new StopTally();
+  assert.equal(tally.record('SIGINT', 'direct'), 1);
+  assert.equal(tally.record('SIGINT', 'direct'), 2);
+  assert.equal(tally.record('SIGINT', 'relayed'), undefined);
+  assert.equal(tally.record('SIGINT', 'relayed'), undefined);
+  assert.equal(tally.requests, 2);
+});
+
+test('stop tally: a signal to one process alone is a request of its own', () => {
+  const tally = new StopTally();
+  assert.equal(tally.record('SIGTERM', 'relayed'), 1, 'kill -TERM of the wrapper alone');
+  assert.equal(tally.record('SIGTERM', 'relayed'), 2, 'and again');
+  const mixed = new StopTally();
+  assert.equal(mixed.record('SIGINT', 'direct'), 1);
+  assert.equal(mixed.record('SIGHUP', 'relayed'), 2, 'another signal is another request');
+});
+
+test('stop tally: the wrapper gone is one request, however often it is told', () => {
+  const tally = new StopTally();
+  assert.equal(tally.recordWrapperGone(), 1);
+  assert.equal(tally.recordWrapperGone(), undefined);
+  assert.equal(tally.record('SIGHUP', 'direct'), 2);
+});
+
+test('exit status: 128 + the signal when the inner process died of one, its own code otherwise', () => {
+  assert.equal(exitStatusOf(null, 'SIGINT'), 130);
+  assert.equal(exitStatusOf(null, 'SIGHUP'), 129);
+  assert.equal(exitStatusOf(null, 'SIGTERM'), 143);
+  assert.equal(exitStatusOf(null, 'SIGKILL'), 137);
+  assert.equal(exitStatusOf(0, null), 0);
+  assert.equal(exitStatusOf(1, null), 1);
+  assert.equal(exitStatusOf(143, null), 143, 'a run that stopped on SIGTERM and exited so');
+  assert.equal(exitCodeAfter('SIGINT'), 130);
+});
