@@ -25,7 +25,7 @@ import { plainTail } from '../render/plain-text.js';
 import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
 import { ProgressReporter, progressMode } from './progress.js';
 import { finishWithBaseline, planBaseline } from './baseline.js';
-import { insideNetns, reexecInNetns } from './netns.js';
+import { isSupervisedChild, superviseChild } from './supervise.js';
 import { watchStopRequests } from './stop-requests.js';
 import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
@@ -193,14 +193,15 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
 
 /**
  * Flags and inventory to run options, inside the controller's network namespace; when this process
- * re-executed itself there instead, the child's exit code (`reexecuted`).
+ * re-executed itself as a supervised child instead (src/cli/supervise.ts), the child's exit status
+ * (`reexecuted`). `supervise`: always so (a run); otherwise only to enter a namespace (preflight).
  */
-export async function prepareRun(flags: RunFlags, signal: AbortSignal): Promise<{ options: RunOptions } | { reexecuted: number }> {
+export async function prepareRun(flags: RunFlags, signal: AbortSignal, supervise: boolean): Promise<{ options: RunOptions } | { reexecuted: number }> {
   const profiles = profilesFor(flags);
   const loaded = loadNodes(flags, Object.keys(profiles)).inventory;
   checkProfileAddresses(loaded, profiles);
   const netns = loaded.controller.netns;
-  if (netns !== undefined && !insideNetns(netns)) return { reexecuted: await reexecInNetns(netns) };
+  if ((supervise || netns !== undefined) && !isSupervisedChild(netns)) return { reexecuted: await superviseChild(netns) };
   const inventory = await withSshAliasesResolved(flags, loaded);
   return { options: buildOptions(flags, inventory, profiles, signal) };
 }
@@ -226,7 +227,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const abort = new AbortController();
   // One listener per probe and session in flight; their number is bounded by --concurrency, not by 10.
   setMaxListeners(0, abort.signal);
-  const prepared = await prepareRun(flags, abort.signal);
+  const prepared = await prepareRun(flags, abort.signal, true);
   if ('reexecuted' in prepared) return prepared.reexecuted;
   const reporter = new ProgressReporter(progressMode({ quiet: flags.quiet, isTTY: process.stderr.isTTY === true, ci: process.env.CI }), {
     write: (text) => process.stderr.write(text),
@@ -234,7 +235,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
       return process.stderr.columns;
     },
   });
-  // From here to the end a stop request (a signal, or the namespace wrapper gone) stops the run and
+  // From here to the end a stop request (a signal, or the supervisor gone) stops the run and
   // the report is still written; a second one ends the process at once.
   let stoppedWith: number | undefined;
   const stopWatching = watchStopRequests((request) => {

@@ -1,21 +1,21 @@
 /**
- * A run's stop requests: a stop signal this process received, the same relayed by the namespace
- * wrapper (src/cli/netns.ts), or that wrapper's death. The first request stops the run (every node
+ * A run's stop requests: a stop signal this process received, the same relayed by its supervisor
+ * (src/cli/supervise.ts), or that supervisor's death. The first request stops the run (every node
  * still gets a result), a second one ends the process at once.
  */
-import { onWrapper } from './netns.js';
+import { onSupervisor } from './supervise.js';
 import { STOP_SIGNALS, exitCodeAfter, outliveHangup, outliveLostOutput, type StopSignal } from './stop-signals.js';
 
 /**
  * Counts requests so that one signal delivered twice counts once. A signal sent to the whole process
  * group (Ctrl-C at a terminal, the shell's hang-up, timeout(1), systemd) reaches this process and the
- * wrapper, which relays it; a signal sent to one of the two reaches only that one. Per signal, the
+ * supervisor, which relays it; a signal sent to one of the two reaches only that one. Per signal, the
  * requests are therefore the larger of the direct and the relayed count, whatever order they come in:
  * no timing window decides what is a duplicate.
  */
 export class StopTally {
   private readonly counts = new Map<StopSignal, { direct: number; relayed: number }>();
-  private wrapperGone = false;
+  private supervisorGone = false;
 
   /** Records one delivery; returns the number of requests so far when it is a new request, else undefined. */
   record(sig: StopSignal, via: 'direct' | 'relayed'): number | undefined {
@@ -26,15 +26,15 @@ export class StopTally {
     return this.requests > before ? this.requests : undefined;
   }
 
-  /** The wrapper is gone: one request, however often it is told. */
-  recordWrapperGone(): number | undefined {
-    if (this.wrapperGone) return undefined;
-    this.wrapperGone = true;
+  /** The supervisor is gone: one request, however often it is told. */
+  recordSupervisorGone(): number | undefined {
+    if (this.supervisorGone) return undefined;
+    this.supervisorGone = true;
     return this.requests;
   }
 
   get requests(): number {
-    let total = this.wrapperGone ? 1 : 0;
+    let total = this.supervisorGone ? 1 : 0;
     for (const { direct, relayed } of this.counts.values()) total += Math.max(direct, relayed);
     return total;
   }
@@ -43,9 +43,9 @@ export class StopTally {
 export interface StopRequest {
   /** 1 for the first request, 2 for the next, ... */
   nth: number;
-  /** What asked, for the operator: the signal's name, or that the wrapper is gone. */
+  /** What asked, for the operator: the signal's name, or that the supervisor is gone. */
   reason: string;
-  /** The exit status this request calls for: 128 + the signal's number; the wrapper's death counts as a hang-up. */
+  /** The exit status this request calls for: 128 + the signal's number; the supervisor's death counts as a hang-up. */
   exitCode: number;
 }
 
@@ -60,7 +60,7 @@ export function watchStopRequests(onRequest: (request: StopRequest) => void): ()
     tell(tally.record(sig, 'direct'), sig, exitCodeAfter(sig));
   };
   for (const sig of STOP_SIGNALS) process.on(sig, direct);
-  const stopListening = onWrapper({
+  const stopListening = onSupervisor({
     relayed: (sig) => {
       outliveHangup(sig);
       tell(tally.record(sig, 'relayed'), sig, exitCodeAfter(sig));
@@ -68,7 +68,7 @@ export function watchStopRequests(onRequest: (request: StopRequest) => void): ()
     gone: () => {
       // Whoever read this process's output may be gone with it.
       outliveLostOutput();
-      tell(tally.recordWrapperGone(), 'the process that started this run is gone', exitCodeAfter('SIGHUP'));
+      tell(tally.recordSupervisorGone(), 'the process that started this run is gone', exitCodeAfter('SIGHUP'));
     },
   });
   return () => {

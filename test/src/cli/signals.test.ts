@@ -1,10 +1,10 @@
 /**
  * Stopping `twoway run` from outside, on loopback: the node is a TCP server that never speaks SSH, so
- * the run waits in the node's session until the test signals it. With a controller namespace the
- * process the operator started is a wrapper (src/cli/netns.ts); here a stand-in `ip` first on PATH
- * runs `ip netns exec NAME CMD` as CMD in place, records its PID (exec keeps it) and passes every
- * other `ip` command to the real one. The lab's test/lab/interrupt.test.ts does the same with a real
- * namespace, listeners, firewall openings and agents.
+ * the run waits in the node's session until the test signals it. The process the operator starts
+ * supervises the controller, its child (src/cli/supervise.ts); with a controller namespace the child
+ * is started under `ip netns exec`, here a stand-in first on PATH that runs the command in place and
+ * passes every other `ip` command to the real one. The lab's test/lab/interrupt.test.ts does the same
+ * with a real namespace, listeners, firewall openings and agents.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -24,7 +24,7 @@ interface RunUnderway {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr: () => string;
   report: () => Report;
-  /** The PID of the process that runs the controller: the wrapper's child, or the started process itself. */
+  /** The PID of the controller: the started process's child. */
   innerPid: number;
   /** The node's end of the connection ssh made. */
   node: Socket;
@@ -41,7 +41,7 @@ function bounded<T>(what: string, promise: Promise<T>): Promise<T> {
 }
 
 /** A run in its own process group (as a shell job), in the node's SSH session when this resolves. */
-async function runUnderway(t: TestContext, wrapped: boolean): Promise<RunUnderway> {
+async function runUnderway(t: TestContext, inNetns: boolean): Promise<RunUnderway> {
   const dir = tempDir(t, 'twoway-signals-');
   let firstConnection: (socket: Socket) => void = () => undefined;
   const connected = new Promise<Socket>((resolve) => (firstConnection = resolve));
@@ -52,25 +52,25 @@ async function runUnderway(t: TestContext, wrapped: boolean): Promise<RunUnderwa
   });
   const port = await serveOnLoopback(t, server);
 
-  const innerPidFile = join(dir, 'inner.pid');
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   const realIp = spawnSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).stdout.trim();
   writeFileSync(
     join(bin, 'ip'),
-    `#!/bin/sh\nif [ "$1 $2" = "netns exec" ]; then echo $$ > '${innerPidFile}'; shift 3; exec "$@"; fi\nexec '${realIp}' "$@"\n`,
+    `#!/bin/sh\nif [ "$1 $2" = "netns exec" ]; then echo "$3" > '${join(dir, 'netns')}'; shift 3; exec "$@"; fi\nexec '${realIp}' "$@"\n`,
   );
   chmodSync(join(bin, 'ip'), 0o755);
   const inventory = join(dir, 'inventory.yaml');
-  writeFileSync(inventory, `${wrapped ? 'controller:\n  netns: stand-in\n' : ''}nodes:\n  - name: silent\n    address: ${LOOPBACK}\n    port: ${port}\n    user: root\n`);
+  writeFileSync(inventory, `${inNetns ? 'controller:\n  netns: stand-in\n' : ''}nodes:\n  - name: silent\n    address: ${LOOPBACK}\n    port: ${port}\n    user: root\n`);
   const json = join(dir, 'report.json');
   const child = spawn(
     process.execPath,
     [BIN, 'run', '--inventory', inventory, '--port', '0', '--ssl-port', '0', '--no-alternates', '--connect-timeout', '300', '--json', json],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', PATH: `${bin}:${process.env.PATH ?? ''}` } },
   );
+  let innerPid: number | undefined;
   t.after(() => {
-    for (const pid of [child.pid, existsSync(innerPidFile) ? Number(readFileSync(innerPidFile, 'utf8')) : undefined]) {
+    for (const pid of [child.pid, innerPid]) {
       if (pid === undefined) continue;
       try {
         process.kill(pid, 'SIGKILL');
@@ -85,8 +85,9 @@ async function runUnderway(t: TestContext, wrapped: boolean): Promise<RunUnderwa
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const socket = await bounded('ssh connects to the node', connected);
   const sessionClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  const innerPid = wrapped ? Number(readFileSync(innerPidFile, 'utf8')) : child.pid!;
-  assert.ok(innerPid > 0 && (!wrapped || innerPid !== child.pid), 'the stand-in ip ran');
+  innerPid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim());
+  assert.ok(innerPid > 0, 'the started process has the controller as its one child');
+  assert.equal(existsSync(join(dir, 'netns')) && readFileSync(join(dir, 'netns'), 'utf8').trim(), inNetns && 'stand-in', 'entered the namespace only when the inventory names one');
   return { child, exited, stderr: () => stderr, report: () => JSON.parse(readFileSync(json, 'utf8')) as Report, innerPid, node: socket, sessionClosed };
 }
 
@@ -120,11 +121,11 @@ const SIGNALS: [NodeJS.Signals, number][] = [
   ['SIGHUP', 129],
 ];
 
-for (const wrapped of [false, true]) {
-  const how = wrapped ? 'through the namespace wrapper' : 'without a controller namespace';
+for (const inNetns of [false, true]) {
+  const how = inNetns ? 'with a controller namespace' : 'without a controller namespace';
   for (const [sig, status] of SIGNALS) {
     test(`signals ${how}: ${sig} to the started process stops the run, writes the report and exits ${status}`, async (t) => {
-      const run = await runUnderway(t, wrapped);
+      const run = await runUnderway(t, inNetns);
       process.kill(run.child.pid!, sig);
       const { code } = await bounded('the run exits', run.exited);
       assert.equal(code, status, run.stderr());
@@ -132,34 +133,34 @@ for (const wrapped of [false, true]) {
     });
 
     test(`signals ${how}: ${sig} to the whole process group (a terminal, a shell) counts once`, async (t) => {
-      const run = await runUnderway(t, wrapped);
+      const run = await runUnderway(t, inNetns);
       process.kill(-run.child.pid!, sig);
       const { code } = await bounded('the run exits', run.exited);
       assert.equal(code, status, run.stderr());
       await assertStoppedCleanly(run, new RegExp(`twoway: ${sig}: stopping`));
     });
   }
+
+  test(`signals ${how}: SIGKILL of the started process makes the controller stop as if interrupted`, async (t) => {
+    const run = await runUnderway(t, inNetns);
+    process.kill(run.child.pid!, 'SIGKILL');
+    assert.equal((await bounded('the started process dies', run.exited)).signal, 'SIGKILL');
+    await bounded('the controller ends', gone(run.innerPid));
+    await assertStoppedCleanly(run, /twoway: the process that started this run is gone: stopping/);
+  });
+
+  test(`signals ${how}: the controller killed outright makes the started process exit 137`, async (t) => {
+    const run = await runUnderway(t, inNetns);
+    process.kill(run.innerPid, 'SIGKILL');
+    assert.equal((await bounded('the started process exits', run.exited)).code, 137);
+  });
+
+  test(`signals ${how}: a run that ends by itself passes its own exit code through`, async (t) => {
+    const run = await runUnderway(t, inNetns);
+    // The node hangs up: ssh fails at once, the node is ssh-unreachable, a fault: exit 1.
+    run.node.destroy();
+    const { code } = await bounded('the run exits', run.exited);
+    assert.equal(code, 1, run.stderr());
+    assert.equal(run.report().run.interrupted, false);
+  });
 }
-
-test('signals through the namespace wrapper: SIGKILL of the wrapper makes the inner run stop as if interrupted', async (t) => {
-  const run = await runUnderway(t, true);
-  process.kill(run.child.pid!, 'SIGKILL');
-  assert.equal((await bounded('the wrapper dies', run.exited)).signal, 'SIGKILL');
-  await bounded('the inner run ends', gone(run.innerPid));
-  await assertStoppedCleanly(run, /twoway: the process that started this run is gone: stopping/);
-});
-
-test('signals through the namespace wrapper: the inner run killed outright makes the wrapper exit 137', async (t) => {
-  const run = await runUnderway(t, true);
-  process.kill(run.innerPid, 'SIGKILL');
-  assert.equal((await bounded('the wrapper exits', run.exited)).code, 137);
-});
-
-test('signals through the namespace wrapper: a run that ends by itself passes its own exit code through', async (t) => {
-  const run = await runUnderway(t, true);
-  // The node hangs up: ssh fails at once, the node is ssh-unreachable, a fault: exit 1.
-  run.node.destroy();
-  const { code } = await bounded('the run exits', run.exited);
-  assert.equal(code, 1, run.stderr());
-  assert.equal(run.report().run.interrupted, false);
-});

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StopTally } from '../../../src/cli/stop-requests.js';
-import { exitStatusOf } from '../../../src/cli/netns.js';
+import { exitStatusOf } from '../../../src/cli/supervise.js';
 import { exitCodeAfter } from '../../../src/cli/stop-signals.js';
 
-test('stop tally: a signal that reaches the process and the wrapper counts once, in either order', () => {
+test('stop tally: a signal that reaches the process and the supervisor counts once, in either order', () => {
   const directFirst = new StopTally();
   assert.equal(directFirst.record('SIGINT', 'direct'), 1);
   assert.equal(directFirst.record('SIGINT', 'relayed'), undefined, 'the relayed copy is no new request');
@@ -25,17 +25,17 @@ test('stop tally: Ctrl-C twice is two requests, however the four deliveries inte
 
 test('stop tally: a signal to one process alone is a request of its own', () => {
   const tally = new StopTally();
-  assert.equal(tally.record('SIGTERM', 'relayed'), 1, 'kill -TERM of the wrapper alone');
+  assert.equal(tally.record('SIGTERM', 'relayed'), 1, 'kill -TERM of the supervisor alone');
   assert.equal(tally.record('SIGTERM', 'relayed'), 2, 'and again');
   const mixed = new StopTally();
   assert.equal(mixed.record('SIGINT', 'direct'), 1);
   assert.equal(mixed.record('SIGHUP', 'relayed'), 2, 'another signal is another request');
 });
 
-test('stop tally: the wrapper gone is one request, however often it is told', () => {
+test('stop tally: the supervisor gone is one request, however often it is told', () => {
   const tally = new StopTally();
-  assert.equal(tally.recordWrapperGone(), 1);
-  assert.equal(tally.recordWrapperGone(), undefined);
+  assert.equal(tally.recordSupervisorGone(), 1);
+  assert.equal(tally.recordSupervisorGone(), undefined);
   assert.equal(tally.record('SIGHUP', 'direct'), 2);
 });
 
