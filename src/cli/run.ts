@@ -27,7 +27,7 @@ import { ProgressReporter, progressMode } from './progress.js';
 import { finishWithBaseline, planBaseline } from './baseline.js';
 import { isSupervisedChild, superviseChild } from './supervise.js';
 import { watchStopRequests } from './stop-requests.js';
-import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
+import { checkSshFiles, loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
 import { hostPort } from '../endpoint.js';
 
@@ -198,8 +198,10 @@ function buildOptions(flags: RunFlags, inventory: Inventory, profiles: ProfileSe
  */
 export async function prepareRun(flags: RunFlags, signal: AbortSignal, supervise: boolean): Promise<{ options: RunOptions } | { reexecuted: number }> {
   const profiles = profilesFor(flags);
-  const loaded = loadNodes(flags, Object.keys(profiles)).inventory;
+  const described = loadNodes(flags, Object.keys(profiles));
+  const loaded = described.inventory;
   checkProfileAddresses(loaded, profiles);
+  checkSshFiles(flags, described);
   const netns = loaded.controller.netns;
   if ((supervise || netns !== undefined) && !isSupervisedChild(netns)) return { reexecuted: await superviseChild(netns) };
   const inventory = await withSshAliasesResolved(flags, loaded);
