@@ -26,11 +26,15 @@ export class StopTally {
     return this.requests > before ? this.requests : undefined;
   }
 
-  /** The supervisor is gone: one request, however often it is told. */
+  /**
+   * The supervisor is gone: a request when nothing asked before, else none (nobody is left to wait
+   * for the run, which is no reason to cut its clean-up short); however often it is told.
+   */
   recordSupervisorGone(): number | undefined {
     if (this.supervisorGone) return undefined;
+    const first = this.requests === 0;
     this.supervisorGone = true;
-    return this.requests;
+    return first ? 1 : undefined;
   }
 
   get requests(): number {

@@ -36,7 +36,14 @@ test('stop tally: the supervisor gone is one request, however often it is told',
   const tally = new StopTally();
   assert.equal(tally.recordSupervisorGone(), 1);
   assert.equal(tally.recordSupervisorGone(), undefined);
-  assert.equal(tally.record('SIGHUP', 'direct'), 2);
+  assert.equal(tally.record('SIGHUP', 'direct'), 2, 'a signal after it is the second request');
+});
+
+test('stop tally: the supervisor gone while the run is stopping does not cut the stop short', () => {
+  const tally = new StopTally();
+  assert.equal(tally.record('SIGTERM', 'relayed'), 1);
+  assert.equal(tally.recordSupervisorGone(), undefined, 'kill -TERM, then kill -KILL of the supervisor');
+  assert.equal(tally.record('SIGINT', 'direct'), 3, 'a signal still counts as a further request');
 });
 
 test('exit status: 128 + the signal when the inner process died of one, its own code otherwise', () => {
