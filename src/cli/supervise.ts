@@ -25,6 +25,8 @@ import { STOP_SIGNALS, exitCodeAfter, isStopSignal, outliveHangup, type StopSign
 /** Set in the child: the namespace it runs in, or empty for none. */
 const MARK = 'TWOWAY_SUPERVISED';
 
+/** The mark as this process was started with (taken out of the environment by `followSupervisor`). */
+let markAtStart: string | undefined;
 let startedBySupervisor = false;
 
 /**
@@ -33,7 +35,7 @@ let startedBySupervisor = false;
  * `ip` that closed fd 3) or for another namespace is an error: re-executing again could loop.
  */
 export function isSupervisedChild(netns: string | undefined): boolean {
-  const mark = process.env[MARK];
+  const mark = markAtStart;
   if (mark === undefined) return false;
   if (!startedBySupervisor) throw new SetupError(`${MARK} is set, but no twoway process started this one (unset ${MARK})`);
   if (mark !== (netns ?? '')) throw new SetupError(`started for network namespace "${mark}", but the inventory names ${netns === undefined ? 'none' : `"${netns}"`}`);
@@ -98,8 +100,12 @@ let listener: SupervisorListener | undefined;
  * keeps this process alive by itself.
  */
 export function followSupervisor(): void {
+  markAtStart ??= process.env[MARK];
+  // What the controller starts (ssh, its tools) is nobody's supervised child.
+  delete process.env[MARK];
   const channel = process.channel;
-  if (channel === undefined || startedBySupervisor) return;
+  // A channel without the mark is some other Node parent's (fork()): not ours to follow.
+  if (channel === undefined || markAtStart === undefined || startedBySupervisor) return;
   startedBySupervisor = true;
   process.on('message', (message: unknown) => {
     if (!isRelayedSignal(message)) return;

@@ -165,3 +165,10 @@ for (const inNetns of [false, true]) {
     assert.equal(run.report().run.interrupted, false);
   });
 }
+
+test('signals: a supervision mark without the supervisor (an exported variable) is refused, not re-executed again', () => {
+  const r = spawnSync(process.execPath, [BIN, 'run', '--node', '127.0.0.1'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, TWOWAY_SUPERVISED: '' } });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^twoway: TWOWAY_SUPERVISED is set, but no twoway process started this one \(unset TWOWAY_SUPERVISED\)$/m);
+  assert.equal(r.stdout, '');
+});
