@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { cmdline } from '../../../controller/host/procfs.js';
 import type { Report } from '../../../src/report.js';
 import { BIN, tempDir } from '../../helpers/cli.js';
 import { LOOPBACK, serveOnLoopback } from '../../helpers/loopback-server.js';
@@ -69,15 +70,10 @@ async function runUnderway(t: TestContext, inNetns: boolean): Promise<RunUnderwa
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', PATH: `${bin}:${process.env.PATH ?? ''}` } },
   );
   let innerPid: number | undefined;
+  // A failed test may leave them running: each is signalled only while it is still this test's run.
   t.after(() => {
-    for (const pid of [child.pid, innerPid]) {
-      if (pid === undefined) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (innerPid !== undefined && isLive(innerPid) && cmdline(innerPid)?.includes(BIN) === true) process.kill(innerPid, 'SIGKILL');
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
@@ -91,16 +87,19 @@ async function runUnderway(t: TestContext, inNetns: boolean): Promise<RunUnderwa
   return { child, exited, stderr: () => stderr, report: () => JSON.parse(readFileSync(json, 'utf8')) as Report, innerPid, node: socket, sessionClosed };
 }
 
-/** Resolves when the process is gone (a zombie counts as gone: its parent may be dead too); polls for at most EVENT_BOUND_MS. */
+/** Whether the process runs (a zombie does not: its parent may be dead too). */
+function isLive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves when the process is gone; polls for at most EVENT_BOUND_MS. */
 async function gone(pid: number): Promise<void> {
   for (const deadline = Date.now() + EVENT_BOUND_MS; Date.now() < deadline; ) {
-    let state: string | undefined;
-    try {
-      state = /^\d+ \(.*\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
-    } catch {
-      return;
-    }
-    if (state === 'Z' || state === 'X') return;
+    if (!isLive(pid)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.fail(`process ${pid} still there after ${EVENT_BOUND_MS} ms`);
