@@ -26,6 +26,8 @@ const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 const NODE = 'healthy';
 /** Bounds on waits that end on an event (an opening, an agent event, an exit); they only stop a broken run from hanging. */
 const EVENT_BOUND_MS = 60_000;
+/** Each test as a whole, so that an awaited exit or stream end that never comes fails it instead of hanging the suite. */
+const TEST_BOUND = { timeout: 240_000 };
 
 let work = '';
 let withNetns = '';
@@ -167,7 +169,7 @@ const STOPS: [NodeJS.Signals, number][] = [
 for (const netns of [true, false]) {
   const how = netns ? 'with a controller namespace' : 'without a controller namespace';
   for (const [sig, status] of STOPS) {
-    test(`lab interrupt ${how}: ${sig} to the started process exits ${status} and leaves nothing behind`, async () => {
+    test(`lab interrupt ${how}: ${sig} to the started process exits ${status} and leaves nothing behind`, TEST_BOUND, async () => {
       const ruleset = rulesetWithoutOpenings();
       const run = await runUnderway(`${netns ? 'netns' : 'plain'}-${sig}`, netns);
       process.kill(run.pid, sig);
@@ -178,7 +180,7 @@ for (const netns of [true, false]) {
     });
   }
 
-  test(`lab interrupt ${how}: SIGKILL of the started process makes its controller stop as if interrupted, leaving nothing behind`, async () => {
+  test(`lab interrupt ${how}: SIGKILL of the started process makes its controller stop as if interrupted, leaving nothing behind`, TEST_BOUND, async () => {
     const ruleset = rulesetWithoutOpenings();
     const run = await runUnderway(`${netns ? 'netns' : 'plain'}-SIGKILL`, netns);
     process.kill(run.pid, 'SIGKILL');
