@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
@@ -15,7 +15,8 @@ import { LAB_IDLE_HOLD_SECONDS } from '../../controller/lab/scenarios.js';
 import { checkLabReport, type ScenarioCheck } from '../../controller/lab/expectations.js';
 import { compareVerdicts, renderComparison } from '../../controller/lab/repeat.js';
 import type { Report } from '../report.js';
-import { STOP_SIGNALS, outliveHangup, uninterrupted } from './lab.js';
+import { uninterrupted } from './lab.js';
+import { STOP_SIGNALS, exitCodeAfter, outliveHangup } from './stop-signals.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/twoway.js', import.meta.url));
 
@@ -37,16 +38,10 @@ interface Interruption {
   child: ChildProcess | undefined;
 }
 
-/** The shell's convention: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
-function exitCodeAfter(sig: NodeJS.Signals): number {
-  return 128 + constants.signals[sig];
-}
-
 /**
  * Runs `twoway run` as a child and returns its JSON report (undefined if none). The child gets a
  * process group of its own, so a Ctrl-C at the terminal reaches only the demo, which passes it on
- * once. It passes SIGTERM whatever came in: the run re-executes itself under `ip netns exec`, whose
- * wrapper passes on SIGTERM only, and the run treats SIGINT and SIGTERM alike (a second one ends it at once).
+ * once. It passes SIGTERM whatever came in: the run treats every stop signal alike (a second one ends it at once).
  */
 function runTwowayChild(inventory: string, json: string, extra: string[], now: Interruption): Promise<{ code: number | null; report?: Report }> {
   // A report left from an earlier demo in --save's directory must not pass for this run's.

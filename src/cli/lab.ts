@@ -9,6 +9,7 @@ import type { LabComposition, LabStatus } from '../../controller/lab/index.js';
 import { FLEET_MAX_DROPPED, FLEET_MAX_NODES, abridgeLabItems } from '../../controller/lab/fleet.js';
 import { InputError } from '../errors.js';
 import { parseIntIn } from './parse.js';
+import { STOP_SIGNALS, outliveHangup } from './stop-signals.js';
 
 /** `status` exit code when the lab is not (completely) up. */
 export const LAB_NOT_UP_EXIT_CODE = 3;
@@ -16,15 +17,6 @@ export const LAB_NOT_UP_EXIT_CODE = 3;
 const progress = (line: string): void => {
   process.stderr.write(`lab: ${line}\n`);
 };
-
-/** What ends a lab command or the demo from outside: Ctrl-C, kill(1), the terminal closing. */
-export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-/** After a hang-up the terminal is gone: writing to it fails (EIO), which must not end the teardown. */
-export function outliveHangup(sig: NodeJS.Signals): void {
-  if (sig !== 'SIGHUP') return;
-  for (const stream of [process.stdout, process.stderr]) if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
-}
 
 /**
  * Runs a teardown to its end: a signal meanwhile is said and ignored, because a down stopped

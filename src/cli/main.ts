@@ -14,6 +14,7 @@ import { registerInventory } from './inventory.js';
 import { registerRender } from './render.js';
 import { registerDiff } from './diff.js';
 import { registerAgents } from './agents.js';
+import { followSupervisor } from './supervise.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -31,6 +32,8 @@ registerRender(program);
 registerDiff(program);
 registerAgents(program);
 
+// A run's controller, re-executed as a child of the process the operator started, hears from it.
+followSupervisor();
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -6,7 +6,7 @@ import { renderPreflight } from '../../controller/run/preflight.js';
 export function registerPreflight(program: Command): void {
   addRunOptions(program.command('preflight').description("check the controller's side only: listener ports free, callback addresses here, firewall (takes run's options)")).action(
     async (flags: RunFlags) => {
-      const prepared = await prepareRun(flags, new AbortController().signal);
+      const prepared = await prepareRun(flags, new AbortController().signal, false);
       if ('reexecuted' in prepared) {
         process.exitCode = prepared.reexecuted;
         return;

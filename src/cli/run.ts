@@ -1,4 +1,7 @@
-/** `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault; with --baseline, a new one) or 2 (bad input). */
+/**
+ * `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault; with
+ * --baseline, a new one), 2 (bad input), or 128 + the signal's number when a signal stopped it.
+ */
 import { setMaxListeners } from 'node:events';
 import { Command, Option } from 'commander';
 import { ftpPortsOf, prepareAddresses, runTwoway, usesFtp, type AddressedNode, type RunOptions } from '../../controller/run/run.js';
@@ -23,8 +26,9 @@ import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeRepo
 import { ProgressReporter, progressMode } from './progress.js';
 import { checkBaselineFlags, finishWithBaseline, planBaseline } from './baseline.js';
 import { checkListenerPorts, type ListenerPorts } from './listener-ports.js';
-import { insideNetns, reexecInNetns } from './netns.js';
-import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
+import { isSupervisedChild, superviseChild } from './supervise.js';
+import { watchStopRequests } from './stop-requests.js';
+import { checkSshFiles, loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
 import { hostPort } from '../endpoint.js';
 
@@ -199,11 +203,12 @@ function listenerPorts(flags: RunFlags, ports: { http: PortChoice; https: PortCh
 
 /**
  * Flags and inventory to run options, inside the controller's network namespace; when this process
- * re-executed itself there instead, the child's exit code (`reexecuted`). Flags are checked first,
- * then the small files (profiles, hpsum.ini), then the inventory, so a typo in a flag fails at once
- * however large the inventory is.
- */
-export async function prepareRun(flags: RunFlags, signal: AbortSignal): Promise<{ options: RunOptions } | { reexecuted: number }> {
+   * re-executed itself as a supervised child instead (src/cli/supervise.ts), the child's exit status
+   * (`reexecuted`). `supervise`: always so (a run); otherwise only to enter a namespace (preflight).
+   * Flags are checked first, then the small files (profiles, hpsum.ini), then the inventory, so a typo
+   * in a flag fails at once however large the inventory is.
+   */
+export async function prepareRun(flags: RunFlags, signal: AbortSignal, supervise: boolean): Promise<{ options: RunOptions } | { reexecuted: number }> {
   const fromFlags = optionsFromFlags(flags, signal);
   // Both web ports given as flags: hpsum.ini cannot change them, so a clash is known before any file is read.
   if (flags.port !== undefined && flags.sslPort !== undefined) checkListenerPorts(listenerPorts(flags, callbackPorts(flags, {})));
@@ -212,10 +217,12 @@ export async function prepareRun(flags: RunFlags, signal: AbortSignal): Promise<
   const profiles = profilesFor(flags);
   const ports = callbackPorts(flags, flags.hpsumIni === undefined ? {} : loadHpsumIni(flags.hpsumIni));
   checkListenerPorts(listenerPorts(flags, ports));
-  const loaded = loadNodes(flags, Object.keys(profiles)).inventory;
+  const described = loadNodes(flags, Object.keys(profiles));
+  const loaded = described.inventory;
   checkProfileAddresses(loaded, profiles);
+  checkSshFiles(flags, described);
   const netns = loaded.controller.netns;
-  if (netns !== undefined && !insideNetns(netns)) return { reexecuted: await reexecInNetns(netns) };
+  if ((supervise || netns !== undefined) && !isSupervisedChild(netns)) return { reexecuted: await superviseChild(netns) };
   for (const note of callbackPortNotes(flags, ports)) process.stderr.write(`${note}\n`);
   const inventory = await withSshAliasesResolved(flags, loaded);
   const configFile = sshConfigFile(flags, inventory);
@@ -253,18 +260,35 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const abort = new AbortController();
   // One listener per probe and session in flight; their number is bounded by --concurrency, not by 10.
   setMaxListeners(0, abort.signal);
-  const prepared = await prepareRun(flags, abort.signal);
+  const prepared = await prepareRun(flags, abort.signal, true);
   if ('reexecuted' in prepared) return prepared.reexecuted;
-  const { options } = prepared;
-  const outputs = outputFlagsOf(flags);
-  const baseline = planBaseline(flags);
-  for (const note of baseline.notes) process.stderr.write(`${note}\n`);
   const reporter = new ProgressReporter(progressMode({ quiet: flags.quiet, isTTY: process.stderr.isTTY === true, ci: process.env.CI }), {
     write: (text) => process.stderr.write(text),
     get columns() {
       return process.stderr.columns;
     },
   });
+  // From here to the end a stop request (a signal, or the supervisor gone) stops the run and
+  // the report is still written; a second one ends the process at once.
+  let stoppedWith: number | undefined;
+  const stopWatching = watchStopRequests((request) => {
+    if (request.nth > 1) process.exit(request.exitCode);
+    stoppedWith = request.exitCode;
+    reporter.message(`twoway: ${request.reason}: stopping; every node still gets a result (again to quit at once)`);
+    abort.abort();
+  });
+  try {
+    const exitCode = await runPrepared(flags, prepared.options, reporter);
+    return stoppedWith ?? exitCode;
+  } finally {
+    stopWatching();
+  }
+}
+
+async function runPrepared(flags: RunFlags, options: RunOptions, reporter: ProgressReporter): Promise<number> {
+  const outputs = outputFlagsOf(flags);
+  const baseline = planBaseline(flags);
+  for (const note of baseline.notes) process.stderr.write(`${note}\n`);
   const progress = (line: string): void => reporter.message(line);
   const stale = removeStaleOpeningsQuietly();
   if (stale.length > 0) progress(`twoway: removed firewall openings left by runs that died: ${stale.join(', ')}`);
@@ -289,15 +313,6 @@ async function runCommand(flags: RunFlags): Promise<number> {
     };
   }
   const jsonl = flags.jsonl === undefined ? undefined : openJsonl(flags.jsonl);
-  let interrupts = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    progress(`twoway: ${sig}: stopping; every node still gets a result (again to quit at once)`);
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   let report: Report;
   try {
@@ -326,8 +341,6 @@ async function runCommand(flags: RunFlags): Promise<number> {
     process.off('exit', closeOpening);
     reporter.stop();
     jsonl?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
   // Written also after an interrupt: every node has a result then.
   writeReportFiles(report, outputs);

@@ -302,7 +302,8 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent reports every probe 
   });
 
   await t.test('the slowest probe set the pace, not a hang', () => {
-    assert.ok(run.ms < 5000, `agent took ${run.ms} ms`);
+    // A hang would have lasted until the agent deadline, which would have ended it with its code.
+    assert.deepEqual([...results.values()].filter((r) => r.error?.code === 'TWOWAY_AGENT_DEADLINE').map((r) => r.id), [], `agent took ${run.ms} ms`);
   });
 });
 
@@ -350,7 +351,8 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent deadline: every unfi
   assert.equal(queued.error?.code, 'TWOWAY_NOT_STARTED');
   assert.ok(!good.requests.some((q) => q.url.includes('probe=queued')), 'a probe that never started sent nothing');
 
-  assert.ok(run.ms < 3000, `agent exited ${run.ms} ms after start, deadline 700 ms`);
+  // Ended by its own deadline (700 ms), not by the probes' (10 s); the margin is not what this is about.
+  assert.ok(run.ms < 10_000, `agent exited ${run.ms} ms after start, deadline 700 ms`);
 });
 
 for (const flavour of TEST_FLAVOURS) test(`${flavour} agent without a usable plan: one fatal line and exit 1`, async () => {

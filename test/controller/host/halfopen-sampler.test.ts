@@ -13,6 +13,16 @@ const SYN_2 = '   1: 0100E70A:F619 020DE70A:9C41 03 00000000:00000000 02:0000006
 const ESTABLISHED = '   2: 0100E70A:F619 0201E70A:9C42 01 00000000:00000000 00:00000000 00000000     0        0 0\n';
 const OTHER_PORT = '   3: 0100E70A:0016 0201E70A:9C43 03 00000000:00000000 02:00000064 00000000     0        0 0\n';
 
+/**
+ * Waits for the sampler's first read, its baseline: it says the file was readable in the same step
+ * as it records what the file held, so once it does, the baseline is taken (a fixed sleep was not
+ * enough under load). Bounded in count.
+ */
+async function baselineTaken(sampler: HalfOpenSampler): Promise<void> {
+  for (let i = 0; i < 2_000 && !sampler.view().measured; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(sampler.view().measured, true, 'the first sample was taken');
+}
+
 test('half-open sampler: SYN_RECV on the listener ports, per peer, with distinct connections counted', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'twoway-halfopen-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,7 +30,7 @@ test('half-open sampler: SYN_RECV on the listener ports, per peer, with distinct
   writeFileSync(file, HEADER + ESTABLISHED + OTHER_PORT);
   const sampler = new HalfOpenSampler(new Set([63001, 63002]), 10_000, [[file, false]]);
   sampler.start();
-  await new Promise((r) => setTimeout(r, 20));
+  await baselineTaken(sampler);
   writeFileSync(file, HEADER + SYN_1 + SYN_2);
   const view = await sampler.stop();
   assert.equal(view.measured, true);
@@ -43,7 +53,7 @@ test('half-open sampler: what was half-open before the run started (an earlier r
   writeFileSync(file, HEADER + SYN_1);
   const sampler = new HalfOpenSampler(new Set([63001]), 10_000, [[file, false]]);
   sampler.start();
-  await new Promise((r) => setTimeout(r, 20));
+  await baselineTaken(sampler);
   writeFileSync(file, HEADER + SYN_1 + SYN_2);
   const view = await sampler.stop();
   assert.deepEqual(view.sightings.map((s) => s.connections), [1], 'only the connection that appeared during the run');

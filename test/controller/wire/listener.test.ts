@@ -20,6 +20,16 @@ const HOST = '127.0.0.1';
 const UPLOAD_SIZE = 100_000;
 
 /** The probes a node's plan holds, on the listener's ports (written out, so the listener is tested on its own). */
+/** Polls `found` every 20 ms until it returns something (at most 100 times). */
+async function until<T>(found: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const value = found();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return assert.fail('not within 100 polls');
+}
+
 function probesFor(ports: { http: number; https: number; altHttp?: number }, blobs: BlobStore): PlannedProbe[] {
   const http = { proto: 'http' as const, address: HOST, port: ports.http };
   const https = { proto: 'https' as const, address: HOST, port: ports.https };
@@ -79,10 +89,10 @@ test('listener: a download carries exactly the planned bytes, and the ledger cou
   const bytes = Buffer.from(await res.body.arrayBuffer());
   assert.equal(bytes.length, 65536);
   assert.ok(bytes.equals(blobs.get(65536).bytes));
-  await new Promise((r) => setTimeout(r, 20));
-  const entry = listener.ledger.forNode('web1').find((r) => r.probe === 'dl-http-0-65536');
-  assert.equal(entry?.bytesWritten, 65536);
-  assert.equal(entry?.completed, true);
+  // The client may have every byte before the listener records the response as finished: wait for that.
+  const entry = await until(() => listener.ledger.forNode('web1').find((r) => r.probe === 'dl-http-0-65536' && r.completed));
+  assert.equal(entry.bytesWritten, 65536);
+  assert.equal(entry.completed, true);
 });
 
 /** A token one hex digit away from the real one: always different, whatever its last digit is. */

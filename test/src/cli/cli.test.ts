@@ -56,8 +56,9 @@ test('cli: explain lists every kind with its title and explains one', () => {
 test('cli: a node that refuses SSH gives exit 1, a diagnosis and a JSON report', (t) => {
   const dir = tempDir(t);
   const json = join(dir, 'report.json');
-  // Port 1 on loopback: nothing listens, so ssh is refused at once; the listeners use free ports.
-  const r = twoway(['run', '--node', 'root@127.0.0.1:1', '--port', '0', '--ssl-port', '0', '--json', json, '--connect-timeout', '2']);
+  // Port 1 on loopback: nothing listens, so ssh is refused at once; the listeners use free ports
+  // (no alternates: 80 and 443 on loopback would be seen by other tests' forward probes).
+  const r = twoway(['run', '--node', 'root@127.0.0.1:1', '--port', '0', '--ssl-port', '0', '--no-alternates', '--json', json, '--connect-timeout', '2']);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /^NODE\s+VERDICT/m);
   assert.match(r.stdout, /^127\.0\.0\.1\s+ssh-refused/m);

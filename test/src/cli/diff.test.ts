@@ -78,8 +78,12 @@ for (const [name, args, message] of BAD_INPUT) {
 test('cli run: --history stores each run; --baseline last fails only on new breakage', (t) => {
   const dir = tempDir(t, 'twoway-cli-diff-');
   const history = join(dir, 'history');
-  // Port 1 on loopback refuses SSH at once: a known-bad node, the same in every run.
-  const run = (...extra: string[]) => twoway(['run', '--node', 'root@127.0.0.1:1', '--port', '0', '--ssl-port', '0', '--connect-timeout', '2', '--quiet', '--history', history, ...extra]);
+  // Port 1 on loopback refuses SSH at once: a known-bad node, the same in every run. Its forward
+  // probes go to port 1 too, not to 22 and 443, which other tests' listeners may hold for a moment.
+  const profiles = join(dir, 'profiles.yaml');
+  writeFileSync(profiles, 'profiles:\n  closed:\n    extends: linux\n    remove: [22, 443]\n    add: [{ port: 1, probe: tcp, purpose: "nothing listens" }]\n');
+  const run = (...extra: string[]) =>
+    twoway(['run', '--node', 'root@127.0.0.1:1', '--profiles', profiles, '--profile', 'closed', '--port', '0', '--ssl-port', '0', '--no-alternates', '--connect-timeout', '2', '--quiet', '--history', history, ...extra]);
 
   const first = run('--baseline', 'last');
   assert.equal(first.code, 1, 'nothing to compare with: any failure fails');
