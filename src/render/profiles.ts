@@ -1,4 +1,4 @@
-/** The profile table as text: per profile, each port with its direction, protocol and purpose. */
+/** The profile table as text: per profile, each port with its direction, protocol, purpose and (forward) what it needs. */
 import { callbacksMade, type CallbackKind, type Profile, type ProfileSet } from '../profiles.js';
 
 export interface CallbackPorts {
@@ -29,7 +29,8 @@ export function portRows(profile: Profile, ports: CallbackPorts): PortRow[] {
     direction: 'forward',
     port: String(fp.port),
     proto: fp.probe === 'netbios-ns' ? 'udp/netbios-ns' : fp.probe === 'tcp' ? 'tcp' : `tcp/${fp.probe}`,
-    purpose: fp.purpose,
+    // What a reset from the node means there (src/profiles.ts FORWARD_NEEDS).
+    purpose: `${fp.purpose} [needs ${fp.needs === 'service' ? 'a service: closed is a fault' : 'the path only: closed is fine'}]`,
   }));
   // An agentless profile's callbacks are listed (the device makes them during an update) but cannot be tested.
   const untested = profile.callbacks.filter((kind) => !callbacksMade(profile).includes(kind));
