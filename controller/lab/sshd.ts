@@ -41,7 +41,6 @@ export const SESSION_PATH_TOOLS: Readonly<Record<SessionPath, Readonly<Record<st
   // busybox wget without -T is told apart from a stall by a connect check with busybox nc.
   'only-wget': Object.fromEntries([...BASIC_TOOLS, 'wget', 'nc'].map((t) => [t, 'busybox'])),
 };
-const FORWARD_PORTS = [22, 443];
 
 export async function generateKey(file: string, comment: string): Promise<string> {
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
@@ -51,8 +50,9 @@ export async function generateKey(file: string, comment: string): Promise<string
 export function renderSshdConfig(s: LabScenario, np: NodePaths, paths: LabPaths): string {
   const lines = [
     `# Written by \`twoway lab up\` for node ${s.node}.`,
-    // Port 443 as well: the linux profile probes 22 and 443 forward, and a TCP listener is all that needs.
-    ...scenarioAddresses(s).flatMap((a) => FORWARD_PORTS.map((port) => `ListenAddress ${a}:${port}`)),
+    // SSH on 22 only, like a real server: the linux profile's forward 443 finds nothing listening
+    // (closed: the path works), and a scenario that needs a service there starts its own.
+    ...scenarioAddresses(s).map((a) => `ListenAddress ${a}:22`),
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
