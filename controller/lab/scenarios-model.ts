@@ -100,6 +100,11 @@ export interface LabScenario {
   agentFlavour?: AgentFlavour;
   /** The inventory says `ftp: true` for the node: the run tests FTP control and passive data callbacks too. */
   ftp?: boolean;
+  /**
+   * Ports besides 22 the node's sshd listens on: a service running there, as a forward probe and the
+   * agent's listening sockets see it (a TCP listener is all they look at). Absent: SSH only.
+   */
+  servicePorts?: readonly number[];
   /** Rules in the node's own namespace (its host firewall). */
   nodeNft?: NftRules;
   /** Rules in the router's namespace (the network between controller and node). */

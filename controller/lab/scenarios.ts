@@ -232,6 +232,19 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     },
   },
   {
+    node: 'fw-reset443',
+    description:
+      'A service listens on 443, but the node\'s own firewall answers connections to it with a reset: the forward probe is refused while ' +
+      'the agent sees the listener, so it is rejected by a firewall, not a closed port.',
+    mechanism: 'sshd also listens on 443 in the node\'s namespace (the service); nft input filter on the node: tcp dport 443 reject with tcp reset',
+    links: [{ n: 26, nodeIface: 'eth0' }],
+    host: 'node',
+    sshd: 'running',
+    servicePorts: [443],
+    nodeNft: { input: ['tcp dport 443 reject with tcp reset'] },
+    expect: { node: 'rejected', paths: [...callbacks('ok'), { direction: 'forward', port: 22, verdict: 'ok' }, { direction: 'forward', port: 443, verdict: 'rejected' }] },
+  },
+  {
     node: 'sshd-stopped',
     description: 'The host is up but no sshd runs: SSH is refused.',
     mechanism: 'namespace with an address and no sshd; the kernel answers SYN to port 22 with RST',

@@ -51,8 +51,8 @@ export function renderSshdConfig(s: LabScenario, np: NodePaths, paths: LabPaths)
   const lines = [
     `# Written by \`twoway lab up\` for node ${s.node}.`,
     // SSH on 22 only, like a real server: the linux profile's forward 443 finds nothing listening
-    // (closed: the path works), and a scenario that needs a service there starts its own.
-    ...scenarioAddresses(s).map((a) => `ListenAddress ${a}:22`),
+    // (closed: the path works); a scenario with a service there names its port (servicePorts).
+    ...scenarioAddresses(s).flatMap((a) => [22, ...(s.servicePorts ?? [])].map((port) => `ListenAddress ${a}:${port}`)),
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
