@@ -4,7 +4,7 @@
  * and the renderers read them by narrowing on `kind`, so a renamed field is a type error, not a
  * silently missing fix. Field names are the JSON report's (version 1): add fields freely, rename none.
  */
-import type { ForwardProbe } from './profiles.js';
+import type { ForwardNeeds, ForwardProbe } from './profiles.js';
 import type { AgentFatal, Endpoint, HalfOpen, ProbeOutcome, ProbePhase } from './protocol.js';
 
 /** An error as the agent or a prober reported it. */
@@ -204,6 +204,8 @@ export interface TlsDetails {
 export interface ForwardPathEvidence extends ServiceDetails {
   kind: 'forward';
   purpose: string;
+  /** What the update manager needs on the port (src/profiles.ts); absent in reports written before it was recorded. */
+  needs?: ForwardNeeds;
   probe: ForwardProbe;
   /** The prober's outcome (controller/probers/types.ts): open, refused, timeout, ... */
   outcome: string;
@@ -211,6 +213,10 @@ export interface ForwardPathEvidence extends ServiceDetails {
   error?: ErrorEvidence;
   /** A timeout while the node's kernel held the controller's SYN half-open. */
   nodeHalfOpen?: HalfOpen;
+  /** For a reset: the node's own listeners on the port (that address or a wildcard), or why they were not measured. */
+  nodeListening?: { measured: boolean; reason?: string; on: Endpoint[] };
+  /** An ICMP unreachable for a port of an address that answered other ports: a firewall's reject. */
+  icmpReject?: boolean;
 }
 
 /**

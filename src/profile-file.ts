@@ -5,7 +5,7 @@
  *   profiles:
  *     ilo-8443:
  *       extends: ilo
- *       add: [{ port: 8443, probe: https, purpose: "iLO on a custom port" }]
+ *       add: [{ port: 8443, probe: https, purpose: "iLO on a custom port", needs: service }]
  *       remove: [80]
  *     linux:                # changes the built-in linux profile for this run
  *       remove: [443]
@@ -13,6 +13,9 @@
  *       extends: linux
  *       esxi_firewall: true   # behaviour hints (src/profiles.ts ProfileHints); inherited otherwise
  *       default_runtime: python
+ *
+ * An added port's `needs` (service or path: src/profiles.ts FORWARD_NEEDS) defaults to service for
+ * http/https probes and to path for tcp and netbios-ns (defaultNeeds).
  */
 import { InputError } from './errors.js';
 import { describeFound, type Located, type LocatedEntry } from './inventory/located.js';
@@ -23,8 +26,11 @@ import { readTextFile } from './text-file.js';
 import {
   BUILT_IN_PROFILES,
   CALLBACK_KINDS,
+  FORWARD_NEEDS,
   FORWARD_PROBES,
+  defaultNeeds,
   type CallbackKind,
+  type ForwardNeeds,
   type ForwardPort,
   type ForwardProbe,
   type Profile,
@@ -32,7 +38,7 @@ import {
 } from './profiles.js';
 
 const PROFILE_FIELDS = ['extends', 'description', 'agent', 'callbacks', 'add', 'remove', 'min_addresses', 'esxi_firewall', 'default_runtime'] as const;
-const PORT_FIELDS = ['port', 'probe', 'purpose'] as const;
+const PORT_FIELDS = ['port', 'probe', 'purpose', 'needs'] as const;
 const NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 
 interface At {
@@ -114,10 +120,12 @@ function defaultRuntime(at: At | undefined, parent: Profile, fail: Fail): { defa
 function forwardPort(at: At, fail: Fail): ForwardPort {
   const f = fields(at.value, at.field, PORT_FIELDS, fail);
   if (f.port === undefined) return fail(at.value.line, `${at.field}.port`, 'missing required field "port"');
+  const probe = f.probe === undefined ? 'tcp' : (oneOf(f.probe, FORWARD_PROBES, fail) as ForwardProbe);
   return {
     port: port(f.port, fail),
-    probe: f.probe === undefined ? 'tcp' : (oneOf(f.probe, FORWARD_PROBES, fail) as ForwardProbe),
+    probe,
     purpose: f.purpose === undefined ? 'custom port' : string(f.purpose, fail),
+    needs: f.needs === undefined ? defaultNeeds(probe) : (oneOf(f.needs, FORWARD_NEEDS, fail) as ForwardNeeds),
   };
 }
 

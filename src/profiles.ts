@@ -9,10 +9,27 @@ import type { AgentFlavour } from './agent-flavours.js';
 export const FORWARD_PROBES = ['tcp', 'http', 'https', 'netbios-ns'] as const;
 export type ForwardProbe = (typeof FORWARD_PROBES)[number];
 
+/**
+ * What the update manager needs on a forward port: a running service (a reset from the node, nothing
+ * listening, is a fault: `service-down`), or only a path (a reset from the node proves the path works:
+ * `closed`, information).
+ */
+export const FORWARD_NEEDS = ['service', 'path'] as const;
+export type ForwardNeeds = (typeof FORWARD_NEEDS)[number];
+
 export interface ForwardPort {
   port: number;
   probe: ForwardProbe;
   purpose: string;
+  needs: ForwardNeeds;
+}
+
+/**
+ * A profile file's port without `needs`: an HTTP(S) probe makes a request, so a server is expected
+ * (service); a TCP connect or a NetBIOS query asks only for the path.
+ */
+export function defaultNeeds(probe: ForwardProbe): ForwardNeeds {
+  return probe === 'http' || probe === 'https' ? 'service' : 'path';
 }
 
 /** Callbacks to the update manager's ports: its web server (http, https) and, for switches, FTP. */
@@ -52,14 +69,25 @@ export interface Profile {
 
 export type ProfileSet = Readonly<Record<string, Profile>>;
 
-const SSH: ForwardPort = { port: 22, probe: 'tcp', purpose: 'SSH, node inventory' };
-const HTTPS: ForwardPort = { port: 443, probe: 'tcp', purpose: 'secure data transfer' };
-const WEB_UI_HTTPS: ForwardPort = { port: 443, probe: 'https', purpose: 'web interface (HTTPS)' };
-const WEB_UI_HTTP: ForwardPort = { port: 80, probe: 'http', purpose: 'web interface (HTTP, redirects to HTTPS)' };
-const SMB: ForwardPort = { port: 445, probe: 'tcp', purpose: 'ADMIN$ share (SMB)' };
-const NETBIOS_SESSION: ForwardPort = { port: 139, probe: 'tcp', purpose: 'NetBIOS session (SMB)' };
-const NETBIOS_NAME: ForwardPort = { port: 137, probe: 'netbios-ns', purpose: 'NetBIOS name service (only with NetBIOS naming)' };
-const WBEM: ForwardPort = { port: 5989, probe: 'tcp', purpose: 'WBEM discovery (ESXi / vSphere)' };
+// Why each port needs what it needs:
+// - SSH 22: the update manager logs in over SSH for the node inventory (and twoway deploys its agent
+//   that way): sshd must run. On agent nodes a refused 22 also ends the SSH session (ssh-refused).
+// - HTTPS 443 on servers ("secure data transfer"): the update manager's remote agent opens it only while
+//   an update runs; a plain server serves nothing there and that is healthy: the path only.
+// - The web interface of iLO/OA/VC/switches (443, 80): the update manager talks to that web server:
+//   a service.
+// - SMB 445 on Windows: the update manager copies its agent to the ADMIN$ share: a service (LanmanServer).
+// - NetBIOS session 139 and name service 137: SMB's legacy transport and naming, used only where 445 or
+//   DNS names are not: the path only.
+// - WBEM 5989 on ESXi: the update manager discovers the host through CIM (sfcbd): a service.
+const SSH: ForwardPort = { port: 22, probe: 'tcp', purpose: 'SSH, node inventory', needs: 'service' };
+const HTTPS: ForwardPort = { port: 443, probe: 'tcp', purpose: 'secure data transfer', needs: 'path' };
+const WEB_UI_HTTPS: ForwardPort = { port: 443, probe: 'https', purpose: 'web interface (HTTPS)', needs: 'service' };
+const WEB_UI_HTTP: ForwardPort = { port: 80, probe: 'http', purpose: 'web interface (HTTP, redirects to HTTPS)', needs: 'service' };
+const SMB: ForwardPort = { port: 445, probe: 'tcp', purpose: 'ADMIN$ share (SMB)', needs: 'service' };
+const NETBIOS_SESSION: ForwardPort = { port: 139, probe: 'tcp', purpose: 'NetBIOS session (SMB)', needs: 'path' };
+const NETBIOS_NAME: ForwardPort = { port: 137, probe: 'netbios-ns', purpose: 'NetBIOS name service (only with NetBIOS naming)', needs: 'path' };
+const WBEM: ForwardPort = { port: 5989, probe: 'tcp', purpose: 'WBEM discovery (ESXi / vSphere)', needs: 'service' };
 
 const WEB: readonly CallbackKind[] = ['http', 'https'];
 const builtIn = (p: Omit<Profile, 'origin' | 'hints' | 'minAddresses'> & Partial<Pick<Profile, 'hints' | 'minAddresses'>>): Profile => ({

@@ -3,7 +3,7 @@
  * interface. Add fields freely; renaming or removing one is a new REPORT_VERSION.
  */
 import type { NodeFailureEvidence, PathEvidence } from './evidence.js';
-import { isFailure, type NodeKind, type PathKind, type VerdictKind } from './verdicts.js';
+import { VERDICTS, isFault, type NodeKind, type PathKind, type VerdictKind } from './verdicts.js';
 
 export const REPORT_VERSION = 1;
 
@@ -130,7 +130,32 @@ export interface Report {
   nodes: NodeReport[];
   /** Shared causes: every node failing the same port (the controller's side), or a subnet failing together. */
   findings: FleetFinding[];
-  summary: Record<VerdictKind, number> & { nodes: number; failedNodes: number };
+  summary: Record<VerdictKind, number> & { nodes: number; failedNodes: number } & Partial<ClassCounts>;
+}
+
+/**
+ * Verdicts by class (src/verdicts.ts VERDICT_CLASSES): each node-level verdict (SSH, agent) and each
+ * path's, except the not-measured paths a node-level fault leaves behind (they repeat it). Absent
+ * in reports written before they were counted.
+ */
+export interface ClassCounts {
+  faults: number;
+  warnings: number;
+  information: number;
+}
+
+export function classCounts(nodes: readonly NodeReport[]): ClassCounts {
+  const counts: ClassCounts = { faults: 0, warnings: 0, information: 0 };
+  const key = { fault: 'faults', warning: 'warnings', info: 'information' } as const;
+  const add = (kind: VerdictKind): void => {
+    const c = VERDICTS[kind].class;
+    if (c !== 'ok') counts[key[c]] += 1;
+  };
+  for (const n of nodes) {
+    if (n.nodeVerdict !== undefined) add(n.nodeVerdict);
+    for (const p of n.paths) if (!(n.nodeVerdict !== undefined && p.verdict === 'not-measured')) add(p.verdict);
+  }
+  return counts;
 }
 
 /** The fleet finding that already explains this node's callback path, if any (per-node fixes would mislead then). */
@@ -139,9 +164,9 @@ export function findingFor(findings: readonly FleetFinding[], node: NodeReport, 
   return findings.find((f) => f.port === path.port && f.proto === path.proto && f.to === path.to && f.nodes.includes(node.name));
 }
 
-/** 0: every path ok; 1: anything failed. (2, bad input, is decided before a report exists.) */
+/** 0: no fault (warnings and information do not fail a run); 1: any fault. (2, bad input, is decided before a report exists.) */
 export function getExitCode(report: Report): 0 | 1 {
-  return report.nodes.some((n) => isFailure(n.verdict) || n.paths.some((p) => isFailure(p.verdict))) ? 1 : 0;
+  return report.nodes.some((n) => isFault(n.verdict) || n.paths.some((p) => isFault(p.verdict))) ? 1 : 0;
 }
 
 /** The process exit code for a finished run: 130 when it was interrupted (the report is still complete), else getExitCode. */

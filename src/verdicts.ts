@@ -5,6 +5,8 @@
 
 export const PATH_KINDS = [
   'ok',
+  'closed',
+  'service-down',
   'blocked',
   'rejected',
   'no-route',
@@ -40,6 +42,16 @@ export const VERDICT_KINDS: readonly VerdictKind[] = [...PATH_KINDS, ...NODE_KIN
 /** How bad a kind is: the node's verdict is its worst. 0 is fine. */
 export type Severity = 0 | 1 | 2 | 3;
 
+/**
+ * What the operator does with a verdict: a fault needs a fix (and makes the run exit 1), a warning
+ * deserves a look (a path that works but slowly, a question not measured), information is said and
+ * needs nothing (a closed port the update manager only needs a path to). Classes follow severity:
+ * ok and info 0, warning 1, fault 2-3 (test/src/verdicts.test.ts), so a node's worst severity is its
+ * worst fault, else its worst warning, and information never colours a node.
+ */
+export const VERDICT_CLASSES = ['ok', 'info', 'warning', 'fault'] as const;
+export type VerdictClass = (typeof VERDICT_CLASSES)[number];
+
 export interface VerdictInfo {
   title: string;
   /** What it means, in one or two sentences. */
@@ -49,6 +61,7 @@ export interface VerdictInfo {
   /** What to change. */
   hint: string;
   severity: Severity;
+  class: VerdictClass;
   /** Harness/SSH faults (errors in JUnit terms) as opposed to network faults (failures). */
   harness: boolean;
 }
@@ -60,6 +73,26 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'Every planned probe completed, with the expected length and content.',
     hint: 'Nothing to change.',
     severity: 0,
+    class: 'ok',
+    harness: false,
+  },
+  closed: {
+    title: 'Closed (path works)',
+    explanation:
+      'The node itself answered the connection with a reset and its agent sees nothing listening on the port: the path works, no service runs there, and the update manager needs only the path on this port.',
+    evidence: 'The connect was refused (ECONNREFUSED) and the node\'s listening sockets (reported by the agent) hold nothing on that port.',
+    hint: 'Nothing to change; the port is reachable. A service is started there only when the update manager needs it.',
+    severity: 0,
+    class: 'info',
+    harness: false,
+  },
+  'service-down': {
+    title: 'Service down',
+    explanation: 'The path reaches the node, but the service the update manager needs on this port is not running: the node answers with a reset.',
+    evidence: 'The connect was refused (ECONNREFUSED), and the node\'s agent sees nothing listening on the port (or the node has no agent, so its own view was not measured).',
+    hint: 'Start or enable the service on the node: the web interface (iLO/OA/VC: enable HTTPS/HTTP access), WBEM on ESXi (esxcli system wbem set --enable true; sfcbd), SMB on Windows (the LanmanServer service, "Server").',
+    severity: 3,
+    class: 'fault',
     harness: false,
   },
   blocked: {
@@ -68,14 +101,17 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'The connect timed out and the listener ledger has no connection or request for the probe.',
     hint: 'Allow the port on the node\'s egress firewall, any firewall on the path, and the controller\'s ingress firewall. If every node fails the same port, look at the controller first.',
     severity: 3,
+    class: 'fault',
     harness: false,
   },
   rejected: {
     title: 'Rejected',
-    explanation: 'Something answered the connection with a reset or an ICMP reject: a REJECT rule, nothing listening, or the wrong host.',
-    evidence: 'The connect failed with ECONNREFUSED/ECONNRESET.',
+    explanation:
+      'A firewall refused the connection: a reset while the node\'s agent sees a service listening on the port, an ICMP reject from a firewall on the path, or (where the node\'s own view is missing) a reset from a REJECT rule, nothing listening, or the wrong host.',
+    evidence: 'The connect failed with ECONNREFUSED/ECONNRESET while the node listens on the port, or with EHOSTUNREACH while the same address answers other ports (an ICMP administratively-prohibited reject).',
     hint: 'Check for a REJECT rule for the port, that the service listens on that address, and that the address is the intended host.',
     severity: 3,
+    class: 'fault',
     harness: false,
   },
   'no-route': {
@@ -84,6 +120,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'EHOSTUNREACH/ENETUNREACH, or the node\'s route lookup for the address failed.',
     hint: 'Add a route on the node to the controller address (or use a controller address the node can reach with --callback-address).',
     severity: 3,
+    class: 'fault',
     harness: false,
   },
   'return-path-lost': {
@@ -92,6 +129,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'The listener ledger saw the request (or the SYN), the agent never got the answer.',
     hint: 'Check the route back from the controller to the node\'s source address, reverse-path filtering on routers, and firewall rules for the reply direction.',
     severity: 3,
+    class: 'fault',
     harness: false,
   },
   'mtu-blackhole': {
@@ -101,6 +139,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'A hello or small transfer passed; a larger download or upload stopped arriving at a byte offset (in the evidence, with the largest size that passed and what the listener sent or received).',
     hint: 'Allow ICMP fragmentation-needed (type 3 code 4) through every firewall on the path, or clamp the TCP MSS to the path MTU on the router, or lower the MTU on the node\'s interface.',
     severity: 3,
+    class: 'fault',
     harness: false,
   },
   stalled: {
@@ -109,6 +148,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'Bytes stopped arriving for longer than the stall deadline; the offset is in the evidence.',
     hint: 'Look at what sits on the path (proxy, IPS, load balancer) and at its logs for this connection; compare with the transfer ladder of other nodes.',
     severity: 3,
+    class: 'fault',
     harness: false,
   },
   truncated: {
@@ -117,6 +157,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'The body was shorter than announced when the connection closed.',
     hint: 'Look for a proxy or firewall that cuts connections, or a size limit on the path.',
     severity: 3,
+    class: 'fault',
     harness: false,
   },
   'idle-cut': {
@@ -126,6 +167,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'The idle-hold channel worked when opened; after the quiet time the listener\'s push, the answer to the agent\'s ping, or both never arrived (or the connection was reset).',
     hint: 'Raise the idle (TCP established) timeout of the firewall or NAT on the path above the longest flash, or exempt the callback ports from it.',
     severity: 3,
+    class: 'fault',
     harness: false,
   },
   slow: {
@@ -134,6 +176,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'Measured throughput below the threshold.',
     hint: 'Check for rate limits, loss or a congested link on the path.',
     severity: 1,
+    class: 'warning',
     harness: false,
   },
   'source-mismatch': {
@@ -142,6 +185,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'The hello answer names a source address that is not the one the node\'s route uses.',
     hint: 'Update managers that match nodes by address will not recognise these callbacks: remove the NAT for this traffic, or route the callbacks out of the interface the manager knows.',
     severity: 2,
+    class: 'fault',
     harness: false,
   },
   'tls-intercepted': {
@@ -150,6 +194,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'The SHA-256 fingerprint the agent saw differs from the pinned one.',
     hint: 'Exempt the controller address and HTTPS port from TLS inspection.',
     severity: 3,
+    class: 'fault',
     harness: false,
   },
   'tls-failed': {
@@ -158,6 +203,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'The TCP connect succeeded and the TLS handshake failed or timed out.',
     hint: 'Look for a device on the path that filters TLS, or a protocol mismatch on the port.',
     severity: 3,
+    class: 'fault',
     harness: false,
   },
   'not-measured': {
@@ -166,6 +212,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'No probe result for this path, or the agent said it cannot measure it (evidence.unsupported, with the reason).',
     hint: 'Fix the node-level problem first (see the node verdict); where the agent flavour cannot measure it, force one that can (runtime: node or python; see "twoway agents").',
     severity: 1,
+    class: 'warning',
     harness: true,
   },
   'ssh-unreachable': {
@@ -174,6 +221,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'ssh reported a connect timeout, no route to host, or an unresolvable name.',
     hint: 'Check that the address is right and that port 22 (or the configured port) is open from the controller.',
     severity: 3,
+    class: 'fault',
     harness: true,
   },
   'ssh-refused': {
@@ -182,6 +230,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'ssh reported "Connection refused".',
     hint: 'Start sshd on the node, or give the right port (port: in the inventory).',
     severity: 3,
+    class: 'fault',
     harness: true,
   },
   'ssh-auth-failed': {
@@ -190,6 +239,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'ssh reported "Permission denied".',
     hint: 'Check the user and key (user:, key: in the inventory) and that the key is in the node\'s authorized_keys.',
     severity: 3,
+    class: 'fault',
     harness: true,
   },
   'ssh-hostkey-mismatch': {
@@ -198,6 +248,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'ssh reported "Host key verification failed" with a changed host key.',
     hint: 'Verify the new key out of band, then remove the old entry with ssh-keygen -R HOST.',
     severity: 3,
+    class: 'fault',
     harness: true,
   },
   'ssh-hostkey-unknown': {
@@ -206,6 +257,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'ssh reported "Host key verification failed" with no known key.',
     hint: 'Add the key to known_hosts (ssh-keyscan, verified out of band), or pass --accept-new-hostkeys to trust keys on first use.',
     severity: 3,
+    class: 'fault',
     harness: true,
   },
   'agent-no-runtime': {
@@ -214,6 +266,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'The runtime detection found none of the runtimes an agent flavour needs, or not the one asked for (runtime: / --runtime).',
     hint: 'Make node (12 or later), python3 (3.6 or later), curl or wget available on the PATH of non-interactive SSH sessions, or ask for a runtime the node has (runtime: in the inventory, --runtime).',
     severity: 3,
+    class: 'fault',
     harness: true,
   },
   'agent-failed': {
@@ -222,6 +275,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'The agent exit status, its last error, or the output line that failed validation.',
     hint: 'The reason is shown with the verdict (the output line that failed validation, or the agent\'s own error); run with --verbose to see the whole stderr of each SSH session.',
     severity: 3,
+    class: 'fault',
     harness: true,
   },
   'agent-timeout': {
@@ -230,12 +284,19 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     evidence: 'No "done" line before the deadline.',
     hint: 'Raise --agent-timeout, or look at the paths it did report: they show where it hung.',
     severity: 3,
+    class: 'fault',
     harness: true,
   },
 };
 
+/** A fault or a warning: something to look at. Information (a closed path-only port) is not. */
 export function isFailure(kind: VerdictKind): boolean {
   return VERDICTS[kind].severity > 0;
+}
+
+/** A fault: something to fix; the run exits 1 when any verdict is one. */
+export function isFault(kind: VerdictKind): boolean {
+  return VERDICTS[kind].class === 'fault';
 }
 
 /** The worse of two kinds; on a tie the first wins, so the order of evidence is kept. */

@@ -228,9 +228,10 @@ foreach ($p in $Plan.probes) {
   Emit (Result $p $r ($Clock.ElapsedMilliseconds - $start))
 }
 
-# Half-open (SYN_RECEIVED) connections, where Get-NetTCPConnection exists (Windows Server 2012 and later).
+# Half-open (SYN_RECEIVED) connections and listening sockets, where Get-NetTCPConnection exists (Windows Server 2012 and later).
 try {
   $e = @(Get-NetTCPConnection -State SynReceived -ErrorAction SilentlyContinue | Select-Object -First $LIMIT_HALF_OPEN_ENTRIES | ForEach-Object { [ordered]@{ local = [ordered]@{ address = $_.LocalAddress; port = [int]$_.LocalPort }; remote = [ordered]@{ address = $_.RemoteAddress; port = [int]$_.RemotePort } } })
-  Emit ([ordered]@{ t = 'halfopen'; measured = $true; entries = $e })
-} catch { Emit ([ordered]@{ t = 'halfopen'; measured = $false; entries = @() }) }
+  $l = @(Get-NetTCPConnection -State Listen -ErrorAction Stop | Select-Object -First $LIMIT_LISTENING_SOCKETS | ForEach-Object { [ordered]@{ address = $_.LocalAddress; port = [int]$_.LocalPort } })
+  Emit ([ordered]@{ t = 'halfopen'; measured = $true; entries = $e; listening = [ordered]@{ measured = $true; sockets = $l } })
+} catch { Emit ([ordered]@{ t = 'halfopen'; measured = $false; entries = @(); listening = [ordered]@{ measured = $false; reason = 'Get-NetTCPConnection is not available on this node'; sockets = @() } }) }
 Emit ([ordered]@{ t = 'done'; ms = $Clock.ElapsedMilliseconds })

@@ -1166,7 +1166,7 @@ def gather_facts(controller_addresses):
 
 
 # ---------------------------------------------------------------------------------------------
-# Half-open connections (agent/src/halfopen.ts, src/proc-net-tcp.ts): SYN_RECV entries.
+# The socket table (agent/src/halfopen.ts, src/proc-net-tcp.ts): SYN_RECV entries and listening sockets.
 
 def _decode_ipv4(text):
     n = int(text, 16)
@@ -1194,6 +1194,7 @@ def _endpoint(text, v6):
 
 def sample_half_open():
     entries = []
+    listening = []
     readable = False
     for path, v6 in (('/proc/net/tcp', False), ('/proc/net/tcp6', True)):
         try:
@@ -1206,7 +1207,13 @@ def sample_half_open():
             cols = line.split()
             if len(cols) >= 4 and cols[3] == '03':
                 entries.append({'local': _endpoint(cols[1], v6), 'remote': _endpoint(cols[2], v6)})
-    return {'t': 'halfopen', 'measured': readable, 'entries': entries[:LIMIT_HALF_OPEN_ENTRIES]}
+            elif len(cols) >= 4 and cols[3] == '0A':
+                listening.append(_endpoint(cols[1], v6))
+    if readable:
+        sockets = {'measured': True, 'sockets': listening[:LIMIT_LISTENING_SOCKETS]}
+    else:
+        sockets = {'measured': False, 'reason': 'no /proc/net/tcp on this node', 'sockets': []}
+    return {'t': 'halfopen', 'measured': readable, 'entries': entries[:LIMIT_HALF_OPEN_ENTRIES], 'listening': sockets}
 
 
 # ---------------------------------------------------------------------------------------------

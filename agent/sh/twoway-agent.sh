@@ -117,15 +117,24 @@ tw_facts() {
   printf '{"t":"facts","hostname":"%s","addresses":[%s],"routes":[%s]}\n' "$(tw_esc "$(uname -n 2>/dev/null)" | cut -c1-"$LIMIT_HOSTNAME")" "$ADDRS" "$ROUTES"
 }
 
-# SYN_RECV (state 03) entries of /proc/net/tcp{,6}; addresses are 32-bit words in host (little-endian) order.
+# SYN_RECV (state 03) entries and LISTEN (0A) sockets of /proc/net/tcp{,6}; addresses are 32-bit words in host (little-endian) order.
 tw_halfopen() {
   files=
   for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && files="$files $f"; done
   if [ -z "$files" ] || ! tw_has awk; then
-    echo '{"t":"halfopen","measured":false,"entries":[]}'
+    echo '{"t":"halfopen","measured":false,"entries":[],"listening":{"measured":false,"reason":"no /proc/net/tcp or no awk on this node","sockets":[]}}'
     return
   fi
-  e=$(awk -v most="$LIMIT_HALF_OPEN_ENTRIES" 'function hx(s,  i,n) { n=0; for (i=1; i<=length(s); i++) n = n*16 + index("0123456789abcdef", tolower(substr(s,i,1))) - 1; return n }
+  e=$(tw_socket_awk "$LIMIT_HALF_OPEN_ENTRIES" '$4=="03"' 'printf "%s{\"local\":%s,\"remote\":%s}", (n++?",":""), ep($2,six), ep($3,six)' $files)
+  l=$(tw_socket_awk "$LIMIT_LISTENING_SOCKETS" '$4=="0A"' 'printf "%s%s", (n++?",":""), ep($2,six)' $files)
+  printf '{"t":"halfopen","measured":true,"entries":[%s],"listening":{"measured":true,"sockets":[%s]}}\n' "$e" "$l"
+}
+
+# Rows of /proc/net/tcp{,6} (files from $4 on) in state $2 (an awk condition), at most $1, each printed by $3.
+tw_socket_awk() {
+  most=$1 cond=$2 print=$3
+  shift 3
+  awk -v most="$most" 'function hx(s,  i,n) { n=0; for (i=1; i<=length(s); i++) n = n*16 + index("0123456789abcdef", tolower(substr(s,i,1))) - 1; return n }
     function b(w,k) { return substr(w, 9-2*k, 2) }
     function v4(h) { return hx(b(h,1)) "." hx(b(h,2)) "." hx(b(h,3)) "." hx(b(h,4)) }
     function v6(h,  w,o,x,p,hi,lo) {
@@ -134,8 +143,7 @@ tw_halfopen() {
       if (o ~ /^0:0:0:0:0:ffff:/) { split(o,p,":"); hi=hx(p[7]); lo=hx(p[8]); o = int(hi/256) "." hi%256 "." int(lo/256) "." lo%256 }
       return o }
     function ep(s,six,  p) { split(s,p,":"); return "{\"address\":\"" (six ? v6(p[1]) : v4(p[1])) "\",\"port\":" hx(p[2]) "}" }
-    FNR>1 && $4=="03" && n<most { six = FILENAME ~ /6$/; printf "%s{\"local\":%s,\"remote\":%s}", (n++?",":""), ep($2,six), ep($3,six) }' $files)
-  printf '{"t":"halfopen","measured":true,"entries":[%s]}\n' "$e"
+    FNR>1 && '"$cond"' && n<most { six = FILENAME ~ /6$/; '"$print"' }' "$@"
 }
 
 # BUDGET: what this exchange may take, probeMs or what is left of totalMs; BCODE says which.

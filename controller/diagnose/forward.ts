@@ -1,10 +1,10 @@
 /**
- * Forward paths: the controller's probe of a node's port, and what the node's kernel held half-open
- * of it. Pure.
+ * Forward paths: the controller's probe of a node's port, joined with the node's own view of it: what
+ * its kernel held half-open, which sockets it listens on. Pure.
  */
 import type { ForwardPathEvidence, ServiceDetails } from '../../src/evidence.js';
 import type { ForwardProbe } from '../../src/profiles.js';
-import type { AgentHalfOpen } from '../../src/protocol.js';
+import type { AgentHalfOpen, Endpoint, ListeningSockets } from '../../src/protocol.js';
 import type { PathReport } from '../../src/report.js';
 import type { PathKind } from '../../src/verdicts.js';
 import type { ForwardResult } from '../probers/types.js';
@@ -38,10 +38,62 @@ export function serviceSummary(details: ServiceDetails | undefined): string {
   return parts.length === 0 ? '' : `; ${parts.join('; ')}`;
 }
 
-function judgeForward(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): PathJudgement<ForwardPathEvidence> {
-  const evidence: ForwardPathEvidence = { kind: 'forward', purpose: f.purpose, probe: f.probe, outcome: f.result.outcome, ms: f.result.ms, error: f.result.error, ...f.result.details };
+/** What the forward judgement reads besides the probe: the node's socket table, and the addresses that answered otherwise. */
+export interface ForwardContext {
+  halfOpen: AgentHalfOpen | undefined;
+  /** The node has no agent by design: its own view cannot exist. */
+  agentless: boolean;
+  /** Node addresses that answered another forward port (open or a reset) or SSH: there is a route to them. */
+  answering: ReadonlySet<string>;
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** The node's listeners that accept connections on `address`:`port` (that address, or every address). */
+function listenersFor(listening: ListeningSockets, address: string, port: number): Endpoint[] {
+  return listening.sockets.filter((l) => l.port === port && (WILDCARDS.has(l.address) || l.address.toLowerCase() === address.toLowerCase()));
+}
+
+/** Why the node's own view of its listeners is missing, in words for the summary. */
+function unmeasuredReason(ctx: ForwardContext): string {
+  if (ctx.agentless) return 'the node runs no agent';
+  const listening = ctx.halfOpen?.listening;
+  if (ctx.halfOpen === undefined) return 'the agent did not report its socket table';
+  if (listening === undefined) return 'this agent flavour does not report listening sockets';
+  return listening.reason ?? 'the agent could not read its listening sockets';
+}
+
+/**
+ * A reset from the node's address, joined with the node's listeners: nothing listening means the
+ * port is closed (the path works); a listener means something resets the connection in front of it.
+ * Without the node's view, a service port is still down for the update manager (whoever resets it),
+ * but a path-only port's reset is not guessed to be the benign side.
+ */
+function judgeRefused(f: ForwardEvidence, ctx: ForwardContext, evidence: ForwardPathEvidence, refusal: string): PathJudgement<ForwardPathEvidence> {
+  const where = `port ${f.port} (${f.purpose})`;
+  const listening = ctx.halfOpen?.listening;
+  if (listening === undefined || !listening.measured) {
+    const reason = unmeasuredReason(ctx);
+    const unknown = { ...evidence, nodeListening: { measured: false, reason, on: [] } };
+    return f.needs === 'service'
+      ? { verdict: 'service-down', summary: `${where}: ${refusal}; the update manager needs this service; the node's own view was not measured (${reason}): a reset from the node itself and one from a firewall cannot be told apart`, evidence: unknown }
+      : { verdict: 'not-measured', summary: `${where}: ${refusal}; closed or reset by a firewall is not measured (${reason})`, evidence: unknown };
+  }
+  const on = listenersFor(listening, f.address, f.port);
+  const seen = { ...evidence, nodeListening: { measured: true, on } };
+  if (on.length > 0) {
+    const at = on.map((l) => `${l.address}:${l.port}`).join(', ');
+    return { verdict: 'rejected', summary: `${where}: ${refusal} while the node listens on ${at}: a firewall on the node or on the path resets it`, evidence: seen };
+  }
+  return f.needs === 'service'
+    ? { verdict: 'service-down', summary: `${where}: ${refusal} and nothing listens on it on the node: start or enable the service`, evidence: seen }
+    : { verdict: 'closed', summary: `${where}: closed (${refusal}, nothing listens on it on the node): the path works; the update manager needs only the path here`, evidence: seen };
+}
+
+function judgeForward(f: ForwardEvidence, ctx: ForwardContext): PathJudgement<ForwardPathEvidence> {
+  const evidence: ForwardPathEvidence = { kind: 'forward', purpose: f.purpose, needs: f.needs, probe: f.probe, outcome: f.result.outcome, ms: f.result.ms, error: f.result.error, ...f.result.details };
   // A timeout here, while the node's kernel holds the SYN as half-open: it arrived, the answer was lost.
-  const synSeen = f.result.outcome === 'timeout' ? halfOpen?.entries.find((e) => e.local.address === f.address && e.local.port === f.port) : undefined;
+  const synSeen = f.result.outcome === 'timeout' ? ctx.halfOpen?.entries.find((e) => e.local.address === f.address && e.local.port === f.port) : undefined;
   if (synSeen !== undefined) {
     return {
       verdict: 'return-path-lost',
@@ -50,6 +102,17 @@ function judgeForward(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): 
     };
   }
   const where = `port ${f.port}${f.probe === 'netbios-ns' ? '/udp' : ''}`;
+  // A UDP query has no reset to read; only TCP ports are joined with the node's listeners.
+  if (f.result.outcome === 'refused' && f.probe !== 'netbios-ns') return judgeRefused(f, ctx, evidence, `refused (${f.result.error?.code ?? 'reset'})`);
+  // Linux reports an ICMP administratively-prohibited (or host-unreachable) reject as EHOSTUNREACH: when
+  // the same address answers elsewhere, the route exists and a firewall rejects this port.
+  if (f.result.outcome === 'unreachable' && ctx.answering.has(f.address)) {
+    return {
+      verdict: 'rejected',
+      summary: `${where}: ${f.result.error?.code ?? 'unreachable'} while ${f.address} answers other ports: a firewall rejects this port with an ICMP error (administratively prohibited), not a missing route`,
+      evidence: { ...evidence, icmpReject: true },
+    };
+  }
   const summary =
     f.result.outcome === 'open'
       ? `${where} open (${f.result.ms} ms)${serviceSummary(f.result.details)}`
@@ -59,6 +122,11 @@ function judgeForward(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): 
   return { verdict: FORWARD_VERDICTS[f.result.outcome], summary, evidence };
 }
 
-export function forwardPath(f: ForwardEvidence, halfOpen: AgentHalfOpen | undefined): PathReport {
-  return { direction: 'forward', from: 'controller', to: f.address, port: f.port, proto: FORWARD_PROTO[f.probe], ...judgeForward(f, halfOpen) };
+/** Whether a probe reached the node's address: it answered, even with a reset. */
+export function forwardAnswered(f: ForwardEvidence): boolean {
+  return f.result.outcome !== 'timeout' && f.result.outcome !== 'unreachable' && f.result.outcome !== 'error';
+}
+
+export function forwardPath(f: ForwardEvidence, ctx: ForwardContext): PathReport {
+  return { direction: 'forward', from: 'controller', to: f.address, port: f.port, proto: FORWARD_PROTO[f.probe], ...judgeForward(f, ctx) };
 }

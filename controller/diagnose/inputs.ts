@@ -4,7 +4,7 @@
  * rule can be tested from a table.
  */
 import type { AgentEvent, PlannedProbe } from '../../src/protocol.js';
-import type { ForwardProbe } from '../../src/profiles.js';
+import type { ForwardNeeds, ForwardProbe } from '../../src/profiles.js';
 import type { NodeKind } from '../../src/verdicts.js';
 import type { HalfOpenView } from '../host/halfopen-sampler.js';
 import type { ForwardResult } from '../probers/types.js';
@@ -37,6 +37,7 @@ export interface ForwardEvidence {
   port: number;
   probe: ForwardProbe;
   purpose: string;
+  needs: ForwardNeeds;
   result: ForwardResult;
 }
 

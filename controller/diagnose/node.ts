@@ -9,7 +9,7 @@ import type { NicReach, NodeReport, PathReport } from '../../src/report.js';
 import { VERDICTS, isFailure, worse, type NodeKind, type VerdictKind } from '../../src/verdicts.js';
 import type { ConnectionView, LedgerConnection } from '../wire/ledger.js';
 import { alternatesFor, judgeCallbackPath } from './callback.js';
-import { forwardPath } from './forward.js';
+import { forwardAnswered, forwardPath } from './forward.js';
 import { judgeFtp } from './ftp.js';
 import { DEFAULT_THRESHOLDS, type NodeEvidence, type Thresholds } from './inputs.js';
 import type { ObservedProbe, PathContext, PathJudgement } from './probe.js';
@@ -108,7 +108,10 @@ function nodePaths(n: NodeEvidence, thresholds: Thresholds, facts: AgentFacts | 
     paths.push({ direction: 'callback', from, to: probe.address, port: j.dataPort, proto: 'ftp-data', ...j.data });
   }
   const halfOpen = n.events.find((e): e is AgentHalfOpen => e.t === 'halfopen');
-  paths.push(...n.forward.map((f) => forwardPath(f, halfOpen)));
+  // SSH reached its address unless the session failed to connect at all.
+  const sshReached = n.session !== undefined && nodeVerdict !== 'ssh-unreachable' ? [n.sshAddress ?? n.addresses[0]] : [];
+  const answering = new Set([...n.forward.filter(forwardAnswered).map((f) => f.address), ...sshReached].filter((a): a is string => a !== undefined));
+  paths.push(...n.forward.map((f) => forwardPath(f, { halfOpen, agentless: n.agentless === true, answering })));
   return paths;
 }
 

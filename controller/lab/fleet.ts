@@ -20,8 +20,6 @@ export const FLEET_HOSTS_PER_SUBNET = 250;
 const FIRST_HOST = 2;
 /** Every fleet node's name starts with this. */
 const FLEET_PREFIX = 'fleet-';
-/** A real healthy server: sshd on 22 only (the static scenarios' sshd also listens on 443). */
-const FLEET_SSHD_PORTS: readonly number[] = [22];
 
 export interface FleetSpec {
   /** Healthy nodes, fleet-001 and up. */
@@ -75,7 +73,6 @@ export function fleetScenarios(spec: FleetSpec): LabScenario[] {
       links: [link],
       host: 'node',
       sshd: 'running',
-      sshdPorts: FLEET_SSHD_PORTS,
       expect: { node: 'ok', paths: CALLBACK_PORTS.map((port) => ({ direction: 'callback', port, verdict: 'ok' })) },
     };
   });
@@ -88,7 +85,6 @@ export function fleetScenarios(spec: FleetSpec): LabScenario[] {
       links: [link],
       host: 'node',
       sshd: 'running',
-      sshdPorts: FLEET_SSHD_PORTS,
       nodeNft: { output: [`meta l4proto tcp ct state new tcp dport { ${droppedPorts} } drop`] },
       expect: { node: 'blocked', paths: CALLBACK_PORTS.map((port) => ({ direction: 'callback', port, verdict: 'blocked' })) },
     };

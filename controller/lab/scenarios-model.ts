@@ -96,12 +96,15 @@ export interface LabScenario {
    * their own (SESSION_PATHS above, the tools in sshd.ts): no runtime at all, or exactly one agent runtime.
    */
   sshd: 'running' | 'none' | SessionPath;
-  /** The ports sshd listens on; absent: 22 and 443 (the linux profile probes both forward). */
-  sshdPorts?: readonly number[];
   /** The agent flavour runtime detection must pick on this node (nodes that run an agent). */
   agentFlavour?: AgentFlavour;
   /** The inventory says `ftp: true` for the node: the run tests FTP control and passive data callbacks too. */
   ftp?: boolean;
+  /**
+   * Ports besides 22 the node's sshd listens on: a service running there, as a forward probe and the
+   * agent's listening sockets see it (a TCP listener is all they look at). Absent: SSH only.
+   */
+  servicePorts?: readonly number[];
   /** Rules in the node's own namespace (its host firewall). */
   nodeNft?: NftRules;
   /** Rules in the router's namespace (the network between controller and node). */

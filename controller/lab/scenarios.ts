@@ -51,13 +51,18 @@ function healthyAsMeasuredBy(measures: { https: boolean; hold: boolean }): Pick<
 export const LAB_SCENARIOS: readonly LabScenario[] = [
   {
     node: 'healthy',
-    description: 'Nothing is wrong: SSH, callbacks and forward probes all pass.',
+    description:
+      'Nothing is wrong: SSH, callbacks and forward SSH pass. Like a real server it serves SSH only, so the linux profile\'s forward 443 ' +
+      'is closed (the node resets it, its agent sees nothing listening): the path works, information only (the "closed443" case).',
     mechanism: 'none',
     links: [{ n: 1, nodeIface: 'eth0' }],
     host: 'node',
     sshd: 'running',
     agentFlavour: 'node',
-    expect: { node: 'ok', paths: callbacks('ok') },
+    expect: {
+      node: 'ok',
+      paths: [...callbacks('ok'), { direction: 'forward', port: 22, verdict: 'ok' }, { direction: 'forward', port: 443, verdict: 'closed' }],
+    },
   },
   ...[2, 3].map(
     (host, i): LabScenario => ({
@@ -225,6 +230,19 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
         { direction: 'callback', port: LAB_FTP_DATA_PORTS.first, lastPort: LAB_FTP_DATA_PORTS.last, proto: 'ftp-data', verdict: 'blocked' },
       ],
     },
+  },
+  {
+    node: 'fw-reset443',
+    description:
+      'A service listens on 443, but the node\'s own firewall answers connections to it with a reset: the forward probe is refused while ' +
+      'the agent sees the listener, so it is rejected by a firewall, not a closed port.',
+    mechanism: 'sshd also listens on 443 in the node\'s namespace (the service); nft input filter on the node: tcp dport 443 reject with tcp reset',
+    links: [{ n: 26, nodeIface: 'eth0' }],
+    host: 'node',
+    sshd: 'running',
+    servicePorts: [443],
+    nodeNft: { input: ['tcp dport 443 reject with tcp reset'] },
+    expect: { node: 'rejected', paths: [...callbacks('ok'), { direction: 'forward', port: 22, verdict: 'ok' }, { direction: 'forward', port: 443, verdict: 'rejected' }] },
   },
   {
     node: 'sshd-stopped',

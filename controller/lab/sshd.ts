@@ -42,7 +42,6 @@ export const SESSION_PATH_TOOLS: Readonly<Record<SessionPath, Readonly<Record<st
   // busybox wget without -T is told apart from a stall by a connect check with busybox nc.
   'only-wget': Object.fromEntries([...BASIC_TOOLS, 'wget', 'nc'].map((t) => [t, 'busybox'])),
 };
-const FORWARD_PORTS = [22, 443];
 
 /** An Ed25519 key pair at FILE and FILE.pub, as `ssh-keygen -t ed25519` writes them; returns the public key line. */
 export async function generateKey(file: string, comment: string): Promise<string> {
@@ -55,8 +54,9 @@ export async function generateKey(file: string, comment: string): Promise<string
 export function renderSshdConfig(s: LabScenario, np: NodePaths, paths: LabPaths): string {
   const lines = [
     `# Written by \`twoway lab up\` for node ${s.node}.`,
-    // Port 443 as well unless the scenario says otherwise: the linux profile probes 22 and 443 forward, and a TCP listener is all that needs.
-    ...scenarioAddresses(s).flatMap((a) => (s.sshdPorts ?? FORWARD_PORTS).map((port) => `ListenAddress ${a}:${port}`)),
+    // SSH on 22 only, like a real server: the linux profile's forward 443 finds nothing listening
+    // (closed: the path works); a scenario with a service there names its port (servicePorts).
+    ...scenarioAddresses(s).flatMap((a) => [22, ...(s.servicePorts ?? [])].map((port) => `ListenAddress ${a}:${port}`)),
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',

@@ -8,7 +8,7 @@ import pLimit from 'p-limit';
 import type { NodeSpec } from '../../src/inventory/types.js';
 import type { AgentEvent, Deadlines, Plan, PortRange } from '../../src/protocol.js';
 import { callbacksMade, type ProfileSet } from '../../src/profiles.js';
-import { REPORT_VERSION, type NodeReport, type Report } from '../../src/report.js';
+import { REPORT_VERSION, classCounts, type NodeReport, type Report } from '../../src/report.js';
 import { VERDICT_KINDS, isFailure, type NodeKind, type VerdictKind } from '../../src/verdicts.js';
 import { SetupError } from '../../src/errors.js';
 import { BlobStore } from '../wire/blobs.js';
@@ -297,6 +297,7 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
         port: fp.port,
         probe: fp.probe,
         purpose: fp.purpose,
+        needs: fp.needs,
         result: await proberFor(fp.probe)({ address, port: fp.port }, options.forwardTimeoutMs, options.signal),
       })),
     ),
@@ -398,5 +399,5 @@ async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ s
 function summarise(nodes: NodeReport[]): Report['summary'] {
   const counts = Object.fromEntries(VERDICT_KINDS.map((k) => [k, 0])) as Record<VerdictKind, number>;
   for (const n of nodes) counts[n.verdict] += 1;
-  return { ...counts, nodes: nodes.length, failedNodes: nodes.filter((n) => isFailure(n.verdict)).length };
+  return { ...counts, nodes: nodes.length, failedNodes: nodes.filter((n) => isFailure(n.verdict)).length, ...classCounts(nodes) };
 }

@@ -41,6 +41,8 @@ export const EVENT_LIMITS = {
   errorCode: 64,
   errorMessage: 1024,
   halfOpenEntries: 256,
+  /** The node's listening TCP sockets (address and port) reported with the half-open sample. */
+  listeningSockets: 256,
   fatalMessage: 2048,
 } as const;
 

@@ -4,7 +4,7 @@
  * the agent bundle stays dependency-free.
  */
 import { EVENT_LIMITS as LIMIT, MAX_AGENT_LINE_BYTES, MAX_FTP_LINE_BYTES, PROBE_OUTCOMES, PROBE_PHASES } from './constants.js';
-import type { AgentEvent, Endpoint, FtpResult, ProbeResult, RouteFact } from './types.js';
+import type { AgentEvent, AgentHalfOpen, Endpoint, FtpResult, ListeningSockets, ProbeResult, RouteFact } from './types.js';
 
 export class AgentLineError extends Error {
   readonly code = 'TWOWAY_AGENT_LINE';
@@ -88,6 +88,16 @@ function utf8LongerThan(text: string, max: number): boolean {
   return bytes > max;
 }
 
+function listeningSockets(l: Obj): ListeningSockets {
+  const found: ListeningSockets = {
+    measured: bool(l, 'measured', 'listening.measured'),
+    sockets: arr(l, 'sockets', LIMIT.listeningSockets).map((e) => endpoint(e, 'listening.sockets[]')),
+  };
+  const reason = optStr(l, 'reason', LIMIT.errorMessage);
+  if (reason !== undefined) found.reason = reason;
+  return found;
+}
+
 /** Parse and validate one line of agent output. Throws AgentLineError naming the bad field. */
 export function parseAgentEvent(line: string): AgentEvent {
   if (utf8LongerThan(line, MAX_AGENT_LINE_BYTES)) throw new AgentLineError(`line longer than ${MAX_AGENT_LINE_BYTES} bytes`);
@@ -160,9 +170,9 @@ export function parseAgentEvent(line: string): AgentEvent {
       }
       return result;
     }
-    case 'halfopen':
+    case 'halfopen': {
       if (typeof o.measured !== 'boolean') fail('measured', 'a boolean');
-      return {
+      const sample: AgentHalfOpen = {
         t,
         measured: o.measured,
         entries: arr(o, 'entries', LIMIT.halfOpenEntries).map((e) => {
@@ -170,6 +180,9 @@ export function parseAgentEvent(line: string): AgentEvent {
           return { local: endpoint(x.local, 'entries[].local'), remote: endpoint(x.remote, 'entries[].remote') };
         }),
       };
+      if (o.listening !== undefined) sample.listening = listeningSockets(obj(o.listening, 'listening'));
+      return sample;
+    }
     case 'done':
       return { t, ms: num(o, 'ms') };
     case 'fatal':

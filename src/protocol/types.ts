@@ -158,11 +158,27 @@ export interface HalfOpen {
   remote: Endpoint;
 }
 
-/** The node's SYN_RECV connections at the end of the run (Linux); measured=false where unknown. */
+/**
+ * The node's listening TCP sockets: the node's own view of which forward ports have a service behind
+ * them, so a reset to a forward probe can be told apart (nothing listens: the port is closed; a
+ * listener exists: something rejects the connection). measured=false with the reason where the
+ * flavour cannot read them.
+ */
+export interface ListeningSockets {
+  measured: boolean;
+  reason?: string;
+  sockets: Endpoint[];
+}
+
+/**
+ * The node's socket table at the end of the run: its SYN_RECV connections (Linux; measured=false
+ * where unknown) and, from agents that report them, its listening sockets.
+ */
 export interface AgentHalfOpen {
   t: 'halfopen';
   measured: boolean;
   entries: HalfOpen[];
+  listening?: ListeningSockets;
 }
 
 export interface AgentDone {

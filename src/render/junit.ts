@@ -37,7 +37,8 @@ function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
 }
 
-type Outcome = { tag: 'failure' | 'error' | 'skipped'; type: string; message: string; body: string } | undefined;
+/** warning: written to the case's system-out, counted neither as failure nor error, so the file is green exactly when the exit code is 0. */
+type Outcome = { tag: 'failure' | 'error' | 'skipped' | 'warning'; type: string; message: string; body: string } | undefined;
 
 function pathOutcome(report: Report, node: NodeReport, p: PathReport): Outcome {
   const info = VERDICTS[p.verdict];
@@ -45,6 +46,7 @@ function pathOutcome(report: Report, node: NodeReport, p: PathReport): Outcome {
   if (p.verdict === 'not-measured' && node.nodeVerdict !== undefined) {
     return { tag: 'skipped', type: p.verdict, message: `not measured: the node's session failed (${node.nodeVerdict})`, body: '' };
   }
+  if (info.class === 'warning') return { tag: 'warning', type: p.verdict, message: `warning: ${p.verdict}: ${info.title}: ${p.summary}`, body: '' };
   const shared = findingFor(report.findings, node, p);
   const body = [
     p.summary,
@@ -68,7 +70,9 @@ function testcase(name: string, classname: string, outcome: Outcome): string {
   const inner =
     outcome.tag === 'skipped'
       ? `<skipped${attrs({ message: outcome.message })}/>`
-      : `<${outcome.tag}${attrs({ message: outcome.message, type: outcome.type })}>${escapeText(outcome.body)}</${outcome.tag}>`;
+      : outcome.tag === 'warning'
+        ? `<system-out>${escapeText(outcome.message)}</system-out>`
+        : `<${outcome.tag}${attrs({ message: outcome.message, type: outcome.type })}>${escapeText(outcome.body)}</${outcome.tag}>`;
   return `${open}>\n      ${inner}\n    </testcase>`;
 }
 

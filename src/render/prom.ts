@@ -63,7 +63,8 @@ function families(report: Report): Family[] {
     {
       name: 'twoway_nodes_by_verdict',
       help: 'Nodes per verdict (a node counts once, under its worst verdict).',
-      samples: VERDICT_KINDS.map((k) => ({ labels: { verdict: k }, value: report.summary[k] })),
+      // A report written before a kind existed has no count for it: none of its nodes had it.
+      samples: VERDICT_KINDS.map((k) => ({ labels: { verdict: k }, value: report.summary[k] ?? 0 })),
     },
     { name: 'twoway_paths_by_verdict', help: 'Paths per verdict.', samples: PATH_KINDS.map((k) => ({ labels: { verdict: k }, value: pathCounts[k] })) },
     { name: 'twoway_node_ok', help: '1 when every path of the node works both ways.', samples: report.nodes.map((n) => ({ labels: nodeLabels(n), value: isFailure(n.verdict) ? 0 : 1 })) },

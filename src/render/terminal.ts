@@ -124,9 +124,11 @@ export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
 }
 
 export function renderSummaryLine(report: Report): string {
-  const { nodes, failedNodes } = report.summary;
+  const { nodes, failedNodes, faults, warnings, information } = report.summary;
   const interrupted = report.run.interrupted ? ' (interrupted)' : '';
-  return `${nodes} node(s), ${failedNodes} with problems, ${(report.run.ms / 1000).toFixed(1)} s${interrupted}\n`;
+  // Reports written before verdicts were counted by class have no counts to show.
+  const classes = faults === undefined ? '' : ` (${faults} fault(s), ${warnings ?? 0} warning(s), ${information ?? 0} information)`;
+  return `${nodes} node(s), ${failedNodes} with problems${classes}, ${(report.run.ms / 1000).toFixed(1)} s${interrupted}\n`;
 }
 
 export function renderTerminal(report: Report, opts: TerminalOptions): string {

@@ -288,6 +288,10 @@ for (const setup of setups()) {
       assert.ok(facts.addresses.every((a) => a.address !== HOST), 'loopback is not among the addresses');
       const halfOpen = run.events.at(-2);
       assert.ok(halfOpen?.t === 'halfopen' && halfOpen.measured);
+      // The listening sockets: the listener this test opened is there, the closed port is not.
+      assert.ok(halfOpen.listening?.measured === true, JSON.stringify(halfOpen));
+      assert.ok(halfOpen.listening.sockets.some((l) => [HOST, '0.0.0.0', '::'].includes(l.address) && l.port === http.port), `${HOST}:${http.port} listed`);
+      assert.ok(!halfOpen.listening.sockets.some((l) => l.port === refused), `closed port ${refused} not listed`);
     });
 
     await t.test('hold: unsupported (no WebSocket client)', () => unsupported(get('hold')));

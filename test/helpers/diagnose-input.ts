@@ -74,7 +74,7 @@ export function evidence(overrides: Partial<Record<string, Partial<ProbeResult>>
     session: OK_SESSION,
     events: [AGENT, FACTS, ...results, DONE],
     ledger: [],
-    forward: [{ address: NODE_ADDR, port: 22, probe: 'tcp' as const, purpose: 'ssh', result: { outcome: 'open', ms: 1 } }],
+    forward: [{ address: NODE_ADDR, port: 22, probe: 'tcp' as const, purpose: 'ssh', needs: 'service' as const, result: { outcome: 'open', ms: 1 } }],
     ...extra,
   });
 }

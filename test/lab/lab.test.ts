@@ -402,7 +402,7 @@ test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) =
     assert.equal(await connectFrom(nodeNetns('healthy'), CTL_ADDRESS, 63001), 'connected');
   });
 
-  await t.test('return-acl: the SYN reaches the controller (SYN_RECV there), the SYN-ACK never comes back; 443 forward passes', async () => {
+  await t.test('return-acl: the SYN reaches the controller (SYN_RECV there), the SYN-ACK never comes back; forward SSH passes', async () => {
     const node = nodeAddress(13);
     const connecting = connectFrom(nodeNetns('return-acl'), CTL_ADDRESS, 63001, 2_000);
     await sleep(700);
@@ -410,7 +410,9 @@ test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) =
     assert.equal(halfOpen.code, 0, halfOpen.stderr);
     assert.match(halfOpen.stdout, new RegExp(`${CTL_ADDRESS.replace(/\./g, '\\.')}:63001\\s+${node.replace(/\./g, '\\.')}:\\d+`), halfOpen.stdout);
     assert.equal(await connecting, 'timeout');
-    assert.equal(await connectFrom(CTL_NETNS, node, 443), 'connected');
+    assert.equal(await connectFrom(CTL_NETNS, node, 22), 'connected');
+    // Nothing but sshd listens on a lab node: 443 is answered with the node's own reset.
+    assert.equal(await connectFrom(CTL_NETNS, node, 443), 'ECONNREFUSED');
   });
 
   await t.test(`idle: the router's callback flows from the node get a ${IDLE_TIMEOUT_SECONDS} s established timeout; a quiet connection dies, SSH does not`, async () => {

@@ -54,9 +54,8 @@ function runJson(name: string, args: string[]): { code: number | null; report: R
 const ctlRuleset = (): string => spawnSync('ip', ['netns', 'exec', CTL_NETNS, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout;
 
 /**
- * A web interface in a lab node's namespace, as an iLO serves one: HTTPS and HTTP. The lab's sshd
- * already holds 443 there (the linux profile's forward port), so the stand-in uses 8443/8080 and a
- * custom profile says so.
+ * A web interface in a lab node's namespace, as an iLO serves one: HTTPS and HTTP, on 8443/8080
+ * (ports no lab node uses otherwise), and a custom profile says so.
  */
 async function startWebInterface(netns: string): Promise<void> {
   const { createRunCertificate } = await import('../../controller/wire/cert.js');
@@ -94,6 +93,8 @@ test('lab profiles: every profile\'s ports appear in the matrix with their direc
     { from: 'healthy', profile: 'linux' },
     { from: 'healthy', name: 'win', profile: 'windows' },
     { from: 'healthy', name: 'ilo', profile: 'ilo-lab' },
+    // ilo-down: the built-in ilo profile on a node whose web interface is down (nothing listens on 443/80).
+    { from: 'healthy', name: 'ilo-down', profile: 'ilo' },
     { from: 'esxi-egress', profile: 'vmware' },
     { from: 'dual', profile: 'integrity' },
   ]);
@@ -119,11 +120,22 @@ test('lab profiles: every profile\'s ports appear in the matrix with their direc
   assert.match(https.summary, /HTTP 200 \(iLO-standin\); TLSv1\.3, certificate ilo-standin\.lab, self-signed/);
   assert.equal(evidenceOf(ilo.paths.find((p) => p.port === 8080), 'forward').http?.status, 301);
 
+  // An agentless iLO whose web service is down: the service verdict, saying the node's own view was not measured.
+  const down = byName('ilo-down');
+  assert.equal(down.verdict, 'service-down');
+  for (const port of [443, 80]) {
+    const web = down.paths.find((p) => p.direction === 'forward' && p.port === port)!;
+    assert.equal(web.verdict, 'service-down', web.summary);
+    assert.match(web.summary, /node's own view was not measured \(the node runs no agent\)/);
+  }
+  assert.equal(down.paths.find((p) => p.port === 22)!.verdict, 'ok');
+
   const win = byName('win');
   const netbios = win.paths.find((p) => p.port === 137)!;
   assert.equal(netbios.proto, 'udp');
   assert.equal(netbios.verdict, 'rejected', `no name service on the stand-in: ICMP port unreachable (${netbios.summary})`);
-  assert.equal(win.paths.find((p) => p.port === 445)!.verdict, 'rejected');
+  // SMB is a service the update manager needs: nothing listens on the stand-in (its agent says so).
+  assert.equal(win.paths.find((p) => p.port === 445)!.verdict, 'service-down');
 
   const integrity = byName('dual');
   assert.equal(integrity.addresses.length, 2);
@@ -155,7 +167,9 @@ test('lab firewall: --open-firewall turns a controller-ingress-blocked run green
     assert.doesNotMatch(before, /twoway_open/);
     const opened = runJson('opened', ['--inventory', file, '--open-firewall']);
     assert.equal(opened.code, 0, opened.stderr);
-    assert.ok(opened.report.nodes[0]!.paths.every((p) => p.verdict === 'ok'));
+    // Forward 443 of the SSH-only node is closed: information, the path works.
+    assert.ok(opened.report.nodes[0]!.paths.every((p) => p.verdict === 'ok' || (p.direction === 'forward' && p.port === 443 && p.verdict === 'closed')));
+    assert.equal(opened.report.nodes[0]!.verdict, 'ok');
     const listening = [...new Set(opened.report.run.controller.listeners.map((l) => l.port))].sort((a, b) => a - b);
     assert.match(opened.stderr, new RegExp(`--open-firewall: tcp ${listening.join(', ')} accepted via inet \\S+ input`), 'exactly the listener ports');
     assert.match(opened.stderr, /--open-firewall: removed inet \S+ twoway_open_\d+/);

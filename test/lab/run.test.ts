@@ -71,7 +71,11 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   const healthy = node(report, 'healthy');
   assert.equal(healthy.agent?.flavour, 'node');
   assert.deepEqual(healthy.callbackAddresses, [CTL_ADDRESS]);
-  assert.ok(healthy.paths.every((p) => p.verdict === 'ok'));
+  // SSH only on the node: forward 443 is closed (information), everything else ok, and the node ok.
+  assert.deepEqual(healthy.paths.filter((p) => p.verdict !== 'ok').map((p) => `${p.direction} ${p.port} ${p.verdict}`), ['forward 443 closed']);
+  const closed443 = healthy.paths.find((p) => p.direction === 'forward' && p.port === 443)!;
+  assert.match(closed443.summary, /nothing listens on it on the node/);
+  assert.equal(healthy.verdict, 'ok');
   // No NAT on the healthy path: the controller saw the very address and port the agent connected from.
   const hellos = run.agentEvents('healthy').filter((e): e is ProbeResult => e.t === 'probe' && e.id.startsWith('hello-http-'));
   assert.equal(hellos.length, 1, 'one plain-HTTP hello from the healthy node');
@@ -92,10 +96,11 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
     );
   }
 
-  // ESXi-style egress: the callback never reached the listener, while 443 forward is open.
+  // ESXi-style egress: the callback never reached the listener, while forward 443 reaches the node
+  // (closed: its reset leaves as an answer to an inbound connection, which the egress filter passes).
   const esxi = node(report, 'esxi-egress');
   assert.equal(evidenceOf(path(esxi, 'callback', 63001), 'probe').ledgerSawRequest, false);
-  assert.equal(path(esxi, 'forward', 443).verdict, 'ok');
+  assert.equal(path(esxi, 'forward', 443).verdict, 'closed');
 
   // ESXi-style egress: 80/443 passed where 63001/63002 did not, so the fixes are the rule file and the port change.
   assert.deepEqual(evidenceOf(path(esxi, 'callback', 63001), 'probe').alternates, [
@@ -179,7 +184,8 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   // SSH failures, each in ssh's own words. sshd-stopped: the node's kernel answers the SYN with a reset.
   assert.equal(sessionEvidenceOf(node(report, 'sshd-stopped')).stderr, `ssh: connect to host ${nodeAddress(9)} port 22: Connection refused`);
   // ssh-dropped: the node drops SYNs to 22 and ssh's own ConnectTimeout ends it (not the run's deadline);
-  // the forward probe of 22 times out too, while 443 on the same host answers.
+  // the forward probe of 22 times out too, while 443 on the same host answers with a reset. No agent ran,
+  // so whether 443 is closed or reset by a firewall is not measured (never guessed benign).
   const dropped = node(report, 'ssh-dropped');
   const droppedSession = sessionEvidenceOf(dropped);
   assert.deepEqual(
@@ -188,7 +194,8 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   );
   const droppedSsh = path(dropped, 'forward', 22);
   assert.deepEqual([droppedSsh.verdict, evidenceOf(droppedSsh, 'forward').outcome], ['blocked', 'timeout']);
-  assert.equal(path(dropped, 'forward', 443).verdict, 'ok');
+  const dropped443 = path(dropped, 'forward', 443);
+  assert.deepEqual([dropped443.verdict, evidenceOf(dropped443, 'forward').outcome], ['not-measured', 'refused']);
   // nohost: nobody answers ARP for the address, so the router returns host unreachable within ssh's
   // connect timeout. (Not pinned: the forward probes, whose 3 s deadline races the kernel's 3 s of ARP.)
   const noHost = sessionEvidenceOf(node(report, 'nohost'));

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { stringify as toYaml } from 'yaml';
 import { InputError } from '../../src/errors.js';
 import { parseProfiles } from '../../src/profile-file.js';
-import { BUILT_IN_PROFILES, CALLBACK_KINDS, FORWARD_PROBES, type ForwardPort, type Profile } from '../../src/profiles.js';
+import { BUILT_IN_PROFILES, CALLBACK_KINDS, FORWARD_PROBES, defaultNeeds, type ForwardPort, type Profile } from '../../src/profiles.js';
 import { check, parsesOrNamesThePlace } from '../helpers/property.js';
 
 const FILE = '/etc/twoway/profiles.yaml';
@@ -73,7 +73,7 @@ describe('profile file properties', () => {
         if (result instanceof InputError) return assert.fail(result.message);
         for (const d of defs) {
           const profile: Profile = result[d.name]!;
-          const forward: ForwardPort[] = [...BUILT_IN_PROFILES[d.parent]!.forward.filter((f) => !d.remove.includes(f.port)), ...d.add.map((f) => ({ ...f }))];
+          const forward: ForwardPort[] = [...BUILT_IN_PROFILES[d.parent]!.forward.filter((f) => !d.remove.includes(f.port)), ...d.add.map((f) => ({ ...f, needs: defaultNeeds(f.probe) }))];
           assert.deepStrictEqual(
             { forward: profile.forward, agent: profile.agent, callbacks: profile.callbacks, minAddresses: profile.minAddresses },
             { forward, agent: d.agent, callbacks: d.callbacks, minAddresses: d.minAddresses },

@@ -43,6 +43,20 @@ test('profile file: extend a built-in, change a built-in in place, and keep the 
   assert.deepEqual(profiles.windows, BUILT_IN_PROFILES.windows);
 });
 
+test('profiles: each forward port says whether the update manager needs a service or only the path', () => {
+  const needs = (name: string): string[] => BUILT_IN_PROFILES[name]!.forward.map((f) => `${f.port}:${f.needs}`);
+  assert.deepEqual(needs('linux'), ['22:service', '443:path']);
+  assert.deepEqual(needs('windows'), ['22:service', '443:path', '445:service', '139:path', '137:path']);
+  assert.deepEqual(needs('vmware'), ['22:service', '443:path', '5989:service']);
+  assert.deepEqual(needs('ilo'), ['443:service', '80:service', '22:service']);
+  const profiles = parseProfiles(
+    ['profiles:', '  custom:', '    extends: linux', '    add:', '      - { port: 8443, probe: https }', '      - { port: 9000 }', '      - { port: 9001, probe: tcp, needs: service }', '      - { port: 9002, probe: http, needs: path }'].join('\n'),
+    'p.yaml',
+  );
+  assert.deepEqual(profiles.custom!.forward.slice(2).map((f) => `${f.port}:${f.needs}`), ['8443:service', '9000:path', '9001:service', '9002:path']);
+  assert.throws(() => parseProfiles('profiles:\n  x:\n    extends: linux\n    add: [{ port: 9, needs: maybe }]\n', 'p.yaml'), /field "profiles\.x\.add\[0\]\.needs": expected one of service, path/);
+});
+
 test('profile file: behaviour hints are inherited by extends and can be set', () => {
   const profiles = parseProfiles(
     ['profiles:', '  esx-custom:', '    extends: vmware', '    remove: [5989]', '  win-custom:', '    extends: windows', '  lab-esx:', '    extends: linux', '    esxi_firewall: true', '    default_runtime: sh-curl', '  plain:', '    extends: vmware', '    esxi_firewall: false'].join('\n'),
@@ -83,5 +97,7 @@ test('cli: twoway profiles lists every profile, custom ones included, with callb
   assert.deepEqual(linux.ports.map((p) => `${p.direction} ${p.port}`), ['forward 22', 'forward 443', 'callback 80', 'callback 443']);
   assert.ok(listed.find((p) => p.name === 'ilo-8443')!.ports.some((p) => p.port === '8443'));
   const text = spawnSync(process.execPath, [BIN, 'profiles'], { encoding: 'utf8', timeout: 30_000 });
-  assert.match(text.stdout, /windows: .*\n(.*\n)*.*controller -> node {2}137 +udp\/netbios-ns/);
+  assert.match(text.stdout, /windows: .*\n(.*\n)*.*controller -> node {2}137 +udp\/netbios-ns .*\[needs the path only: closed is fine\]/);
+  assert.match(text.stdout, /ilo: .*\n(.*\n)*.*controller -> node {2}443 +tcp\/https +web interface \(HTTPS\) \[needs a service: closed is a fault\]/);
+  assert.deepEqual((linux.ports as { needs?: string }[]).map((p) => p.needs), ['service', 'path', undefined, undefined]);
 });

@@ -31,6 +31,9 @@ const REJECTED: [string, string, RegExp][] = [
   ['facts with too many addresses', JSON.stringify({ t: 'facts', hostname: 'h', addresses: Array.from({ length: 257 }, () => ({ iface: 'e', address: 'a', family: 'IPv4' })), routes: [] }), /field "addresses": expected an array of at most 256/],
   ['facts with a bad family', JSON.stringify({ t: 'facts', hostname: 'h', addresses: [{ iface: 'e', address: 'a', family: 'IPX' }], routes: [] }), /field "family"/],
   ['halfopen without measured', JSON.stringify({ t: 'halfopen', entries: [] }), /field "measured": expected a boolean/],
+  ['halfopen with too many listening sockets', JSON.stringify({ t: 'halfopen', measured: true, entries: [], listening: { measured: true, sockets: Array.from({ length: 257 }, (_, i) => ({ address: '0.0.0.0', port: i })) } }), /field "sockets": expected an array of at most 256/],
+  ['halfopen with listening but no measured', JSON.stringify({ t: 'halfopen', measured: true, entries: [], listening: { sockets: [] } }), /field "listening\.measured": expected a boolean/],
+  ['halfopen with a listening socket without a port', JSON.stringify({ t: 'halfopen', measured: true, entries: [], listening: { measured: true, sockets: [{ address: '::' }] } }), /field "port"/],
   ['done without ms', JSON.stringify({ t: 'done' }), /field "ms"/],
   ['fatal with a huge message', JSON.stringify({ t: 'fatal', message: 'f'.repeat(2049) }), /field "message": expected a string of at most 2048/],
   // Under the line bound in characters, over it in bytes: the bound is in bytes.
@@ -48,6 +51,14 @@ for (const [name, line, message] of REJECTED) {
     });
   });
 }
+
+test('parseAgentEvent: the listening sockets and the reason they were not measured come through; older agents send none', () => {
+  const sockets = [{ address: '0.0.0.0', port: 22 }, { address: '::', port: 443 }];
+  assert.deepEqual(parseAgentEvent(JSON.stringify({ t: 'halfopen', measured: true, entries: [], listening: { measured: true, sockets } })), { t: 'halfopen', measured: true, entries: [], listening: { measured: true, sockets } });
+  const unmeasured = { measured: false, reason: 'no /proc/net/tcp on this node', sockets: [] };
+  assert.deepEqual(parseAgentEvent(JSON.stringify({ t: 'halfopen', measured: false, entries: [], listening: unmeasured })), { t: 'halfopen', measured: false, entries: [], listening: unmeasured });
+  assert.deepEqual(parseAgentEvent(JSON.stringify({ t: 'halfopen', measured: true, entries: [] })), { t: 'halfopen', measured: true, entries: [] });
+});
 
 test('parseAgentEvent: a line just under the bound in bytes passes, and unknown extra fields are dropped', () => {
   const base = JSON.stringify({ ...HELLO, extra: '' });

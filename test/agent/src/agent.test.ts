@@ -379,6 +379,19 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent with nothing to prob
   checkShape(run, plan);
 });
 
+for (const flavour of TEST_FLAVOURS) test(`${flavour} agent reports the node's listening sockets: a listener it can see, not a closed port`, async (t) => {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  t.after(() => server.close());
+  const open = (server.address() as net.AddressInfo).port;
+  const closed = await closedPort();
+  const run = await runFlavour(flavour, makePlan([], cert.fingerprint256));
+  const table = run.events.find((e) => e.t === 'halfopen');
+  assert.ok(table?.t === 'halfopen' && table.listening?.measured === true, JSON.stringify(table));
+  assert.ok(table.listening.sockets.some((l) => l.address === HOST && l.port === open), `${HOST}:${open} listed`);
+  assert.ok(!table.listening.sockets.some((l) => l.port === closed), `closed port ${closed} not listed`);
+});
+
 test('node agent with a wrong token against the real listener: every request gets 403 and counts as stray, every probe fails', async (t) => {
   const { listener, tokens, cert: runCert, setPlan } = await startTestListener(t, HOST);
   const token = tokens.tokenFor(NODE_NAME);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { DEFAULT_THRESHOLDS, type NodeEvidence } from '../../../controller/diagnose/inputs.js';
 import { diagnoseNode } from '../../../controller/diagnose/node.js';
 import type { LedgerRequest } from '../../../controller/wire/ledger.js';
-import type { ProbeResult } from '../../../src/protocol.js';
+import type { AgentEvent, ProbeResult } from '../../../src/protocol.js';
 import { PATH_KINDS, type VerdictKind } from '../../../src/verdicts.js';
 import { NODE_ADDR, accepted, allHttp, evidence, httpPath, httpProbes, httpsPath, ledgerFor, plan, synSeen } from '../../helpers/diagnose-input.js';
 import { evidenceOf } from '../../helpers/evidence.js';
@@ -24,6 +24,14 @@ function onlyThese(overrides: Record<string, Partial<ProbeResult>>): Record<stri
   const notStarted: Partial<ProbeResult> = { outcome: 'error', phase: 'connect', ms: 0, error: { code: 'TWOWAY_NOT_STARTED', message: 'x' } };
   return { ...Object.fromEntries(httpProbes.filter((p) => p.alternate !== true).map((p) => [p.id, notStarted])), ...overrides };
 }
+
+/** Every probe ok, and the node's 443 refused while the node listens on 22 only. */
+function refused443(needs: 'service' | 'path'): NodeEvidence {
+  const input = evidence({}, { forward: [{ address: NODE_ADDR, port: 443, probe: 'tcp', purpose: 'test', needs, result: { outcome: 'refused', ms: 1, error: { code: 'ECONNREFUSED', message: 'refused' } } }] });
+  const table: AgentEvent = { t: 'halfopen', measured: true, entries: [], listening: { measured: true, sockets: [{ address: '0.0.0.0', port: 22 }] } };
+  return { ...input, events: [...input.events.slice(0, -1), table, ...input.events.slice(-1)] };
+}
+const forward443 = (r: ReturnType<typeof diagnoseNode>): VerdictKind | undefined => r.paths.find((p) => p.direction === 'forward' && p.port === 443)?.verdict;
 
 interface Row {
   name: string;
@@ -284,6 +292,8 @@ const ROWS: Row[] = [
       assert.match(httpPath(r).summary, /^everything this agent can measure passed; idle hold: not measured: no WebSocket in this flavour$/);
     },
   },
+  { name: 'a path-only forward port refused, nothing listening on the node', input: refused443('path'), node: 'ok', check: (r) => assert.equal(forward443(r), 'closed') },
+  { name: 'a service forward port refused, nothing listening on the node', input: refused443('service'), node: 'service-down', check: (r) => assert.equal(forward443(r), 'service-down') },
 ];
 
 for (const row of ROWS) {

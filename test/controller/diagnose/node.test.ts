@@ -50,8 +50,8 @@ test('classify: an agentless node is judged by its forward paths alone, and says
       agentless: true,
       ms: 40,
       forward: [
-        { address: '10.0.0.9', port: 443, probe: 'https', purpose: 'web', result: { outcome: 'tls-error', ms: 5, error: { code: 'ECONNRESET', message: 'reset during handshake' } } },
-        { address: '10.0.0.9', port: 22, probe: 'tcp', purpose: 'ssh', result: { outcome: 'open', ms: 2 } },
+        { address: '10.0.0.9', port: 443, probe: 'https', purpose: 'web', needs: 'service' as const, result: { outcome: 'tls-error', ms: 5, error: { code: 'ECONNRESET', message: 'reset during handshake' } } },
+        { address: '10.0.0.9', port: 22, probe: 'tcp', purpose: 'ssh', needs: 'service' as const, result: { outcome: 'open', ms: 2 } },
       ],
     }),
   );

@@ -67,13 +67,15 @@ test('composeLab: the static scenarios, with the fleet after them, or the fleet 
   assert.deepEqual(composeLab({ fleet: { nodes: 2, dropped: 0 }, onlyFleet: true }).map((s) => s.node), ['fleet-001', 'fleet-002']);
 });
 
-test('a fleet node serves SSH on port 22 only; static scenarios keep 22 and 443', () => {
+test('a fleet node serves SSH on port 22 only, like the healthy scenario; a scenario with a service port listens there too', () => {
   const paths = labPaths({ TWOWAY_LAB_DIR: '/tmp/twoway-lab-test' });
   const [node] = fleetScenarios({ nodes: 1, dropped: 0 });
   const listen = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('ListenAddress '));
   assert.deepEqual(listen(renderSshdConfig(node!, nodePaths(paths, node!.node), paths)), ['ListenAddress 10.231.100.2:22']);
   const healthy = LAB_SCENARIOS.find((s) => s.node === 'healthy')!;
-  assert.deepEqual(listen(renderSshdConfig(healthy, nodePaths(paths, 'healthy'), paths)), ['ListenAddress 10.231.1.2:22', 'ListenAddress 10.231.1.2:443']);
+  assert.deepEqual(listen(renderSshdConfig(healthy, nodePaths(paths, 'healthy'), paths)), ['ListenAddress 10.231.1.2:22']);
+  const withService = LAB_SCENARIOS.find((s) => (s.servicePorts ?? []).length > 0)!;
+  assert.ok(listen(renderSshdConfig(withService, nodePaths(paths, withService.node), paths)).some((l) => l.endsWith(`:${withService.servicePorts![0]}`)));
 });
 
 test('the fleet inventory lists exactly the fleet nodes', () => {

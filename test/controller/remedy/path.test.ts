@@ -37,7 +37,7 @@ test('remedies: an idle cut says within how long the state was forgotten', () =>
 });
 
 test('remedies: the node\'s answers to a forward probe lost (its SYN half-open): route its address, or loosen rp_filter', () => {
-  const forward = [{ address: NODE_ADDR, port: 22, probe: 'tcp' as const, purpose: 'ssh', result: { outcome: 'timeout' as const, ms: 3000 } }];
+  const forward = [{ address: NODE_ADDR, port: 22, probe: 'tcp' as const, purpose: 'ssh', needs: 'service' as const, result: { outcome: 'timeout' as const, ms: 3000 } }];
   const halfOpen: AgentEvent = { t: 'halfopen', measured: true, entries: [{ local: { address: NODE_ADDR, port: 22 }, remote: { address: CONTROLLER, port: 41000 } }] };
   const input = evidence({}, { forward });
   const node = diagnoseNode({ ...input, events: [...input.events.slice(0, -1), halfOpen, DONE] });

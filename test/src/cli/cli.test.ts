@@ -46,10 +46,11 @@ test('cli: a bad inventory names file, line and field, and nothing starts', (t) 
 test('cli: explain lists every kind with its title and explains one', () => {
   const all = twoway(['explain']);
   assert.equal(all.code, 0);
-  for (const kind of VERDICT_KINDS) assert.match(all.stdout, new RegExp(`^  ${kind}\\s+${escapeRegExp(VERDICTS[kind].title)}$`, 'm'), kind);
+  for (const kind of VERDICT_KINDS) assert.match(all.stdout, new RegExp(`^  ${kind}\\s+${VERDICTS[kind].class}\\s+${escapeRegExp(VERDICTS[kind].title)}$`, 'm'), kind);
   const one = twoway(['explain', 'blocked']);
   assert.equal(one.code, 0);
-  assert.match(one.stdout, /^blocked: Blocked \(path verdict\)/);
+  assert.match(one.stdout, /^blocked: Blocked \(path verdict, fault: /);
+  assert.match(twoway(['explain', 'closed']).stdout, /^closed: Closed \(path works\) \(path verdict, information: never changes the node verdict/);
   assert.match(one.stdout, /Fix: /);
 });
 

@@ -70,20 +70,21 @@ test('junit: network faults are failures, an SSH fault an error on the session, 
   assert.match(error.attrs.message!, /^SSH refused: \\x1b\[31mssh: connect to host 10\.0\.10\.2 port 22: Connection refused\\x1b\[0m <"quoted"> & 'single'$/);
   assert.match(error.text, /"exitCode": 255/);
   const mtu = suiteOf(root, 'mtu');
-  assert.deepEqual(findAll(mtu, 'failure').map((f) => f.attrs.type), ['mtu-blackhole', 'slow']);
+  assert.deepEqual(findAll(mtu, 'failure').map((f) => f.attrs.type), ['mtu-blackhole']);
+  assert.match(findAll(mtu, 'system-out')[0]!.text, /^warning: slow: /);
   const shared = findAll(suiteOf(root, 'web1'), 'failure')[0]!;
   assert.match(shared.text, /shared cause: every node of 10\.0\.20\.0\/24 fails/);
   assert.match(findAll(suiteOf(root, 'tls-proxy'), 'failure')[0]!.attrs.message!, /subject "CN=Corp <Inspect> & Co"/);
 });
 
-test('junit: a path the agent could not measure on a working session is an error, so the file is green exactly when the exit code is 0', () => {
+test('junit: a path the agent could not measure on a working session is a warning, not an error, so the file is green exactly when the exit code is 0', () => {
   const report = fleetReport();
   const healthy = report.nodes[0]!;
   const unmeasured: Report = { ...report, nodes: [{ ...healthy, verdict: 'not-measured', paths: healthy.paths.map((p, i) => (i === 0 ? { ...p, verdict: 'not-measured' } : p)) }] };
   const root = parseXml(renderJunit(unmeasured));
-  assert.equal(getExitCode(unmeasured), 1);
-  assert.deepEqual([root.attrs.failures, root.attrs.errors], ['0', '1']);
-  assert.equal(findAll(root, 'error')[0]!.attrs.type, 'not-measured');
+  assert.equal(getExitCode(unmeasured), 0);
+  assert.deepEqual([root.attrs.failures, root.attrs.errors], ['0', '0']);
+  assert.match(findAll(root, 'system-out')[0]!.text, /^warning: not-measured: Not measured/);
 
   const allOk: Report = { ...report, nodes: [healthy], findings: [] };
   const okRoot = parseXml(renderJunit(allOk));
