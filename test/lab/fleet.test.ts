@@ -82,8 +82,8 @@ test('a fleet beside the scenarios: SSH on 22 only, callbacks dropped on the dro
     assert.equal(await connectFrom(CTL_NETNS, address!, 22), 'connected', `${s.node} port 22`);
     assert.equal(await connectFrom(CTL_NETNS, address!, 443), 'ECONNREFUSED', `${s.node} port 443: nothing listens there`);
   }
-  // The static scenarios keep their sshd on 443 too.
-  assert.equal(await connectFrom(CTL_NETNS, '10.231.1.2', 443), 'connected');
+  // The static scenarios' healthy node is a real server too: SSH only.
+  assert.equal(await connectFrom(CTL_NETNS, '10.231.1.2', 443), 'ECONNREFUSED');
 
   // Only the dropped node's own firewall drops new connections to the callback ports; nothing listens
   // on the controller side now, so a connection that gets there is refused.
