@@ -11,6 +11,9 @@ import type { HalfOpenView } from '../../controller/host/halfopen-sampler.js';
 import { buildPlan, DEFAULT_DEADLINES, FTP_FILE_SIZE, type PlanSettings } from '../../controller/run/plan.js';
 import type { AgentEvent, FtpResult, Plan, ProbeResult } from '../../src/protocol.js';
 import type { NodeReport, PathReport } from '../../src/report.js';
+import type { VerdictKind } from '../../src/verdicts.js';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
 
 export const CONTROLLER = '10.9.0.1';
 export const NODE_ADDR = '10.9.1.2';
@@ -155,3 +158,24 @@ export const DATA_BLOCKED: Partial<ProbeResult> = {
   ftp: { controlOk: true, loginOk: true, pasvPort: 63007, dataConnected: false, reply: '227 Entering Passive Mode (10,9,0,1,246,31)' },
 };
 
+
+/** A row of a classification table: evidence in, the node verdict (and the http path's) out. */
+export interface ClassifyRow {
+  name: string;
+  input: NodeEvidence;
+  node: VerdictKind;
+  http?: VerdictKind;
+  check?: (r: NodeReport) => void;
+}
+
+/** One test per row, named after it. */
+export function classifyRows(rows: readonly ClassifyRow[]): void {
+  for (const row of rows) {
+    test(`classify: ${row.name} -> ${row.node}`, () => {
+      const report = diagnoseNode(row.input);
+      assert.equal(report.verdict, row.node);
+      if (row.http !== undefined) assert.equal(httpPath(report).verdict, row.http);
+      row.check?.(report);
+    });
+  }
+}

@@ -9,7 +9,7 @@ import { diagnoseNode } from '../../../controller/diagnose/node.js';
 import type { LedgerRequest } from '../../../controller/wire/ledger.js';
 import type { AgentEvent, ProbeResult } from '../../../src/protocol.js';
 import { PATH_KINDS, type VerdictKind } from '../../../src/verdicts.js';
-import { NODE_ADDR, accepted, allHttp, evidence, httpPath, httpProbes, httpsPath, ledgerFor, plan, synSeen } from '../../helpers/diagnose-input.js';
+import { NODE_ADDR, accepted, allHttp, classifyRows, evidence, httpPath, type ClassifyRow, httpProbes, httpsPath, ledgerFor, plan, synSeen } from '../../helpers/diagnose-input.js';
 import { evidenceOf } from '../../helpers/evidence.js';
 
 /** The status probe's two posts: the first acknowledged, the second not. */
@@ -33,15 +33,7 @@ function refused443(needs: 'service' | 'path'): NodeEvidence {
 }
 const forward443 = (r: ReturnType<typeof diagnoseNode>): VerdictKind | undefined => r.paths.find((p) => p.direction === 'forward' && p.port === 443)?.verdict;
 
-interface Row {
-  name: string;
-  input: NodeEvidence;
-  node: VerdictKind;
-  http?: VerdictKind;
-  check?: (r: ReturnType<typeof diagnoseNode>) => void;
-}
-
-const ROWS: Row[] = [
+const ROWS: ClassifyRow[] = [
   {
     name: 'all probes pass',
     input: evidence(),
@@ -296,14 +288,7 @@ const ROWS: Row[] = [
   { name: 'a service forward port refused, nothing listening on the node', input: refused443('service'), node: 'service-down', check: (r) => assert.equal(forward443(r), 'service-down') },
 ];
 
-for (const row of ROWS) {
-  test(`classify: ${row.name} -> ${row.node}`, () => {
-    const report = diagnoseNode(row.input);
-    assert.equal(report.verdict, row.node);
-    if (row.http !== undefined) assert.equal(httpPath(report).verdict, row.http);
-    row.check?.(report);
-  });
-}
+classifyRows(ROWS);
 
 test('callback: the table covers every path verdict kind', () => {
   const seen = new Set<VerdictKind>();

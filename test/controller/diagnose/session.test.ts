@@ -8,17 +8,9 @@ import { diagnoseNode } from '../../../controller/diagnose/node.js';
 import type { NodeEvidence } from '../../../controller/diagnose/inputs.js';
 import { judgeSession } from '../../../controller/diagnose/session.js';
 import { NODE_KINDS, type VerdictKind } from '../../../src/verdicts.js';
-import { AGENT, DONE, FACTS, OK_SESSION, evidence, httpPath, sshFailure } from '../../helpers/diagnose-input.js';
+import { AGENT, DONE, FACTS, OK_SESSION, classifyRows, evidence, httpPath, type ClassifyRow, sshFailure } from '../../helpers/diagnose-input.js';
 
-interface Row {
-  name: string;
-  input: NodeEvidence;
-  node: VerdictKind;
-  http?: VerdictKind;
-  check?: (r: ReturnType<typeof diagnoseNode>) => void;
-}
-
-const ROWS: Row[] = [
+const ROWS: ClassifyRow[] = [
   { name: 'ssh connect timeout', input: sshFailure(255, 'ssh: connect to host 10.9.1.2 port 22: Connection timed out'), node: 'ssh-unreachable', http: 'not-measured' },
   { name: 'ssh no route', input: sshFailure(255, 'ssh: connect to host 10.9.1.2 port 22: No route to host'), node: 'ssh-unreachable' },
   { name: 'ssh refused', input: sshFailure(255, 'ssh: connect to host 10.9.1.2 port 22: Connection refused'), node: 'ssh-refused' },
@@ -52,14 +44,7 @@ const ROWS: Row[] = [
   },
 ];
 
-for (const row of ROWS) {
-  test(`classify: ${row.name} -> ${row.node}`, () => {
-    const report = diagnoseNode(row.input);
-    assert.equal(report.verdict, row.node);
-    if (row.http !== undefined) assert.equal(httpPath(report).verdict, row.http);
-    row.check?.(report);
-  });
-}
+classifyRows(ROWS);
 
 test('session: the table covers every node verdict kind', () => {
   const seen = new Set(ROWS.map((row) => diagnoseNode(row.input).nodeVerdict));
