@@ -186,7 +186,8 @@ async function build(paths: LabPaths, scenarios: readonly LabScenario[], fleet: 
   log(`sshd accepting on ${sshdScenarios.length} nodes`);
 
   await applyScenarioMechanisms(scenarios, paths);
-  log(`scenario faults in place: ${scenarios.filter((s) => s.mechanism !== 'none').map((s) => s.node).join(', ')}`);
+  const faulty = scenarios.filter((s) => s.mechanism !== 'none').map((s) => s.node);
+  log(`scenario faults in place: ${faulty.length === 0 ? 'none' : faulty.join(', ')}`);
 
   writeClientFiles(paths, scenarios, hostKeys);
   if (fleetNodes.length > 0) {
