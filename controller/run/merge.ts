@@ -38,7 +38,9 @@ const FIELD = '<report>';
 export function mergeReports(inputs: readonly MergeInput[], options: MergeOptions): Report {
   if (inputs.length === 0) throw new InputError('nothing to merge: give the JSON reports of the runs', { field: FIELD });
   for (const input of inputs) {
-    if (input.report.run.settings === undefined) throw new InputError('missing in the report (written by an older twoway: re-run it)', { file: input.file, field: 'run.settings' });
+    for (const field of ['settings', 'controller'] as const) {
+      if (input.report.run[field] === undefined) throw new InputError('missing in the report (written by an older twoway: re-run it)', { file: input.file, field: `run.${field}` });
+    }
   }
   const ordered = inShardOrder(inputs);
   checkShards(ordered, options.partial === true);
