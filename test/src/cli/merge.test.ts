@@ -28,6 +28,7 @@ test('cli merge: two shards make one report in every format; a fault in either e
   const merged = JSON.parse(readFileSync(out.json!, 'utf8')) as Report;
   assert.deepEqual(merged.nodes.map((n) => [n.name, n.verdict]), [['web1', 'ok'], ['db1', 'rejected']]);
   assert.match(readFileSync(out.jsonl!, 'utf8'), /"type":"finished","exitCode":1/);
+  assert.match(readFileSync(out.html!, 'utf8'), /<dt>merged from<\/dt><dd>[^<]*one\.json \(shard 1\/2, run 20250101T010000-aaaaaa, 1 node\(s\)\)/);
 
   const healthy = writeShard(dir, 'healthy', report('20250101T010003-cccccc', [simpleNode('db1', '10.1.0.3')]), { index: 2, count: 2 });
   assert.equal(twoway(['merge', one, healthy]).code, 0, 'no fault in any shard: 0');
