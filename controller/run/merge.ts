@@ -159,8 +159,8 @@ function mergedRun(inputs: readonly MergeInput[]): RunInfo {
     merged: inputs.map(({ file, report }) => mergedRecord(file, report)),
     controller: {
       listeners: [...listeners.values()],
-      // Each controller has its own certificate: all of them, in shard order.
-      fingerprint256: [...new Set(runs.map((r) => r.controller.fingerprint256))].join(', '),
+      // Each controller has its own certificate: all of them, in shard order (an empty shard made none).
+      fingerprint256: [...new Set(runs.map((r) => r.controller.fingerprint256).filter((f) => f !== ''))].join(', '),
     },
     // The verdict settings are the same in every report (checked); nodes tested at once add up.
     settings: { ...runs[0]!.settings, concurrency: runs.reduce((sum, r) => sum + r.settings.concurrency, 0), ...(ftp === undefined ? {} : { ftp }) },

@@ -129,3 +129,13 @@ test('merge: a node whose profile is not known here (a --profiles file\'s) is re
   const custom = { ...simpleNode('a', '10.1.0.2'), profile: 'site-linux' };
   refused([{ file: 'a.json', report: shardReport('20250101T010000-aaaaaa', [custom]) }], /node "a" has profile "site-linux".*--profiles/);
 });
+
+test('merge: an empty shard\'s report (no node, no listener, no certificate) accounts for its shard and adds nothing else', () => {
+  const [one] = twoShards([simpleNode('a', '10.1.0.2')], []);
+  const withCert = { ...one!, report: { ...one!.report, run: { ...one!.report.run, controller: { listeners: [], fingerprint256: 'AA:BB' } } } };
+  const empty = { file: 'empty.json', report: shardReport('20250101T010009-eeeeee', [], { index: 2, count: 2 }) };
+  const merged = mergeReports([empty, withCert], HINTS);
+  assert.deepEqual(merged.nodes.map((n) => n.name), ['a']);
+  assert.equal(merged.run.controller.fingerprint256, 'AA:BB');
+  assert.deepEqual(merged.run.merged?.map((m) => [m.file, m.nodes]), [['shard1.json', 1], ['empty.json', 0]]);
+});
