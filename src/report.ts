@@ -115,6 +115,12 @@ export interface RunInfo {
     alternates: { http?: number; https?: number; unavailable: string[] };
     /** The FTP listener's ports, when some node was tested over FTP. */
     ftp?: { controlPort: number; dataPorts: { first: number; last: number } };
+    /** Throughput below which a path is slow (--min-mbps). This and the deadlines below: absent in older reports. */
+    minMbps?: number;
+    /** How long the agent may run on a node (--agent-timeout). */
+    agentTimeoutMs?: number;
+    /** Each forward probe's deadline (--forward-timeout). */
+    forwardTimeoutMs?: number;
   };
   /** Requests the listener refused (no or wrong token, unplanned probe, a request it could not parse). */
   strayRequests: number;

@@ -30,8 +30,12 @@ export interface MergeOptions {
   partial?: boolean;
 }
 
-/** The run settings that change verdicts; a merge refuses reports that differ in any. */
-const VERDICT_SETTINGS = ['sizes', 'httpPort', 'httpsPort', 'idleHoldMs', 'firmwareBytes', 'ftp'] as const;
+/**
+ * The run settings that change verdicts (or what a verdict says); a merge refuses reports that differ
+ * in any. Absent on one side, a setting is not compared: FTP's exist only where some node was tested
+ * over FTP, the thresholds and deadlines only in reports of a twoway that records them.
+ */
+const VERDICT_SETTINGS = ['sizes', 'httpPort', 'httpsPort', 'idleHoldMs', 'firmwareBytes', 'ftp', 'minMbps', 'agentTimeoutMs', 'forwardTimeoutMs'] as const;
 
 const FIELD = '<report>';
 
@@ -101,8 +105,7 @@ function checkSettings(inputs: readonly MergeInput[]): void {
     for (const key of VERDICT_SETTINGS) {
       const a = first!.report.run.settings[key];
       const b = input.report.run.settings[key];
-      // FTP settings exist only where some node was tested over FTP.
-      if (key === 'ftp' && (a === undefined || b === undefined)) continue;
+      if (a === undefined || b === undefined) continue;
       if (JSON.stringify(a) !== JSON.stringify(b)) {
         throw new InputError(
           `run setting ${key} is ${JSON.stringify(b)} here but ${JSON.stringify(a)} in ${first!.file}: verdicts of runs with different settings do not add up; run every shard with the same flags`,

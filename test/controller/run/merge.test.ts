@@ -106,6 +106,10 @@ test('merge: reports whose verdict settings differ are refused, naming the setti
   refused([a, differ({ sizes: [1024, 65536] })], /run setting sizes is \[1024,65536\] here but \[1024\] in a\.json/);
   refused([a, differ({ httpPort: 8080 })], /run setting httpPort/);
   refused([a, differ({ firmwareBytes: 2 })], /run setting firmwareBytes/);
+  const strict = { file: 's.json', report: shardReport('20250101T010000-ssssss', [simpleNode('s', '10.1.0.6')], undefined, { minMbps: 10, agentTimeoutMs: 30_000 }) };
+  refused([strict, differ({ minMbps: 100 })], /run setting minMbps is 100 here but 10 in s\.json/);
+  refused([strict, differ({ agentTimeoutMs: 60_000 })], /run setting agentTimeoutMs/);
+  assert.equal(mergeReports([a, strict], HINTS).nodes.length, 2, 'a report from before the thresholds were recorded is not compared on them');
   const ftp = { controlPort: 21, dataPorts: { first: 63006, last: 63010 } };
   const withFtp = { file: 'c.json', report: shardReport('20250101T010000-cccccc', [simpleNode('c', '10.1.0.4')], undefined, { ftp }) };
   refused([withFtp, { ...differ({ ftp: { ...ftp, controlPort: 2121 } }) }], /run setting ftp/);
