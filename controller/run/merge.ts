@@ -6,8 +6,8 @@
  * node's fixes (a finding changes them), and the summary. Pure: reports in, a report out.
  *
  * Refused, as bad input: a node in two reports (which verdict would be the truth?), reports whose
- * run settings that change verdicts differ (their verdicts are not comparable: a node "slow" at
- * one firmware size is not slow at another), a shard given twice, shard counts that differ, and,
+ * run settings that change verdicts differ (their verdicts do not add up: "slow" under --min-mbps 10
+ * is not slow under --min-mbps 5), a shard given twice, shard counts that differ, and,
  * unless `partial`, a shard missing (a merge that silently tested half the fleet would exit 0).
  */
 import { createHash } from 'node:crypto';
