@@ -3,7 +3,8 @@
  * interface. Add fields freely; renaming or removing one is a new REPORT_VERSION.
  */
 import type { NodeFailureEvidence, PathEvidence } from './evidence.js';
-import { VERDICTS, isFault, type NodeKind, type PathKind, type VerdictKind } from './verdicts.js';
+import type { Shard } from './shard.js';
+import { VERDICTS, VERDICT_KINDS, isFailure, isFault, type NodeKind, type PathKind, type VerdictKind } from './verdicts.js';
 
 export const REPORT_VERSION = 1;
 
@@ -94,6 +95,10 @@ export interface RunInfo {
   finishedAt: string;
   ms: number;
   interrupted: boolean;
+  /** The run tested one share of the inventory (`twoway run --shard I/N`, src/shard.ts). */
+  shard?: Shard;
+  /** A report `twoway merge` joined from others: each of them as it was run. */
+  merged?: MergedRun[];
   controller: {
     listeners: { address: string; port: number; proto: 'http' | 'https' }[];
     fingerprint256: string;
@@ -110,6 +115,12 @@ export interface RunInfo {
     alternates: { http?: number; https?: number; unavailable: string[] };
     /** The FTP listener's ports, when some node was tested over FTP. */
     ftp?: { controlPort: number; dataPorts: { first: number; last: number } };
+    /** Throughput below which a path is slow (--min-mbps). This and the deadlines below: absent in older reports. */
+    minMbps?: number;
+    /** How long the agent may run on a node (--agent-timeout). */
+    agentTimeoutMs?: number;
+    /** Each forward probe's deadline (--forward-timeout). */
+    forwardTimeoutMs?: number;
   };
   /** Requests the listener refused (no or wrong token, unplanned probe, a request it could not parse). */
   strayRequests: number;
@@ -122,6 +133,19 @@ export interface RunInfo {
   listenerPeers: Record<string, { accepted: number; withRequest: number }>;
   /** The controller's SYN_RECV sampling on the listener ports: whether it could look at all. */
   halfOpenSampled: boolean;
+}
+
+/** One report a merged report was joined from. */
+export interface MergedRun {
+  /** The file `twoway merge` read it from, as given. */
+  file: string;
+  id: string;
+  startedAt: string;
+  interrupted: boolean;
+  shard?: Shard;
+  nodes: number;
+  controller: RunInfo['controller'];
+  settings: RunInfo['settings'];
 }
 
 export interface Report {
@@ -156,6 +180,13 @@ export function classCounts(nodes: readonly NodeReport[]): ClassCounts {
     for (const p of n.paths) if (!(n.nodeVerdict !== undefined && p.verdict === 'not-measured')) add(p.verdict);
   }
   return counts;
+}
+
+/** The summary counts of these node reports. */
+export function summarise(nodes: readonly NodeReport[]): Report['summary'] {
+  const counts = Object.fromEntries(VERDICT_KINDS.map((k) => [k, 0])) as Record<VerdictKind, number>;
+  for (const n of nodes) counts[n.verdict] += 1;
+  return { ...counts, nodes: nodes.length, failedNodes: nodes.filter((n) => isFailure(n.verdict)).length, ...classCounts(nodes) };
 }
 
 /** The fleet finding that already explains this node's callback path, if any (per-node fixes would mislead then). */

@@ -40,6 +40,9 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: 'nc', debianPackage: 'netcat-openbsd' },
   // GNU wget for the sh-wget agent's tests beside busybox wget.
   { command: 'wget', debianPackage: 'wget' },
+  // The playbook in ansible/ is tested against the lab (test/lab/ansible-playbook.test.ts). It uses
+  // ansible.builtin modules only, so ansible-core (8 MB) does, not the collections of `ansible` (250 MB).
+  { command: 'ansible-playbook', debianPackage: 'ansible-core' },
 ];
 
 const APT_TIMEOUT_MS = 15 * 60_000;

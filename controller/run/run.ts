@@ -8,8 +8,9 @@ import pLimit from 'p-limit';
 import type { NodeSpec } from '../../src/inventory/types.js';
 import type { AgentEvent, Deadlines, Plan, PortRange } from '../../src/protocol.js';
 import { callbacksMade, type ProfileSet } from '../../src/profiles.js';
-import { REPORT_VERSION, classCounts, type NodeReport, type Report } from '../../src/report.js';
-import { VERDICT_KINDS, isFailure, type NodeKind, type VerdictKind } from '../../src/verdicts.js';
+import { REPORT_VERSION, summarise, type NodeReport, type Report } from '../../src/report.js';
+import type { Shard } from '../../src/shard.js';
+import type { NodeKind } from '../../src/verdicts.js';
 import { SetupError } from '../../src/errors.js';
 import { BlobStore } from '../wire/blobs.js';
 import { createRunCertificate } from '../wire/cert.js';
@@ -58,6 +59,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** The nodes' addresses as preflight already resolved them (so names resolve once per run); absent: resolved here. */
   addressed?: AddressedNode[];
+  /** This controller's share of the inventory (--shard): `nodes` holds only it; recorded in the report. */
+  shard?: Shard;
   /** Called once the listeners are bound, with their ports, before any node is tested (--open-firewall). */
   onListening?: (ports: number[]) => void;
 }
@@ -243,6 +246,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         finishedAt: finishedAt.toISOString(),
         ms: finishedAt.getTime() - startedAt.getTime(),
         interrupted: options.signal?.aborted ?? false,
+        ...(options.shard === undefined ? {} : { shard: options.shard }),
         controller: { listeners: [...listener.endpoints], fingerprint256: cert.fingerprint256 },
         settings: {
           sizes: options.sizes,
@@ -253,6 +257,9 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
           firmwareBytes: options.thresholds.firmwareBytes,
           alternates,
           ...(ftp === undefined ? {} : { ftp }),
+          minMbps: options.thresholds.minMbps,
+          agentTimeoutMs: options.deadlines.totalMs,
+          forwardTimeoutMs: options.forwardTimeoutMs,
         },
         strayRequests: ledger.strayCount,
         ...(ledger.connectionsDropped === 0 ? {} : { connectionsNotRecorded: ledger.connectionsDropped }),
@@ -394,10 +401,4 @@ async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ s
     const last = i === destinations.length - 1 || options.signal?.aborted === true;
     if (last || session.verdict === undefined || !TRY_NEXT_ADDRESS.has(session.verdict)) return i === 0 ? { session } : { session, sshAddress: destination };
   }
-}
-
-function summarise(nodes: NodeReport[]): Report['summary'] {
-  const counts = Object.fromEntries(VERDICT_KINDS.map((k) => [k, 0])) as Record<VerdictKind, number>;
-  for (const n of nodes) counts[n.verdict] += 1;
-  return { ...counts, nodes: nodes.length, failedNodes: nodes.filter((n) => isFailure(n.verdict)).length, ...classCounts(nodes) };
 }

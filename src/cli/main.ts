@@ -13,6 +13,7 @@ import { registerPreflight } from './preflight.js';
 import { registerInventory } from './inventory.js';
 import { registerRender } from './render.js';
 import { registerDiff } from './diff.js';
+import { registerMerge } from './merge.js';
 import { registerAgents } from './agents.js';
 import { followSupervisor } from './supervise.js';
 
@@ -30,6 +31,7 @@ registerPreflight(program);
 registerInventory(program);
 registerRender(program);
 registerDiff(program);
+registerMerge(program);
 registerAgents(program);
 
 // A run's controller, re-executed as a child of the process the operator started, hears from it.

@@ -31,6 +31,10 @@ import { watchStopRequests } from './stop-requests.js';
 import { checkSshFiles, loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
 import { hostPort } from '../endpoint.js';
+import { nodesInShard, parseShard, shardLabel, type Shard } from '../shard.js';
+import { emptyShardReport } from './empty-shard.js';
+import { replayJsonl } from '../render/jsonl.js';
+import { writeFileAtomic } from '../render/write-file.js';
 
 export interface RunFlags extends OutputFlags {
   inventory?: string;
@@ -38,6 +42,7 @@ export interface RunFlags extends OutputFlags {
   profile: string;
   profiles?: string;
   limit?: string;
+  shard?: string;
   runtime?: AgentFlavour;
   port?: string;
   sslPort?: string;
@@ -82,6 +87,7 @@ export function addRunOptions(command: Command): Command {
     .option('-i, --inventory <file>', 'inventory: twoway YAML/JSON, Ansible INI/YAML/ansible-inventory --list JSON, or a plain host list')
     .option('-n, --node <[user@]host[:port]>', 'a node to test (repeatable)', collect, [])
     .option('-l, --limit <pattern>', 'only these nodes or groups (Ansible-style: web,db  web*  all:!slow  web:&dc1)')
+    .option('--shard <I/N>', 'test only share I of the nodes split N ways by a hash of each name (one controller of N; join the reports with twoway merge)')
     .option('--profile <name>', `profile for nodes that name none (see "twoway profiles")`, DEFAULT_PROFILE)
     .option('--profiles <file>', 'custom profile file (YAML/JSON): new profiles, or ports added to or removed from built-in ones')
     .option('--port <port>', `callback HTTP port (the update manager's /port; default ${UPDATE_MANAGER_PORTS.port})`)
@@ -155,6 +161,7 @@ function optionsFromFlags(flags: RunFlags, signal: AbortSignal): FlagOptions {
     deadlines: { ...DEFAULT_DEADLINES, probeMs: Math.min(DEFAULT_DEADLINES.probeMs, agentTimeoutMs), totalMs: agentTimeoutMs },
     forwardTimeoutMs: parseIntIn(flags.forwardTimeout, '--forward-timeout', 100, 60_000),
     ...(flags.runtime === undefined ? {} : { runtime: flags.runtime }),
+    ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard) }),
     ssh: {
       connectTimeoutSec: parseIntIn(flags.connectTimeout, '--connect-timeout', 1, 300),
       acceptNewHostKeys: flags.acceptNewHostkeys,
@@ -217,7 +224,7 @@ export async function prepareRun(flags: RunFlags, signal: AbortSignal, supervise
   const profiles = profilesFor(flags);
   const ports = callbackPorts(flags, flags.hpsumIni === undefined ? {} : loadHpsumIni(flags.hpsumIni));
   checkListenerPorts(listenerPorts(flags, ports));
-  const described = loadNodes(flags, Object.keys(profiles));
+  const described = inShard(loadNodes(flags, Object.keys(profiles)), fromFlags.shard);
   const loaded = described.inventory;
   checkProfileAddresses(loaded, profiles);
   checkSshFiles(flags, described);
@@ -237,6 +244,11 @@ export async function prepareRun(flags: RunFlags, signal: AbortSignal, supervise
   };
   if (options.nodes.some((node) => usesFtp(options, node))) checkListenerPorts(listenerPorts(flags, ports, options.ftp));
   return { options };
+}
+
+/** With --shard, only this controller's share of the nodes (after --limit: a node's shard depends on its name alone). */
+function inShard<T extends { inventory: Inventory }>(loaded: T, shard: Shard | undefined): T {
+  return shard === undefined ? loaded : { ...loaded, inventory: { ...loaded.inventory, nodes: nodesInShard(loaded.inventory.nodes, shard) } };
 }
 
 /**
@@ -286,10 +298,16 @@ async function runCommand(flags: RunFlags): Promise<number> {
 }
 
 async function runPrepared(flags: RunFlags, options: RunOptions, reporter: ProgressReporter): Promise<number> {
-  const outputs = outputFlagsOf(flags);
   const baseline = planBaseline(flags);
   for (const note of baseline.notes) process.stderr.write(`${note}\n`);
   const progress = (line: string): void => reporter.message(line);
+  if (options.shard !== undefined && options.nodes.length === 0) {
+    progress(`twoway: shard ${shardLabel(options.shard)} holds none of the inventory's nodes: nothing to test; the report says so`);
+    reporter.stop();
+    const report = emptyShardReport(options, options.shard);
+    if (flags.jsonl !== undefined) writeFileAtomic(flags.jsonl, replayJsonl(report));
+    return finishReport(flags, report, baseline);
+  }
   const stale = removeStaleOpeningsQuietly();
   if (stale.length > 0) progress(`twoway: removed firewall openings left by runs that died: ${stale.join(', ')}`);
 
@@ -342,8 +360,13 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
     reporter.stop();
     jsonl?.close();
   }
+  return finishReport(flags, report, baseline);
+}
+
+/** The report's files, the terminal report, the baseline comparison; the exit code. */
+function finishReport(flags: RunFlags, report: Report, baseline: ReturnType<typeof planBaseline>): number {
   // Written also after an interrupt: every node has a result then.
-  writeReportFiles(report, outputs);
+  writeReportFiles(report, outputFlagsOf(flags));
   const color = flags.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   process.stdout.write(renderTerminal(report, { color }));
   const compared = finishWithBaseline(baseline, report);

@@ -9,6 +9,7 @@ import { findingFor, getRunExitCode, type NodeReport, type PathReport, type Reme
 import { VERDICTS, VERDICT_KINDS, type VerdictKind } from '../verdicts.js';
 import { cellVerdict, columnsOf, pathLabel, pathsIn } from './labels.js';
 import { hostPort } from '../endpoint.js';
+import { shardLabel } from '../shard.js';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -112,6 +113,7 @@ function summaryHtml(report: Report): string {
     ['exit code', String(getRunExitCode(report))],
     ['listeners', esc(run.controller.listeners.map((l) => `${l.proto}://${hostPort(l.address, l.port)}`).join(', '))],
     ['certificate', `<code>${esc(run.controller.fingerprint256)}</code>`],
+    ...(run.merged === undefined ? [] : [['merged from', esc(run.merged.map((m) => `${m.file} (${m.shard === undefined ? '' : `shard ${shardLabel(m.shard)}, `}run ${m.id}, ${m.nodes} node(s))`).join(', '))] as [string, string]]),
   ];
   return `<section id="summary"><dl class="summary">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></section>`;
 }
