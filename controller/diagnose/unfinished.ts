@@ -18,12 +18,12 @@ export interface Unfinished {
 }
 
 /** What the listener's ledger saw of each probe the agent never reported. */
-export function listenerWitnesses(missing: readonly ObservedProbe[]): ListenerWitness[] {
+function listenerWitnesses(missing: readonly ObservedProbe[]): ListenerWitness[] {
   return missing
     .filter((i) => i.ledger.length > 0)
     .map((i) => ({
       probe: i.probe.id,
-      at: Math.min(...i.ledger.map((r) => r.at)),
+      at: i.ledger.reduce((first, r) => Math.min(first, r.at), Infinity),
       completed: i.ledger.some((r) => r.completed),
       bytesWritten: sum(i.ledger, 'bytesWritten'),
       bytesReceived: sum(i.ledger, 'bytesReceived'),
