@@ -85,7 +85,7 @@ function unfinishedOf(n: NodeEvidence, nodeVerdict: NodeKind | undefined): Unfin
     return { why, nothingArrived: `not measured: ${why}` };
   }
   const title = VERDICTS[nodeVerdict].title;
-  return { why: `the session ended first (${title})`, nothingArrived: `no agent results (${title})` };
+  return { why: `the session ended before the agent finished (${title})`, nothingArrived: `no agent results (${title})` };
 }
 
 /** Every callback and forward path of the node; `nodeVerdict` when SSH or the agent failed. */

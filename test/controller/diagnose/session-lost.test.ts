@@ -125,3 +125,15 @@ test('session lost: a session that ends with done is whole, whatever ssh said af
   assert.equal(node.nodeVerdict, undefined);
   assert.equal(node.verdict, 'ok');
 });
+
+test('an agent that failed mid-run keeps its results the same way; the rest are not measured with the node verdict as the reason', () => {
+  const arrived = REPORT_ORDER.slice(0, 3).map((p) => okResult(p.id));
+  const node = diagnoseNode(evidence({}, { session: { ...LOST, exitCode: 1, stderr: '' }, events: [AGENT, FACTS, ...arrived] }));
+  assert.equal(node.nodeVerdict, 'agent-failed');
+  assert.equal(sessionEvidenceOf(node).lost, undefined, 'only a lost session says where it broke');
+  const http = httpPath(node);
+  assert.equal(http.verdict, 'ok');
+  assert.equal(unfinishedOf(http).notMeasuredWhy, 'the session ended before the agent finished (Agent failed)');
+  assert.deepEqual(unfinishedOf(http).notMeasured, pathProbes('http').filter((id) => !arrived.some((r) => r.id === id)));
+  assert.equal(httpsPath(node).summary, 'no agent results (Agent failed)');
+});
