@@ -78,8 +78,29 @@ export interface ProbeFailureFields extends ProbeBasics {
   unsupported?: true;
 }
 
+/** A probe whose result never came over SSH, as the listener's ledger saw its callback: the controller's own witness. */
+export interface ListenerWitness {
+  probe: string;
+  /** ms since the run started. */
+  at: number;
+  /** The whole response was handed to the kernel (a hold: the switch to WebSocket). */
+  completed: boolean;
+  bytesWritten: number;
+  bytesReceived: number;
+}
+
+/**
+ * What a path of a node whose session ended early (SSH lost, the agent failed or timed out) could
+ * not measure: the probes with no result, why, and which of them the listener saw all the same.
+ */
+export interface UnfinishedFields {
+  notMeasured?: string[];
+  notMeasuredWhy?: string;
+  listenerSaw?: ListenerWitness[];
+}
+
 /** What a callback path's judgement adds to the probe it rests on. */
-export interface CallbackPathFields {
+export interface CallbackPathFields extends UnfinishedFields {
   /** The largest download on the path that passed. */
   largestPassing?: number;
   /** How many of the path's probes failed. */
@@ -108,7 +129,7 @@ export interface IdleCutEvidence extends CallbackPathFields {
 }
 
 /** Small answers pass and a larger transfer never finishes (mtu-blackhole). */
-export interface SizeBoundaryEvidence {
+export interface SizeBoundaryEvidence extends UnfinishedFields {
   kind: 'size-boundary';
   /** The first transfer that got stuck. */
   probe: string;
@@ -123,7 +144,7 @@ export interface SizeBoundaryEvidence {
 }
 
 /** The controller saw another source address than the node sends from. */
-export interface SourceMismatchEvidence {
+export interface SourceMismatchEvidence extends UnfinishedFields {
   kind: 'source-mismatch';
   seen: Endpoint;
   nodeSource: string;
@@ -131,7 +152,7 @@ export interface SourceMismatchEvidence {
 }
 
 /** Every probe passed (ok, or slow below the threshold): what was measured. */
-export interface MeasuredEvidence extends Partial<ThroughputEvidence> {
+export interface MeasuredEvidence extends Partial<ThroughputEvidence>, UnfinishedFields {
   kind: 'measured';
   seen?: Endpoint;
   nodeSource?: string;
@@ -142,7 +163,7 @@ export interface MeasuredEvidence extends Partial<ThroughputEvidence> {
 }
 
 /** No agent results for the path: the run was interrupted first, or SSH or the agent failed. */
-export interface NotRunEvidence {
+export interface NotRunEvidence extends UnfinishedFields {
   kind: 'not-run';
 }
 
@@ -242,6 +263,20 @@ export interface SessionFailureEvidence {
   fatal?: AgentFatal;
   runtimeProblem?: string;
   flavour?: string;
+  /** ssh-session-lost: where the session broke. */
+  lost?: SessionBreak;
+}
+
+/** Where an SSH session broke, from what had arrived over it (src/session-break.ts words it). */
+export interface SessionBreak {
+  /** Probe results that arrived, of those planned. */
+  results: number;
+  planned: number;
+  /** The last line the agent's output gave, in short ("probe dl-http-0-1024: ok"), and when it arrived (ms into the session). */
+  lastLine?: string;
+  lastLineMs?: number;
+  /** When ssh gave up on the session (ms into it). */
+  endedMs: number;
 }
 
 export type NodeFailureEvidence = SessionFailureEvidence | LegacyEvidence;

@@ -24,6 +24,14 @@ function isObject(value: unknown): value is Fields {
 const optional = (check: (v: unknown) => boolean) => (v: unknown) => v === undefined || check(v);
 const isString = (v: unknown): boolean => typeof v === 'string';
 
+const isSessionBreak = (v: unknown): boolean =>
+  isObject(v) &&
+  Number.isInteger(v.results) &&
+  Number.isInteger(v.planned) &&
+  typeof v.endedMs === 'number' &&
+  optional(isString)(v.lastLine) &&
+  optional((ms) => typeof ms === 'number')(v.lastLineMs);
+
 /** Every field of session evidence, and what it must hold. */
 const SESSION_FIELDS: Record<Exclude<keyof SessionFailureEvidence, 'kind'>, [(v: unknown) => boolean, string]> = {
   exitCode: [(v) => v === null || Number.isInteger(v), 'an exit code or null'],
@@ -33,6 +41,7 @@ const SESSION_FIELDS: Record<Exclude<keyof SessionFailureEvidence, 'kind'>, [(v:
   fatal: [optional((v) => isObject(v) && typeof v.message === 'string'), 'the agent\'s fatal event (with a message)'],
   runtimeProblem: [optional(isString), 'a string'],
   flavour: [optional(isString), 'a string'],
+  lost: [optional(isSessionBreak), 'where the session broke (results, planned, endedMs; lastLine, lastLineMs)'],
 };
 
 function sessionProblem(fields: Fields): EvidenceProblem | undefined {

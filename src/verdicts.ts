@@ -28,6 +28,7 @@ export const NODE_KINDS = [
   'ssh-auth-failed',
   'ssh-hostkey-mismatch',
   'ssh-hostkey-unknown',
+  'ssh-session-lost',
   'agent-no-runtime',
   'agent-failed',
   'agent-timeout',
@@ -70,7 +71,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
   ok: {
     title: 'OK',
     explanation: 'Traffic flows both ways on this path.',
-    evidence: 'Every planned probe completed, with the expected length and content.',
+    evidence: 'Every planned probe completed, with the expected length and content (on a node whose session broke: every probe that reported; its evidence lists the probes not measured).',
     hint: 'Nothing to change.',
     severity: 0,
     class: 'ok',
@@ -256,6 +257,17 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     explanation: 'The node\'s host key is not in known_hosts, and host keys are checked strictly.',
     evidence: 'ssh reported "Host key verification failed" with no known key.',
     hint: 'Add the key to known_hosts (ssh-keyscan, verified out of band), or pass --accept-new-hostkeys to trust keys on first use.',
+    severity: 3,
+    class: 'fault',
+    harness: true,
+  },
+  'ssh-session-lost': {
+    title: 'SSH session lost',
+    explanation:
+      'The SSH session broke while the agent was working: the connection to the node went away mid-run (its link or the path went down, the node rebooted, or something on the path dropped the session). What arrived before the break is kept; the rest is not measured.',
+    evidence:
+      'After the agent had started, ssh ended with status 255 and a lost-connection message (server not responding, connection reset or closed) before the agent\'s "done"; the evidence says when the last line arrived, which it was, and how many probe results came before the break.',
+    hint: 'Check that the node stayed up and its link is stable (uptime, interface errors, the switch port) and that nothing on the path drops long SSH sessions; then run again. Paths measured before the break keep their verdicts.',
     severity: 3,
     class: 'fault',
     harness: true,

@@ -24,6 +24,8 @@ export interface SessionEvidence {
   agent?: { flavour: string; scriptBytes: number };
   /** The runtime detection ran but no flavour was sent (a forced runtime the node lacks). */
   runtimeProblem?: string;
+  /** When the last agent event arrived (ms into the session). */
+  lastEventMs?: number;
 }
 
 /** A session with its node-level verdict, judged once (controller/diagnose/session.ts judgeSession). */

@@ -3,7 +3,7 @@
  * paths' verdicts, its own verdict, its NICs' reach and the agent that ran. Its remedies wait for
  * the fleet's findings (controller/diagnose/fleet.ts).
  */
-import type { NotRunEvidence } from '../../src/evidence.js';
+import { sessionBreakLabel } from '../../src/session-break.js';
 import type { AgentFacts, AgentHalfOpen, AgentHello, Endpoint, PlannedProbe, ProbeResult } from '../../src/protocol.js';
 import type { NicReach, NodeReport, PathReport } from '../../src/report.js';
 import { VERDICTS, isFailure, worse, type NodeKind, type VerdictKind } from '../../src/verdicts.js';
@@ -12,8 +12,9 @@ import { alternatesFor, judgeCallbackPath } from './callback.js';
 import { forwardAnswered, forwardPath } from './forward.js';
 import { judgeFtp } from './ftp.js';
 import { DEFAULT_THRESHOLDS, type NodeEvidence, type Thresholds } from './inputs.js';
-import type { ObservedProbe, PathContext, PathJudgement } from './probe.js';
-import { sessionFailureEvidence } from './session.js';
+import type { ObservedProbe, PathContext } from './probe.js';
+import { sessionBreak, sessionFailureEvidence } from './session.js';
+import { judgeUnfinishedPath, unreportedPath, type Unfinished } from './unfinished.js';
 
 /** Which controller addresses each NIC of a multi-address node can call back to. */
 function nicReach(sources: readonly string[], paths: readonly PathReport[], facts: AgentFacts | undefined): NicReach[] {
@@ -72,6 +73,21 @@ function observe(n: NodeEvidence): { groups: ObservedProbe[][]; alternates: Map<
   return { groups: [...groups.values()], alternates, ftp };
 }
 
+/**
+ * Why probes of the node have no results: the run was interrupted before its turn, its session
+ * broke (and where), or SSH or the agent failed; undefined when the session did its part.
+ */
+function unfinishedOf(n: NodeEvidence, nodeVerdict: NodeKind | undefined): Unfinished | undefined {
+  if (n.session === undefined) return { why: 'the run was interrupted before this node', nothingArrived: 'run interrupted before this node' };
+  if (nodeVerdict === undefined) return undefined;
+  if (nodeVerdict === 'ssh-session-lost') {
+    const why = sessionBreakLabel(sessionBreak(n.session, n.events, n.probes.length));
+    return { why, nothingArrived: `not measured: ${why}` };
+  }
+  const title = VERDICTS[nodeVerdict].title;
+  return { why: `the session ended before the agent finished (${title})`, nothingArrived: `no agent results (${title})` };
+}
+
 /** Every callback and forward path of the node; `nodeVerdict` when SSH or the agent failed. */
 function nodePaths(n: NodeEvidence, thresholds: Thresholds, facts: AgentFacts | undefined, nodeVerdict: NodeKind | undefined): PathReport[] {
   const { groups, alternates, ftp } = observe(n);
@@ -85,24 +101,23 @@ function nodePaths(n: NodeEvidence, thresholds: Thresholds, facts: AgentFacts | 
         n.controllerHalfOpen?.sightings.find((s) => s.port === port && s.local === probe.address && (s.remote === source || (source === undefined && n.addresses.includes(s.remote)))),
     };
   };
-  const notRun = (): PathJudgement<NotRunEvidence> => ({
-    verdict: 'not-measured',
-    summary: n.session === undefined ? 'run interrupted before this node' : `no agent results (${VERDICTS[nodeVerdict!].title})`,
-    evidence: { kind: 'not-run' },
-  });
-  const unmeasured = (items: readonly ObservedProbe[]): boolean => n.session === undefined || (nodeVerdict !== undefined && items.every((i) => i.result === undefined));
+  const unfinished = unfinishedOf(n, nodeVerdict);
+  const judgeGroup = (items: ObservedProbe[], ctx: PathContext) => (unfinished === undefined ? judgeCallbackPath(items, ctx) : judgeUnfinishedPath(items, ctx, unfinished));
 
   const paths: PathReport[] = [];
   for (const items of groups) {
     const probe = items[0]!.probe;
-    const judgement = unmeasured(items) ? notRun() : judgeCallbackPath(items, contextFor(probe));
+    const judgement = judgeGroup(items, contextFor(probe));
     const alt = alternates.get(originOf(probe));
     const evidence = alt !== undefined && isFailure(judgement.verdict) && judgement.evidence.kind !== 'not-run' ? { ...judgement.evidence, alternates: alternatesFor(alt) } : judgement.evidence;
     paths.push({ direction: 'callback', from: sourceOf(probe) ?? n.name, to: probe.address, port: probe.port, proto: probe.proto, ...judgement, evidence });
   }
   for (const item of ftp) {
     const { probe } = item;
-    const j = unmeasured([item]) ? { control: notRun(), data: notRun(), dataPort: probe.dataPorts?.first ?? 0 } : judgeFtp(item, contextFor(probe));
+    const j =
+      unfinished !== undefined && item.result === undefined
+        ? { control: unreportedPath([item], unfinished), data: unreportedPath([item], unfinished), dataPort: probe.dataPorts?.first ?? 0 }
+        : judgeFtp(item, contextFor(probe));
     const from = sourceOf(probe) ?? n.name;
     paths.push({ direction: 'callback', from, to: probe.address, port: probe.port, proto: 'ftp', ...j.control });
     paths.push({ direction: 'callback', from, to: probe.address, port: j.dataPort, proto: 'ftp-data', ...j.data });
@@ -140,7 +155,7 @@ export function diagnoseNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
   if (sources.length > 1 && nodeVerdict === undefined) report.nics = nicReach(sources, paths, facts);
   if (nodeVerdict !== undefined && n.session !== undefined) {
     report.nodeVerdict = nodeVerdict;
-    report.nodeEvidence = sessionFailureEvidence(n.session, n.events);
+    report.nodeEvidence = sessionFailureEvidence(n.session, n.events, n.probes.length);
   }
   if (n.agentless === true) report.agentless = true;
   if (hello !== undefined) {

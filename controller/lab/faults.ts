@@ -84,6 +84,14 @@ export async function applyScenarioMechanisms(scenarios: readonly LabScenario[],
   }
 }
 
+/**
+ * Takes a scenario node's links down or back up inside its own namespace, as a pulled cable or a dead
+ * switch port would: SSH and callbacks stop alike, and nothing tells either end.
+ */
+export async function setNodeLinks(scenario: LabScenario, up: boolean): Promise<void> {
+  for (const link of scenario.links) await runIn(nodeNetns(scenario.node), 'ip', ['link', 'set', 'dev', link.nodeIface, up ? 'up' : 'down']);
+}
+
 function faultTable(fault: LabFault): string {
   return `twoway_fault_${fault.name.replace(/[^a-z0-9]/g, '_')}`;
 }

@@ -40,7 +40,7 @@ import {
 } from './topology.js';
 import { generateKey, prepareNode, readPidFile, sshdPid, startSshd, stopSshds, waitForAccept, waitForPidFiles } from './sshd.js';
 import { buildFleetTopology } from './fleet-topology.js';
-import { activeFaults, applyScenarioMechanisms, toggleFault } from './faults.js';
+import { activeFaults, applyScenarioMechanisms, setNodeLinks, toggleFault } from './faults.js';
 import { ensurePrerequisites, isRoot, notRootMessage } from './prereq.js';
 import { allPids, cmdline } from '../host/procfs.js';
 import { type NetnsHolder, endProcesses, identify, netnsHolders, nsInode, selfAndAncestors } from './processes.js';
@@ -338,6 +338,14 @@ export async function labDown(options: { log?: Log } = {}): Promise<LabDownResul
   const removed = await withLock(paths, LOCK_WAIT_MS, () => teardown(paths, log));
   if (removed.length === 0) log('nothing to remove');
   return { removed, elapsedMs: Date.now() - started };
+}
+
+/** Takes a scenario node's links down (its cable pulled) or back up; the lab must be up. */
+export async function setNodeLink(name: string, up: boolean): Promise<void> {
+  const scenario = LAB_SCENARIOS.find((s) => s.node === name);
+  if (scenario === undefined) throw new LabError(`unknown lab node "${name}"; known: ${LAB_SCENARIOS.map((s) => s.node).join(', ')}`);
+  const paths = labPaths();
+  await withLock(paths, LOCK_WAIT_MS, () => setNodeLinks(scenario, up));
 }
 
 /** Turns a lab-wide fault (LAB_FAULTS) on or off; returns whether anything changed. */

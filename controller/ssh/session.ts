@@ -40,6 +40,8 @@ export interface SshSession {
   /** Why reading stopped: a line that is not a valid event, a bound passed, or the agent not built. Worded for the operator. */
   invalidOutput?: string;
   ms: number;
+  /** When the last agent event arrived (ms into the session): where a session that broke stood. */
+  lastEventMs?: number;
 }
 
 /**
@@ -142,6 +144,7 @@ export function runAgentProcess(
     try {
       const event = parseAgentEvent(line);
       session.events.push(event);
+      session.lastEventMs = Math.round(performance.now() - started);
       onEvent(event);
     } catch (err) {
       reject(`the agent wrote an invalid line (${(err as Error).message}): ${JSON.stringify(line.slice(0, 200))}`);

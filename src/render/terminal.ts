@@ -7,6 +7,7 @@ import { findingFor, type NodeReport, type Remedy, type Report } from '../report
 import { VERDICTS, type VerdictKind } from '../verdicts.js';
 import { cellVerdict, columnsOf, pathLabel, pathsIn } from './labels.js';
 import { plainLine, plainTail } from './plain-text.js';
+import { sessionBreakLabel } from '../session-break.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -89,7 +90,11 @@ const MAX_DETAIL = 300;
  */
 function nodeDetail(evidence: NodeFailureEvidence | undefined): { reason?: string; stderr?: string } {
   if (evidence?.kind !== 'session') return {};
-  const found = evidence.runtimeProblem ?? evidence.invalidOutput ?? (evidence.fatal === undefined ? undefined : `the agent reported: ${evidence.fatal.message}`);
+  const found =
+    evidence.runtimeProblem ??
+    evidence.invalidOutput ??
+    (evidence.fatal === undefined ? undefined : `the agent reported: ${evidence.fatal.message}`) ??
+    (evidence.lost === undefined ? undefined : sessionBreakLabel(evidence.lost));
   const stderr = plainTail(evidence.stderr, 1, MAX_DETAIL)[0];
   return { ...(found === undefined ? {} : { reason: plainLine(found, MAX_DETAIL) }), ...(stderr === undefined ? {} : { stderr }) };
 }

@@ -5,7 +5,7 @@ import { diagnoseNode } from '../../controller/diagnose/node.js';
 import { InputError } from '../../src/errors.js';
 import { renderDiagnoses } from '../../src/render/terminal.js';
 import { parseReport } from '../../src/report-file.js';
-import { evidence, sshFailure } from '../helpers/diagnose-input.js';
+import { AGENT, FACTS, evidence, okResult, sshFailure } from '../helpers/diagnose-input.js';
 import { report } from '../helpers/report-builder.js';
 
 const ID = '20250101T120000-abcdef';
@@ -56,4 +56,19 @@ test('report evidence: an unknown kind, wrongly typed session evidence or eviden
   for (const [name, doc, field, message] of cases) {
     assert.throws(() => parseReport(text(doc), 'r.json'), (err: unknown) => err instanceof InputError && err.field === field && message.test(err.message), name);
   }
+});
+
+test('report evidence: a lost session\'s node evidence reads back as written, says where it broke, and is refused when malformed', () => {
+  const lost = { exitCode: 255, stderr: 'Timeout, server 10.9.1.2 not responding.', timedOut: false, interrupted: false, ms: 19_400, stdoutBytes: 900, lastEventMs: 2100 };
+  const written = report(ID, [diagnoseNode(evidence({}, { session: lost, events: [AGENT, FACTS, okResult('hello-http-0')] }))]);
+  assert.equal(written.nodes[0]!.nodeVerdict, 'ssh-session-lost');
+  const read = parseReport(text(written), 'r.json');
+  assert.deepEqual(read, JSON.parse(text(written)));
+  assert.match(renderDiagnoses(read, { color: false }), /SSH session lost: the SSH session broke after 1 of \d+ probe results; last line at 2\.1 s \(probe hello-http-0: ok\), ssh gave up at 19\.4 s/);
+  const node = written.nodes[0]!;
+  const bad = { ...written, nodes: [{ ...node, nodeEvidence: { ...node.nodeEvidence, lost: { results: 'one', planned: 18, endedMs: 5 } } }] };
+  assert.throws(
+    () => parseReport(text(bad), 'r.json'),
+    (err: unknown) => err instanceof InputError && err.field === 'nodes[0].nodeEvidence.lost' && /expected where the session broke/.test(err.message),
+  );
 });

@@ -35,6 +35,12 @@ const ROWS: ClassifyRow[] = [
       assert.match(r.nodeEvidence?.kind === 'session' ? (r.nodeEvidence.runtimeProblem ?? '') : '', /runtime "python" was asked for/);
     },
   },
+  {
+    name: 'the SSH session broke after the agent started',
+    input: evidence({}, { session: { ...OK_SESSION, exitCode: 255, stderr: 'Timeout, server 10.9.1.2 not responding.', stdoutBytes: 300 }, events: [AGENT, FACTS] }),
+    node: 'ssh-session-lost',
+    http: 'not-measured',
+  },
   { name: 'agent wrote garbage', input: evidence({}, { session: { ...OK_SESSION, invalidOutput: 'not JSON' } }), node: 'agent-failed' },
   {
     name: 'agent started but never finished',

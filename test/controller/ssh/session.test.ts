@@ -135,6 +135,15 @@ test('session: SSH up (the first line came back and was answered) but no hello b
   assert.equal(classifySession({ ...s, stdoutBytes: 0 }, []), 'ssh-unreachable');
 });
 
+test('session: the time of the last agent event is kept, so a session that broke says where it stood', async () => {
+  // The stand-in says hello, then its connection "breaks": ssh's words on stderr and its status 255.
+  const { session: s } = await session(`process.stdout.write(${JSON.stringify(`${HELLO}\n`)}); setTimeout(() => { process.stderr.write('Timeout, server 10.0.0.2 not responding.\\n'); process.exit(255); }, 200);`);
+  assert.deepEqual(s.events.map((e) => e.t), ['agent']);
+  assert.equal(s.exitCode, 255);
+  assert.ok(s.lastEventMs !== undefined && s.lastEventMs <= s.ms, `last event at ${s.lastEventMs} ms of ${s.ms}`);
+  assert.equal(classifySession(s, s.events), 'ssh-session-lost');
+});
+
 // ---------------------------------------------------------------------------------------------
 // classifySession as a table.
 
@@ -162,6 +171,12 @@ const ROWS: [string, Partial<SessionEvidence>, AgentEvent[], NodeKind | undefine
   ['the agent reported fatal', { exitCode: 1 }, [AGENT, { t: 'fatal', message: 'boom' }], 'agent-failed'],
   ['exit 0 without done', {}, [AGENT], 'agent-failed'],
   ['interrupted', { exitCode: null, interrupted: true }, [AGENT], undefined],
+  ['ssh exit 255 after the hello, keep-alives unanswered', { exitCode: 255, stderr: 'Timeout, server 10.0.0.2 not responding.' }, [AGENT], 'ssh-session-lost'],
+  ['ssh exit 255 after the hello, closed by the node', { exitCode: 255, stderr: 'Connection to 10.0.0.2 closed by remote host.' }, [AGENT], 'ssh-session-lost'],
+  ['ssh exit 255 after the runtime line, before the hello', { exitCode: 255, stdoutBytes: 120, stderr: 'client_loop: send disconnect: Broken pipe' }, [], 'ssh-session-lost'],
+  ['ssh exit 255 after the hello, nothing on stderr (the agent killed by a signal)', { exitCode: 255, stderr: '' }, [AGENT], 'agent-failed'],
+  ['ssh exit 255 after the agent\'s fatal line', { exitCode: 255, stderr: 'Connection to 10.0.0.2 closed by remote host.' }, [AGENT, { t: 'fatal', message: 'boom' }], 'agent-failed'],
+  ['ssh exit 255 after done', { exitCode: 255, stderr: 'Connection to 10.0.0.2 closed by remote host.' }, [AGENT, END], undefined],
 ];
 
 for (const [name, session, events, expected] of ROWS) {
