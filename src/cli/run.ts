@@ -21,6 +21,7 @@ import { FAIL_ON, type FailOn } from '../diff.js';
 import { DEFAULT_KEEP } from '../history.js';
 import type { Report } from '../report.js';
 import { renderTerminal } from '../render/terminal.js';
+import { renderNagios } from '../render/nagios.js';
 import { plainTail } from '../render/plain-text.js';
 import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
 import { ProgressReporter, progressMode } from './progress.js';
@@ -65,6 +66,7 @@ export interface RunFlags extends OutputFlags {
   ftpPort: string;
   ftpDataPorts: string;
   color: boolean;
+  nagios: boolean;
   quiet: boolean;
   verbose: boolean;
 }
@@ -279,7 +281,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
   });
   try {
     const exitCode = await runPrepared(flags, prepared.options, reporter);
-    return stoppedWith ?? exitCode;
+    // A stopped run's report is marked interrupted, which --nagios answers as UNKNOWN (3) itself.
+    return flags.nagios ? exitCode : (stoppedWith ?? exitCode);
   } finally {
     stopWatching();
   }
@@ -344,9 +347,15 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
   }
   // Written also after an interrupt: every node has a result then.
   writeReportFiles(report, outputs);
+  const compared = finishWithBaseline(baseline, report);
+  // --nagios: the plug-in line is all of stdout, and its exit code is the plug-in's (README: Monitoring plug-ins).
+  if (flags.nagios) {
+    const plugin = renderNagios(report);
+    process.stdout.write(plugin.text);
+    return plugin.exitCode;
+  }
   const color = flags.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   process.stdout.write(renderTerminal(report, { color }));
-  const compared = finishWithBaseline(baseline, report);
   process.stdout.write(compared.text);
   return compared.exitCode;
 }

@@ -59,6 +59,9 @@ const CASES: [string, string[], string | undefined][] = [
   ['junit.snap', ['render', 'report.json', '--junit', 'out.xml'], 'out.xml'],
   ['prom.snap', ['render', 'report.json', '--prom', 'out.prom'], 'out.prom'],
   ['html.snap', ['render', 'report.json', '--html', 'out.html'], 'out.html'],
+  ['tap.snap', ['render', 'report.json', '--tap', 'out.tap'], 'out.tap'],
+  ['nagios.snap', ['render', 'report.json', '--nagios'], undefined],
+  ['nagios-ok.snap', ['render', 'report-ok.json', '--nagios'], undefined],
 ];
 
 for (const [name, args, output] of CASES) {
@@ -71,8 +74,8 @@ test('golden: the exit codes in the snapshots are the ones the process returned 
 });
 
 test('golden: all formats at once write the same files as one at a time', () => {
-  snapshot(['render', 'report.json', '--json', 'all.json', '--jsonl', 'all.jsonl', '--junit', 'all.xml', '--prom', 'all.prom', '--html', 'all.html']);
-  for (const [ext, single] of [['json', 'out.json'], ['jsonl', 'out.jsonl'], ['xml', 'out.xml'], ['prom', 'out.prom'], ['html', 'out.html']] as const) {
+  snapshot(['render', 'report.json', '--json', 'all.json', '--jsonl', 'all.jsonl', '--junit', 'all.xml', '--prom', 'all.prom', '--html', 'all.html', '--tap', 'all.tap']);
+  for (const [ext, single] of [['json', 'out.json'], ['jsonl', 'out.jsonl'], ['xml', 'out.xml'], ['prom', 'out.prom'], ['html', 'out.html'], ['tap', 'out.tap']] as const) {
     assert.equal(readFileSync(join(work, `all.${ext}`), 'utf8'), readFileSync(join(work, single), 'utf8'), ext);
   }
 });
