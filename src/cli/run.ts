@@ -29,6 +29,7 @@ import { checkBaselineFlags, finishWithBaseline, planBaseline } from './baseline
 import { checkListenerPorts, type ListenerPorts } from './listener-ports.js';
 import { isSupervisedChild, superviseChild } from './supervise.js';
 import { watchStopRequests } from './stop-requests.js';
+import { parseLiveAddress, startLiveServer } from './live.js';
 import { checkSshFiles, loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
 import { hostPort } from '../endpoint.js';
@@ -67,12 +68,15 @@ export interface RunFlags extends OutputFlags {
   ftpDataPorts: string;
   color: boolean;
   nagios: boolean;
+  /** --live: true alone, or ADDR:PORT (run only; preflight has no such option). */
+  live?: string | true;
   quiet: boolean;
   verbose: boolean;
 }
 
 export function registerRun(program: Command): void {
   addOutputOptions(addRunOptions(program.command('run').description('test every node both ways: forward probes, and an agent over SSH that calls back')))
+    .option('--live [addr:port]', `serve a live view of the run (loopback, a random port, unless given); its URL, with a random token, is printed on stderr`)
     .action(async (flags: RunFlags) => {
       process.exitCode = await runCommand(flags);
     });
@@ -212,6 +216,7 @@ function listenerPorts(flags: RunFlags, ports: { http: PortChoice; https: PortCh
    */
 export async function prepareRun(flags: RunFlags, signal: AbortSignal, supervise: boolean): Promise<{ options: RunOptions } | { reexecuted: number }> {
   const fromFlags = optionsFromFlags(flags, signal);
+  if (flags.live !== undefined) parseLiveAddress(flags.live);
   // Both web ports given as flags: hpsum.ini cannot change them, so a clash is known before any file is read.
   if (flags.port !== undefined && flags.sslPort !== undefined) checkListenerPorts(listenerPorts(flags, callbackPorts(flags, {})));
   checkOutputFiles(outputFlagsOf(flags));
@@ -316,6 +321,9 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
     };
   }
   const jsonl = flags.jsonl === undefined ? undefined : openJsonl(flags.jsonl);
+  const live = flags.live === undefined ? undefined : await startLiveServer(parseLiveAddress(flags.live), 'twoway run (live)');
+  // Shown even with --quiet: without it nobody can open the page.
+  if (live !== undefined) process.stderr.write(`twoway: live view: ${live.url}\n`);
 
   let report: Report;
   try {
@@ -324,6 +332,7 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
         jsonl?.started(info);
         progress(`twoway: testing ${info.nodes} node(s); listening on ${info.listeners.map((l) => `${l.proto}://${hostPort(l.address, l.port)}`).join(', ')}`);
         reporter.started(info.nodes);
+        live?.started(info);
       },
       nodeStarted: (name) => jsonl?.nodeStarted(name),
       agentEvent: (name, event) => {
@@ -336,10 +345,15 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
       nodeFinished: (node, done, total) => {
         jsonl?.nodeFinished(node, done, total);
         reporter.nodeFinished(node, done, total);
+        live?.nodeFinished(node, done, total);
       },
-      finished: (r) => jsonl?.finished(r),
+      finished: (r) => {
+        jsonl?.finished(r);
+        void live?.finished(r);
+      },
     });
   } finally {
+    await live?.close();
     closeOpening();
     process.off('exit', closeOpening);
     reporter.stop();
