@@ -13,6 +13,7 @@ import { registerPreflight } from './preflight.js';
 import { registerInventory } from './inventory.js';
 import { registerRender } from './render.js';
 import { registerDiff } from './diff.js';
+import { registerHistory } from './history.js';
 import { registerAgents } from './agents.js';
 import { followSupervisor } from './supervise.js';
 import { renderNagiosUnknown } from '../render/nagios.js';
@@ -31,6 +32,7 @@ registerPreflight(program);
 registerInventory(program);
 registerRender(program);
 registerDiff(program);
+registerHistory(program);
 registerAgents(program);
 
 /** --nagios anywhere before a "--": errors too are answered as a plug-in would. */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Report } from '../../../src/report.js';
 import { VERDICT_KINDS } from '../../../src/verdicts.js';
 import { FLEET_REPORT, fleetReport } from '../../fixtures/report/load.js';
+import { writeHistory } from '../../helpers/history-runs.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/twoway.js', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('../../../../test/golden/', import.meta.url));
@@ -29,6 +30,8 @@ before(() => {
   const counts = Object.fromEntries(VERDICT_KINDS.map((k) => [k, k === 'ok' ? 1 : 0]));
   const ok: Report = { ...full, nodes: healthy, findings: [], summary: { ...full.summary, ...counts, nodes: 1, failedNodes: 0 } };
   writeFileSync(join(work, 'report-ok.json'), JSON.stringify(ok, null, 2));
+  mkdirSync(join(work, 'hist'));
+  writeHistory(join(work, 'hist'));
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -62,6 +65,9 @@ const CASES: [string, string[], string | undefined][] = [
   ['tap.snap', ['render', 'report.json', '--tap', 'out.tap'], 'out.tap'],
   ['nagios.snap', ['render', 'report.json', '--nagios'], undefined],
   ['nagios-ok.snap', ['render', 'report-ok.json', '--nagios'], undefined],
+  ['history.snap', ['history', 'hist'], undefined],
+  ['history-json.snap', ['history', 'hist', '--json', '-'], undefined],
+  ['history-html.snap', ['history', 'hist', '--html', 'hist.html'], 'hist.html'],
 ];
 
 for (const [name, args, output] of CASES) {
