@@ -21,7 +21,7 @@ import { FAIL_ON, type FailOn } from '../diff.js';
 import { DEFAULT_KEEP } from '../history.js';
 import type { Report } from '../report.js';
 import { renderTerminal } from '../render/terminal.js';
-import { renderNagios } from '../render/nagios.js';
+import { renderNagios, renderNagiosUnknown } from '../render/nagios.js';
 import { plainTail } from '../render/plain-text.js';
 import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
 import { ProgressReporter, progressMode } from './progress.js';
@@ -305,7 +305,12 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
   options.addressed = addressed;
   const notOk = checks.filter((c) => c.status !== 'ok');
   if (notOk.length > 0) process.stderr.write(`twoway: preflight (the controller's side):\n${renderPreflight(notOk)}\n`);
-  if (notOk.some((c) => c.status === 'fail')) return 2;
+  if (notOk.some((c) => c.status === 'fail')) {
+    if (!flags.nagios) return 2;
+    const unknown = renderNagiosUnknown('preflight failed (see stderr)');
+    process.stdout.write(unknown.text);
+    return unknown.exitCode;
+  }
 
   // Whatever ends this process (the run's end, an error, a second Ctrl-C), the opening goes with it.
   let opening: IngressOpening | undefined;

@@ -31,8 +31,6 @@ export interface Sequence {
 
 /** The facts the drawing needs, whatever variant carried them. */
 interface WireFacts {
-  outcome?: string;
-  code?: string;
   probe?: string;
   /** The responder saw the SYN (SYN_RECV sighting) or accepted the connection. */
   synSeen: boolean;
@@ -59,8 +57,6 @@ function factsOf(e: PathEvidence): WireFacts {
   const error = f.error as { code?: unknown } | undefined;
   const requestSeen = f.ledgerSawRequest === true || f.ledgerSawLogin === true;
   return {
-    outcome: str(f.outcome),
-    code: str(error?.code) ?? str(f.code),
     probe: str(f.probe),
     synSeen: f.controllerHalfOpen !== undefined || f.nodeHalfOpen !== undefined || conn?.accepted === true || requestSeen,
     requestSeen,
@@ -134,7 +130,7 @@ function ftp(e: FtpFields, verdictText: string): Sequence {
 }
 
 function forwardFacts(e: ForwardPathEvidence): WireFacts {
-  return { ...factsOf(e), outcome: e.outcome, synSeen: e.nodeHalfOpen !== undefined, requestSeen: false };
+  return { ...factsOf(e), synSeen: e.nodeHalfOpen !== undefined, requestSeen: false };
 }
 
 /** The common TCP-level stories, for either direction. */
