@@ -6,12 +6,12 @@
  * STORY_NODES nodes the rest are named with a link to their matrix row.
  */
 import { findingFor, type NodeReport, type PathReport, type Report } from '../report.js';
-import { VERDICTS, isFailure } from '../verdicts.js';
+import { VERDICTS } from '../verdicts.js';
 import { escapeHtml as esc } from './html-escape.js';
 import { nicList, remediesHtml, verdictSpan } from './html-matrix.js';
 import { ladderOf, ladderSvg } from './html-svg-ladder.js';
 import { sequenceSvg, stepText } from './html-svg-sequence.js';
-import { nodeClass, pathLabel } from './labels.js';
+import { failingPaths, nodeClass, pathLabel } from './labels.js';
 import { sequenceOf } from './sequence.js';
 
 /** Nodes told in full; a fleet where more fail has a shared cause, and the findings tell it. */
@@ -65,11 +65,6 @@ function fixLine(report: Report, node: NodeReport, failing: readonly PathReport[
   if (shared !== undefined) return `shared with ${shared.nodes.length} nodes: ${shared.remedies[0]?.title ?? shared.summary}`;
   if (node.remedies !== undefined && node.remedies.length > 0) return node.remedies[0]!.title;
   return VERDICTS[node.nodeVerdict ?? failing[0]?.verdict ?? node.verdict].hint;
-}
-
-function failingPaths(node: NodeReport): PathReport[] {
-  // A failed session's unmeasured paths say nothing the session does not.
-  return node.paths.filter((p) => isFailure(p.verdict) && !(p.verdict === 'not-measured' && node.nodeVerdict !== undefined));
 }
 
 /** One row per node to fix, so the first screen names each, its cause and its fix. */

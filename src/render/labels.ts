@@ -33,3 +33,8 @@ export function nodeClass(node: NodeReport): VerdictClass {
   const classes = new Set([node.verdict, ...(node.nodeVerdict === undefined ? [] : [node.nodeVerdict]), ...node.paths.map((p) => p.verdict)].map((k) => VERDICTS[k].class));
   return (['fault', 'warning', 'info'] as const).find((c) => classes.has(c)) ?? 'ok';
 }
+
+/** The paths to tell about: faults and warnings, without the unmeasured paths of a node whose SSH session or agent failed (the session tells those). */
+export function failingPaths(node: NodeReport): PathReport[] {
+  return node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(p.verdict === 'not-measured' && node.nodeVerdict !== undefined));
+}

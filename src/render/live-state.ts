@@ -6,8 +6,8 @@
  */
 import type { NodeReport, Report } from '../report.js';
 import type { VerdictClass, VerdictKind } from '../verdicts.js';
-import { cellVerdict, columnOf, nodeClass, pathLabel, pathsIn } from './labels.js';
-import { VERDICTS, VERDICT_KINDS, isFailure } from '../verdicts.js';
+import { cellVerdict, columnOf, failingPaths, nodeClass, pathLabel, pathsIn } from './labels.js';
+import { VERDICTS, VERDICT_KINDS } from '../verdicts.js';
 
 /** Longest text field in a row: names and summaries come from the nodes and the inventory. */
 export const LIVE_TEXT_MAX = 300;
@@ -52,7 +52,7 @@ export function liveRow(node: NodeReport): LiveRow {
   const columns = [...new Set(node.paths.map(columnOf))];
   const cells: Record<string, VerdictKind> = {};
   for (const c of columns) cells[cut(c)] = cellVerdict(pathsIn(node, c))!;
-  const failing = node.paths.filter((p) => isFailure(p.verdict) && !(p.verdict === 'not-measured' && node.nodeVerdict !== undefined));
+  const failing = failingPaths(node);
   const causes = [
     ...(node.nodeVerdict === undefined ? [] : [`${VERDICTS[node.nodeVerdict].title}: SSH and agent`]),
     ...failing.slice(0, CAUSES_MAX).map((p) => `${p.verdict}: ${pathLabel(p)}${p.summary === '' ? '' : `: ${p.summary}`}`),

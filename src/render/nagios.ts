@@ -8,8 +8,8 @@
  * thresholds written are the ones this mapping applies (a fault is critical, a warning warns).
  */
 import type { NodeReport, Report } from '../report.js';
-import { VERDICTS, isFailure } from '../verdicts.js';
-import { nodeClass, pathLabel } from './labels.js';
+import { VERDICTS } from '../verdicts.js';
+import { failingPaths, nodeClass, pathLabel } from './labels.js';
 
 export const NAGIOS_STATES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 export type NagiosState = (typeof NAGIOS_STATES)[number];
@@ -87,7 +87,7 @@ function longOutput(report: Report): string[] {
   for (const cls of ['fault', 'warning'] as const) {
     for (const node of report.nodes.filter((n) => nodeClass(n) === cls)) {
       if (node.nodeVerdict !== undefined) lines.push(`${node.name}: ${node.nodeVerdict}: ${VERDICTS[node.nodeVerdict].title}`);
-      for (const p of node.paths.filter((x) => isFailure(x.verdict) && !(x.verdict === 'not-measured' && node.nodeVerdict !== undefined))) {
+      for (const p of failingPaths(node)) {
         lines.push(`${node.name}: ${pathLabel(p)}: ${p.verdict}${p.summary === '' ? '' : `: ${p.summary}`}`);
       }
     }
