@@ -14,8 +14,10 @@ import { registerInventory } from './inventory.js';
 import { registerRender } from './render.js';
 import { registerDiff } from './diff.js';
 import { registerMerge } from './merge.js';
+import { registerHistory } from './history.js';
 import { registerAgents } from './agents.js';
 import { followSupervisor } from './supervise.js';
+import { renderNagiosUnknown } from '../render/nagios.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -32,14 +34,23 @@ registerInventory(program);
 registerRender(program);
 registerDiff(program);
 registerMerge(program);
+registerHistory(program);
 registerAgents(program);
+
+/** --nagios anywhere before a "--": errors too are answered as a plug-in would. */
+const asNagiosPlugin = process.argv.slice(2, process.argv.includes('--') ? process.argv.indexOf('--') : undefined).includes('--nagios');
 
 // A run's controller, re-executed as a child of the process the operator started, hears from it.
 followSupervisor();
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) {
+  if (asNagiosPlugin && !(err instanceof CommanderError && err.exitCode === 0)) {
+    // A monitoring system reads stdout and the exit code only: the run could not run is UNKNOWN (3), not 2.
+    const unknown = renderNagiosUnknown(err instanceof Error ? err.message : String(err));
+    process.stdout.write(unknown.text);
+    process.exitCode = unknown.exitCode;
+  } else if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else if (err instanceof InputError) {
     process.stderr.write(`twoway: ${err.message}\n`);

@@ -13,9 +13,10 @@ import { renderHtml } from '../render/html.js';
 import { renderJson } from '../render/json.js';
 import { renderJunit } from '../render/junit.js';
 import { renderProm } from '../render/prom.js';
+import { renderTap } from '../render/tap.js';
 import { writeFileAtomic } from '../render/write-file.js';
 
-const FILE_RENDERERS = { json: renderJson, junit: renderJunit, prom: renderProm, html: renderHtml } as const;
+const FILE_RENDERERS = { json: renderJson, junit: renderJunit, prom: renderProm, html: renderHtml, tap: renderTap } as const;
 
 export type OutputFlags = { [K in keyof typeof FILE_RENDERERS | 'jsonl']?: string };
 
@@ -25,12 +26,14 @@ export function addOutputOptions(command: Command): Command {
     .option('--jsonl <file>', 'write JSON Lines here: each event as it happens, the run summary last')
     .option('--junit <file>', 'write JUnit XML here (a testsuite per node, a testcase per path)')
     .option('--prom <file>', 'write a Prometheus textfile-collector file here')
-    .option('--html <file>', 'write a self-contained HTML report here');
+    .option('--html <file>', 'write a self-contained HTML report here')
+    .option('--tap <file>', 'write TAP version 14 here (a test point per node, a subtest per path)')
+    .option('--nagios', 'print the Nagios/Icinga plug-in line with performance data instead of the terminal report, and exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN)', false);
 }
 
 /** Just the output flags of a command's flags. */
 export function outputFlagsOf(flags: OutputFlags): OutputFlags {
-  return { json: flags.json, jsonl: flags.jsonl, junit: flags.junit, prom: flags.prom, html: flags.html };
+  return { json: flags.json, jsonl: flags.jsonl, junit: flags.junit, prom: flags.prom, html: flags.html, tap: flags.tap };
 }
 
 /** Every output file's directory exists; no two formats share a file. */

@@ -9,12 +9,14 @@ import { InputError } from '../errors.js';
 import { getRunExitCode } from '../report.js';
 import { replayJsonl } from '../render/jsonl.js';
 import { renderTerminal } from '../render/terminal.js';
+import { renderNagios } from '../render/nagios.js';
 import { writeFileAtomic } from '../render/write-file.js';
 import { addOutputOptions, checkOutputFiles, outputFlagsOf, writeReportFiles, type OutputFlags } from './outputs.js';
 import { readReportFile } from '../report-file.js';
 
 interface RenderFlags extends OutputFlags {
   color: boolean;
+  nagios: boolean;
 }
 
 export function registerRender(program: Command): void {
@@ -30,18 +32,19 @@ export function registerRender(program: Command): void {
     const outputs = outputFlagsOf(flags);
     checkOutputFiles(outputs);
     const color = flags.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-    let terminal: string;
+    let out: { text: string; exitCode: number };
     try {
       writeReportFiles(report, outputs);
       if (outputs.jsonl !== undefined) writeFileAtomic(outputs.jsonl, replayJsonl(report));
-      terminal = renderTerminal(report, { color });
+      // --nagios: the plug-in line instead of the terminal report, and the plug-in's exit code.
+      out = flags.nagios ? renderNagios(report) : { text: renderTerminal(report, { color }), exitCode: getRunExitCode(report) };
     } catch (err) {
       // The reader checks the fields a comparison needs; the renderers read many more. A file that
       // lacks one is bad input (exit 2), not a crash with a stack trace.
       if (!(err instanceof TypeError)) throw err;
       throw new InputError(`cannot render it: ${err.message}; expected a complete report written by this twoway (twoway run --json)`, { file }, { cause: err });
     }
-    process.stdout.write(terminal);
-    process.exitCode = getRunExitCode(report);
+    process.stdout.write(out.text);
+    process.exitCode = out.exitCode;
   });
 }

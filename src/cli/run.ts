@@ -21,6 +21,7 @@ import { FAIL_ON, type FailOn } from '../diff.js';
 import { DEFAULT_KEEP } from '../history.js';
 import type { Report } from '../report.js';
 import { renderTerminal } from '../render/terminal.js';
+import { renderNagios, renderNagiosUnknown } from '../render/nagios.js';
 import { plainTail } from '../render/plain-text.js';
 import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
 import { ProgressReporter, progressMode } from './progress.js';
@@ -28,6 +29,7 @@ import { checkBaselineFlags, finishWithBaseline, planBaseline } from './baseline
 import { checkListenerPorts, type ListenerPorts } from './listener-ports.js';
 import { isSupervisedChild, superviseChild } from './supervise.js';
 import { watchStopRequests } from './stop-requests.js';
+import { parseLiveAddress, startLiveServer } from './live.js';
 import { checkSshFiles, loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
 import { hostPort } from '../endpoint.js';
@@ -70,12 +72,16 @@ export interface RunFlags extends OutputFlags {
   ftpPort: string;
   ftpDataPorts: string;
   color: boolean;
+  nagios: boolean;
+  /** --live: true alone, or ADDR:PORT (run only; preflight has no such option). */
+  live?: string | true;
   quiet: boolean;
   verbose: boolean;
 }
 
 export function registerRun(program: Command): void {
   addOutputOptions(addRunOptions(program.command('run').description('test every node both ways: forward probes, and an agent over SSH that calls back')))
+    .option('--live [addr:port]', `serve a live view of the run (loopback, a random port, unless given); its URL, with a random token, is printed on stderr`)
     .action(async (flags: RunFlags) => {
       process.exitCode = await runCommand(flags);
     });
@@ -217,6 +223,7 @@ function listenerPorts(flags: RunFlags, ports: { http: PortChoice; https: PortCh
    */
 export async function prepareRun(flags: RunFlags, signal: AbortSignal, supervise: boolean): Promise<{ options: RunOptions } | { reexecuted: number }> {
   const fromFlags = optionsFromFlags(flags, signal);
+  if (flags.live !== undefined) parseLiveAddress(flags.live);
   // Both web ports given as flags: hpsum.ini cannot change them, so a clash is known before any file is read.
   if (flags.port !== undefined && flags.sslPort !== undefined) checkListenerPorts(listenerPorts(flags, callbackPorts(flags, {})));
   checkOutputFiles(outputFlagsOf(flags));
@@ -291,7 +298,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
   });
   try {
     const exitCode = await runPrepared(flags, prepared.options, reporter);
-    return stoppedWith ?? exitCode;
+    // A stopped run's report is marked interrupted, which --nagios answers as UNKNOWN (3) itself.
+    return flags.nagios ? exitCode : (stoppedWith ?? exitCode);
   } finally {
     stopWatching();
   }
@@ -315,7 +323,12 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
   options.addressed = addressed;
   const notOk = checks.filter((c) => c.status !== 'ok');
   if (notOk.length > 0) process.stderr.write(`twoway: preflight (the controller's side):\n${renderPreflight(notOk)}\n`);
-  if (notOk.some((c) => c.status === 'fail')) return 2;
+  if (notOk.some((c) => c.status === 'fail')) {
+    if (!flags.nagios) return 2;
+    const unknown = renderNagiosUnknown('preflight failed (see stderr)');
+    process.stdout.write(unknown.text);
+    return unknown.exitCode;
+  }
 
   // Whatever ends this process (the run's end, an error, a second Ctrl-C), the opening goes with it.
   let opening: IngressOpening | undefined;
@@ -331,6 +344,9 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
     };
   }
   const jsonl = flags.jsonl === undefined ? undefined : openJsonl(flags.jsonl);
+  const live = flags.live === undefined ? undefined : await startLiveServer(parseLiveAddress(flags.live), 'twoway run (live)');
+  // Shown even with --quiet: without it nobody can open the page.
+  if (live !== undefined) process.stderr.write(`twoway: live view: ${live.url}\n`);
 
   let report: Report;
   try {
@@ -339,6 +355,7 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
         jsonl?.started(info);
         progress(`twoway: testing ${info.nodes} node(s); listening on ${info.listeners.map((l) => `${l.proto}://${hostPort(l.address, l.port)}`).join(', ')}`);
         reporter.started(info.nodes);
+        live?.started(info);
       },
       nodeStarted: (name) => jsonl?.nodeStarted(name),
       agentEvent: (name, event) => {
@@ -351,10 +368,15 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
       nodeFinished: (node, done, total) => {
         jsonl?.nodeFinished(node, done, total);
         reporter.nodeFinished(node, done, total);
+        live?.nodeFinished(node, done, total);
       },
-      finished: (r) => jsonl?.finished(r),
+      finished: (r) => {
+        jsonl?.finished(r);
+        void live?.finished(r);
+      },
     });
   } finally {
+    await live?.close();
     closeOpening();
     process.off('exit', closeOpening);
     reporter.stop();
@@ -367,9 +389,15 @@ async function runPrepared(flags: RunFlags, options: RunOptions, reporter: Progr
 function finishReport(flags: RunFlags, report: Report, baseline: ReturnType<typeof planBaseline>): number {
   // Written also after an interrupt: every node has a result then.
   writeReportFiles(report, outputFlagsOf(flags));
+  const compared = finishWithBaseline(baseline, report);
+  // --nagios: the plug-in line is all of stdout, and its exit code is the plug-in's (README: Monitoring plug-ins).
+  if (flags.nagios) {
+    const plugin = renderNagios(report);
+    process.stdout.write(plugin.text);
+    return plugin.exitCode;
+  }
   const color = flags.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
   process.stdout.write(renderTerminal(report, { color }));
-  const compared = finishWithBaseline(baseline, report);
   process.stdout.write(compared.text);
   return compared.exitCode;
 }

@@ -1,20 +1,24 @@
 /**
- * The HTML report: one self-contained page (inline CSS, no script, no external fetch; a Content
- * Security Policy forbids any load) with the run's summary, the node x path matrix coloured by
- * verdict, the fleet findings, and one evidence panel per cell. A cell is a link to its panel, shown
- * with CSS :target, so the page works in any browser, from a mail attachment, and with scripts off.
+ * The HTML report: one self-contained page (inline CSS and SVG, no script, no external fetch; a
+ * Content Security Policy forbids any load). The story comes first, readable without a click
+ * (src/render/html-story.ts: what is wrong, the fleet findings, each failing node's cause, a drawing
+ * of each failing path and the fixes), then the run's facts, then the node x path matrix with one
+ * evidence panel per cell (src/render/html-matrix.ts), shown with CSS :target, so the page works in
+ * any browser, from a mail attachment, with scripts off, and on paper (@media print).
  * Everything taken from the report is escaped.
  */
-import { findingFor, getRunExitCode, type NodeReport, type PathReport, type Remedy, type Report } from '../report.js';
+import { getRunExitCode, type Report } from '../report.js';
 import { VERDICTS, VERDICT_KINDS, type VerdictKind } from '../verdicts.js';
-import { cellVerdict, columnsOf, pathLabel, pathsIn } from './labels.js';
+import { columnsOf } from './labels.js';
 import { hostPort } from '../endpoint.js';
 import { shardLabel } from '../shard.js';
+import { escapeHtml as esc } from './html-escape.js';
+import { matrixHtml, verdictSpan } from './html-matrix.js';
+import { storyHtml } from './html-story.js';
+import { LADDER_STYLE } from './html-svg-ladder.js';
+import { SEQUENCE_STYLE } from './html-svg-sequence.js';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-const esc = escapeHtml;
+export { escapeHtml } from './html-escape.js';
 
 /** Background colour of a verdict: green ok, amber to red by severity; harness faults purple, not-measured grey. */
 export function verdictColour(kind: VerdictKind): string {
@@ -39,66 +43,25 @@ pre{background:#f6f7f9;border:1px solid #e1e4e8;padding:.5rem;overflow:auto;whit
 .panel .close{float:right}
 .finding{border-left:4px solid #f29b9b;padding-left:.75rem;margin-bottom:1rem}
 ${VERDICT_KINDS.map((k) => `.v-${k}{background:${verdictColour(k)}}`).join('\n')}
+.c-fault::before{content:"\\2717\\00a0"}.c-warning::before{content:"!\\00a0"}.c-ok::before{content:"\\2713\\00a0"}.c-info::before{content:"i\\00a0"}
+.headline{font-size:1.15rem;font-weight:600;padding:.5rem .75rem;border-left:6px solid #b3261e;background:#fdf1f0}
+.headline.c-ok{border-color:#1e6b2a;background:#eef8f0}.headline.c-warning{border-color:#a86400;background:#fff7e6}
+.node-story{border:1px solid #d5d8dd;border-left:6px solid #b3261e;border-radius:4px;padding:.25rem 1rem .75rem;margin:0 0 1rem}
+.node-story.c-warning{border-left-color:#a86400}.node-story::before,.headline::before{content:none}
+.node-story h3 span,.path-story h4 span{padding:0 .35rem;border-radius:3px;font-weight:600}
+.facts{color:#4a4f57;margin:.1rem 0 .5rem}.why{color:#4a4f57}.path-story{margin:.75rem 0 0;padding-top:.25rem;border-top:1px dashed #d5d8dd}
+ol.steps{margin:.25rem 0;padding-left:1.5rem;font-size:13px}ol.steps li.stop{font-weight:700}
+.stops-at{border-left:4px solid #b3261e;padding-left:.5rem}
+tr.addr-row th{font-weight:400;padding-left:1.25rem;background:#fff}tr.addr-row td{font-size:12px}
+h4{font-size:.95rem;margin:.75rem 0 .25rem}
+#glance{margin:.75rem 0}#glance td{white-space:normal}#glance td:nth-child(2){white-space:nowrap}#glance td span{padding:0 .3rem;border-radius:3px}
+${SEQUENCE_STYLE}${LADDER_STYLE}
+@media print{
+ body{margin:0;font-size:11px}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ .panel,.panel:target,.noprint{display:none!important}td a{display:inline}
+ .node-story,.path-story,svg,tr{break-inside:avoid}pre{white-space:pre-wrap}
+}
 `;
-
-function verdictSpan(kind: VerdictKind): string {
-  return `<span class="v-${kind}" title="${esc(VERDICTS[kind].title)}">${esc(kind)}</span>`;
-}
-
-function remediesHtml(remedies: readonly Remedy[] | undefined): string {
-  return (remedies ?? []).map((r) => `<h3>${esc(r.title)} <small>(${esc(r.where)})</small></h3><pre>${esc(r.lines.join('\n'))}</pre>`).join('');
-}
-
-function jsonBlock(value: unknown): string {
-  return `<pre class="evidence">${esc(JSON.stringify(value, null, 2))}</pre>`;
-}
-
-function nicList(node: NodeReport): string {
-  if (node.nics === undefined || node.nics.length === 0) return '';
-  const items = node.nics.map((nic) => {
-    const name = nic.iface === undefined ? nic.address : `${nic.address} (${nic.iface})`;
-    const use = nic.reaches.length > 0 ? `calls back to ${nic.reaches.join(', ')}` : 'reaches no controller address';
-    return `<li>NIC ${esc(name)}: ${esc(use)}${nic.fails.length > 0 ? esc(`; fails toward ${nic.fails.join(', ')}`) : ''}</li>`;
-  });
-  return `<h3>NICs</h3><ul>${items.join('')}</ul>`;
-}
-
-function pathSection(report: Report, node: NodeReport, p: PathReport): string {
-  const info = VERDICTS[p.verdict];
-  const shared = findingFor(report.findings, node, p);
-  const advice = shared !== undefined ? `<p>Shared cause: ${esc(shared.summary)} (see Fleet findings)</p>` : info.severity > 0 ? `<p>Fix: ${esc(info.hint)}</p>` : '';
-  return `<h3>${verdictSpan(p.verdict)} ${esc(pathLabel(p))}</h3><p>${esc(p.summary)}</p>${advice}${jsonBlock(p.evidence)}`;
-}
-
-function panel(id: string, title: string, body: string): string {
-  return `<section class="panel" id="${id}"><a class="close" href="#matrix">close</a><h2>${title}</h2>${body}</section>`;
-}
-
-function nodePanel(node: NodeReport, i: number): string {
-  const facts: [string, string][] = [
-    ['verdict', `${node.verdict} (${VERDICTS[node.verdict].title})`],
-    ['addresses', node.addresses.join(', ')],
-    ['profile', node.profile],
-    ['callback addresses', node.callbackAddresses.join(', ')],
-    ...(node.sshAddress === undefined ? [] : [['SSH used', node.sshAddress] as [string, string]]),
-    ...(node.agent === undefined ? [] : [['agent', `${node.agent.flavour} ${node.agent.version} (${node.agent.runtime}, ${node.agent.platform})`] as [string, string]]),
-    ['time', `${(node.ms / 1000).toFixed(1)} s`],
-  ];
-  const nodeFault =
-    node.nodeVerdict === undefined
-      ? ''
-      : `<h3>${verdictSpan(node.nodeVerdict)} ${esc(VERDICTS[node.nodeVerdict].title)}</h3><p>${esc(VERDICTS[node.nodeVerdict].explanation)}</p><p>Fix: ${esc(VERDICTS[node.nodeVerdict].hint)}</p>${jsonBlock(node.nodeEvidence ?? {})}`;
-  const body = `<dl class="summary">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>${nodeFault}${nicList(node)}${
-    node.remedies === undefined ? '' : `<h3>Fixes for ${esc(node.name)}</h3>${remediesHtml(node.remedies)}`
-  }`;
-  return panel(`node-${i}`, esc(node.name), body);
-}
-
-function cellPanel(report: Report, node: NodeReport, nodeIndex: number, paths: readonly PathReport[], id: string, column: string): string {
-  const fixes = node.remedies === undefined ? '' : `<h3>Fixes for ${esc(node.name)}</h3>${remediesHtml(node.remedies)}`;
-  const nodeFault = node.nodeVerdict === undefined ? '' : `<p>Node: ${verdictSpan(node.nodeVerdict)} ${esc(VERDICTS[node.nodeVerdict].title)} (<a href="#node-${nodeIndex}">details</a>)</p>`;
-  return panel(id, `${esc(node.name)}: ${esc(column)}`, `${nodeFault}${paths.map((p) => pathSection(report, node, p)).join('')}${fixes}`);
-}
 
 function summaryHtml(report: Report): string {
   const run = report.run;
@@ -118,34 +81,6 @@ function summaryHtml(report: Report): string {
   return `<section id="summary"><dl class="summary">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></section>`;
 }
 
-function findingsHtml(report: Report): string {
-  if (report.findings.length === 0) return '';
-  const items = report.findings.map(
-    (f) =>
-      `<div class="finding">${verdictSpan(f.verdict)} <strong>${esc(f.scope === 'controller' ? 'controller' : f.where)}</strong> ${esc(f.summary)}<p>Nodes: ${esc(f.nodes.join(', '))}</p>${remediesHtml(f.remedies)}</div>`,
-  );
-  return `<section id="findings"><h2>Fleet findings</h2>${items.join('')}</section>`;
-}
-
-function matrixHtml(report: Report, columns: readonly string[]): { table: string; panels: string[] } {
-  const panels: string[] = [];
-  const rows = report.nodes.map((node, i) => {
-    panels.push(nodePanel(node, i));
-    const cells = columns.map((column, j) => {
-      const paths = pathsIn(node, column);
-      const kind = cellVerdict(paths);
-      if (kind === undefined) return '<td class="empty">-</td>';
-      const id = `cell-${i}-${j}`;
-      panels.push(cellPanel(report, node, i, paths, id, column));
-      const tip = paths.map((p) => `${pathLabel(p)}: ${p.summary}`).join('\n');
-      return `<td class="cell v-${kind}" data-verdict="${kind}" data-paths="${paths.length}"><a href="#${id}" title="${esc(tip)}">${esc(kind)}</a></td>`;
-    });
-    return `<tr><th scope="row">${esc(node.name)}</th><td class="nodecell v-${node.verdict}" data-verdict="${node.verdict}"><a href="#node-${i}">${esc(node.verdict)}</a></td>${cells.join('')}</tr>`;
-  });
-  const head = `<tr><th>node</th><th>verdict</th>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
-  return { table: `<section id="matrix"><table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></section>`, panels };
-}
-
 function legendHtml(): string {
   return `<p class="legend">${VERDICT_KINDS.map((k) => verdictSpan(k)).join('')}</p>`;
 }
@@ -153,6 +88,14 @@ function legendHtml(): string {
 export function renderHtml(report: Report): string {
   const { table, panels } = matrixHtml(report, columnsOf(report.nodes));
   const title = `twoway run ${report.run.id}`;
+  const sections = [
+    storyHtml(report),
+    `<h2>Run</h2>${summaryHtml(report)}`,
+    // A section on stray requests (requests no planned probe made) belongs here: after the run's facts, before the matrix.
+    table,
+    legendHtml(),
+    ...panels,
+  ];
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -164,13 +107,7 @@ export function renderHtml(report: Report): string {
 </head>
 <body>
 <h1>${esc(title)}</h1>
-${summaryHtml(report)}
-<h2>Node x path matrix</h2>
-<p>Click a cell for its evidence and fixes.</p>
-${table}
-${legendHtml()}
-${findingsHtml(report)}
-${panels.join('\n')}
+${sections.join('\n')}
 </body>
 </html>
 `;

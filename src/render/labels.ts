@@ -1,6 +1,6 @@
 /** How every renderer names a path and groups paths into matrix columns, so the formats agree. */
 import type { NodeReport, PathReport } from '../report.js';
-import { worse, type VerdictKind } from '../verdicts.js';
+import { VERDICTS, worse, type VerdictClass, type VerdictKind } from '../verdicts.js';
 
 /** Matrix column of a path: callbacks by port, forward probes by port; FTP data is one column whatever passive port was offered. */
 export function columnOf(p: PathReport): string {
@@ -26,4 +26,15 @@ export function cellVerdict(paths: readonly PathReport[]): VerdictKind | undefin
 /** One path in words, e.g. "callback 10.0.0.5 -> 10.0.0.1:63001 (http)". */
 export function pathLabel(p: PathReport): string {
   return p.direction === 'callback' ? `callback ${p.from} -> ${p.to}:${p.port} (${p.proto})` : `forward controller -> ${p.to}:${p.port} (${p.proto})`;
+}
+
+/** A node's class from all its verdicts (its own and its paths'): any fault, else any warning, else any information, else ok. */
+export function nodeClass(node: NodeReport): VerdictClass {
+  const classes = new Set([node.verdict, ...(node.nodeVerdict === undefined ? [] : [node.nodeVerdict]), ...node.paths.map((p) => p.verdict)].map((k) => VERDICTS[k].class));
+  return (['fault', 'warning', 'info'] as const).find((c) => classes.has(c)) ?? 'ok';
+}
+
+/** The paths to tell about: faults and warnings, without the unmeasured paths of a node whose SSH session or agent failed (the session tells those). */
+export function failingPaths(node: NodeReport): PathReport[] {
+  return node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(p.verdict === 'not-measured' && node.nodeVerdict !== undefined));
 }

@@ -23,7 +23,7 @@ export async function checkHtmlReport(file: string, report: Report, workDir: str
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(pathToFileURL(file).href);
 
-    assert.deepEqual(await page.locator('#matrix tbody th').allTextContents(), report.nodes.map((n) => n.name));
+    assert.deepEqual(await page.locator('#matrix tbody tr.node-row th').allTextContents(), report.nodes.map((n) => n.name));
     const cells = page.locator('#matrix td.cell');
     const perCell = (await cells.evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-paths'))))) as number[];
     assert.equal(
@@ -35,7 +35,7 @@ export async function checkHtmlReport(file: string, report: Report, workDir: str
     // A failing cell of a node with fixes: its panel shows its evidence and the node's fixes.
     const node = report.nodes.findIndex((n) => n.remedies !== undefined && n.paths.some((p) => isFailure(p.verdict)));
     assert.ok(node >= 0, 'the report has a failing node with fixes');
-    const row = page.locator('#matrix tbody tr').nth(node);
+    const row = page.locator('#matrix tbody tr.node-row').nth(node);
     const failing = row.locator('td.cell').filter({ hasNotText: /^ok$/ }).first();
     const panelId = ((await failing.locator('a').getAttribute('href')) ?? '').slice(1);
     const panel = page.locator(`[id="${panelId}"]`);

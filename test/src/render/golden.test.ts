@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Report } from '../../../src/report.js';
 import { VERDICT_KINDS } from '../../../src/verdicts.js';
 import { FLEET_REPORT, fleetReport } from '../../fixtures/report/load.js';
+import { writeHistory } from '../../helpers/history-runs.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/twoway.js', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('../../../../test/golden/', import.meta.url));
@@ -29,6 +30,8 @@ before(() => {
   const counts = Object.fromEntries(VERDICT_KINDS.map((k) => [k, k === 'ok' ? 1 : 0]));
   const ok: Report = { ...full, nodes: healthy, findings: [], summary: { ...full.summary, ...counts, nodes: 1, failedNodes: 0 } };
   writeFileSync(join(work, 'report-ok.json'), JSON.stringify(ok, null, 2));
+  mkdirSync(join(work, 'hist'));
+  writeHistory(join(work, 'hist'));
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -59,6 +62,12 @@ const CASES: [string, string[], string | undefined][] = [
   ['junit.snap', ['render', 'report.json', '--junit', 'out.xml'], 'out.xml'],
   ['prom.snap', ['render', 'report.json', '--prom', 'out.prom'], 'out.prom'],
   ['html.snap', ['render', 'report.json', '--html', 'out.html'], 'out.html'],
+  ['tap.snap', ['render', 'report.json', '--tap', 'out.tap'], 'out.tap'],
+  ['nagios.snap', ['render', 'report.json', '--nagios'], undefined],
+  ['nagios-ok.snap', ['render', 'report-ok.json', '--nagios'], undefined],
+  ['history.snap', ['history', 'hist'], undefined],
+  ['history-json.snap', ['history', 'hist', '--json', '-'], undefined],
+  ['history-html.snap', ['history', 'hist', '--html', 'hist.html'], 'hist.html'],
 ];
 
 for (const [name, args, output] of CASES) {
@@ -71,8 +80,8 @@ test('golden: the exit codes in the snapshots are the ones the process returned 
 });
 
 test('golden: all formats at once write the same files as one at a time', () => {
-  snapshot(['render', 'report.json', '--json', 'all.json', '--jsonl', 'all.jsonl', '--junit', 'all.xml', '--prom', 'all.prom', '--html', 'all.html']);
-  for (const [ext, single] of [['json', 'out.json'], ['jsonl', 'out.jsonl'], ['xml', 'out.xml'], ['prom', 'out.prom'], ['html', 'out.html']] as const) {
+  snapshot(['render', 'report.json', '--json', 'all.json', '--jsonl', 'all.jsonl', '--junit', 'all.xml', '--prom', 'all.prom', '--html', 'all.html', '--tap', 'all.tap']);
+  for (const [ext, single] of [['json', 'out.json'], ['jsonl', 'out.jsonl'], ['xml', 'out.xml'], ['prom', 'out.prom'], ['html', 'out.html'], ['tap', 'out.tap']] as const) {
     assert.equal(readFileSync(join(work, `all.${ext}`), 'utf8'), readFileSync(join(work, single), 'utf8'), ext);
   }
 });
