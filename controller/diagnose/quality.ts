@@ -73,7 +73,7 @@ export function judgeQuality(items: readonly ObservedProbe[], ctx: QualityContex
   const consequences: string[] = [];
 
   const connects = items.flatMap((i) => (i.result?.connectMs === undefined ? [] : [i.result.connectMs]));
-  if (connects.length > 0) quality.handshakeRttMs = { min: round1(Math.min(...connects)), median: round1(median(connects)), samples: connects.length };
+  if (connects.length > 0) quality.handshakeRttMs = { min: Math.min(...connects), median: round1(median(connects)), samples: connects.length };
   else notMeasured.push('handshake round trip: this agent does not time its connects');
 
   const tcp = ctx.controllerTcp;

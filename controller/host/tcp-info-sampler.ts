@@ -30,7 +30,7 @@ function median(values: readonly number[]): number | undefined {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const round1 = (n: number): number => Math.round(n * 10) / 10;
+const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** One path's connections summed up (pure, so tests can feed it entries). */
 export function summarizePath(entries: readonly TcpInfoEntry[]): PathTcpView | undefined {
@@ -42,8 +42,8 @@ export function summarizePath(entries: readonly TcpInfoEntry[]): PathTcpView | u
   const retransSegs = total('retransTotal');
   return {
     connections: entries.length,
-    ...(minRtts.length === 0 ? {} : { minRttMs: round1(Math.min(...minRtts)) }),
-    ...(srtt === undefined ? {} : { rttMs: round1(srtt) }),
+    ...(minRtts.length === 0 ? {} : { minRttMs: round2(Math.min(...minRtts)) }),
+    ...(srtt === undefined ? {} : { rttMs: round2(srtt) }),
     dataSegsOut,
     retransSegs,
     bytesAcked: total('bytesAcked'),

@@ -52,7 +52,6 @@ while time.monotonic() < end:
     heads = [q[0][0] for q in queues.values() if q]
     wait = max(0.0, min(heads) - time.monotonic()) if heads else 1.0
     readable, _, _ = select.select([a, b], [], [], wait)
-    now = time.monotonic()
     for s in readable:
         for _ in range(1000):
             try:
@@ -63,7 +62,7 @@ while time.monotonic() < end:
                 continue
             q = queues[s]
             if len(q) < max_queued:
-                q.append((now + delay, frame))
+                q.append((time.monotonic() + delay, frame))
     now = time.monotonic()
     for s, q in queues.items():
         out = peer[s]

@@ -222,17 +222,22 @@ export function labScenarios(params: LabParams): LabScenario[] {
   {
     node: 'lossy',
     description:
-      `A long, lossy link: ${latencyMs} ms each way and ${lossPct} % of the node's segments toward the controller lost; every transfer completes, ` +
-      'with a long round trip, retransmissions and a crawling upload.',
+      `A long, lossy link: ${latencyMs} ms each way and ${lossPct} % of the callback connections' segments lost, both ways; every transfer completes, ` +
+      'with a long round trip and retransmissions.',
     mechanism:
       `a delay line between the router's ${routerIface(LOSSY_SUBNET)} and the node's eth0 (namespace twl-w${LOSSY_SUBNET}, controller/lab/delay-line.ts): ${latencyMs} ms each way; ` +
-      `nft forward on the router drops ${lossPct} % of the node's non-SYN segments to the callback ports (numgen random). Only that way: ` +
-      'the same loss on the 8 MiB download at this round trip would make it time out instead of crawl; and SYNs are spared so no connect times out',
+      `nft forward on the router drops ${lossPct} % of the callback connections' segments both ways (numgen random), SYNs spared so that no connect ` +
+      'times out: the verdict is about a slow path, not a lost handshake',
     links: [{ n: LOSSY_SUBNET, nodeIface: 'eth0', delayMs: latencyMs }],
     host: 'node',
     sshd: 'running',
-    routerNft: { forward: [`ip saddr ${nodeAddress(LOSSY_SUBNET)} tcp dport { ${ports} } tcp flags & syn == 0 numgen random mod 1000 < ${lossPermille} drop`] },
-    // The plain-HTTP ladder carries the 1 MiB upload whose retransmissions the agent counts.
+    routerNft: {
+      forward: [
+        `ip saddr ${nodeAddress(LOSSY_SUBNET)} tcp dport { ${ports} } tcp flags & syn == 0 numgen random mod 1000 < ${lossPermille} drop`,
+        `ip daddr ${nodeAddress(LOSSY_SUBNET)} tcp sport { ${ports} } tcp flags & syn == 0 numgen random mod 1000 < ${lossPermille} drop`,
+      ],
+    },
+    // The plain-HTTP ladder carries the 8 MiB download over which the controller's retransmissions are counted.
     expect: { node: 'slow', paths: [{ direction: 'callback', port: CALLBACK_PORTS[0], verdict: 'slow' }] },
   },
   {

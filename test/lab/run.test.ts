@@ -162,6 +162,27 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   const healthyHold = evidenceOf(path(healthy, 'callback', 63001), 'measured').idleHoldMs ?? 0;
   assert.ok(healthyHold >= holdSeconds * 1000 && healthyHold < (holdSeconds + 1) * 1000, `the healthy node held the channel just as long (${healthyHold} ms)`);
 
+  // Lossy: the delay line's latency each way is in the round trip both sides measured, and the
+  // controller's retransmissions over the 8 MiB download show the loss (thousands of segments at
+  // 3 % or more: far from none). The figures beside the drawn values go to the output.
+  const lossy = evidenceOf(path(node(report, 'lossy'), 'callback', 63001), 'measured').quality;
+  assert.ok(lossy, 'lossy: quality measured');
+  const floor = 2 * params.latencyMs;
+  for (const [side, rtt] of [['handshake', lossy.handshakeRttMs?.min], ['controller', lossy.controllerTcp?.minRttMs], ['judged', lossy.rttMs]] as const) {
+    assert.ok(rtt !== undefined && rtt >= floor * 0.95 - 1 && rtt <= floor + 150, `lossy ${side} round trip ${rtt} ms, drawn ${params.latencyMs} ms each way`);
+  }
+  assert.ok((lossy.controllerTcp?.dataSegsOut ?? 0) >= 1000 && (lossy.lossPct ?? 0) > 0, `lossy: loss reported (${lossy.lossPct} % of ${lossy.controllerTcp?.dataSegsOut} segments), drawn ${params.lossPct} %`);
+  assert.ok(lossy.pastThresholds.some((b) => b.measure === 'loss'), `lossy: slow for its loss (${JSON.stringify(lossy.pastThresholds)})`);
+  const slowQuality = evidenceOf(path(node(report, 'slow'), 'callback', 63001), 'measured').quality;
+  assert.ok((slowQuality?.downloadMbps ?? Infinity) < params.rateMbit, `slow: ${slowQuality?.downloadMbps} Mbit/s toward the node through a ${params.rateMbit} Mbit/s link`);
+  const figures = (name: string): string => {
+    const q = evidenceOf(path(node(report, name), 'callback', 63001), 'measured').quality;
+    return `${name}: rtt ${q?.rttMs} ms (handshake min ${q?.handshakeRttMs?.min}, controller min ${q?.controllerTcp?.minRttMs}), loss ${q?.lossPct ?? '-'} % ` +
+      `(${q?.controllerTcp?.retransSegs}/${q?.controllerTcp?.dataSegsOut} segs; node host ${q?.nodeHostRetrans?.pct ?? '-'} %), ` +
+      `down ${q?.downloadMbps} Mbit/s, up ${q?.uploadMbps} Mbit/s, status post ${q?.statusPostMs} ms`;
+  };
+  console.log([`# lab parameters: ${describeLabParams(params)}`, ...['lossy', 'slow', 'healthy'].map((n) => `# measured ${figures(n)}`)].join('\n'));
+
   // SNAT: the controller saw the router's address.
   const snat = evidenceOf(path(node(report, 'snat'), 'callback', 63001), 'source-mismatch');
   assert.equal(snat.seen.address, RTR_CTL_ADDRESS);

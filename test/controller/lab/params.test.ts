@@ -48,7 +48,7 @@ test('labScenarios: the fault values and expectations follow the drawn parameter
     assert.deepEqual(get('slow').links[0]?.routerQdisc?.slice(0, 3), ['tbf', 'rate', `${p.rateMbit}mbit`]);
     const lossy = get('lossy');
     assert.equal(lossy.links[0]?.delayMs, p.latencyMs);
-    assert.match(lossy.routerNft?.forward?.[0] ?? '', new RegExp(`numgen random mod 1000 < ${Math.round(p.lossPct * 10)} drop$`));
+    for (const rule of lossy.routerNft?.forward ?? assert.fail('lossy has router rules')) assert.match(rule, new RegExp(`syn == 0 numgen random mod 1000 < ${Math.round(p.lossPct * 10)} drop$`));
     const idle = get('idle');
     assert.deepEqual(idle.routerNft?.ctTimeouts?.idle_callbacks?.policy, { established: p.idleTimeoutS });
     // The demo's and the tests' hold outlasts the drawn timeout, so the idle node is cut; no hold: ok.
