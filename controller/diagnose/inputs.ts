@@ -68,8 +68,13 @@ export interface NodeEvidence {
 }
 
 export interface Thresholds {
-  /** Below this, a completed large download is 'slow'. */
+  /** Below this, a completed large download (toward the node: firmware) is 'slow'. */
   minMbps: number;
+  /**
+   * Below this, a completed large upload (toward the controller: status and logs, not firmware) is
+   * 'slow'. Lower than minMbps: an upload's time includes the controller's checking of it.
+   */
+  minUploadMbps: number;
   /** Only downloads at least this large are used to judge throughput. */
   minBytesForThroughput: number;
   /** The firmware bundle whose transfer time is estimated from the measured throughput. */
@@ -85,6 +90,7 @@ export interface Thresholds {
 export const DEFAULT_FIRMWARE_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_THRESHOLDS: Thresholds = {
   minMbps: 10,
+  minUploadMbps: 1,
   minBytesForThroughput: 256 * 1024,
   firmwareBytes: DEFAULT_FIRMWARE_BYTES,
   maxRttMs: 250,

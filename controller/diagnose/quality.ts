@@ -3,7 +3,8 @@
  * agent's TCP connect times, and the controller's TCP_INFO of the same connections), the status
  * posts' round trip, throughput toward the node (downloads) and toward the controller (uploads)
  * apart, and loss (the controller's retransmissions; the node's whole-host counters as information).
- * A path is slow when a figure is past its absolute threshold (--max-rtt, --max-loss, --min-mbps):
+ * A path is slow when a figure is past its absolute threshold (--max-rtt, --max-loss, --min-mbps,
+ * --min-upload-mbps):
  * never for being slower than its neighbours. Pure.
  */
 import type { ControllerTcpView, PathQualityEvidence, QualityBreach } from '../../src/evidence.js';
@@ -114,9 +115,9 @@ export function judgeQuality(items: readonly ObservedProbe[], ctx: QualityContex
   if (up !== undefined) {
     const rate = throughput(up.size, up.ms, t).rate.throughputMbps;
     quality.uploadMbps = rate;
-    if (rate < t.minMbps) {
-      breaches.push({ measure: 'upload', value: rate, limit: t.minMbps });
-      reasons.push(`upload of ${sizeLabel(up.size)} took ${up.ms} ms (${rate} Mbit/s toward the controller, below ${t.minMbps})`);
+    if (rate < t.minUploadMbps) {
+      breaches.push({ measure: 'upload', value: rate, limit: t.minUploadMbps });
+      reasons.push(`upload of ${sizeLabel(up.size)} took ${up.ms} ms (${rate} Mbit/s toward the controller, below ${t.minUploadMbps})`);
     }
   } else notMeasured.push(`throughput toward the controller: no upload of ${sizeLabel(t.minBytesForThroughput)} or more passed on this path`);
 

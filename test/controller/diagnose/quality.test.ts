@@ -42,16 +42,17 @@ test('judgeQuality: each figure past its threshold makes the path slow, and only
     // The floor decides: one side's figure inflated by a queue does not make a short path long.
     { name: 'a queue behind a transfer on one side only', items: path({ connectMs: 2 }), ctx: ctx({ controllerTcp: tcp({ minRttMs: t.maxRttMs * 3 }) }), past: [] },
     { name: 'handshake alone, no controller sample', items: path({ connectMs: t.maxRttMs + 1 }), ctx: ctx({ controllerTcp: undefined }), past: ['rtt'] },
-    // 8 MiB in 8 s is 8.4 Mbit/s, below 10; 1 MiB in 1 s is 8.4 Mbit/s.
+    // 8 MiB in 8 s is 8.4 Mbit/s, below 10; 1 MiB in 10 s is 0.8 Mbit/s, below 1; in 1 s 8.4, not slow for an upload.
     { name: 'slow toward the node', items: path({ downloadMs: 8000 }), ctx: ctx(), past: ['download'] },
-    { name: 'slow toward the controller', items: path({ uploadMs: 1000 }), ctx: ctx(), past: ['upload'] },
+    { name: 'slow toward the controller', items: path({ uploadMs: 10_000 }), ctx: ctx(), past: ['upload'] },
+    { name: 'an upload below --min-mbps but above --min-upload-mbps', items: path({ uploadMs: 1000 }), ctx: ctx(), past: [] },
     { name: 'loss above --max-loss', items: path({}), ctx: ctx({ controllerTcp: tcp({ minRttMs: 1, retransSegs: 120, dataSegsOut: 6000 }) }), past: ['loss'] },
     { name: 'loss exactly at --max-loss', items: path({}), ctx: ctx({ controllerTcp: tcp({ minRttMs: 1, retransSegs: 60, dataSegsOut: 6000 }) }), past: [] },
     // 50 retransmissions of 500 is 10 %, but 500 segments are too few to judge.
     { name: 'too few segments to judge loss', items: path({}), ctx: ctx({ controllerTcp: tcp({ minRttMs: 1, retransSegs: 50, dataSegsOut: 500 }) }), past: [] },
     {
       name: 'everything at once',
-      items: path({ connectMs: 400, downloadMs: 20_000, uploadMs: 5000 }),
+      items: path({ connectMs: 400, downloadMs: 20_000, uploadMs: 20_000 }),
       ctx: ctx({ controllerTcp: tcp({ minRttMs: 390, retransSegs: 300, dataSegsOut: 6000 }) }),
       past: ['rtt', 'download', 'upload', 'loss'],
     },
@@ -74,18 +75,18 @@ test('judgeQuality: the thresholds are the flags\' values, not constants', () =>
 });
 
 test('judgeQuality: the figures both ways, the estimates, and the node\'s whole-host counters as information', () => {
-  const j = judgeQuality(path({ connectMs: 240, downloadMs: 2000, uploadMs: 4000, postMs: 600 }), ctx({ controllerTcp: tcp({ minRttMs: 241, rttMs: 250, retransSegs: 180, dataSegsOut: 6000 }), nodeHostTcp: { outSegs: 5000, retransSegs: 55 } }));
+  const j = judgeQuality(path({ connectMs: 240, downloadMs: 2000, uploadMs: 40_000, postMs: 600 }), ctx({ controllerTcp: tcp({ minRttMs: 241, rttMs: 250, retransSegs: 180, dataSegsOut: 6000 }), nodeHostTcp: { outSegs: 5000, retransSegs: 55 } }));
   const q = j.quality;
   assert.deepEqual(q.handshakeRttMs, { min: 240, median: 240, samples: 4 });
   assert.equal(q.rttMs, 240);
   assert.equal(q.downloadMbps, 33.6);
-  assert.equal(q.uploadMbps, 2.1);
+  assert.equal(q.uploadMbps, 0.2);
   assert.equal(q.lossPct, 3);
   assert.deepEqual(q.nodeHostRetrans, { outSegs: 5000, retransSegs: 55, pct: 1.1 });
   assert.equal(q.statusPostMs, 600);
   assert.equal(q.statusEstimateSec, (600 * STATUS_POSTS_ESTIMATED) / 1000);
   assert.deepEqual(q.pastThresholds.map((b) => b.measure), ['upload', 'loss']);
-  assert.match(j.reasons.join('; '), /upload of 1 MiB took 4000 ms \(2\.1 Mbit\/s toward the controller, below 10\); the controller retransmitted 180 of 6000 segments toward the node \(3 %, above 1 %\)/);
+  assert.match(j.reasons.join('; '), /upload of 1 MiB took 40000 ms \(0\.2 Mbit\/s toward the controller, below 1\); the controller retransmitted 180 of 6000 segments toward the node \(3 %, above 1 %\)/);
   assert.match(j.consequences.join('; '), /firmware bundle would take about .*; 100 status posts take about 60 s \(600 ms each\)/);
   assert.equal(q.notMeasured, undefined);
 });
