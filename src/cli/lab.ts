@@ -84,7 +84,7 @@ export function registerLab(program: Command): Command {
       '--seed <n>',
       `draw the fault values from this seed (MTU ${R.mtu.min}..${R.mtu.max}, latency ${R.latencyMs.min}..${R.latencyMs.max} ms, ` +
         `loss ${R.lossPermille.min / 10}..${R.lossPermille.max / 10} %, slow rate ${R.rateMbit.min}..${R.rateMbit.max} Mbit/s, idle timeout ${R.idleTimeoutS.min}..${R.idleTimeoutS.max} s); ` +
-        'default: the seed of a lab already up, else a random one (printed)',
+        'default: TWOWAY_LAB_SEED if set, else the seed of a lab already up, else a random one (printed); a lab up with another seed is rebuilt',
     )
     .action(async (opts: { install: boolean; fleet: string; fleetDropped: string; onlyFleet?: boolean; seed?: string }) => {
       const seed = opts.seed === undefined ? {} : { seed: parseSeed(opts.seed, '--seed') };
