@@ -47,7 +47,7 @@ function healthyAsMeasuredBy(measures: { https: boolean; hold: boolean }): Pick<
 }
 
 /** The lossy node's subnet. */
-export const LOSSY_SUBNET = 27;
+const LOSSY_SUBNET = 27;
 
 /**
  * The lab's scenarios with the fault values of one build (params.ts draws them from a seed). A
