@@ -173,8 +173,8 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
   },
   slow: {
     title: 'Slow',
-    explanation: 'Transfers complete, but slower than a firmware update needs.',
-    evidence: 'Measured throughput below the threshold.',
+    explanation: 'Transfers complete, but the path is worse than a firmware update needs: too little throughput either way, too long a round trip, or too much loss.',
+    evidence: 'A measured figure past its threshold: download or upload throughput (--min-mbps, --min-upload-mbps), the round trip from the TCP handshake on both sides (--max-rtt), or the controller\'s retransmissions (--max-loss); with the firmware and status-update estimates.',
     hint: 'Check for rate limits, loss or a congested link on the path.',
     severity: 1,
     class: 'warning',

@@ -7,6 +7,7 @@ import type { AgentEvent, PlannedProbe } from '../../src/protocol.js';
 import type { ForwardNeeds, ForwardProbe } from '../../src/profiles.js';
 import type { NodeKind } from '../../src/verdicts.js';
 import type { HalfOpenView } from '../host/halfopen-sampler.js';
+import type { TcpInfoView } from '../host/tcp-info-sampler.js';
 import type { ForwardResult } from '../probers/types.js';
 import type { ConnectionView, LedgerRequest } from '../wire/ledger.js';
 
@@ -64,16 +65,37 @@ export interface NodeEvidence {
   ms?: number;
   /** The controller's SYN_RECV samples on its listener ports (all peers; diagnosis picks this node's). */
   controllerHalfOpen?: HalfOpenView;
+  /** The controller's TCP_INFO samples of its callback connections (all peers; diagnosis picks each path's). */
+  controllerTcp?: TcpInfoView;
 }
 
 export interface Thresholds {
-  /** Below this, a completed large download is 'slow'. */
+  /** Below this, a completed large download (toward the node: firmware) is 'slow'. */
   minMbps: number;
+  /**
+   * Below this, a completed large upload (toward the controller: status and logs, not firmware) is
+   * 'slow'. Lower than minMbps: an upload's time includes the controller's checking of it.
+   */
+  minUploadMbps: number;
   /** Only downloads at least this large are used to judge throughput. */
   minBytesForThroughput: number;
   /** The firmware bundle whose transfer time is estimated from the measured throughput. */
   firmwareBytes: number;
+  /** Above this round trip (ms) a path is 'slow': every status post and every transfer's start pays it. */
+  maxRttMs: number;
+  /** Above this share of retransmitted segments (percent) a path is 'slow'. */
+  maxLossPct: number;
+  /** Loss is judged only over at least this many data segments (fewer say too little either way). */
+  minSegmentsForLoss: number;
 }
 
 export const DEFAULT_FIRMWARE_BYTES = 1024 * 1024 * 1024;
-export const DEFAULT_THRESHOLDS: Thresholds = { minMbps: 10, minBytesForThroughput: 256 * 1024, firmwareBytes: DEFAULT_FIRMWARE_BYTES };
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  minMbps: 10,
+  minUploadMbps: 1,
+  minBytesForThroughput: 256 * 1024,
+  firmwareBytes: DEFAULT_FIRMWARE_BYTES,
+  maxRttMs: 250,
+  maxLossPct: 1,
+  minSegmentsForLoss: 1000,
+};

@@ -15,6 +15,7 @@ import { DEFAULT_THRESHOLDS, type NodeEvidence, type Thresholds } from './inputs
 import type { ObservedProbe, PathContext } from './probe.js';
 import { sessionBreak, sessionFailureEvidence } from './session.js';
 import { judgeUnfinishedPath, unreportedPath, type Unfinished } from './unfinished.js';
+import { qualityContextFor } from './quality.js';
 
 /** Which controller addresses each NIC of a multi-address node can call back to. */
 function nicReach(sources: readonly string[], paths: readonly PathReport[], facts: AgentFacts | undefined): NicReach[] {
@@ -99,6 +100,7 @@ function nodePaths(n: NodeEvidence, thresholds: Thresholds, facts: AgentFacts | 
       thresholds,
       controllerSynFrom: (port) =>
         n.controllerHalfOpen?.sightings.find((s) => s.port === port && s.local === probe.address && (s.remote === source || (source === undefined && n.addresses.includes(s.remote)))),
+      quality: qualityContextFor(n, probe, source),
     };
   };
   const unfinished = unfinishedOf(n, nodeVerdict);

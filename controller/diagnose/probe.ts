@@ -8,6 +8,7 @@ import type { PathKind } from '../../src/verdicts.js';
 import type { HalfOpenSighting } from '../host/halfopen-sampler.js';
 import type { LedgerConnection, LedgerRequest } from '../wire/ledger.js';
 import type { Thresholds } from './inputs.js';
+import type { QualityContext } from './quality.js';
 import { connectionNote, describe, endpointLabel, throughput, tlsNote } from './wording.js';
 
 /** A planned probe with everything seen of it. */
@@ -36,6 +37,8 @@ export interface PathContext {
   thresholds: Thresholds;
   /** The controller's SYN_RECV sighting of this path's source on a listener port. */
   controllerSynFrom(port: number): HalfOpenSighting | undefined;
+  /** The controller's TCP_INFO and the node's TCP counters for the path's quality (quality.ts); absent: none. */
+  quality?: Omit<QualityContext, 'thresholds'>;
 }
 
 export const sum = (ledger: readonly LedgerRequest[], field: 'bytesWritten' | 'bytesReceived'): number => ledger.reduce((n, r) => n + (r[field] ?? 0), 0);

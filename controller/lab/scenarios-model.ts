@@ -42,6 +42,8 @@ export interface NodeLink {
   routerMtu?: number;
   /** `tc qdisc add dev <router side> root ...` arguments, shaping traffic toward the node. */
   routerQdisc?: readonly string[];
+  /** A delay line (delay-line.ts) between the router and the node: this many ms each way. */
+  delayMs?: number;
 }
 
 export interface ExpectedPath {

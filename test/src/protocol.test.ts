@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AgentLineError, MAX_AGENT_LINE_BYTES, parseAgentEvent } from '../../src/protocol.js';
+import { AgentLineError, MAX_AGENT_LINE_BYTES, parseAgentEvent, type ProbeResult } from '../../src/protocol.js';
 
 const HELLO = { t: 'agent', flavour: 'node', version: '1', runtime: 'v20', platform: 'linux' };
 const PROBE = { t: 'probe', id: 'hello-http-0', outcome: 'ok', phase: 'body', ms: 3 };
@@ -75,4 +75,13 @@ test('parseAgentEvent: the valid forms of each event pass', () => {
   assert.deepEqual(parseAgentEvent(JSON.stringify({ ...PROBE, error: { code: 'ECONNREFUSED', message: 'refused' } })), { ...PROBE, error: { code: 'ECONNREFUSED', message: 'refused' } });
   assert.deepEqual(parseAgentEvent('{"t":"done","ms":0}'), { t: 'done', ms: 0 });
   assert.deepEqual(parseAgentEvent('{"t":"fatal","message":"no route"}\r'), { t: 'fatal', message: 'no route' });
+});
+
+test('parseAgentEvent: a probe\'s connect time and the node\'s TCP counters come through; older agents send none', () => {
+  const probe = { t: 'probe', id: 'hello-http-0', outcome: 'ok', phase: 'body', ms: 12, connectMs: 4.2 };
+  assert.equal((parseAgentEvent(JSON.stringify(probe)) as ProbeResult).connectMs, 4.2);
+  assert.equal('connectMs' in parseAgentEvent(JSON.stringify({ ...probe, connectMs: undefined })), false);
+  assert.deepEqual(parseAgentEvent('{"t":"done","ms":5,"hostTcp":{"outSegs":900,"retransSegs":12}}'), { t: 'done', ms: 5, hostTcp: { outSegs: 900, retransSegs: 12 } });
+  assert.throws(() => parseAgentEvent('{"t":"done","ms":5,"hostTcp":{"outSegs":-1,"retransSegs":0}}'), /outSegs/);
+  assert.throws(() => parseAgentEvent(JSON.stringify({ ...probe, connectMs: 'fast' })), /connectMs/);
 });
