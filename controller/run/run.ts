@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { NodeSpec } from '../../src/inventory/types.js';
 import type { AgentEvent, Deadlines, Plan, PortRange } from '../../src/protocol.js';
-import { callbacksMade, type ProfileSet } from '../../src/profiles.js';
+import { CALLBACK_KINDS, callbacksMade, type CallbackKind, type Profile, type ProfileSet } from '../../src/profiles.js';
+import { unneededReason, type UpdateManager } from '../../src/managers.js';
 import { REPORT_VERSION, classCounts, type NodeReport, type Report } from '../../src/report.js';
 import { VERDICT_KINDS, isFailure, type NodeKind, type VerdictKind } from '../../src/verdicts.js';
 import { SetupError } from '../../src/errors.js';
@@ -33,6 +34,8 @@ export interface RunOptions {
   nodes: NodeSpec[];
   /** Built-in profiles plus any from a profile file; every node's profile is in it (checked by the CLI). */
   profiles: ProfileSet;
+  /** The update manager's model: callbacks it does not need from a node are measured as information. Absent: the profiles' own callbacks (hpsum6). */
+  manager?: UpdateManager;
   /** Controller addresses to call back to; empty: the route's source address per node. */
   callbackAddresses: string[];
   /** Addresses to listen on; empty: every callback address in use. */
@@ -130,6 +133,14 @@ export async function prepareAddresses(options: RunOptions): Promise<AddressedNo
 export function usesFtp(options: Pick<RunOptions, 'ftp' | 'profiles'>, spec: NodeSpec): boolean {
   const made = callbacksMade(options.profiles[spec.profile]!);
   return made.length > 0 && (options.ftp.all || spec.ftp === true || made.includes('ftp'));
+}
+
+/** Each callback kind the manager does not need from a node of this profile, with why. */
+export function unneededCallbacks(manager: UpdateManager, profile: Profile): Partial<Record<CallbackKind, string>> {
+  return Object.fromEntries(CALLBACK_KINDS.flatMap((kind) => {
+    const why = unneededReason(manager, profile, kind);
+    return why === undefined ? [] : [[kind, why]];
+  }));
 }
 
 /** The FTP control port and every port of the passive range. */
@@ -284,6 +295,7 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
     // Agentless devices make no callbacks of ours: they have no callback paths, measured or not.
     probes: profile.agent ? plan.probes : [],
     ...(profile.agent ? {} : { agentless: true }),
+    ...(options.manager === undefined ? {} : { unneededCallbacks: unneededCallbacks(options.manager, profile) }),
   };
   // A node whose turn comes after an interrupt still gets a result: not measured.
   if (options.signal?.aborted) return diagnoseNode({ ...evidence, events: [], ledger: [], forward: [] }, options.thresholds);

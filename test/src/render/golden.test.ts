@@ -59,6 +59,9 @@ const CASES: [string, string[], string | undefined][] = [
   ['junit.snap', ['render', 'report.json', '--junit', 'out.xml'], 'out.xml'],
   ['prom.snap', ['render', 'report.json', '--prom', 'out.prom'], 'out.prom'],
   ['html.snap', ['render', 'report.json', '--html', 'out.html'], 'out.html'],
+  // The update managers' callback needs (src/managers.ts): the seed's HP SUM 6.x and SUM 7.3+ differ.
+  ['profiles-hpsum6.snap', ['profiles', '--manager', 'hpsum6'], undefined],
+  ['profiles-sum7.snap', ['profiles', '--manager', 'sum7'], undefined],
 ];
 
 for (const [name, args, output] of CASES) {
