@@ -4,6 +4,7 @@
  * rule can be tested from a table.
  */
 import type { AgentEvent, PlannedProbe } from '../../src/protocol.js';
+import type { PathReport } from '../../src/report.js';
 import type { CallbackKind, ForwardNeeds, ForwardProbe } from '../../src/profiles.js';
 import type { NodeKind } from '../../src/verdicts.js';
 import type { HalfOpenView } from '../host/halfopen-sampler.js';
@@ -62,6 +63,8 @@ export interface NodeEvidence {
   ms?: number;
   /** The controller's SYN_RECV samples on its listener ports (all peers; diagnosis picks this node's). */
   controllerHalfOpen?: HalfOpenView;
+  /** A BMC's callbacks tested over Redfish (controller/run/redfish-node.ts), already judged. */
+  redfishPaths?: PathReport[];
   /** Callback kinds the run's update manager does not need from this node, each with why (src/managers.ts unneededReason). */
   unneededCallbacks?: Partial<Record<CallbackKind, string>>;
 }

@@ -130,7 +130,7 @@ export function diagnoseNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
   const hello = n.events.find((e): e is AgentHello => e.t === 'agent');
   const facts = n.events.find((e): e is AgentFacts => e.t === 'facts');
   const nodeVerdict = n.session?.verdict;
-  const paths = markUnneeded(nodePaths(n, thresholds, facts, nodeVerdict), n.unneededCallbacks);
+  const paths = markUnneeded([...nodePaths(n, thresholds, facts, nodeVerdict), ...(n.redfishPaths ?? [])], n.unneededCallbacks);
 
   let verdict: VerdictKind = nodeVerdict ?? 'ok';
   // A callback the update manager does not need is information: it never makes the node's verdict.

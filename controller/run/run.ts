@@ -16,6 +16,7 @@ import { BlobStore } from '../wire/blobs.js';
 import { createRunCertificate } from '../wire/cert.js';
 import type { ForwardEvidence, JudgedSession, Thresholds } from '../diagnose/inputs.js';
 import { diagnoseNode } from '../diagnose/node.js';
+import { redfishPaths } from './redfish-node.js';
 import { judgeSession } from '../diagnose/session.js';
 import { flavourModule, registeredFlavours } from '../agents/index.js';
 import { askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../agents/detect.js';
@@ -82,6 +83,8 @@ interface PreparedNode {
   addresses: string[];
   callbackAddresses: string[];
   plan: Plan;
+  /** The node's callback token (a BMC's media URLs carry it in the path). */
+  token: string;
 }
 
 /** What every node's test shares: the listener and the controller's half-open sampler. */
@@ -225,7 +228,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         spkiSha256Base64: cert.spkiSha256Base64,
       });
       plansByNode.set(n.spec.name, plan);
-      return { ...n, plan };
+      return { ...n, plan, token: target.token };
     });
     observer.started?.({ nodes: prepared.length, listeners: [...listener.endpoints] });
 
@@ -316,8 +319,10 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   );
   // Agentless devices (iLO, OA, VC, switches) run nothing of ours: their result is the forward probes.
   if (!profile.agent) {
+    // A BMC with Redfish settings: its callbacks are tested by asking it to mount media from the listener.
+    const redfish = spec.redfish === undefined ? [] : await redfishPaths({ ...spec, redfish: spec.redfish }, node.token, node.callbackAddresses, listener, options.signal);
     const forward = await forwardPromise;
-    return diagnoseNode({ ...evidence, events: [], ledger: [], forward, ms: Math.round(performance.now() - started) }, options.thresholds);
+    return diagnoseNode({ ...evidence, events: [], ledger: [], forward, redfishPaths: redfish, ms: Math.round(performance.now() - started) }, options.thresholds);
   }
   const { session, sshAddress } = await runAgentSession(node, ctx);
   const forward = await forwardPromise;
