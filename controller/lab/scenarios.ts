@@ -5,6 +5,7 @@
  * lab-wide faults are scenarios-faults.ts.
  */
 import type { AgentFlavour } from '../../src/agent-flavours.js';
+import { BMC_SCENARIOS } from './scenarios-bmc.js';
 import { CALLBACK_PORTS, RTR_CTL_ADDRESS, RTR_CTL_IFACE, nodeAddress, routerIface, subnet } from './plan.js';
 import {
   CALLBACK_PORT_LIST as ports,
@@ -293,4 +294,6 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
       expect: healthyAsMeasuredBy(measures),
     }),
   ),
+  // Issue 15: BMCs tested over Redfish (their own file, so the tables merge easily).
+  ...BMC_SCENARIOS,
 ];
