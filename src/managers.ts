@@ -4,8 +4,7 @@
  * a callback the manager does not need from a node is still measured, and a failure there is
  * information, not a fault (src/report.ts pathClass). `twoway profiles --manager NAME` prints the matrix.
  */
-import type { CallbackKind, Profile } from './profiles.js';
-import { UPDATE_MANAGER_PORTS } from './profiles.js';
+import { UPDATE_MANAGER_PORTS, type CallbackKind, type Profile } from './profiles.js';
 
 /** What a manager needs of one node type: the callbacks it makes to the manager, or that the manager does not manage it. */
 export type ManagerNeed = { manages: true; callbacks: readonly CallbackKind[] } | { manages: false };

@@ -12,7 +12,7 @@ import { Agent, buildConnector, request } from 'undici';
 export type BmcTrust = { kind: 'pin'; fingerprint256: string } | { kind: 'ca'; caPem: string } | { kind: 'tofu'; file: string };
 
 export class RedfishError extends Error {
-  readonly code: 'REDFISH_TLS' | 'REDFISH_HTTP' | 'REDFISH_TIMEOUT' | 'REDFISH_CONNECT' | 'REDFISH_AUTH';
+  readonly code: 'REDFISH_TLS' | 'REDFISH_TIMEOUT' | 'REDFISH_CONNECT' | 'REDFISH_AUTH';
   constructor(code: RedfishError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;

@@ -1,7 +1,6 @@
 /** The node-type x update-manager matrix of `twoway profiles --manager NAME`: which callbacks each manager needs. */
 import { UPDATE_MANAGERS, managerNeed, type UpdateManager } from '../managers.js';
-import type { CallbackKind, Profile, ProfileSet } from '../profiles.js';
-import { UPDATE_MANAGER_PORTS } from '../profiles.js';
+import { UPDATE_MANAGER_PORTS, type CallbackKind, type Profile, type ProfileSet } from '../profiles.js';
 
 /** One cell: the ports a node of this profile calls back to under the manager, "none", or "-" when the manager does not update it. */
 export function matrixCell(manager: UpdateManager, profile: Profile): string {

@@ -47,11 +47,9 @@ export const MESSAGES = {
   actionParameterMissing: (action: string, param: string): RedfishMessage => msg('Base.1.8.ActionParameterMissing', `The action ${action} requires the parameter ${param} to be present in the request body.`, [action, param], 'Critical', 'Supply the action with the required parameter in the request body when the request is resubmitted.'),
   malformedJSON: (): RedfishMessage => msg('Base.1.8.MalformedJSON', 'The request body submitted was malformed JSON and could not be parsed by the receiving service.', [], 'Critical', 'Ensure that the request body is valid JSON and resubmit the request.'),
   methodNotAllowed: (): RedfishMessage => msg('Base.1.8.OperationNotAllowed', 'The HTTP method is not allowed on this resource.', [], 'Critical', 'Use an allowed method.'),
-  resourceAtUriUnauthorized: (uri: string, reason: string): RedfishMessage => msg('Base.1.8.ResourceAtUriUnauthorized', `While accessing the resource at ${uri}, the service received an authorization error ${reason}.`, [uri, reason], 'Critical', 'Ensure that the appropriate access is provided for the service in order for it to access the URI.'),
   /** The BMC could not reach or read the image (network, TLS, HTTP status): what every vendor reports in its own words. */
   couldNotConnect: (uri: string, reason: string): RedfishMessage => msg('Base.1.8.CouldNotEstablishConnection', `The service failed to establish a connection with the URI ${uri}: ${reason}.`, [uri, reason], 'Critical', 'Ensure that the URI contains a valid and reachable node name, protocol information and other URI components.'),
   internalError: (): RedfishMessage => msg('Base.1.8.InternalError', 'The request failed due to an internal service error.  The service is still operational.', [], 'Critical', 'Resubmit the request.  If the problem persists, consider resetting the service.'),
-  success: (): RedfishMessage => msg('Base.1.8.Success', 'The request completed successfully.', [], 'OK', 'None'),
 };
 
 function msg(id: string, text: string, args: string[], severity: RedfishMessage['MessageSeverity'], resolution: string): RedfishMessage {
