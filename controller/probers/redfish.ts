@@ -7,8 +7,31 @@
  * the session is logged out at the end. What it saw is judged in controller/diagnose/redfish.ts.
  */
 import type { Endpoint, WebProto } from '../../src/protocol.js';
-import type { Ledger, LedgerConnection, LedgerRequest } from '../wire/ledger.js';
 import { RedfishClient, RedfishError, extendedInfo, type BmcTrust } from './redfish-client.js';
+
+/** A request the listener recorded, as far as the BMC test reads it (controller/wire/ledger.ts LedgerRequest). */
+export interface SeenRequest {
+  node: string;
+  probe: string;
+  method: string;
+  peer: Endpoint;
+}
+
+/** A connection the listener accepted (controller/wire/ledger.ts LedgerConnection). */
+export interface SeenConnection {
+  peer: Endpoint;
+  listener: Endpoint;
+  tls?: 'pending' | 'completed' | 'failed';
+  tlsError?: string;
+}
+
+/** What the BMC test needs of the listener's ledger (controller/wire/ledger.ts Ledger has it all). */
+export interface ListenerRecords {
+  now(): number;
+  onRequest(watcher: (entry: SeenRequest) => void): () => void;
+  forNode(node: string): SeenRequest[];
+  connectionsFrom(address: string, since: number): SeenConnection[];
+}
 
 export interface RedfishTarget {
   /** The BMC's address (and port, 443 by default). */
@@ -53,8 +76,8 @@ export interface MediaAttempt {
   inserted?: boolean;
   connectedVia?: string;
   /** The listener's records of this probe's requests, and connections from the BMC to the port meanwhile. */
-  requests: LedgerRequest[];
-  connections: LedgerConnection[];
+  requests: SeenRequest[];
+  connections: SeenConnection[];
   ejected: boolean;
   ejectError?: string;
 }
@@ -76,7 +99,7 @@ interface Slot {
   ejectTarget: string;
 }
 
-export async function testRedfishCallbacks(target: RedfishTarget, probes: readonly MediaProbe[], ledger: Ledger, timings: RedfishTimings, signal?: AbortSignal): Promise<RedfishOutcome> {
+export async function testRedfishCallbacks(target: RedfishTarget, probes: readonly MediaProbe[], ledger: ListenerRecords, timings: RedfishTimings, signal?: AbortSignal): Promise<RedfishOutcome> {
   const bmc = { address: target.address, port: target.port ?? 443 };
   const host = bmc.address.includes(':') ? `[${bmc.address}]` : bmc.address;
   const client = new RedfishClient(`https://${host}:${bmc.port}`, bmc.address, target.trust, timings.callMs);
@@ -136,7 +159,7 @@ async function findFreeSlot(client: RedfishClient): Promise<Slot | string> {
 
 const members = (body: any): string[] => (Array.isArray(body?.Members) ? body.Members.map((m: any) => m?.['@odata.id']).filter((u: unknown): u is string => typeof u === 'string') : []);
 
-async function attempt(client: RedfishClient, slot: Slot, probe: MediaProbe, ledger: Ledger, timings: RedfishTimings, bmcAddress: string, signal: AbortSignal | undefined): Promise<MediaAttempt> {
+async function attempt(client: RedfishClient, slot: Slot, probe: MediaProbe, ledger: ListenerRecords, timings: RedfishTimings, bmcAddress: string, signal: AbortSignal | undefined): Promise<MediaAttempt> {
   const result: MediaAttempt = { probe, slot: slot.id, bmcMessages: [], requests: [], connections: [], ejected: false };
   const since = ledger.now();
   const arrived = waitForRequest(ledger, probe, timings.waitMs, signal);
@@ -169,7 +192,7 @@ async function attempt(client: RedfishClient, slot: Slot, probe: MediaProbe, led
 }
 
 /** Resolves when the ledger records a request for the probe, at the deadline, or when the run stops. */
-function waitForRequest(ledger: Ledger, probe: MediaProbe, ms: number, signal: AbortSignal | undefined): { promise: Promise<void>; stop: () => void } {
+function waitForRequest(ledger: ListenerRecords, probe: MediaProbe, ms: number, signal: AbortSignal | undefined): { promise: Promise<void>; stop: () => void } {
   let stop = (): void => undefined;
   const promise = new Promise<void>((resolve) => {
     const timer = setTimeout(finish, ms);
