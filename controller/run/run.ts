@@ -295,7 +295,7 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
     addresses: node.addresses,
     profile: spec.profile,
     callbackAddresses: node.callbackAddresses,
-    // Agentless devices make no callbacks of ours: they have no callback paths, measured or not.
+    // Agentless devices run no agent: no planned callbacks (a BMC with Redfish settings gets its own paths below).
     probes: profile.agent ? plan.probes : [],
     ...(profile.agent ? {} : { agentless: true }),
     ...(options.manager === undefined ? {} : { unneededCallbacks: unneededCallbacks(options.manager, profile) }),
