@@ -43,7 +43,7 @@ export interface StandInOptions {
   slots?: Partial<MediaSlot>[];
   /** How long an insert may take to reach the image. */
   fetchDeadlineMs?: number;
-  /** Called after every change of a slot (the lab writes the state to a file). */
+  /** Called after every change of a slot or of the sessions (the lab writes the state to a file). */
   onChange?: (state: StandInState) => void;
 }
 
@@ -135,6 +135,7 @@ export class RedfishStandIn {
     const token = randomBytes(24).toString('hex');
     this.sessions.set(token, { id, user });
     this.state.sessions = this.sessions.size;
+    this.options.onChange?.(this.state);
     return send(res, 201, session(id, user), { 'x-auth-token': token, location: `${SESSIONS}/${id}` });
   }
 
@@ -143,6 +144,7 @@ export class RedfishStandIn {
     if (entry === undefined) return send(res, 404, errorBody(MESSAGES.resourceNotFound('Session', id)));
     this.sessions.delete(entry[0]);
     this.state.sessions = this.sessions.size;
+    this.options.onChange?.(this.state);
     res.writeHead(204).end();
   }
 
