@@ -297,6 +297,36 @@ export interface ForwardPathEvidence extends ServiceDetails {
 }
 
 /**
+ * A BMC's callback, tested by asking it to mount virtual media from the listener over Redfish
+ * (controller/probers/redfish.ts): what the BMC said and what the listener saw.
+ */
+export interface RedfishEvidence {
+  kind: 'redfish';
+  /** The BMC's Redfish endpoint. */
+  bmc: Endpoint;
+  /** How the BMC's certificate was trusted (pinned, CA file, or first use recorded). */
+  trust: string;
+  /** The virtual-media slot used, the image URL asked for, and the insert's HTTP status. */
+  slot?: string;
+  image?: string;
+  insertStatus?: number;
+  /** The BMC's own words: its `@Message.ExtendedInfo` messages ("MessageId: Message"), or the error that stopped the test. */
+  bmcMessages: string[];
+  /** The slot as the BMC reported it after the wait. */
+  inserted?: boolean;
+  connectedVia?: string;
+  ledgerSawRequest: boolean;
+  /** The source the listener saw on the BMC's request. */
+  seen?: Endpoint;
+  /** https: the BMC's TLS handshake with the listener failed, and how. */
+  tlsError?: string;
+  /** Whether the media inserted was ejected again (absent: nothing was inserted). */
+  ejected?: boolean;
+  /** Why no insert was made (login failed, every slot busy, ...). */
+  skipped?: string;
+}
+
+/**
  * Evidence from a report written before evidence carried a kind (src/report-file.ts): kept as it
  * was, to show, never to decide on.
  */
@@ -305,7 +335,7 @@ export interface LegacyEvidence {
   readonly [field: string]: unknown;
 }
 
-export type PathEvidence = CallbackEvidence | FtpControlEvidence | FtpDataEvidence | ForwardPathEvidence | LegacyEvidence;
+export type PathEvidence = CallbackEvidence | FtpControlEvidence | FtpDataEvidence | ForwardPathEvidence | RedfishEvidence | LegacyEvidence;
 
 /** Why SSH or the agent failed on a node. */
 export interface SessionFailureEvidence {
@@ -348,6 +378,7 @@ const PATH_EVIDENCE_KIND: Record<PathEvidence['kind'], true> = {
   'ftp-control': true,
   'ftp-data': true,
   forward: true,
+  redfish: true,
   legacy: true,
 };
 export const PATH_EVIDENCE_KINDS = Object.keys(PATH_EVIDENCE_KIND) as readonly PathEvidence['kind'][];

@@ -108,6 +108,7 @@ function readProfile(entry: LocatedEntry, field: string, known: ReadonlyMap<stri
       ...defaultRuntime(f.default_runtime, parent, fail),
     },
     origin,
+    family: parent.family,
   };
 }
 

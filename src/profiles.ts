@@ -65,6 +65,11 @@ export interface Profile {
   hints: ProfileHints;
   /** Where it was defined: "built-in" or file:line. */
   origin: string;
+  /**
+   * The built-in profile it descends from (its own name for a built-in): the node type the update
+   * manager models (src/managers.ts) know it by.
+   */
+  family: string;
 }
 
 export type ProfileSet = Readonly<Record<string, Profile>>;
@@ -90,11 +95,12 @@ const NETBIOS_NAME: ForwardPort = { port: 137, probe: 'netbios-ns', purpose: 'Ne
 const WBEM: ForwardPort = { port: 5989, probe: 'tcp', purpose: 'WBEM discovery (ESXi / vSphere)', needs: 'service' };
 
 const WEB: readonly CallbackKind[] = ['http', 'https'];
-const builtIn = (p: Omit<Profile, 'origin' | 'hints' | 'minAddresses'> & Partial<Pick<Profile, 'hints' | 'minAddresses'>>): Profile => ({
+const builtIn = (p: Omit<Profile, 'origin' | 'family' | 'hints' | 'minAddresses'> & Partial<Pick<Profile, 'hints' | 'minAddresses'>>): Profile => ({
   hints: NO_HINTS,
   minAddresses: 1,
   ...p,
   origin: 'built-in',
+  family: p.name,
 });
 
 export const BUILT_IN_PROFILES: ProfileSet = {
@@ -133,6 +139,15 @@ export const BUILT_IN_PROFILES: ProfileSet = {
     agent: true,
     callbacks: WEB,
     minAddresses: 2,
+  }),
+  // A BMC's update pulls (iDRAC, XCC, Supermicro, iLO 5+) come from the BMC itself: no agent runs
+  // there; twoway tests them by asking the BMC to mount virtual media from the listener (Redfish).
+  bmc: builtIn({
+    name: 'bmc',
+    description: 'Redfish management processor (iDRAC, XCC, iLO 5+; agentless: callbacks tested through Redfish virtual media)',
+    forward: [{ port: 443, probe: 'https', purpose: 'Redfish service and web interface (HTTPS)', needs: 'service' }],
+    agent: false,
+    callbacks: WEB,
   }),
 };
 

@@ -4,7 +4,7 @@
  */
 import type { NodeFailureEvidence, PathEvidence } from './evidence.js';
 import type { Shard } from './shard.js';
-import { VERDICTS, VERDICT_KINDS, isFailure, isFault, type NodeKind, type PathKind, type VerdictKind } from './verdicts.js';
+import { VERDICTS, VERDICT_KINDS, isFailure, isFault, type NodeKind, type PathKind, type VerdictClass, type VerdictKind } from './verdicts.js';
 
 export const REPORT_VERSION = 1;
 
@@ -28,6 +28,11 @@ export interface PathReport {
   summary: string;
   /** What the verdict rests on; `kind` says which variant (src/evidence.ts). */
   evidence: PathEvidence;
+  /**
+   * Set on a callback the run's update manager does not need from this node (src/managers.ts): it
+   * was measured and is reported, but a failure here is information, not a fault. Says why.
+   */
+  notNeeded?: string;
 }
 
 /** A pasteable fix: what it is for, and the lines to run or put in a file. */
@@ -168,16 +173,21 @@ export interface ClassCounts {
   information: number;
 }
 
+/** A path's class: its kind's, except that a failure on a callback the update manager does not need is information. */
+export function pathClass(p: Pick<PathReport, 'verdict' | 'notNeeded'>): VerdictClass {
+  const c = VERDICTS[p.verdict].class;
+  return p.notNeeded !== undefined && c !== 'ok' ? 'info' : c;
+}
+
 export function classCounts(nodes: readonly NodeReport[]): ClassCounts {
   const counts: ClassCounts = { faults: 0, warnings: 0, information: 0 };
   const key = { fault: 'faults', warning: 'warnings', info: 'information' } as const;
-  const add = (kind: VerdictKind): void => {
-    const c = VERDICTS[kind].class;
+  const add = (c: VerdictClass): void => {
     if (c !== 'ok') counts[key[c]] += 1;
   };
   for (const n of nodes) {
-    if (n.nodeVerdict !== undefined) add(n.nodeVerdict);
-    for (const p of n.paths) if (!(n.nodeVerdict !== undefined && p.verdict === 'not-measured')) add(p.verdict);
+    if (n.nodeVerdict !== undefined) add(VERDICTS[n.nodeVerdict].class);
+    for (const p of n.paths) if (!(n.nodeVerdict !== undefined && p.verdict === 'not-measured')) add(pathClass(p));
   }
   return counts;
 }
@@ -197,7 +207,7 @@ export function findingFor(findings: readonly FleetFinding[], node: NodeReport, 
 
 /** 0: no fault (warnings and information do not fail a run); 1: any fault. (2, bad input, is decided before a report exists.) */
 export function getExitCode(report: Report): 0 | 1 {
-  return report.nodes.some((n) => isFault(n.verdict) || n.paths.some((p) => isFault(p.verdict))) ? 1 : 0;
+  return report.nodes.some((n) => VERDICTS[n.verdict].class === 'fault' || n.paths.some((p) => pathClass(p) === 'fault')) ? 1 : 0;
 }
 
 /** The process exit code for a finished run: 130 when it was interrupted (the report is still complete), else getExitCode. */

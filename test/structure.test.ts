@@ -33,12 +33,13 @@ const AREA_MAY_IMPORT: Readonly<Record<Area, readonly Area[]>> = {
  * Inside controller/, imports run one way: each folder may import the folders listed for it (values
  * and types), and the `typesOnly` folders with `import type` only. A folder imports itself freely.
  * bench measures twoway against the SSH floor on a lab fleet; lab builds the namespace lab (using
- * the agents' tool list and procfs); run drives one run;
+ * the agents' tool list and procfs, and the listener's certificate maker for its BMC stand-ins);
+ * run drives one run;
  * diagnose and firewall turn evidence into verdicts and fixes; remedy is the bottom.
  */
 const CONTROLLER_LAYERS: Readonly<Record<string, { imports: readonly string[]; typesOnly?: readonly string[] }>> = {
   bench: { imports: ['lab'] },
-  lab: { imports: ['agents', 'host'] },
+  lab: { imports: ['agents', 'host', 'wire'] },
   run: { imports: ['diagnose', 'agents', 'ssh', 'wire', 'probers', 'firewall', 'host', 'remedy'] },
   diagnose: { imports: ['remedy'], typesOnly: ['wire', 'host', 'probers'] },
   firewall: { imports: ['remedy'] },

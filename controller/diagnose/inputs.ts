@@ -4,7 +4,8 @@
  * rule can be tested from a table.
  */
 import type { AgentEvent, PlannedProbe } from '../../src/protocol.js';
-import type { ForwardNeeds, ForwardProbe } from '../../src/profiles.js';
+import type { PathReport } from '../../src/report.js';
+import type { CallbackKind, ForwardNeeds, ForwardProbe } from '../../src/profiles.js';
 import type { NodeKind } from '../../src/verdicts.js';
 import type { HalfOpenView } from '../host/halfopen-sampler.js';
 import type { TcpInfoView } from '../host/tcp-info-sampler.js';
@@ -67,6 +68,10 @@ export interface NodeEvidence {
   controllerHalfOpen?: HalfOpenView;
   /** The controller's TCP_INFO samples of its callback connections (all peers; diagnosis picks each path's). */
   controllerTcp?: TcpInfoView;
+  /** A BMC's callbacks tested over Redfish (controller/run/redfish-node.ts), already judged. */
+  redfishPaths?: PathReport[];
+  /** Callback kinds the run's update manager does not need from this node, each with why (src/managers.ts unneededReason). */
+  unneededCallbacks?: Partial<Record<CallbackKind, string>>;
 }
 
 export interface Thresholds {

@@ -4,6 +4,8 @@
  * the fleet's findings (controller/diagnose/fleet.ts).
  */
 import { sessionBreakLabel } from '../../src/session-break.js';
+import type { NotRunEvidence } from '../../src/evidence.js';
+import type { CallbackKind } from '../../src/profiles.js';
 import type { AgentFacts, AgentHalfOpen, AgentHello, Endpoint, PlannedProbe, ProbeResult } from '../../src/protocol.js';
 import type { NicReach, NodeReport, PathReport } from '../../src/report.js';
 import { VERDICTS, isFailure, worse, type NodeKind, type VerdictKind } from '../../src/verdicts.js';
@@ -132,15 +134,25 @@ function nodePaths(n: NodeEvidence, thresholds: Thresholds, facts: AgentFacts | 
   return paths;
 }
 
+/** Marks the callbacks the run's update manager does not need from this node (their kind says why). */
+function markUnneeded(paths: PathReport[], unneeded: NodeEvidence['unneededCallbacks']): PathReport[] {
+  if (unneeded === undefined) return paths;
+  return paths.map((p) => {
+    const why = p.direction === 'callback' ? unneeded[p.proto === 'ftp-data' ? 'ftp' : (p.proto as CallbackKind)] : undefined;
+    return why === undefined ? p : { ...p, notNeeded: why };
+  });
+}
+
 /** One node's report from its evidence; remedies are added with the fleet's findings. */
 export function diagnoseNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS): NodeReport {
   const hello = n.events.find((e): e is AgentHello => e.t === 'agent');
   const facts = n.events.find((e): e is AgentFacts => e.t === 'facts');
   const nodeVerdict = n.session?.verdict;
-  const paths = nodePaths(n, thresholds, facts, nodeVerdict);
+  const paths = markUnneeded([...nodePaths(n, thresholds, facts, nodeVerdict), ...(n.redfishPaths ?? [])], n.unneededCallbacks);
 
   let verdict: VerdictKind = nodeVerdict ?? 'ok';
-  for (const p of paths) verdict = worse(verdict, p.verdict);
+  // A callback the update manager does not need is information: it never makes the node's verdict.
+  for (const p of paths) if (p.notNeeded === undefined) verdict = worse(verdict, p.verdict);
   if (nodeVerdict !== undefined) verdict = nodeVerdict;
 
   const report: NodeReport = {

@@ -8,6 +8,7 @@ import { LabError } from '../../src/errors.js';
 import { CTL_NETNS, LAB_BLOCK, NETNS_PREFIX, RTR_NETNS } from './plan.js';
 import { LAB_SCENARIOS, labScenarios } from './scenarios.js';
 import { type LabParams, describeLabParams, drawLabParams, parseSeed, randomSeed } from './params.js';
+import { startBmcs } from './bmc.js';
 import { LAB_FAULTS } from './scenarios-faults.js';
 import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios-model.js';
 import { type FleetSpec, type LabComposition, abridgeLabItems, composeLab, fleetSize, isFleetNode, validateComposition } from './fleet.js';
@@ -197,6 +198,9 @@ async function build(paths: LabPaths, scenarios: readonly LabScenario[], params:
   // Before the faults go in: the ssh-dropped node's firewall would hide its sshd from this check.
   await waitForAccept(sshdScenarios.flatMap(scenarioAddresses), SSHD_ACCEPT_TIMEOUT_MS);
   log(`sshd accepting on ${sshdScenarios.length} nodes`);
+
+  await startBmcs(scenarios, paths);
+  log(`BMC stand-ins on 443: ${scenarios.filter((s) => s.bmc !== undefined).map((s) => s.node).join(', ') || 'none'}`);
 
   await applyScenarioMechanisms(scenarios, paths);
   const faulty = scenarios.filter((s) => s.mechanism !== 'none').map((s) => s.node);

@@ -45,6 +45,9 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   // The playbook in ansible/ is tested against the lab (test/lab/ansible-playbook.test.ts). It uses
   // ansible.builtin modules only, so ansible-core (8 MB) does, not the collections of `ansible` (250 MB).
   { command: 'ansible-playbook', debianPackage: 'ansible-core' },
+  // Real Redfish clients check the lab's BMC stand-in's API shape (test/controller/lab/redfish-standin.test.ts).
+  { command: 'redfishtool', debianPackage: 'redfishtool' },
+  { command: 'ilorest', debianPackage: 'ilorest' },
 ];
 
 const APT_TIMEOUT_MS = 15 * 60_000;

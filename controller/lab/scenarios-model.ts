@@ -107,6 +107,13 @@ export interface LabScenario {
    * agent's listening sockets see it (a TCP listener is all they look at). Absent: SSH only.
    */
   servicePorts?: readonly number[];
+  /**
+   * The node is a BMC: the Redfish stand-in (controller/lab/redfish/) listens on its 443, and the
+   * inventory gives it the bmc profile and Redfish settings. trust: how it checks the listener's
+   * certificate (other-ca: a CA that did not sign the run's, so it refuses it); busySlot: its only
+   * virtual-media slot already holds someone's image.
+   */
+  bmc?: { trust: 'all' | 'other-ca'; busySlot?: boolean };
   /** Rules in the node's own namespace (its host firewall). */
   nodeNft?: NftRules;
   /** Rules in the router's namespace (the network between controller and node). */

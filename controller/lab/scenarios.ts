@@ -5,6 +5,7 @@
  * lab-wide faults are scenarios-faults.ts.
  */
 import type { AgentFlavour } from '../../src/agent-flavours.js';
+import { BMC_SCENARIOS } from './scenarios-bmc.js';
 import { CALLBACK_PORTS, RTR_CTL_ADDRESS, RTR_CTL_IFACE, nodeAddress, routerIface, subnet } from './plan.js';
 import { type LabParams, drawLabParams } from './params.js';
 import {
@@ -322,6 +323,8 @@ export function labScenarios(params: LabParams): LabScenario[] {
       expect: healthyAsMeasuredBy(measures),
     }),
   ),
+  // Issue 15: BMCs tested over Redfish (their own file, so the tables merge easily).
+  ...BMC_SCENARIOS,
 ];
 }
 

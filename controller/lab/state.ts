@@ -208,6 +208,11 @@ export function renderKnownHosts(entries: readonly { addresses: readonly string[
   return `${lines.join('\n')}\n`;
 }
 
+/** The lab BMCs' Redfish user, and their password and trust-on-first-use files (relative to the inventory, in the state directory). */
+export const BMC_USER = 'twoway';
+export const BMC_PASSWORD_FILE = 'bmc-password';
+export const BMC_TOFU_FILE = 'bmc-known';
+
 /** The inventory in the shape `twoway run --inventory` reads; every value comes from plan.ts. */
 export function renderInventory(scenarios: readonly LabScenario[]): string {
   const lines = [
@@ -226,6 +231,8 @@ export function renderInventory(scenarios: readonly LabScenario[]): string {
     if (addresses.length === 1) lines.push(`    address: ${addresses[0] ?? ''}`);
     else lines.push(`    addresses: [${addresses.join(', ')}]`);
     if (s.ftp === true) lines.push('    ftp: true');
+    // A BMC: tested over Redfish, its password in a file of the state directory, its certificate trusted on first use.
+    if (s.bmc !== undefined) lines.push('    profile: bmc', `    redfish: { user: ${BMC_USER}, password_file: ${BMC_PASSWORD_FILE}, tofu_file: ${BMC_TOFU_FILE} }`);
   }
   return `${lines.join('\n')}\n`;
 }

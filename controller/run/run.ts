@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { NodeSpec } from '../../src/inventory/types.js';
 import type { AgentEvent, Deadlines, Plan, PortRange } from '../../src/protocol.js';
-import { callbacksMade, type ProfileSet } from '../../src/profiles.js';
+import { CALLBACK_KINDS, callbacksMade, type CallbackKind, type Profile, type ProfileSet } from '../../src/profiles.js';
+import { unneededReason, type UpdateManager } from '../../src/managers.js';
 import { REPORT_VERSION, summarise, type NodeReport, type Report } from '../../src/report.js';
 import type { Shard } from '../../src/shard.js';
 import type { NodeKind } from '../../src/verdicts.js';
@@ -16,6 +17,7 @@ import { BlobStore } from '../wire/blobs.js';
 import { createRunCertificate } from '../wire/cert.js';
 import type { ForwardEvidence, JudgedSession, Thresholds } from '../diagnose/inputs.js';
 import { diagnoseNode } from '../diagnose/node.js';
+import { redfishPaths } from './redfish-node.js';
 import { judgeSession } from '../diagnose/session.js';
 import { flavourModule, registeredFlavours } from '../agents/index.js';
 import { askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../agents/detect.js';
@@ -35,6 +37,8 @@ export interface RunOptions {
   nodes: NodeSpec[];
   /** Built-in profiles plus any from a profile file; every node's profile is in it (checked by the CLI). */
   profiles: ProfileSet;
+  /** The update manager's model: callbacks it does not need from a node are measured as information. Absent: the profiles' own callbacks (hpsum6). */
+  manager?: UpdateManager;
   /** Controller addresses to call back to; empty: the route's source address per node. */
   callbackAddresses: string[];
   /** Addresses to listen on; empty: every callback address in use. */
@@ -83,6 +87,8 @@ interface PreparedNode {
   addresses: string[];
   callbackAddresses: string[];
   plan: Plan;
+  /** The node's callback token (a BMC's media URLs carry it in the path). */
+  token: string;
 }
 
 /** What every node's test shares: the listener and the controller's half-open sampler. */
@@ -135,6 +141,14 @@ export async function prepareAddresses(options: RunOptions): Promise<AddressedNo
 export function usesFtp(options: Pick<RunOptions, 'ftp' | 'profiles'>, spec: NodeSpec): boolean {
   const made = callbacksMade(options.profiles[spec.profile]!);
   return made.length > 0 && (options.ftp.all || spec.ftp === true || made.includes('ftp'));
+}
+
+/** Each callback kind the manager does not need from a node of this profile, with why. */
+export function unneededCallbacks(manager: UpdateManager, profile: Profile): Partial<Record<CallbackKind, string>> {
+  return Object.fromEntries(CALLBACK_KINDS.flatMap((kind) => {
+    const why = unneededReason(manager, profile, kind);
+    return why === undefined ? [] : [[kind, why]];
+  }));
 }
 
 /** The FTP control port and every port of the passive range. */
@@ -222,7 +236,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         spkiSha256Base64: cert.spkiSha256Base64,
       });
       plansByNode.set(n.spec.name, plan);
-      return { ...n, plan };
+      return { ...n, plan, token: target.token };
     });
     observer.started?.({ nodes: prepared.length, listeners: [...listener.endpoints] });
 
@@ -295,9 +309,10 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
     addresses: node.addresses,
     profile: spec.profile,
     callbackAddresses: node.callbackAddresses,
-    // Agentless devices make no callbacks of ours: they have no callback paths, measured or not.
+    // Agentless devices run no agent: no planned callbacks (a BMC with Redfish settings gets its own paths below).
     probes: profile.agent ? plan.probes : [],
     ...(profile.agent ? {} : { agentless: true }),
+    ...(options.manager === undefined ? {} : { unneededCallbacks: unneededCallbacks(options.manager, profile) }),
   };
   // A node whose turn comes after an interrupt still gets a result: not measured.
   if (options.signal?.aborted) return diagnoseNode({ ...evidence, events: [], ledger: [], forward: [] }, options.thresholds);
@@ -318,8 +333,10 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   );
   // Agentless devices (iLO, OA, VC, switches) run nothing of ours: their result is the forward probes.
   if (!profile.agent) {
+    // A BMC with Redfish settings: its callbacks are tested by asking it to mount media from the listener.
+    const redfish = spec.redfish === undefined ? [] : await redfishPaths({ ...spec, redfish: spec.redfish }, node.token, node.callbackAddresses, listener, options.signal);
     const forward = await forwardPromise;
-    return diagnoseNode({ ...evidence, events: [], ledger: [], forward, ms: Math.round(performance.now() - started) }, options.thresholds);
+    return diagnoseNode({ ...evidence, events: [], ledger: [], forward, redfishPaths: redfish, ms: Math.round(performance.now() - started) }, options.thresholds);
   }
   const { session, sshAddress } = await runAgentSession(node, ctx);
   const forward = await forwardPromise;

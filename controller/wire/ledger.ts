@@ -109,6 +109,8 @@ export class Ledger {
   private connectionCount = 0;
   private connectionsDropped = 0;
   private readonly started = Date.now();
+  /** Waiting for a request (the Redfish prober waits for the BMC's); each is told of every request recorded. */
+  private readonly requestWatchers = new Set<(entry: LedgerRequest) => void>();
 
   now(): number {
     return Date.now() - this.started;
@@ -151,7 +153,19 @@ export class Ledger {
   request(entry: Omit<LedgerRequest, 'at' | 'bytesWritten' | 'bytesReceived' | 'completed' | 'aborted'>): LedgerRequest {
     const live: LedgerRequest = { ...entry, at: this.now(), bytesWritten: 0, bytesReceived: 0, completed: false, aborted: false };
     if (this.requests.length < MAX_REQUESTS_KEPT) this.requests.push(live);
+    for (const watcher of this.requestWatchers) watcher(live);
     return live;
+  }
+
+  /** Calls `watcher` with every request recorded from now on; returns the function that stops it. */
+  onRequest(watcher: (entry: LedgerRequest) => void): () => void {
+    this.requestWatchers.add(watcher);
+    return () => this.requestWatchers.delete(watcher);
+  }
+
+  /** The connections from this address since `since` (ms of the run), as far as the ledger kept them. */
+  connectionsFrom(address: string, since: number): LedgerConnection[] {
+    return [...this.connections.values()].flat().filter((c) => c.peer.address === address && c.at >= since).map((c) => ({ ...c }));
   }
 
   strayRequest(peer: Endpoint, reason: string): void {

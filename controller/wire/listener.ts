@@ -20,6 +20,7 @@ import { admit, type AdmissionRules, type Entrance } from './listener-admission.
 import { answer } from './listener-answers.js';
 import { HoldChannels } from './listener-hold.js';
 import { answerAndClose, closeServer, listen, localOf, peerOf } from './listener-sockets.js';
+import { admitMedia, answerMedia, isMediaPath } from './listener-media.js';
 
 /** Where to listen, with what certificate and content; tokens and findProbe decide what is admitted. */
 export interface ListenerOptions extends AdmissionRules {
@@ -223,6 +224,12 @@ export class CallbackListener {
     const socket = req.socket;
     this.answering.add(socket);
     res.once('close', () => this.answering.delete(socket));
+    if (isMediaPath(req.url) && !entrance.alternate) {
+      const entry = admitMedia(req, entrance.proto, peerOf(socket), localOf(socket), this.options.tokens, this.ledger);
+      if (entry === undefined) res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end('forbidden\n');
+      else answerMedia(req, res, entry);
+      return;
+    }
     const admitted = admit(req, entrance, false, this.options, this.ledger);
     if (admitted === undefined) {
       res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end('forbidden\n');

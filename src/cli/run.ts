@@ -17,6 +17,7 @@ import { choosePort, loadHpsumIni, type HpsumPorts, type PortChoice } from '../h
 import type { Inventory } from '../inventory/types.js';
 import { loadProfileFile } from '../profile-file.js';
 import { BUILT_IN_PROFILES, DEFAULT_PROFILE, UPDATE_MANAGER_PORTS, type ProfileSet } from '../profiles.js';
+import { DEFAULT_MANAGER, MANAGER_NAMES, UPDATE_MANAGERS } from '../managers.js';
 import { FAIL_ON, type FailOn } from '../diff.js';
 import { DEFAULT_KEEP } from '../history.js';
 import type { Report } from '../report.js';
@@ -49,6 +50,7 @@ export interface RunFlags extends OutputFlags {
   port?: string;
   sslPort?: string;
   hpsumIni?: string;
+  manager: string;
   callbackAddress: string[];
   listen: string[];
   sizes?: string;
@@ -99,7 +101,8 @@ export function addRunOptions(command: Command): Command {
     .option('--shard <I/N>', 'test only share I of the nodes split N ways by a hash of each name (one controller of N; join the reports with twoway merge)')
     .option('--profile <name>', `profile for nodes that name none (see "twoway profiles")`, DEFAULT_PROFILE)
     .option('--profiles <file>', 'custom profile file (YAML/JSON): new profiles, or ports added to or removed from built-in ones')
-    .option('--port <port>', `callback HTTP port (the update manager's /port; default ${UPDATE_MANAGER_PORTS.port})`)
+    .addOption(new Option('--manager <name>', "the update manager's model: which callbacks it needs from each node type (see \"twoway profiles --manager NAME\"); the others are measured as information").choices(MANAGER_NAMES).default(DEFAULT_MANAGER))
+    .option('--port <port>', `callback HTTP port (the update manager's /port; default ${UPDATE_MANAGER_PORTS.port}, or the --manager's own)`)
     .option('--ssl-port <port>', `callback HTTPS port (the update manager's /ssl_port; default ${UPDATE_MANAGER_PORTS.ssl_port})`)
     .addOption(new Option('--runtime <flavour>', "agent flavour for nodes whose twoway YAML/JSON inventory entry names no runtime: (default: the best each node offers)").choices(AGENT_FLAVOURS))
     .option('--hpsum-ini <file>', 'take port= and ssl_port= from the update manager\'s hpsum.ini (flags win, conflicts are reported)')
@@ -161,6 +164,7 @@ type FlagOptions = Omit<RunOptions, 'nodes' | 'profiles' | 'httpPort' | 'httpsPo
 function optionsFromFlags(flags: RunFlags, signal: AbortSignal): FlagOptions {
   const agentTimeoutMs = parseIntIn(flags.agentTimeout, '--agent-timeout', 5, 3600) * 1000;
   return {
+    manager: UPDATE_MANAGERS[flags.manager]!,
     callbackAddresses: flags.callbackAddress.map((a) => parseIpAddress(a, '--callback-address')),
     listen: flags.listen.map((a) => parseIpAddress(a, '--listen')),
     sizes: flags.sizes === undefined ? [...DEFAULT_SIZES] : parseSizes(flags.sizes),
@@ -198,12 +202,13 @@ export function parsePercent(text: string, name: string): number {
   return n;
 }
 
-/** The HTTP and HTTPS callback ports and what set each: flags, then hpsum.ini, then the defaults. */
+/** The HTTP and HTTPS callback ports and what set each: flags, then hpsum.ini, then the --manager's own ports. */
 function callbackPorts(flags: RunFlags, ini: HpsumPorts): { http: PortChoice; https: PortChoice } {
   const flag = (text: string | undefined, name: string): number | undefined => (text === undefined ? undefined : parsePort(text, name, true));
+  const defaults = (UPDATE_MANAGERS[flags.manager] ?? UPDATE_MANAGERS[DEFAULT_MANAGER]!).ports;
   return {
-    http: choosePort('port', '--port', flag(flags.port, '--port'), ini.port, UPDATE_MANAGER_PORTS.port),
-    https: choosePort('ssl_port', '--ssl-port', flag(flags.sslPort, '--ssl-port'), ini.ssl_port, UPDATE_MANAGER_PORTS.ssl_port),
+    http: choosePort('port', '--port', flag(flags.port, '--port'), ini.port, defaults.http),
+    https: choosePort('ssl_port', '--ssl-port', flag(flags.sslPort, '--ssl-port'), ini.ssl_port, defaults.https),
   };
 }
 

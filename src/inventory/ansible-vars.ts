@@ -28,8 +28,9 @@ import {
 } from './structured.js';
 import type { ControllerSpec, Inventory, NodeSpec } from './types.js';
 import { portFromText, sshAliasProblem } from './validate.js';
+import { REDFISH_FIELDS, redfishSpecOf, type RedfishField, type RedfishSpec } from './redfish.js';
 
-const NODE_VARS = ['twoway_addresses', 'twoway_profile'] as const;
+const NODE_VARS = ['twoway_addresses', 'twoway_profile', ...REDFISH_FIELDS.map((f) => `twoway_redfish_${f}` as const)] as const;
 const RUN_VARS = ['twoway_controller_netns', 'twoway_callback_addresses', 'twoway_ssh_config'] as const;
 /** Where Ansible has an older name too, the current one wins when both are set. */
 const ALIASES = {
@@ -71,7 +72,25 @@ function nodeOf({ host, groups, vars }: ResolvedHost, ctx: StructuredContext): N
     key: first(vars, ALIASES.key, (v) => readPath(v, ctx, 'an SSH private key file path')),
     profile: at(vars, 'twoway_profile', (v) => readProfile(v, ctx)) ?? ctx.defaultProfile,
     groups,
+    redfish: redfishOf(vars, host.line, ctx),
     from: { file: ctx.file, line: host.line },
+  });
+}
+
+/** The twoway_redfish_* variables (src/inventory/redfish.ts), when any is set; an INI port is text. */
+function redfishOf(vars: Vars, hostLine: number, ctx: StructuredContext): RedfishSpec | undefined {
+  const given = REDFISH_FIELDS.filter((f) => vars.has(`twoway_redfish_${f}`));
+  if (given.length === 0) return undefined;
+  const values: Partial<Record<RedfishField, string | number>> = {};
+  for (const f of given) {
+    const v = vars.get(`twoway_redfish_${f}`)!;
+    const value = v.value.kind === 'scalar' ? v.value.value : undefined;
+    if (typeof value !== 'string' && typeof value !== 'number') fail(ctx, v.value.line, v.field, `expected a value, found ${describeFound(v.value)}`);
+    values[f] = f === 'port' && typeof value === 'string' && /^[0-9]+$/.test(value.trim()) ? Number(value) : f.endsWith('_file') ? readPath(v, ctx, 'a file path') : (value as string | number);
+  }
+  return redfishSpecOf(values, (f, message) => {
+    const v = vars.get(`twoway_redfish_${f}`);
+    return fail(ctx, v?.value.line ?? hostLine, v?.field ?? `twoway_redfish_${f}`, message);
   });
 }
 

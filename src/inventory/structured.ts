@@ -10,6 +10,7 @@ import { AGENT_FLAVOURS, isAgentFlavour, type AgentFlavour } from '../agent-flav
 import { InputError } from '../errors.js';
 import { describeFound, type Located, type LocatedEntry, type LocatedList } from './located.js';
 import type { ControllerSpec, Inventory, NodeSpec } from './types.js';
+import { REDFISH_FIELDS, redfishSpecOf, type RedfishField, type RedfishSpec } from './redfish.js';
 import {
   SIMPLE_NAME_RULE,
   addressProblem,
@@ -31,7 +32,7 @@ export interface StructuredContext {
 const TOP_FIELDS = ['controller', 'ssh_config', 'defaults', 'nodes'] as const;
 const CONTROLLER_FIELDS = ['netns', 'callback_addresses'] as const;
 const DEFAULTS_FIELDS = ['user', 'port', 'key', 'profile', 'ftp', 'runtime'] as const;
-const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh', 'groups', 'ftp', 'runtime'] as const;
+const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh', 'groups', 'ftp', 'runtime', 'redfish'] as const;
 
 /** What a node inherits from `defaults` when it does not say. */
 interface Defaults {
@@ -114,6 +115,7 @@ function readNode(at: FieldValue, defaults: Defaults, ctx: StructuredContext): {
     groups: fields.groups === undefined ? undefined : readGroups(fields.groups, ctx),
     ftp: fields.ftp === undefined ? defaults.ftp : readBoolean(fields.ftp, ctx, 'true or false (also test FTP control and passive data callbacks)'),
     runtime: fields.runtime === undefined ? defaults.runtime : readRuntime(fields.runtime, ctx),
+    redfish: fields.redfish === undefined ? undefined : readRedfish(fields.redfish, ctx),
     from: { file: ctx.file, line },
   });
   return { node, name: fields.name };
@@ -198,6 +200,20 @@ export function readIpAddress(at: FieldValue, ctx: StructuredContext): string {
 
 export function readUser(at: FieldValue, ctx: StructuredContext): string {
   return readChecked(at, ctx, 'a user name', userProblem);
+}
+
+/** A node's `redfish:` mapping (src/inventory/redfish.ts); paths in it are relative to the inventory. */
+function readRedfish(at: FieldValue, ctx: StructuredContext): RedfishSpec {
+  const fields = readFields(at.value, at.field, REDFISH_FIELDS, ctx, 'a mapping of Redfish settings');
+  const values: Partial<Record<RedfishField, string | number>> = {};
+  for (const key of REDFISH_FIELDS) {
+    const f = fields[key];
+    if (f === undefined) continue;
+    const v = f.value;
+    if (v.kind !== 'scalar' || (typeof v.value !== 'string' && typeof v.value !== 'number')) fail(ctx, v.line, f.field, `expected a value, found ${describeFound(v)}`);
+    values[key] = key.endsWith('_file') ? readPath(f, ctx, 'a file path') : (v.value as string | number);
+  }
+  return redfishSpecOf(values, (key, message) => fail(ctx, fields[key]?.value.line ?? at.value.line, `${at.field}.${key}`, message));
 }
 
 function readSshAlias(at: FieldValue, ctx: StructuredContext): string {

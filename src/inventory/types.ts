@@ -1,5 +1,6 @@
 /** What twoway understood from an inventory: plain data, validated. */
 import type { AgentFlavour } from '../agent-flavours.js';
+import type { RedfishSpec } from './redfish.js';
 
 export interface SourceRef {
   file: string;
@@ -27,6 +28,8 @@ export interface NodeSpec {
   ftp?: boolean;
   /** The agent flavour to send (`runtime:`); absent: the best the node offers, or --runtime. */
   runtime?: AgentFlavour;
+  /** The node's BMC over Redfish: its callbacks are tested by mounting virtual media (src/inventory/redfish.ts). */
+  redfish?: RedfishSpec;
   from: SourceRef;
 }
 

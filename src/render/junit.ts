@@ -47,6 +47,7 @@ function pathOutcome(report: Report, node: NodeReport, p: PathReport): Outcome {
     return { tag: 'skipped', type: p.verdict, message: `not measured: the node's session failed (${node.nodeVerdict})`, body: '' };
   }
   if (info.class === 'warning') return { tag: 'warning', type: p.verdict, message: `warning: ${p.verdict}: ${info.title}: ${p.summary}`, body: '' };
+  if (p.notNeeded !== undefined) return { tag: 'warning', type: p.verdict, message: `information: ${p.verdict}: ${info.title}: ${p.summary} (${p.notNeeded})`, body: '' };
   const shared = findingFor(report.findings, node, p);
   const body = [
     p.summary,

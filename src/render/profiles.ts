@@ -1,5 +1,6 @@
 /** The profile table as text: per profile, each port with its direction, protocol, purpose and (forward) what it needs. */
 import { callbacksMade, type CallbackKind, type ForwardNeeds, type Profile, type ProfileSet } from '../profiles.js';
+import { callbacksNeeded, unneededReason, type UpdateManager } from '../managers.js';
 
 export interface CallbackPorts {
   httpPort: number;
@@ -28,7 +29,11 @@ const CALLBACK_ROWS: Record<CallbackKind, (p: CallbackPorts) => PortRow[]> = {
   ],
 };
 
-export function portRows(profile: Profile, ports: CallbackPorts): PortRow[] {
+/**
+ * A profile's ports as rows. With a manager, the callbacks are those the profile makes and those the
+ * manager needs, each saying when the manager does not need it (measured, information only).
+ */
+export function portRows(profile: Profile, ports: CallbackPorts, manager?: UpdateManager): PortRow[] {
   const forward = profile.forward.map((fp): PortRow => ({
     direction: 'forward',
     port: String(fp.port),
@@ -37,16 +42,20 @@ export function portRows(profile: Profile, ports: CallbackPorts): PortRow[] {
     needs: fp.needs,
   }));
   // An agentless profile's callbacks are listed (the device makes them during an update) but cannot be tested.
-  const untested = profile.callbacks.filter((kind) => !callbacksMade(profile).includes(kind));
-  const callbacks = profile.callbacks.flatMap((kind) =>
-    CALLBACK_ROWS[kind](ports).map((row) => (untested.includes(kind) ? { ...row, purpose: `${row.purpose} [not tested: no agent]` } : row)),
-  );
+  const made = callbacksMade(profile);
+  const kinds = manager === undefined ? profile.callbacks : [...new Set([...profile.callbacks, ...callbacksNeeded(manager, profile)])];
+  const note = (kind: CallbackKind): string | undefined => {
+    const unneeded = manager === undefined ? undefined : unneededReason(manager, profile, kind);
+    if (unneeded !== undefined) return made.includes(kind) ? `not needed: ${unneeded}; measured as information` : `not needed: ${unneeded}`;
+    return made.includes(kind) ? undefined : 'not tested: no agent';
+  };
+  const callbacks = kinds.flatMap((kind) => CALLBACK_ROWS[kind](ports).map((row) => (note(kind) === undefined ? row : { ...row, purpose: `${row.purpose} [${note(kind)}]` })));
   return [...forward, ...callbacks];
 }
 
-export function renderProfiles(profiles: ProfileSet, ports: CallbackPorts): string {
+export function renderProfiles(profiles: ProfileSet, ports: CallbackPorts, manager?: UpdateManager): string {
   const blocks = Object.values(profiles).map((profile) => {
-    const rows = portRows(profile, ports);
+    const rows = portRows(profile, ports, manager);
     const notes = [
       profile.agent ? 'agent over SSH calls back' : 'agentless: forward probes only, nothing is deployed',
       profile.minAddresses > 1 ? `needs ${profile.minAddresses} addresses, each tested` : undefined,

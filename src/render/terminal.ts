@@ -111,9 +111,12 @@ export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
       lines.push(`    fix: ${info.hint}`);
     }
     const failing = node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(node.nodeVerdict !== undefined && p.verdict === 'not-measured'));
+    // Information only: the update manager does not need these callbacks, so no fix is offered.
+    for (const p of failing.filter((f) => f.notNeeded !== undefined)) lines.push(`i ${node.name}  ${VERDICTS[p.verdict].title}: ${pathLabel(p)}`, `    ${p.summary}`, `    information only: ${p.notNeeded}`);
     // A kind's general advice once per node, however many of its paths show it.
     const hinted = new Set<VerdictKind>();
     for (const p of failing) {
+      if (p.notNeeded !== undefined) continue;
       const info = VERDICTS[p.verdict];
       const shared = findingFor(report.findings, node, p);
       lines.push(`${paint(p.verdict, `x ${node.name}`, opts)}  ${info.title}: ${pathLabel(p)}`, `    ${p.summary}`);

@@ -360,7 +360,8 @@ test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) =
   });
 
   await t.test('ssh from the controller side: works where it should, fails the way each scenario says', async () => {
-    const checks = LAB_SCENARIOS.map(async (s) => {
+    // The BMCs (issue 15) serve Redfish on 443 and no SSH, like real management processors.
+    const checks = LAB_SCENARIOS.filter((s) => s.bmc === undefined).map(async (s) => {
       const address = scenarioAddresses(s)[0] ?? '';
       const r = await sshFromController(address, 'true', 4);
       switch (s.expect.node) {

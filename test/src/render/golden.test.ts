@@ -68,6 +68,9 @@ const CASES: [string, string[], string | undefined][] = [
   ['history.snap', ['history', 'hist'], undefined],
   ['history-json.snap', ['history', 'hist', '--json', '-'], undefined],
   ['history-html.snap', ['history', 'hist', '--html', 'hist.html'], 'hist.html'],
+  // The update managers' callback needs (src/managers.ts): the seed's HP SUM 6.x and SUM 7.3+ differ.
+  ['profiles-hpsum6.snap', ['profiles', '--manager', 'hpsum6'], undefined],
+  ['profiles-sum7.snap', ['profiles', '--manager', 'sum7'], undefined],
 ];
 
 for (const [name, args, output] of CASES) {
