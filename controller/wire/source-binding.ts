@@ -16,8 +16,8 @@ export type SourceDecision =
 
 /** Reasons a valid token is refused, as stray reasons (stable: the report groups strays by them). */
 export const SOURCE_REFUSAL = {
-  otherNode: "a node's token from another node's address",
-  secondTranslated: "a node's token from a second unexpected address",
+  otherNode: "token used from another node's address",
+  secondTranslated: 'token used from a second unexpected address',
 } as const;
 
 const family = (address: string): 'IPv4' | 'IPv6' => (isIPv6(address) && !address.startsWith('::ffff:') ? 'IPv6' : 'IPv4');

@@ -9,6 +9,7 @@ import { findingFor, getRunExitCode, type NodeReport, type PathReport, type Reme
 import { VERDICTS, VERDICT_KINDS, type VerdictKind } from '../verdicts.js';
 import { cellVerdict, columnsOf, pathLabel, pathsIn } from './labels.js';
 import { hostPort } from '../endpoint.js';
+import { STRAYS_TITLE, strayLines, tokenStrayLine } from './strays.js';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -87,7 +88,9 @@ function nodePanel(node: NodeReport, i: number): string {
     node.nodeVerdict === undefined
       ? ''
       : `<h3>${verdictSpan(node.nodeVerdict)} ${esc(VERDICTS[node.nodeVerdict].title)}</h3><p>${esc(VERDICTS[node.nodeVerdict].explanation)}</p><p>Fix: ${esc(VERDICTS[node.nodeVerdict].hint)}</p>${jsonBlock(node.nodeEvidence ?? {})}`;
-  const body = `<dl class="summary">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>${nodeFault}${nicList(node)}${
+  const tokenStrays =
+    node.tokenStrays === undefined ? '' : `<h3>Its token came from addresses not its own</h3><ul>${node.tokenStrays.map((s) => `<li>${esc(tokenStrayLine(s))}</li>`).join('')}</ul>`;
+  const body = `<dl class="summary">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>${nodeFault}${nicList(node)}${tokenStrays}${
     node.remedies === undefined ? '' : `<h3>Fixes for ${esc(node.name)}</h3>${remediesHtml(node.remedies)}`
   }`;
   return panel(`node-${i}`, esc(node.name), body);
@@ -114,6 +117,12 @@ function summaryHtml(report: Report): string {
     ['certificate', `<code>${esc(run.controller.fingerprint256)}</code>`],
   ];
   return `<section id="summary"><dl class="summary">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></section>`;
+}
+
+function straysHtml(report: Report): string {
+  const lines = strayLines(report);
+  if (lines.length === 0) return '';
+  return `<section id="strays"><h2>${esc(STRAYS_TITLE)}</h2><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>`;
 }
 
 function findingsHtml(report: Report): string {
@@ -168,6 +177,7 @@ ${summaryHtml(report)}
 ${table}
 ${legendHtml()}
 ${findingsHtml(report)}
+${straysHtml(report)}
 ${panels.join('\n')}
 </body>
 </html>
