@@ -64,6 +64,7 @@ tw_tools() {
   else
     NC=
   fi
+  GNU=
   case $TW_FLAVOUR in
     sh-curl)
       tw_has curl || tw_fatal 'sh-curl: no curl on PATH'
@@ -174,11 +175,23 @@ tw_sink() {
     cat >/dev/fd/5
   fi
 }
+# The token in the client's own format: a header line for curl -H @file; for GNU wget a cookie
+# (--load-cookies; it reads no config file that is not a regular file, and the listener takes the
+# token from a cookie of the header's name too). Busybox wget reads neither: it still takes the token
+# on its command line (--header in tw_wget).
+tw_secret() {
+  case $TW_FLAVOUR$GNU in
+    sh-curl) printf '%s: %s\n' "$TOKEN_HEADER" "$TW_TOKEN" ;;
+    sh-wget1) printf '%s\tFALSE\t/\tFALSE\t0\t%s\t%s\n' "$P_ADDR" "$TOKEN_HEADER" "$TW_TOKEN" ;;
+  esac
+}
 # Runs the client ("$@"), which writes the body to fd 3. OUT gets its exit status (X, on a line of
 # its own even if a killed client left one unfinished), its messages, the sink's lines, and the
 # body's byte count (N).
+# The run token reaches the client on fd 6, a pipe the shell's builtin printf writes (tw_secret): never
+# on a command line, which every local user can read in ps.
 tw_run() {
-  OUT=$({ { { tw_feed | "$@" 3>&1 1>&4 2>&4; printf '\nX %s\n' $? >&4; } | tw_sink; } 5>&1 | wc -c | sed 's/^ */N /'; } 4>&1)
+  OUT=$({ { { tw_secret | { tw_feed | "$@" 3>&1 1>&4 2>&4; } 6<&0; printf '\nX %s\n' $? >&4; } | tw_sink; } 5>&1 | wc -c | sed 's/^ */N /'; } 4>&1)
   X=$(tw_line X)
 }
 tw_line() { printf '%s\n' "$OUT" | sed -n "s/^$1 //p" | head -n 1; }
@@ -186,7 +199,7 @@ tw_line() { printf '%s\n' "$OUT" | sed -n "s/^$1 //p" | head -n 1; }
 # One HTTP exchange with curl: its -w line (TW) has the status, sizes and local end; its verbose log says why a connect failed.
 tw_curl() {
   set -- -q -sS -v -g -o /dev/fd/3 --connect-timeout "$(tw_s "$TW_CONNECT_MS")" --max-time "$(tw_s "$BUDGET")" \
-    --speed-limit 1 --speed-time "$(tw_ceil "$TW_STALL_MS")" -H "$TOKEN_HEADER: $TW_TOKEN" -H 'connection: close' -H 'Expect:' \
+    --speed-limit 1 --speed-time "$(tw_ceil "$TW_STALL_MS")" -H @/dev/fd/6 -H 'connection: close' -H 'Expect:' \
     -w '\nTW %{http_code} %{size_download} %{size_upload} %{local_ip} %{local_port} %{time_appconnect} %{time_connect}\n' "$@"
   [ "$P_SRC" = - ] || set -- "$@" --interface "$P_SRC"
   [ "$P_PROTO" = "$PROTO_HTTPS" ] && set -- "$@" -k --pinnedpubkey "sha256//$TW_SPKI"
@@ -224,7 +237,8 @@ tw_wget() {
     set -- -S -O /dev/fd/3 -Y off
     [ -n "$BBT" ] && set -- "$@" -T "$(tw_ceil "$TW_STALL_MS")"
   fi
-  set -- "$@" --header "$TOKEN_HEADER: $TW_TOKEN" --header 'connection: close'
+  if [ -n "$GNU" ]; then set -- "$@" --load-cookies /dev/fd/6; else set -- "$@" --header "$TOKEN_HEADER: $TW_TOKEN"; fi
+  set -- "$@" --header 'connection: close'
   case $P_KIND in
     "$KIND_UPLOAD")
       set -- "$@" --header 'content-type: application/octet-stream'

@@ -40,8 +40,8 @@ export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean
   const peer = peerOf(req.socket);
   const listener = localOf(req.socket);
   const url = new URL(req.url ?? '/', 'http://listener');
-  const tokenHeader = req.headers[TOKEN_HEADER];
-  const node = rules.tokens.nodeFor(typeof tokenHeader === 'string' ? tokenHeader : undefined);
+  const tokenHeader = tokenOf(req);
+  const node = rules.tokens.nodeFor(tokenHeader);
   const probeId = url.searchParams.get('probe') ?? '';
   const probe = node === undefined ? undefined : rules.findProbe(node, probeId);
   const expected = probe === undefined ? undefined : endpointFor(probe);
@@ -87,6 +87,22 @@ export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean
     ...holdFields,
   });
   return { node, probe, peer, entry };
+}
+
+/**
+ * The token from its header, or else from a cookie of the same name: GNU wget can read a cookie
+ * from a pipe but no header, so the sh-wget agent keeps the token off its command line that way.
+ */
+function tokenOf(req: IncomingMessage): string | undefined {
+  const header = req.headers[TOKEN_HEADER];
+  if (typeof header === 'string') return header;
+  const cookie = req.headers.cookie;
+  if (cookie === undefined) return undefined;
+  for (const pair of cookie.split(';')) {
+    const [name, value] = pair.trim().split('=', 2);
+    if (name === TOKEN_HEADER && value !== undefined) return value;
+  }
+  return undefined;
 }
 
 /** A status post's number (?seq=), from 1; anything else is no number. */
