@@ -530,6 +530,58 @@ for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
   });
 }
 
+/** The processes in process group `pgid`, as `pid comm` (from /proc/PID/stat). */
+function groupMembers(pgid: number): string[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+        const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return Number(fields[2]) === pgid ? [`${pid} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+// sh-tcp only connects: its probes are over before the session could go.
+for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
+  test(`${setup.name}: when the session goes (stdout closed mid-run), nothing of the agent is left`, async (t) => {
+    const h = await harness(t);
+    const path = toolbox(t, setup);
+    const hung = await serve(t, () => undefined);
+    const probes: PlannedProbe[] = Array.from({ length: 3 }, (_, i) => ({ id: `hung-${i}`, kind: 'hello', proto: 'http', address: HOST, port: hung }));
+    const plan = h.plan(probes, { concurrency: 3, deadlines: { connectMs: 8000, stallMs: 8000, probeMs: 12_000, totalMs: 15_000 } });
+    // detached: the agent gets a session and process group of its own, as sshd gives it.
+    const child = spawn(join(path, 'sh'), ['-s'], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: path }, cwd: path, detached: true });
+    const pgid = child.pid!;
+    t.after(() => {
+      if (groupMembers(pgid).length > 0) process.kill(-pgid, 'SIGKILL');
+    });
+    child.stdin.end(setup.module.script(plan));
+    // Once the probes are under way (the facts line is out and the clients are running), the session goes.
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('"t":"facts"')) resolve();
+      });
+    });
+    for (let i = 0; i < 50 && !groupMembers(pgid).some((m) => /\b(curl|wget|nc|busybox)\b/.test(m)); i++) await new Promise((r) => setTimeout(r, 20));
+    const before = groupMembers(pgid);
+    assert.ok(before.length > 1, `the agent runs: ${before.join(', ')}`);
+    child.stdout.destroy();
+    // The heartbeat is once a second: allow a few, far less than the plan's 15 s.
+    let left = before;
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = groupMembers(pgid);
+    }
+    assert.deepEqual(left, [], `left after the session went (before: ${before.join(', ')})`);
+  });
+}
+
 test('busybox is here for these tests (the lab prerequisites install it)', () => {
   assert.ok(BUSYBOX !== undefined && existsSync(BUSYBOX), 'busybox on PATH');
 });
