@@ -1,7 +1,8 @@
 /**
  * Issue 14 item 2 on the lab: a node's run token replayed from another node of the run is refused,
  * counted as a stray, and shown on the node whose token it was; a NAT in front of a node (the snat
- * scenario) still calls back and is still diagnosed source-mismatch. The token is taken the way an
+ * scenario) still calls back and is still diagnosed source-mismatch. Meanwhile no command line on the
+ * machine holds the token, nor does the --verbose output or the report. The token is taken the way an
  * attacker on the controller's side of the session could: a stand-in `ssh` first on PATH copies what
  * the controller streams to the node.
  */
@@ -38,6 +39,19 @@ after(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Every process's command line, as `pid: args` (those still there to read). */
+function commandLines(): string[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        return [`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ')}`];
+      } catch {
+        return [];
+      }
+    });
+}
+
 /** The victim's token and its first http hello probe id, from the copies of what went to the nodes. */
 function capturedToken(dir: string): string | undefined {
   for (const f of readdirSync(dir)) {
@@ -57,11 +71,14 @@ test('lab replay: a node\'s token used from another node is refused, stray, and 
   writeFileSync(join(shims, 'ssh'), `#!/bin/sh\ntee "${capture}/$$.in" | exec ${realSsh} "$@"\n`);
   chmodSync(join(shims, 'ssh'), 0o755);
   const json = join(work, 'replay.json');
-  const run = spawn(process.execPath, [BIN, 'run', '--inventory', inventory, '--json', json, '--quiet'], {
+  const run = spawn(process.execPath, [BIN, 'run', '--inventory', inventory, '--json', json, '--verbose'], {
     env: { ...process.env, NO_COLOR: '1', PATH: `${shims}:${process.env.PATH ?? ''}` },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<number | null>((resolve) => run.once('exit', (code) => resolve(code)));
+  let output = '';
+  run.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
+  run.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
+  const exited = new Promise<number | null>((resolve) => run.once('close', (code) => resolve(code)));
 
   let token: string | undefined;
   const deadline = Date.now() + BOUND_MS;
@@ -70,6 +87,8 @@ test('lab replay: a node\'s token used from another node is refused, stray, and 
     if (token === undefined) await sleep(100);
   }
   assert.ok(token !== undefined, 'the victim\'s plan went through the stand-in ssh');
+  // The lab's namespaces share this PID namespace: the controller's, ssh's and the nodes' agents' command lines are all here.
+  const secretArgv = (): string[] => commandLines().filter((l) => l.includes(token!));
   // From the other node's namespace, while the run's listener is up: the token travels on stdin, not argv.
   const url = `http://${CTL_ADDRESS}:${CALLBACK_PORTS[0]}${PATHS.hello}?probe=hello-http-0`;
   let status = '';
@@ -81,7 +100,10 @@ test('lab replay: a node\'s token used from another node is refused, stray, and 
     if (status === '000') await sleep(200);
   }
   assert.equal(status, '403', 'the replayed token is refused');
+  assert.deepEqual(secretArgv(), [], 'no command line holds the token while the run goes on');
   await exited;
+  assert.ok(!output.includes(token), 'the token is not in the --verbose output');
+  assert.ok(!readFileSync(json, 'utf8').includes(token), 'the token is not in the report');
 
   const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
   const replayer = report.nodes.find((n) => n.name === REPLAYER)!;
