@@ -3,7 +3,9 @@
  * to tell "nothing arrived" (blocked) from "arrived, but the answer was lost" (return-path-lost).
  * Besides the requests it keeps every TCP connection the callback listener accepted, authenticated
  * or not: a connection whose TLS handshake failed carries no request, and is only found again through
- * the agent's end of it (the local address and port the agent reports for the probe).
+ * the agent's end of it (the local address and port the agent reports for the probe). Connections
+ * from addresses no node calls from are only sampled, and strays only counted by source and reason
+ * (stray-book.ts): a flood cannot push the nodes' evidence out or grow memory without bound.
  */
 import type { AgentEvent, CallbackProto, Endpoint, WebProto } from '../../src/protocol.js';
 import type { StraySummary } from '../../src/report.js';

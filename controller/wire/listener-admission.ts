@@ -66,8 +66,8 @@ export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean
     if (source.otherNode !== undefined) detail = `${peer.address} is node ${source.otherNode}'s`;
   }
   if (refusal !== undefined || node === undefined || probe === undefined) {
-    const tokenOf = source?.served === false ? { node } : {};
-    ledger.strayRequest(peer, refusal ?? 'refused', { port: listener.port, path: url.pathname.slice(0, 64), ...tokenOf, ...(detail === undefined ? {} : { detail }) });
+    const owner = source?.served === false ? { node } : {};
+    ledger.strayRequest(peer, refusal ?? 'refused', { port: listener.port, path: url.pathname.slice(0, 64), ...owner, ...(detail === undefined ? {} : { detail }) });
     return undefined;
   }
 

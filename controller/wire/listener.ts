@@ -6,7 +6,9 @@
  * 431 for headers over the limit). Every accepted request goes into the ledger with what went each
  * way (listener-answers.ts), and every accepted TCP connection with how its TLS handshake ended. The
  * idle-hold channel is a WebSocket upgrade on the same servers, authenticated the same way
- * (listener-hold.ts). This file owns the servers' lifecycle and the connections' accounting.
+ * (listener-hold.ts). This file owns the servers' lifecycle and the connections' accounting: the
+ * caps on open connections (in all and per source that is no node's, ListenerLimits), the TLS
+ * handshake and header timeouts, and the strays a stranger's connection without a request makes.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
