@@ -17,7 +17,7 @@ export type SourceDecision =
 /** Reasons a valid token is refused, as stray reasons (stable: the report groups strays by them). */
 export const SOURCE_REFUSAL = {
   otherNode: "token used from another node's address",
-  secondTranslated: 'token used from a second unexpected address',
+  secondTranslated: 'token used from an unexpected address',
 } as const;
 
 const family = (address: string): 'IPv4' | 'IPv6' => (isIPv6(address) && !address.startsWith('::ffff:') ? 'IPv6' : 'IPv4');
@@ -29,6 +29,8 @@ export class SourceBinding {
   private readonly owners = new Map<string, Set<string>>();
   /** Per node and family: the unexpected address bound on first use. */
   private readonly translated = new Map<string, Map<'IPv4' | 'IPv6', string>>();
+  /** Per node: the address families it has called from its own addresses in (no NAT there). */
+  private readonly direct = new Map<string, Set<'IPv4' | 'IPv6'>>();
   /** Every address some node may call from, for isExpected on each accepted connection. */
   private readonly expected = new Set<string>();
 
@@ -54,12 +56,18 @@ export class SourceBinding {
 
   /** Whether a request with `node`'s valid token from `address` is served; binds a NAT address on first use. */
   decide(node: string, address: string): SourceDecision {
-    if (this.own.get(node)?.has(address) === true) return { served: true, translated: false };
+    if (this.own.get(node)?.has(address) === true) {
+      const direct = this.direct.get(node) ?? new Set<'IPv4' | 'IPv6'>();
+      direct.add(family(address));
+      this.direct.set(node, direct);
+      return { served: true, translated: false };
+    }
     const owners = this.owners.get(address);
     if (owners !== undefined && !owners.has(node)) return { served: false, reason: SOURCE_REFUSAL.otherNode, otherNode: [...owners].sort()[0]! };
     const bound = this.translated.get(node) ?? new Map<'IPv4' | 'IPv6', string>();
     this.translated.set(node, bound);
     const already = bound.get(family(address));
+    if (already === undefined && this.direct.get(node)?.has(family(address)) === true) return { served: false, reason: SOURCE_REFUSAL.secondTranslated };
     if (already === undefined) {
       bound.set(family(address), address);
       this.expected.add(address);
