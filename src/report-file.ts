@@ -57,6 +57,8 @@ function reportProblem(doc: unknown): Problem | undefined {
   }
   const bad = expect(typeof run.interrupted === 'boolean', ['run', 'interrupted'], 'true or false', run.interrupted);
   if (bad) return bad;
+  const strays = straysProblem(run.strays, ['run', 'strays']);
+  if (strays) return strays;
   if (!Array.isArray(doc.nodes)) return expect(false, ['nodes'], 'a list of nodes', doc.nodes);
   for (const [i, node] of doc.nodes.entries()) {
     const at = ['nodes', i];
@@ -74,6 +76,8 @@ function reportProblem(doc: unknown): Problem | undefined {
     }
     const nodeEvidence = evidenceProblem(nodeEvidenceProblem(node.nodeEvidence), [...at, 'nodeEvidence']);
     if (nodeEvidence) return nodeEvidence;
+    const tokenStrays = straysProblem(node.tokenStrays, [...at, 'tokenStrays']);
+    if (tokenStrays) return tokenStrays;
     for (const [j, path] of (node.paths as unknown[]).entries()) {
       const pat = [...at, 'paths', j];
       if (!isObject(path)) return expect(false, pat, 'an object', path);
@@ -92,6 +96,27 @@ function reportProblem(doc: unknown): Problem | undefined {
       const evidence = evidenceProblem(pathEvidenceProblem(path.evidence), [...pat, 'evidence']);
       if (evidence) return evidence;
     }
+  }
+  return undefined;
+}
+
+/** Stray groups (absent, or a list of StraySummary): the renderers list them. */
+function straysProblem(value: unknown, at: Segment[]): Problem | undefined {
+  if (value === undefined) return undefined;
+  const what = 'a list of {source, reason, count, ports, paths}';
+  if (!Array.isArray(value)) return { at, message: `expected ${what}, found ${describe(value)}` };
+  for (const [i, s] of value.entries()) {
+    const ok =
+      isObject(s) &&
+      typeof s.source === 'string' &&
+      typeof s.reason === 'string' &&
+      Number.isInteger(s.count) &&
+      Array.isArray(s.ports) &&
+      s.ports.every((p) => Number.isInteger(p)) &&
+      Array.isArray(s.paths) &&
+      s.paths.every((p) => typeof p === 'string') &&
+      (s.node === undefined || typeof s.node === 'string');
+    if (!ok) return { at: [...at, i], message: `expected {source, reason, count, ports, paths, node?}, found ${describe(s)}` };
   }
   return undefined;
 }

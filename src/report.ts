@@ -91,7 +91,25 @@ export interface NodeReport {
   /** Fixes to paste for this node's failing paths (the kinds' general hints are in VERDICTS). */
   remedies?: Remedy[];
   paths: PathReport[];
+  /**
+   * Requests with this node's token the listener refused because they came from an address not the
+   * node's (another node's, or a second unexpected one): its token was used elsewhere. A warning.
+   */
+  tokenStrays?: StraySummary[];
   ms: number;
+}
+
+/** Strays from one source for one reason (controller/wire/stray-book.ts). */
+export interface StraySummary {
+  /** The source address ("other sources" for the overflow group). */
+  source: string;
+  reason: string;
+  count: number;
+  /** Listener ports and request paths seen, a few at most. */
+  ports: number[];
+  paths: string[];
+  /** The node whose valid token was used from this source. */
+  node?: string;
 }
 
 export interface RunInfo {
@@ -127,8 +145,14 @@ export interface RunInfo {
     /** Each forward probe's deadline (--forward-timeout). */
     forwardTimeoutMs?: number;
   };
-  /** Requests the listener refused (no or wrong token, unplanned probe, a request it could not parse). */
+  /**
+   * Requests the listener refused (no or wrong token, unplanned probe, a request it could not parse,
+   * a node's token from an address not its own), and connections from sources that are no node's
+   * that carried no request or went over the connection caps.
+   */
   strayRequests: number;
+  /** The strays grouped by source and reason: someone else is talking to the listener's ports. A warning, never a node's fault. Absent when none. */
+  strays?: StraySummary[];
   /**
    * Connections accepted after the listener's per-run connection record was full: counted, not kept,
    * so a probe among them could not be joined to its connection. Absent when none.

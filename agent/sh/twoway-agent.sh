@@ -53,6 +53,10 @@ tw_tools() {
   tw_has sha256sum || HASH=
   TMO=timeout
   tw_has timeout || TMO=
+  # GNU timeout runs its command in a process group of its own, out of reach of tw_hangup; not so with --foreground.
+  [ -n "$TMO" ] && timeout --foreground 1 true >/dev/null 2>&1 && TMO="$TMO --foreground"
+  FRAC=
+  sleep 0.001 >/dev/null 2>&1 && FRAC=1
   # wget has no whole-exchange deadline of its own: without timeout(1) the plan's could not be kept.
   [ "$TW_FLAVOUR" != sh-wget ] || [ -n "$TMO" ] || tw_fatal 'sh-wget: no timeout(1) on PATH, so the plan deadlines cannot be kept'
   NC=nc NCZ= NCS=
@@ -64,6 +68,7 @@ tw_tools() {
   else
     NC=
   fi
+  GNU=
   case $TW_FLAVOUR in
     sh-curl)
       tw_has curl || tw_fatal 'sh-curl: no curl on PATH'
@@ -174,11 +179,23 @@ tw_sink() {
     cat >/dev/fd/5
   fi
 }
+# The token in the client's own format: a header line for curl -H @file; for GNU wget a cookie
+# (--load-cookies; it reads no config file that is not a regular file, and the listener takes the
+# token from a cookie of the header's name too). Busybox wget reads neither: it still takes the token
+# on its command line (--header in tw_wget).
+tw_secret() {
+  case $TW_FLAVOUR$GNU in
+    sh-curl) printf '%s: %s\n' "$TOKEN_HEADER" "$TW_TOKEN" ;;
+    sh-wget1) printf '%s\tFALSE\t/\tFALSE\t0\t%s\t%s\n' "$P_ADDR" "$TOKEN_HEADER" "$TW_TOKEN" ;;
+  esac
+}
 # Runs the client ("$@"), which writes the body to fd 3. OUT gets its exit status (X, on a line of
 # its own even if a killed client left one unfinished), its messages, the sink's lines, and the
 # body's byte count (N).
+# The run token reaches the client on fd 6, a pipe the shell's builtin printf writes (tw_secret): never
+# on a command line, which every local user can read in ps.
 tw_run() {
-  OUT=$({ { { tw_feed | "$@" 3>&1 1>&4 2>&4; printf '\nX %s\n' $? >&4; } | tw_sink; } 5>&1 | wc -c | sed 's/^ */N /'; } 4>&1)
+  OUT=$({ { { tw_secret | { tw_feed | "$@" 3>&1 1>&4 2>&4; } 6<&0; printf '\nX %s\n' $? >&4; } | tw_sink; } 5>&1 | wc -c | sed 's/^ */N /'; } 4>&1)
   X=$(tw_line X)
 }
 tw_line() { printf '%s\n' "$OUT" | sed -n "s/^$1 //p" | head -n 1; }
@@ -186,7 +203,7 @@ tw_line() { printf '%s\n' "$OUT" | sed -n "s/^$1 //p" | head -n 1; }
 # One HTTP exchange with curl: its -w line (TW) has the status, sizes and local end; its verbose log says why a connect failed.
 tw_curl() {
   set -- -q -sS -v -g -o /dev/fd/3 --connect-timeout "$(tw_s "$TW_CONNECT_MS")" --max-time "$(tw_s "$BUDGET")" \
-    --speed-limit 1 --speed-time "$(tw_ceil "$TW_STALL_MS")" -H "$TOKEN_HEADER: $TW_TOKEN" -H 'connection: close' -H 'Expect:' \
+    --speed-limit 1 --speed-time "$(tw_ceil "$TW_STALL_MS")" -H @/dev/fd/6 -H 'connection: close' -H 'Expect:' \
     -w '\nTW %{http_code} %{size_download} %{size_upload} %{local_ip} %{local_port} %{time_appconnect} %{time_connect}\n' "$@"
   [ "$P_SRC" = - ] || set -- "$@" --interface "$P_SRC"
   [ "$P_PROTO" = "$PROTO_HTTPS" ] && set -- "$@" -k --pinnedpubkey "sha256//$TW_SPKI"
@@ -224,7 +241,8 @@ tw_wget() {
     set -- -S -O /dev/fd/3 -Y off
     [ -n "$BBT" ] && set -- "$@" -T "$(tw_ceil "$TW_STALL_MS")"
   fi
-  set -- "$@" --header "$TOKEN_HEADER: $TW_TOKEN" --header 'connection: close'
+  if [ -n "$GNU" ]; then set -- "$@" --load-cookies /dev/fd/6; else set -- "$@" --header "$TOKEN_HEADER: $TW_TOKEN"; fi
+  set -- "$@" --header 'connection: close'
   case $P_KIND in
     "$KIND_UPLOAD")
       set -- "$@" --header 'content-type: application/octet-stream'
@@ -236,7 +254,7 @@ tw_wget() {
       fi ;;
     "$KIND_STATUS") set -- "$@" --header 'content-type: application/json' --post-data "$BODY" ;;
   esac
-  [ -n "$TMO" ] && set -- "$TMO" "$(tw_s "$BUDGET")" wget "$@" || set -- wget "$@"
+  [ -n "$TMO" ] && set -- $TMO "$(tw_s "$BUDGET")" wget "$@" || set -- wget "$@"
   tw_run "$@" "$URL"
   HTTP=$(printf '%s\n' "$OUT" | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' | tail -n 1)
   HTTP=${HTTP:-000}
@@ -278,7 +296,7 @@ tw_wget() {
 tw_nc() {
   set -- "$NC" $NCZ -w "$(tw_ceil "$TW_CONNECT_MS")"
   [ "$P_SRC" = - ] || set -- "$@" -s "$P_SRC"
-  [ -n "$TMO" ] && set -- "$TMO" "$(tw_s $((TW_CONNECT_MS + 500)))" "$@"
+  [ -n "$TMO" ] && set -- $TMO "$(tw_s $((TW_CONNECT_MS + 500)))" "$@"
   NCOUT=$("$@" "$P_ADDR" "$P_PORT" </dev/null 2>&1 >/dev/null)
   NCX=$?
   case $NCX/$NCOUT in
@@ -494,23 +512,51 @@ tw_lane() {
 }
 
 # The whole-agent deadline, a backstop: every exchange is already bounded by what is left of totalMs.
+# Meanwhile a heartbeat (P) each second, for the reader to notice a session that is gone. It ends by
+# itself once no lane is left (a kill could land between its sleep's start and $!, orphaning the sleep).
 tw_watchdog() {
-  trap 'kill $s 2>/dev/null; exit 0' TERM
+  tick=1000
+  [ -n "$FRAC" ] && tick=250
+  beat=0
   tw_now
-  sleep "$(tw_s $((TW_END - NOW + 1500)))" >/dev/null 2>&1 </dev/null &
-  s=$!
-  wait $s
+  while [ "$NOW" -lt $((TW_END + 1500)) ]; do
+    alive=
+    for p in $1; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ -n "$alive" ] || return 0
+    [ $((beat % 1000)) = 0 ] && echo P
+    beat=$((beat + tick))
+    left=$((TW_END + 1500 - NOW))
+    [ "$left" -gt "$tick" ] && left=$tick
+    if [ -n "$FRAC" ]; then sleep "$(tw_s "$left")"; else sleep 1; fi >/dev/null 2>&1 </dev/null
+    tw_now
+  done
   echo D
   kill $1 2>/dev/null
 }
 
+# SSH is gone: the reader's write failed. Nothing of the agent may outlive its session. Under sshd the
+# agent leads its own process group (sshd's setsid, then the detection snippet's exec), so the whole
+# group goes, clients and sleeps included. Anywhere else the reader just ends, and each lane with its
+# next line (SIGPIPE).
+tw_hangup() {
+  st=
+  read -r st </proc/$$/stat 2>/dev/null
+  set -- ${st##*) }
+  [ "${3:-}" = "$$" ] && kill -TERM 0 2>/dev/null
+  exit 1
+}
+
 # The only writer to stdout while probes run; at the end, a line for each probe no lane reported.
 tw_reader() {
+  # A write to a closed stdout must fail, not kill: tw_hangup then ends the rest.
+  trap '' PIPE
   seen=' ' started=' ' dl=
   while IFS= read -r line; do
     case $line in
       'S '*) started="$started${line#S } " ;;
-      'R '*) line=${line#R }; seen="$seen${line%% *} "; printf '%s\n' "${line#* }" ;;
+      'R '*) line=${line#R }; seen="$seen${line%% *} "; printf '%s\n' "${line#* }" || tw_hangup ;;
+      # The heartbeat: an empty line, which the controller skips, fails once SSH is gone.
+      P) printf '\n' || tw_hangup ;;
       D) dl=1 ;;
     esac
   done
@@ -547,7 +593,6 @@ tw_main() {
     tw_watchdog "$pids" &
     wd=$!
     [ -z "$pids" ] || wait $pids
-    kill $wd 2>/dev/null
     wait $wd
   } | tw_reader
   tw_halfopen

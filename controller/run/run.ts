@@ -32,6 +32,8 @@ import { proberFor } from '../probers/index.js';
 import { resolveAddress, sourceAddressFor } from '../host/route.js';
 import { runOverSsh, type SessionInput, type SshSession, type SshSettings } from '../ssh/session.js';
 import { RunTokens } from '../wire/tokens.js';
+import { factsAddresses, sourceBindingFor, withTokenStrays } from './sources.js';
+import type { SourceBinding } from '../wire/source-binding.js';
 
 export interface RunOptions {
   nodes: NodeSpec[];
@@ -98,6 +100,7 @@ interface RunContext {
   sampler: HalfOpenSampler;
   tcpInfo: TcpInfoSampler;
   observer: RunObserver;
+  sources: SourceBinding;
 }
 
 /** SSH failures after which another address of the node may still answer. */
@@ -166,7 +169,9 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
   const blobs = new BlobStore();
   const plansByNode = new Map<string, Plan>();
   const alternatePorts = options.alternates && (options.httpPort !== ALTERNATE_PORTS.http || options.httpsPort !== ALTERNATE_PORTS.https) ? ALTERNATE_PORTS : undefined;
+  const sources = sourceBindingFor(resolved);
   const listener = new CallbackListener({
+    sources,
     addresses: listenAddresses,
     httpPort: options.httpPort,
     httpsPort: options.httpsPort,
@@ -240,7 +245,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     });
     observer.started?.({ nodes: prepared.length, listeners: [...listener.endpoints] });
 
-    const ctx: RunContext = { options, listener, sampler, tcpInfo, observer };
+    const ctx: RunContext = { options, listener, sampler, tcpInfo, observer, sources };
     const limit = pLimit(options.concurrency);
     let done = 0;
     const diagnosed = await Promise.all(
@@ -255,9 +260,10 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     );
     const halfOpen = await sampler.stop();
     await tcpInfo.stop();
-    const { nodes: reports, findings } = diagnoseFleet(diagnosed, { httpPort, httpsPort, hintsOf: (node) => options.profiles[node.profile]!.hints });
+    const { nodes: diagnosedNodes, findings } = diagnoseFleet(diagnosed, { httpPort, httpsPort, hintsOf: (node) => options.profiles[node.profile]!.hints });
     const finishedAt = new Date();
     const ledger = listener.ledger.snapshot();
+    const reports = withTokenStrays(diagnosedNodes, ledger.straySummary);
     const report: Report = {
       version: REPORT_VERSION,
       run: {
@@ -282,6 +288,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
           forwardTimeoutMs: options.forwardTimeoutMs,
         },
         strayRequests: ledger.strayCount,
+        ...(ledger.straySummary.length === 0 ? {} : { strays: ledger.straySummary }),
         ...(ledger.connectionsDropped === 0 ? {} : { connectionsNotRecorded: ledger.connectionsDropped }),
         listenerPeers: ledger.peers,
         halfOpenSampled: halfOpen.measured,
@@ -404,7 +411,7 @@ function sessionPlan(spec: NodeSpec, plan: Plan, forced: AgentFlavour | undefine
  * management NIC is down still gets tested).
  */
 async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ session: AgentSession & JudgedSession; sshAddress?: string }> {
-  const { options, observer } = ctx;
+  const { options, observer, sources } = ctx;
   const { spec, plan } = node;
   const destinations = spec.sshHost !== undefined ? [spec.sshHost] : node.addresses;
   const forced = askedFlavour(spec.runtime, options.runtime, options.profiles[spec.profile]!.hints.defaultRuntime, registeredFlavours());
@@ -419,7 +426,12 @@ async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ s
       ...(spec.key === undefined ? {} : { key: spec.key }),
     };
     const { command, input, chosen } = sessionPlan(spec, plan, forced);
-    const ssh = await runOverSsh(target, options.ssh, command, input, sessionDeadline, options.signal, (event) => observer.agentEvent?.(spec.name, event));
+    const ssh = await runOverSsh(target, options.ssh, command, input, sessionDeadline, options.signal, (event) => {
+      // The node's own addresses: its callbacks from them are served even when the inventory names another.
+      const own = factsAddresses(event);
+      if (own !== undefined) sources.learn(spec.name, own);
+      observer.agentEvent?.(spec.name, event);
+    });
     observer.sessionEnded?.(spec.name, destination, ssh.stderr);
     // Judged once: the verdict decides whether to try the next address, and diagnosis takes it as it is.
     const session = judgeSession<AgentSession>({ ...ssh, ...chosen }, ssh.events);

@@ -3,9 +3,15 @@
  * to tell "nothing arrived" (blocked) from "arrived, but the answer was lost" (return-path-lost).
  * Besides the requests it keeps every TCP connection the callback listener accepted, authenticated
  * or not: a connection whose TLS handshake failed carries no request, and is only found again through
- * the agent's end of it (the local address and port the agent reports for the probe).
+ * the agent's end of it (the local address and port the agent reports for the probe). Connections
+ * from addresses no node calls from are only sampled, and strays only counted by source and reason
+ * (stray-book.ts): a flood cannot push the nodes' evidence out or grow memory without bound.
  */
 import type { AgentEvent, CallbackProto, Endpoint, WebProto } from '../../src/protocol.js';
+import type { StraySummary } from '../../src/report.js';
+import { StrayBook, type StrayRequest } from './stray-book.js';
+
+export type { StrayRequest } from './stray-book.js';
 
 export interface LedgerRequest {
   node: string;
@@ -50,12 +56,6 @@ export interface LedgerFtp {
   dataPeer?: Endpoint;
 }
 
-export interface StrayRequest {
-  peer: Endpoint;
-  reason: string;
-  at: number;
-}
-
 /** One TCP connection the callback listener accepted, whatever came over it. */
 export interface LedgerConnection {
   proto: WebProto;
@@ -87,30 +87,51 @@ export interface LedgerSnapshot {
   requests: LedgerRequest[];
   peers: Record<string, PeerConnections>;
   strayCount: number;
+  /** The first strays, whole (a sample); straySummary counts them all. */
   stray: StrayRequest[];
-  /** Connections recorded, and those accepted after the record was full (counted, not kept). */
+  straySummary: StraySummary[];
+  /** Connections recorded, and those accepted after their share of the record was full (counted, not kept). */
   connections: number;
   connectionsDropped: number;
 }
 
-const MAX_STRAY_KEPT = 100;
 const MAX_REQUESTS_KEPT = 100_000;
+/** Connections from the addresses nodes call from: all of a fleet's, however many strays there are. */
 const MAX_CONNECTIONS_KEPT = 100_000;
+/** Connections from any other source: a sample per source and in all, so a flood cannot crowd out the nodes' evidence. */
+const MAX_STRAY_CONNECTIONS_KEPT = 1024;
+const MAX_STRAY_CONNECTIONS_PER_PEER = 64;
+/** Sources listed one by one in `peers` (the nodes' are always listed); the rest are added up under OTHER_PEERS. */
+const MAX_PEERS_LISTED = 512;
+export const OTHER_PEERS = 'other sources';
 
 const endpointKey = (e: Endpoint): string => `${e.address}|${e.port}`;
 
 export class Ledger {
   private readonly requests: LedgerRequest[] = [];
   private readonly peers = new Map<string, PeerConnections>();
-  private readonly stray: StrayRequest[] = [];
-  private strayCount = 0;
+  private readonly strays = new StrayBook();
   /** By the peer's endpoint, oldest first: an endpoint is only reused after its connection ended. */
   private readonly connections = new Map<string, LedgerConnection[]>();
   private connectionCount = 0;
+  private strayConnectionCount = 0;
+  /** Stray connections kept per source: at most MAX_STRAY_CONNECTIONS_KEPT sources. */
+  private readonly strayConnectionsByPeer = new Map<string, number>();
+  /** Sources a stray connection was dropped from (bounded; past that, only that some were). */
+  private readonly strayDroppedFrom = new Set<string>();
+  private strayDroppedUntracked = false;
   private connectionsDropped = 0;
+  /** Whether a connection from an address nodes call from was dropped: then a missing one proves nothing. */
+  private expectedDropped = false;
   private readonly started = Date.now();
   /** Waiting for a request (the Redfish prober waits for the BMC's); each is told of every request recorded. */
   private readonly requestWatchers = new Set<(entry: LedgerRequest) => void>();
+
+  /**
+   * `isExpected`: whether an address is one some node calls from (controller/wire/source-binding.ts);
+   * without it every source is, as in a ledger of its own in a test.
+   */
+  constructor(private readonly isExpected: (address: string) => boolean = () => true) {}
 
   now(): number {
     return Date.now() - this.started;
@@ -126,7 +147,7 @@ export class Ledger {
    */
   tcpConnection(proto: WebProto, peer: Endpoint, listener: Endpoint): LedgerConnection | undefined {
     this.connectionAccepted(peer.address);
-    if (this.connectionCount >= MAX_CONNECTIONS_KEPT) {
+    if (!this.keep(peer.address)) {
       this.connectionsDropped += 1;
       return undefined;
     }
@@ -142,7 +163,7 @@ export class Ledger {
   /** The connections that came from the local endpoints the agent reported for its probes. */
   connectionsFor(events: readonly AgentEvent[]): ConnectionView {
     const records = events.flatMap((e) => (e.t === 'probe' && e.local !== undefined ? (this.connections.get(endpointKey(e.local)) ?? []) : []));
-    return { records: [...new Set(records)].map((r) => ({ ...r })), complete: this.connectionsDropped === 0 };
+    return { records: [...new Set(records)].map((r) => ({ ...r })), complete: !this.expectedDropped && !this.strayDroppedFromExpected() };
   }
 
   connectionCarriedRequest(peerAddress: string): void {
@@ -168,9 +189,8 @@ export class Ledger {
     return [...this.connections.values()].flat().filter((c) => c.peer.address === address && c.at >= since).map((c) => ({ ...c }));
   }
 
-  strayRequest(peer: Endpoint, reason: string): void {
-    this.strayCount += 1;
-    if (this.stray.length < MAX_STRAY_KEPT) this.stray.push({ peer, reason, at: this.now() });
+  strayRequest(peer: Endpoint, reason: string, more: Omit<StrayRequest, 'peer' | 'reason' | 'at'> = {}): void {
+    this.strays.add({ peer, reason, at: this.now(), ...more });
   }
 
   forNode(node: string): LedgerRequest[] {
@@ -181,18 +201,52 @@ export class Ledger {
     return {
       requests: this.requests.map((r) => ({ ...r })),
       peers: Object.fromEntries([...this.peers].map(([k, v]) => [k, { ...v }])),
-      strayCount: this.strayCount,
-      stray: this.stray.map((s) => ({ ...s })),
+      strayCount: this.strays.total,
+      stray: this.strays.strays(),
+      straySummary: this.strays.summary(),
       connections: this.connectionCount,
       connectionsDropped: this.connectionsDropped,
     };
   }
 
+  /** Whether there is room to keep a connection from this address (counted either way). */
+  private keep(address: string): boolean {
+    if (this.isExpected(address)) {
+      if (this.connectionCount - this.strayConnectionCount < MAX_CONNECTIONS_KEPT) return true;
+      this.expectedDropped = true;
+      return false;
+    }
+    const kept = this.strayConnectionsByPeer.get(address);
+    if (kept === undefined && this.strayConnectionCount >= MAX_STRAY_CONNECTIONS_KEPT) {
+      if (this.strayDroppedFrom.size < MAX_STRAY_CONNECTIONS_KEPT) this.strayDroppedFrom.add(address);
+      else this.strayDroppedUntracked = true;
+      return false;
+    }
+    if ((kept ?? 0) >= MAX_STRAY_CONNECTIONS_PER_PEER || this.strayConnectionCount >= MAX_STRAY_CONNECTIONS_KEPT) {
+      this.strayDroppedFrom.add(address);
+      return false;
+    }
+    this.strayConnectionsByPeer.set(address, (kept ?? 0) + 1);
+    this.strayConnectionCount += 1;
+    return true;
+  }
+
+  /**
+   * A NAT's address is no node's until a node's token arrives from it, so its first connections
+   * were counted as a stray source's: a drop from it matters once it is a node's.
+   */
+  private strayDroppedFromExpected(): boolean {
+    if (this.strayDroppedUntracked) return true;
+    for (const address of this.strayDroppedFrom) if (this.isExpected(address)) return true;
+    return false;
+  }
+
   private peer(address: string): PeerConnections {
     let p = this.peers.get(address);
     if (p === undefined) {
-      p = { accepted: 0, withRequest: 0 };
-      this.peers.set(address, p);
+      const key = this.peers.size < MAX_PEERS_LISTED || this.isExpected(address) ? address : OTHER_PEERS;
+      p = this.peers.get(key) ?? { accepted: 0, withRequest: 0 };
+      this.peers.set(key, p);
     }
     return p;
   }

@@ -8,6 +8,7 @@ import { PATHS, TOKEN_HEADER, type Endpoint, type PlannedProbe, type WebProto } 
 import type { Ledger, LedgerRequest } from './ledger.js';
 import { localOf, peerOf } from './listener-sockets.js';
 import type { RunTokens } from './tokens.js';
+import type { SourceBinding } from './source-binding.js';
 
 /** The server a request came in on: a probe is only accepted on the protocol and kind of port its plan names. */
 export interface Entrance {
@@ -27,6 +28,8 @@ export interface AdmissionRules {
   tokens: RunTokens;
   /** The planned probe with this id for this node, if there is one. */
   findProbe(node: string, probeId: string): PlannedProbe | undefined;
+  /** Which sources may use each node's token; without it, any. */
+  sources?: SourceBinding;
 }
 
 /**
@@ -37,22 +40,34 @@ export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean
   const peer = peerOf(req.socket);
   const listener = localOf(req.socket);
   const url = new URL(req.url ?? '/', 'http://listener');
-  const tokenHeader = req.headers[TOKEN_HEADER];
-  const node = rules.tokens.nodeFor(typeof tokenHeader === 'string' ? tokenHeader : undefined);
+  const tokenHeader = tokenOf(req);
+  const node = rules.tokens.nodeFor(tokenHeader);
   const probeId = url.searchParams.get('probe') ?? '';
   const probe = node === undefined ? undefined : rules.findProbe(node, probeId);
   const expected = probe === undefined ? undefined : endpointFor(probe);
 
   let refusal: string | undefined;
+  let detail: string | undefined;
   if (node === undefined) refusal = tokenHeader === undefined ? 'missing token' : 'unknown token';
-  else if (probe === undefined) refusal = `unknown probe "${probeId.slice(0, 64)}"`;
+  else if (probe === undefined) {
+    // The probe id is the caller's text: in the detail, so strays still group by reason.
+    refusal = 'unknown probe';
+    detail = `probe "${probeId.slice(0, 64)}"`;
+  }
   else if (probe.proto !== entrance.proto) refusal = `probe ${probe.id} planned over ${probe.proto}`;
   else if ((probe.alternate === true) !== entrance.alternate) refusal = `probe ${probe.id} planned for ${probe.alternate === true ? 'an alternate' : 'the main'} port`;
   else if (probe.alternate === true && probe.port !== listener.port) refusal = `probe ${probe.id} planned for port ${probe.port}`;
   else if (expected === undefined || expected.path !== url.pathname || expected.method !== req.method) refusal = `probe ${probe.id} does not match ${req.method} ${url.pathname}`;
   else if (upgrade && probe.kind !== 'hold') refusal = `probe ${probe.id} is not a hold: no WebSocket`;
+  // Last, so only a request that would otherwise be admitted binds a NAT address to the node.
+  const source = refusal === undefined && node !== undefined ? rules.sources?.decide(node, peer.address) : undefined;
+  if (source?.served === false) {
+    refusal = source.reason;
+    if (source.otherNode !== undefined) detail = `${peer.address} is node ${source.otherNode}'s`;
+  }
   if (refusal !== undefined || node === undefined || probe === undefined) {
-    ledger.strayRequest(peer, refusal ?? 'refused');
+    const owner = source?.served === false ? { node } : {};
+    ledger.strayRequest(peer, refusal ?? 'refused', { port: listener.port, path: url.pathname.slice(0, 64), ...owner, ...(detail === undefined ? {} : { detail }) });
     return undefined;
   }
 
@@ -72,6 +87,22 @@ export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean
     ...holdFields,
   });
   return { node, probe, peer, entry };
+}
+
+/**
+ * The token from its header, or else from a cookie of the same name: GNU wget can read a cookie
+ * from a pipe but no header, so the sh-wget agent keeps the token off its command line that way.
+ */
+function tokenOf(req: IncomingMessage): string | undefined {
+  const header = req.headers[TOKEN_HEADER];
+  if (typeof header === 'string') return header;
+  const cookie = req.headers.cookie;
+  if (cookie === undefined) return undefined;
+  for (const pair of cookie.split(';')) {
+    const [name, value] = pair.trim().split('=', 2);
+    if (name === TOKEN_HEADER && value !== undefined) return value;
+  }
+  return undefined;
 }
 
 /** A status post's number (?seq=), from 1; anything else is no number. */

@@ -6,7 +6,9 @@
  * 431 for headers over the limit). Every accepted request goes into the ledger with what went each
  * way (listener-answers.ts), and every accepted TCP connection with how its TLS handshake ended. The
  * idle-hold channel is a WebSocket upgrade on the same servers, authenticated the same way
- * (listener-hold.ts). This file owns the servers' lifecycle and the connections' accounting.
+ * (listener-hold.ts). This file owns the servers' lifecycle and the connections' accounting: the
+ * caps on open connections (in all and per source that is no node's, ListenerLimits), the TLS
+ * handshake and header timeouts, and the strays a stranger's connection without a request makes.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -21,6 +23,7 @@ import { answer } from './listener-answers.js';
 import { HoldChannels } from './listener-hold.js';
 import { answerAndClose, closeServer, listen, localOf, peerOf } from './listener-sockets.js';
 import { admitMedia, answerMedia, isMediaPath } from './listener-media.js';
+import type { SourceBinding } from './source-binding.js';
 
 /** Where to listen, with what certificate and content; tokens and findProbe decide what is admitted. */
 export interface ListenerOptions extends AdmissionRules {
@@ -34,7 +37,45 @@ export interface ListenerOptions extends AdmissionRules {
    * cannot be bound is reported by alternates(), not fatal.
    */
   alternatePorts?: { http: number; https: number };
+  /**
+   * Which addresses each node calls from (admission serves a token only from those) and so which
+   * connections are a node's: kept and uncapped per peer. Without it every source counts as a node's.
+   */
+  sources?: SourceBinding;
+  limits?: Partial<ListenerLimits>;
 }
+
+/** Bounds on what any peer can hold open, sized for a fleet of a few thousand nodes. */
+export interface ListenerLimits {
+  /** Open connections in all; sources that are no node's get half of them at most, so the nodes keep theirs. */
+  maxConnections: number;
+  /** Open connections from one source that is no node's (a NAT in front of many nodes is bound to them: not capped). */
+  maxConnectionsPerPeer: number;
+  /** An HTTPS connection that has not completed its TLS handshake by then is closed (Node's default: 120 s). */
+  handshakeTimeoutMs: number;
+  /** Request headers must be complete by then (a slowloris is cut), checked every checkIntervalMs. */
+  headersTimeoutMs: number;
+  /** The whole request, body included (a slow upload the agent's own deadline did not cut). */
+  requestTimeoutMs: number;
+  /** How often Node checks the two above (its default, 30 s, let a slowloris hold a connection that long). */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
+  maxConnections: 4096,
+  maxConnectionsPerPeer: 64,
+  handshakeTimeoutMs: 5_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  checkIntervalMs: 1_000,
+};
+
+/** Stray reasons for connections (listener-admission.ts has the requests'). */
+export const CONNECTION_STRAY = {
+  overTotal: 'over the connection cap',
+  overPeer: 'over the per-source connection cap',
+  empty: 'connection without a request',
+} as const;
 
 export interface AlternatePorts {
   /** Alternate ports bound on every listen address. */
@@ -62,7 +103,14 @@ const MALFORMED_ANSWER: Record<string, [status: string, body: string]> = {
 const BAD_REQUEST: [string, string] = ['400 Bad Request', 'bad request\n'];
 
 export class CallbackListener {
-  readonly ledger = new Ledger();
+  readonly ledger: Ledger;
+  private readonly limits: ListenerLimits;
+  /** Open connections per source, and those from sources that are no node's. */
+  private readonly open = new Map<string, number>();
+  private openTotal = 0;
+  private openStray = 0;
+  /** Connections (by connectionKey) that carried a request, admitted or not: the others from strangers are strays. */
+  private readonly carried = new Set<string>();
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   /**
@@ -78,7 +126,11 @@ export class CallbackListener {
   private readonly alternatePorts: AlternatePorts = { unavailable: [] };
   private readonly holds = new HoldChannels();
 
-  constructor(private readonly options: ListenerOptions) {}
+  constructor(private readonly options: ListenerOptions) {
+    const sources = options.sources;
+    this.ledger = new Ledger(sources === undefined ? undefined : (address) => sources.isExpected(address));
+    this.limits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits };
+  }
 
   /** The main listeners (alternates() has the others). */
   get endpoints(): readonly BoundListener[] {
@@ -132,13 +184,13 @@ export class CallbackListener {
   /** One server per address, all on the same port (the first one's, when `port` is 0); all or none. */
   private async bind(proto: WebProto, port: number, alternate: boolean): Promise<{ servers: Server[]; port: number }> {
     const { cert } = this.options;
+    const { headersTimeoutMs, requestTimeoutMs, checkIntervalMs, handshakeTimeoutMs } = this.limits;
+    const http = { maxHeaderSize: 8 * 1024, headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: checkIntervalMs };
     const servers: Server[] = [];
     try {
       for (const address of this.options.addresses) {
         const server =
-          proto === 'http'
-            ? createHttpServer({ maxHeaderSize: 8 * 1024 })
-            : createHttpsServer({ cert: cert.certPem, key: cert.keyPem, maxHeaderSize: 8 * 1024 });
+          proto === 'http' ? createHttpServer(http) : createHttpsServer({ ...http, cert: cert.certPem, key: cert.keyPem, handshakeTimeout: handshakeTimeoutMs });
         this.configure(server, { proto, alternate });
         port = await listen(server, address, port);
         servers.push(server);
@@ -151,8 +203,6 @@ export class CallbackListener {
   }
 
   private configure(server: Server, entrance: Entrance): void {
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 60_000;
     server.keepAliveTimeout = 2_000;
     server.on('connection', (raw: Socket) => this.accepted(raw, entrance.proto));
     if (entrance.proto === 'https') {
@@ -168,21 +218,63 @@ export class CallbackListener {
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head, entrance));
   }
 
-  /** Every TCP connection goes into the ledger before anything is known about it. */
+  /** Every TCP connection goes into the ledger before anything is known about it, unless it is over a cap. */
   private accepted(raw: Socket, proto: WebProto): void {
-    const record = this.ledger.tcpConnection(proto, peerOf(raw), localOf(raw));
+    const peer = peerOf(raw);
+    const over = this.overCap(peer.address);
+    if (over !== undefined) {
+      this.ledger.connectionAccepted(peer.address);
+      this.ledger.strayRequest(peer, over, { port: raw.localPort ?? 0 });
+      raw.destroy();
+      return;
+    }
+    const record = this.ledger.tcpConnection(proto, peer, localOf(raw));
+    const key = connectionKey(raw);
+    this.opened(raw, key);
     if (proto === 'http') {
       this.track(raw);
       return;
     }
     this.handshaking.add(raw);
-    const key = connectionKey(raw);
     if (record !== undefined) this.handshakeRecords.set(key, record);
     raw.once('close', () => {
       this.handshaking.delete(raw);
       this.handshakeRecords.delete(key);
       // A peer that hangs up mid-handshake is reported by Node without its addresses, if at all.
       if (record?.tls === 'pending') Object.assign(record, { tls: 'failed', tlsError: 'the connection closed before the handshake completed' });
+    });
+  }
+
+  /** Which cap a new connection from `address` is over, as its stray reason, or undefined. */
+  private overCap(address: string): string | undefined {
+    const { maxConnections, maxConnectionsPerPeer } = this.limits;
+    if (this.openTotal >= maxConnections) return CONNECTION_STRAY.overTotal;
+    if (this.isNodeAddress(address)) return undefined;
+    if (this.openStray >= Math.floor(maxConnections / 2)) return CONNECTION_STRAY.overTotal;
+    if ((this.open.get(address) ?? 0) >= maxConnectionsPerPeer) return CONNECTION_STRAY.overPeer;
+    return undefined;
+  }
+
+  private isNodeAddress(address: string): boolean {
+    return this.options.sources?.isExpected(address) ?? true;
+  }
+
+  /** Counts an open connection until it closes; a stranger's that carried no request is a stray then. */
+  private opened(raw: Socket, key: string): void {
+    const peer = peerOf(raw);
+    const stranger = !this.isNodeAddress(peer.address);
+    this.open.set(peer.address, (this.open.get(peer.address) ?? 0) + 1);
+    this.openTotal += 1;
+    if (stranger) this.openStray += 1;
+    raw.once('close', () => {
+      const left = (this.open.get(peer.address) ?? 1) - 1;
+      if (left === 0) this.open.delete(peer.address);
+      else this.open.set(peer.address, left);
+      this.openTotal -= 1;
+      if (stranger) this.openStray -= 1;
+      if (!this.carried.delete(key) && stranger && !this.isNodeAddress(peer.address)) {
+        this.ledger.strayRequest(peer, CONNECTION_STRAY.empty, { port: raw.localPort ?? 0 });
+      }
     });
   }
 
@@ -211,7 +303,8 @@ export class CallbackListener {
       socket.destroy();
       return;
     }
-    this.ledger.strayRequest(peerOf(socket), `malformed: ${code}`);
+    this.carried.add(connectionKey(socket));
+    this.ledger.strayRequest(peerOf(socket), `malformed: ${code}`, { port: socket.localPort ?? 0 });
     if (!socket.writable) {
       socket.destroy();
       return;
@@ -222,6 +315,7 @@ export class CallbackListener {
 
   private handle(req: IncomingMessage, res: ServerResponse, entrance: Entrance): void {
     const socket = req.socket;
+    this.carried.add(connectionKey(socket));
     this.answering.add(socket);
     res.once('close', () => this.answering.delete(socket));
     if (isMediaPath(req.url) && !entrance.alternate) {
@@ -242,6 +336,7 @@ export class CallbackListener {
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer, entrance: Entrance): void {
     // Node hands the socket over without an error listener; a reset must not take the listener down.
     socket.on('error', () => undefined);
+    this.carried.add(connectionKey(socket));
     const admitted = admit(req, entrance, true, this.options, this.ledger);
     if (admitted === undefined) {
       answerAndClose(socket, '403 Forbidden', 'forbidden\n');

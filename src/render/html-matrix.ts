@@ -8,6 +8,7 @@ import { findingFor, type NodeReport, type PathReport, type Remedy, type Report 
 import { VERDICTS, type VerdictKind } from '../verdicts.js';
 import { escapeHtml as esc } from './html-escape.js';
 import { cellVerdict, pathLabel, pathsIn } from './labels.js';
+import { tokenStrayLine } from './strays.js';
 
 export function verdictSpan(kind: VerdictKind): string {
   return `<span class="v-${kind} c-${VERDICTS[kind].class}" title="${esc(VERDICTS[kind].title)}">${esc(kind)}</span>`;
@@ -60,7 +61,9 @@ function nodePanel(node: NodeReport, i: number): string {
     node.nodeVerdict === undefined
       ? ''
       : `<h3>${verdictSpan(node.nodeVerdict)} ${esc(VERDICTS[node.nodeVerdict].title)}</h3><p>${esc(VERDICTS[node.nodeVerdict].explanation)}</p><p>Fix: ${esc(VERDICTS[node.nodeVerdict].hint)}</p>${jsonBlock(node.nodeEvidence ?? {})}`;
-  const body = `<dl class="summary">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>${nodeFault}${nicList(node)}${
+  const tokenStrays =
+    node.tokenStrays === undefined ? '' : `<h3>Its token came from addresses not its own</h3><ul>${node.tokenStrays.map((s) => `<li>${esc(tokenStrayLine(s))}</li>`).join('')}</ul>`;
+  const body = `<dl class="summary">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>${nodeFault}${nicList(node)}${tokenStrays}${
     node.remedies === undefined ? '' : `<h3>Fixes for ${esc(node.name)}</h3>${remediesHtml(node.remedies)}`
   }`;
   return panel(`node-${i}`, esc(node.name), body);

@@ -17,6 +17,7 @@ import { matrixHtml, verdictSpan } from './html-matrix.js';
 import { storyHtml } from './html-story.js';
 import { LADDER_STYLE } from './html-svg-ladder.js';
 import { SEQUENCE_STYLE } from './html-svg-sequence.js';
+import { STRAYS_TITLE, strayLines } from './strays.js';
 
 export { escapeHtml } from './html-escape.js';
 
@@ -81,6 +82,13 @@ function summaryHtml(report: Report): string {
   return `<section id="summary"><dl class="summary">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></section>`;
 }
 
+/** Requests no planned probe made, grouped by source and reason: a warning that someone else talks to these ports. */
+function straysHtml(report: Report): string {
+  const lines = strayLines(report);
+  if (lines.length === 0) return '';
+  return `<section id="strays"><h2>${esc(STRAYS_TITLE)}</h2><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>`;
+}
+
 function legendHtml(): string {
   return `<p class="legend">${VERDICT_KINDS.map((k) => verdictSpan(k)).join('')}</p>`;
 }
@@ -91,7 +99,7 @@ export function renderHtml(report: Report): string {
   const sections = [
     storyHtml(report),
     `<h2>Run</h2>${summaryHtml(report)}`,
-    // A section on stray requests (requests no planned probe made) belongs here: after the run's facts, before the matrix.
+    straysHtml(report),
     table,
     legendHtml(),
     ...panels,

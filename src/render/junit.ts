@@ -13,6 +13,7 @@
 import { findingFor, type NodeReport, type PathReport, type Report } from '../report.js';
 import { VERDICTS } from '../verdicts.js';
 import { pathLabel } from './labels.js';
+import { STRAYS_TITLE, strayLines } from './strays.js';
 
 /** XML 1.0 forbids most control characters even escaped; agent stderr can carry them (ANSI colours). */
 function xmlSafe(text: string): string {
@@ -106,8 +107,19 @@ function suite(report: Report, node: NodeReport): { xml: string; counts: Counts 
   return { xml, counts };
 }
 
+/** The listener's strays: a suite of its own with one passing case whose system-out warns (never a failure). */
+function straySuite(report: Report): { xml: string; counts: Counts } | undefined {
+  const lines = strayLines(report);
+  if (lines.length === 0) return undefined;
+  const counts: Counts = { tests: 1, failures: 0, errors: 0, skipped: 0 };
+  const open = `  <testsuite${attrs({ name: 'listener', ...counts, time: '0.000', timestamp: report.run.startedAt, hostname: 'controller' })}>`;
+  const outcome: Outcome = { tag: 'warning', type: 'strays', message: `warning: ${STRAYS_TITLE}\n${lines.join('\n')}`, body: '' };
+  return { xml: [open, testcase('strays', 'twoway.listener', outcome), '  </testsuite>'].join('\n'), counts };
+}
+
 export function renderJunit(report: Report): string {
-  const suites = report.nodes.map((n) => suite(report, n));
+  const strays = straySuite(report);
+  const suites = [...report.nodes.map((n) => suite(report, n)), ...(strays === undefined ? [] : [strays])];
   const total = suites.reduce<Counts>(
     (a, s) => ({ tests: a.tests + s.counts.tests, failures: a.failures + s.counts.failures, errors: a.errors + s.counts.errors, skipped: a.skipped + s.counts.skipped }),
     { tests: 0, failures: 0, errors: 0, skipped: 0 },

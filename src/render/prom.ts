@@ -57,6 +57,11 @@ function families(report: Report): Family[] {
     { name: 'twoway_run_interrupted', help: '1 when the run was interrupted (untested nodes are not-measured).', samples: one(run.interrupted ? 1 : 0) },
     { name: 'twoway_run_exit_code', help: 'The exit code of the run: 0 every path works, 1 a fault was found, 130 interrupted.', samples: one(getRunExitCode(report)) },
     { name: 'twoway_run_stray_requests', help: 'Requests the listener refused (no or wrong token, unplanned probe, a request it could not parse).', samples: one(run.strayRequests) },
+    {
+      name: 'twoway_run_strays',
+      help: 'Stray requests and connections the listener refused, by source and reason (a warning: someone else talks to its ports).',
+      samples: (run.strays ?? []).map((s) => ({ labels: { source: s.source, reason: s.reason, ...(s.node === undefined ? {} : { node: s.node }) }, value: s.count })),
+    },
     { name: 'twoway_nodes', help: 'Nodes tested in the run.', samples: one(report.summary.nodes) },
     { name: 'twoway_failed_nodes', help: 'Nodes with at least one problem.', samples: one(report.summary.failedNodes) },
     { name: 'twoway_fleet_findings', help: 'Causes shared by several nodes (the controller side, or one subnet).', samples: one(report.findings.length) },

@@ -8,6 +8,7 @@ import { VERDICTS, type VerdictKind } from '../verdicts.js';
 import { cellVerdict, columnsOf, pathLabel, pathsIn } from './labels.js';
 import { plainLine, plainTail } from './plain-text.js';
 import { sessionBreakLabel } from '../session-break.js';
+import { STRAYS_TITLE, strayLines, strayWarnings, tokenStrayLine } from './strays.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -126,19 +127,35 @@ export function renderDiagnoses(report: Report, opts: TerminalOptions): string {
     }
     if (failing.length > 0) lines.push(...nicLines(node));
     if (node.remedies !== undefined) lines.push(`  fixes for ${node.name}:`, ...remedyLines(node.remedies, '    '));
+    for (const s of node.tokenStrays ?? []) lines.push(`${paint('source-mismatch', `! ${node.name}`, opts)}  ${tokenStrayLine(s)}`);
   }
   if (lines.length === 0) return 'No problems found: every path works both ways.\n';
   return `${opts.color ? BOLD : ''}Diagnoses${opts.color ? RESET : ''}\n${lines.join('\n')}\n`;
+}
+
+/** Warnings, not faults: the listener refused requests or connections from sources that are no node's. */
+export function renderStrays(report: Report, opts: TerminalOptions): string {
+  const lines = strayLines(report);
+  if (lines.length === 0) return '';
+  const title = opts.color ? `${COLOR_BY_SEVERITY[1]}${STRAYS_TITLE}${RESET}` : STRAYS_TITLE;
+  return `${title}\n${lines.map((l) => `  ${l}`).join('\n')}\n\n`;
 }
 
 export function renderSummaryLine(report: Report): string {
   const { nodes, failedNodes, faults, warnings, information } = report.summary;
   const interrupted = report.run.interrupted ? ' (interrupted)' : '';
   // Reports written before verdicts were counted by class have no counts to show.
-  const classes = faults === undefined ? '' : ` (${faults} fault(s), ${warnings ?? 0} warning(s), ${information ?? 0} information)`;
+  // Each group of strays is one warning more (src/render/strays.ts).
+  const strays = strayWarnings(report);
+  const classes =
+    faults === undefined
+      ? strays === 0
+        ? ''
+        : ` (${strays} warning(s))`
+      : ` (${faults} fault(s), ${(warnings ?? 0) + strays} warning(s), ${information ?? 0} information)`;
   return `${nodes} node(s), ${failedNodes} with problems${classes}, ${(report.run.ms / 1000).toFixed(1)} s${interrupted}\n`;
 }
 
 export function renderTerminal(report: Report, opts: TerminalOptions): string {
-  return `${renderMatrix(report, opts)}\n${renderFindings(report, opts)}${renderDiagnoses(report, opts)}\n${renderSummaryLine(report)}`;
+  return `${renderMatrix(report, opts)}\n${renderFindings(report, opts)}${renderStrays(report, opts)}${renderDiagnoses(report, opts)}\n${renderSummaryLine(report)}`;
 }

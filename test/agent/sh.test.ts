@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as net from 'node:net';
@@ -486,6 +486,99 @@ if (setups().some((s) => s.module.flavour === 'sh-curl')) {
     const results = checkShape(await runShAgent(setup, path, setup.module.script(plan)), plan);
     unsupported(results.get('hello-https')!);
     assert.equal(h.ledger('hello-https').length, 0);
+  });
+}
+
+/** Every process's command line on this machine, as `pid: arg arg ...` (those that can be read). */
+function commandLines(): string[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        return [`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ')}`];
+      } catch {
+        return [];
+      }
+    });
+}
+
+for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
+  const client = setup.module.flavour === 'sh-curl' ? 'curl' : 'wget';
+  // Busybox wget takes headers on its command line only, and reads no file or cookie jar.
+  const skip = setup.module.flavour === 'sh-wget' && setup.userland === 'busybox' ? 'busybox wget has no way to take a header but its command line' : false;
+  test(`${setup.name}: the token reaches the listener but no command line while the request runs`, { skip }, async (t) => {
+    const h = await harness(t);
+    const path = toolbox(t, setup);
+    let head = '';
+    let during: string[] = [];
+    const port = await serve(t, (socket) => {
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (!head.includes('\r\n\r\n') || during.length > 0) return;
+        // The client is waiting for the answer now: read every command line on the machine.
+        during = commandLines();
+        const body = JSON.stringify({ address: HOST, port: socket.remotePort, node: NODE_NAME });
+        socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      });
+    });
+    const plan = h.plan([{ id: 'hello-slow', kind: 'hello', proto: 'http', address: HOST, port }]);
+    const results = checkShape(await runShAgent(setup, path, setup.module.script(plan)), plan);
+    assert.equal(results.get('hello-slow')?.outcome, 'ok', JSON.stringify(results.get('hello-slow')));
+    assert.ok(head.includes(plan.token), `the request carried the token:\n${head}`);
+    assert.ok(during.some((l) => l.includes(client) && l.includes(`:${port}`)), `the ${client} request was running when the command lines were read`);
+    assert.deepEqual(during.filter((l) => l.includes(plan.token)), [], 'no command line holds the token');
+  });
+}
+
+/** The processes in process group `pgid`, as `pid comm` (from /proc/PID/stat). */
+function groupMembers(pgid: number): string[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+        const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+        return Number(fields[2]) === pgid ? [`${pid} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+// sh-tcp only connects: its probes are over before the session could go.
+for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
+  test(`${setup.name}: when the session goes (stdout closed mid-run), nothing of the agent is left`, async (t) => {
+    const h = await harness(t);
+    const path = toolbox(t, setup);
+    const hung = await serve(t, () => undefined);
+    const probes: PlannedProbe[] = Array.from({ length: 3 }, (_, i) => ({ id: `hung-${i}`, kind: 'hello', proto: 'http', address: HOST, port: hung }));
+    const plan = h.plan(probes, { concurrency: 3, deadlines: { connectMs: 8000, stallMs: 8000, probeMs: 12_000, totalMs: 15_000 } });
+    // detached: the agent gets a session and process group of its own, as sshd gives it.
+    const child = spawn(join(path, 'sh'), ['-s'], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: path }, cwd: path, detached: true });
+    const pgid = child.pid!;
+    t.after(() => {
+      if (groupMembers(pgid).length > 0) process.kill(-pgid, 'SIGKILL');
+    });
+    child.stdin.end(setup.module.script(plan));
+    // Once the probes are under way (the facts line is out and the clients are running), the session goes.
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('"t":"facts"')) resolve();
+      });
+    });
+    for (let i = 0; i < 50 && !groupMembers(pgid).some((m) => /\b(curl|wget|nc|busybox)\b/.test(m)); i++) await new Promise((r) => setTimeout(r, 20));
+    const before = groupMembers(pgid);
+    assert.ok(before.length > 1, `the agent runs: ${before.join(', ')}`);
+    child.stdout.destroy();
+    // The heartbeat is once a second: allow a few, far less than the plan's 15 s.
+    let left = before;
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = groupMembers(pgid);
+    }
+    assert.deepEqual(left, [], `left after the session went (before: ${before.join(', ')})`);
   });
 }
 
