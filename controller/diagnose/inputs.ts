@@ -3,6 +3,7 @@
  * listener ledger, forward probes, half-open samples), and the run's thresholds. Flat data, so every
  * rule can be tested from a table.
  */
+import type { PathMtuMeasurement } from '../../src/evidence.js';
 import type { AgentEvent, PlannedProbe } from '../../src/protocol.js';
 import type { ForwardNeeds, ForwardProbe } from '../../src/profiles.js';
 import type { NodeKind } from '../../src/verdicts.js';
@@ -62,6 +63,8 @@ export interface NodeEvidence {
   ms?: number;
   /** The controller's SYN_RECV samples on its listener ports (all peers; diagnosis picks this node's). */
   controllerHalfOpen?: HalfOpenView;
+  /** The path MTU toward each node address, measured when a transfer stalled (controller/host/path-mtu.ts). */
+  pathMtu?: PathMtuMeasurement[];
 }
 
 export interface Thresholds {

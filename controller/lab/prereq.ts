@@ -40,6 +40,8 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: 'nc', debianPackage: 'netcat-openbsd' },
   // GNU wget for the sh-wget agent's tests beside busybox wget.
   { command: 'wget', debianPackage: 'wget' },
+  // The controller bisects the path MTU with DF-set echoes (controller/host/path-mtu.ts); busybox ping has no -M.
+  { command: 'ping', debianPackage: 'iputils-ping' },
 ];
 
 const APT_TIMEOUT_MS = 15 * 60_000;

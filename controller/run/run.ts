@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { NodeSpec } from '../../src/inventory/types.js';
-import type { AgentEvent, Deadlines, Plan, PortRange } from '../../src/protocol.js';
+import type { AgentEvent, AgentFacts, Deadlines, Plan, PortRange, ProbeResult } from '../../src/protocol.js';
 import { callbacksMade, type ProfileSet } from '../../src/profiles.js';
 import { REPORT_VERSION, classCounts, type NodeReport, type Report } from '../../src/report.js';
 import { VERDICT_KINDS, isFailure, type NodeKind, type VerdictKind } from '../../src/verdicts.js';
@@ -15,12 +15,14 @@ import { BlobStore } from '../wire/blobs.js';
 import { createRunCertificate } from '../wire/cert.js';
 import type { ForwardEvidence, JudgedSession, Thresholds } from '../diagnose/inputs.js';
 import { diagnoseNode } from '../diagnose/node.js';
+import { isStuck } from '../diagnose/probe.js';
 import { judgeSession } from '../diagnose/session.js';
 import { flavourModule, registeredFlavours } from '../agents/index.js';
 import { askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../agents/detect.js';
 import type { AgentFlavour } from '../agents/types.js';
 import { diagnoseFleet } from '../diagnose/fleet.js';
 import { HalfOpenSampler } from '../host/halfopen-sampler.js';
+import { measurePathMtus } from '../host/path-mtu.js';
 import { FtpListener } from '../wire/ftp-listener.js';
 import { CallbackListener } from '../wire/listener.js';
 import { ALTERNATE_PORTS, buildPlan } from './plan.js';
@@ -308,7 +310,9 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
     return diagnoseNode({ ...evidence, events: [], ledger: [], forward, ms: Math.round(performance.now() - started) }, options.thresholds);
   }
   const { session, sshAddress } = await runAgentSession(node, ctx);
-  const forward = await forwardPromise;
+  // After the ladder, not at the stall: an outage still under way would make the echoes say nothing.
+  const mtuTargets = stalledSources(plan, session.events, sshAddress ?? node.addresses[0]);
+  const [forward, pathMtu] = await Promise.all([forwardPromise, mtuTargets.length > 0 ? measurePathMtus(mtuTargets, options.signal) : undefined]);
   const ledger = listener.ledger.forNode(spec.name);
   return diagnoseNode(
     {
@@ -320,9 +324,24 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
       forward,
       controllerHalfOpen: sampler.view(),
       ...(sshAddress === undefined ? {} : { sshAddress }),
+      ...(pathMtu === undefined ? {} : { pathMtu }),
     },
     options.thresholds,
   );
+}
+
+/**
+ * The node addresses whose transfers got stuck, to measure the path MTU toward: each stuck probe's
+ * source, else the source the node's route to that controller address uses, else `fallback`.
+ */
+function stalledSources(plan: Plan, events: readonly AgentEvent[], fallback: string | undefined): string[] {
+  const planned = new Map(plan.probes.map((p) => [p.id, p]));
+  const facts = events.find((e): e is AgentFacts => e.t === 'facts');
+  const sources = events
+    .filter((e): e is ProbeResult => e.t === 'probe' && isStuck(e) && ['download', 'upload'].includes(planned.get(e.id)?.kind ?? ''))
+    .map((e) => planned.get(e.id)!)
+    .map((p) => p.source ?? facts?.routes.find((r) => r.to === p.address)?.source ?? fallback);
+  return [...new Set(sources.filter((a): a is string => a !== undefined))];
 }
 
 /** The session, and what was chosen in it: the flavour sent and its size, or why none was. */

@@ -1,0 +1,87 @@
+/**
+ * Why transfers on a path stalled: their size (an MTU black hole), or the path itself stopping for a
+ * while (an outage: a link flap mid-run once stalled a download at byte 970020 and was called an MTU
+ * black hole). Pure, from the path's probes in the order they finished and the path MTU measured on
+ * this run (controller/host/path-mtu.ts).
+ */
+import type { PathMtuMeasurement } from '../../src/evidence.js';
+import { sizeLabel } from '../../src/size-label.js';
+
+/**
+ * An MTU black hole drops every full-size packet, so a stalled transfer got at most what fitted in
+ * small ones (a few KB at the start). This many bytes before the stall took full-size packets.
+ */
+export const FULL_SIZE_CROSSED_BYTES = 64 * 1024;
+
+export interface StallWitness {
+  id: string;
+  kind: 'download' | 'upload' | 'other';
+  /** Transfers: the planned size. */
+  size?: number;
+  passed: boolean;
+  stuck: boolean;
+  /** Stuck transfers: bytes that arrived before the stall (from the receiving side). */
+  stallAt?: number;
+  /** Where the result came in the agent's output (results are written as probes finish). */
+  finished?: number;
+}
+
+export type StallCause =
+  /** A size limit: `because` says what shows it. */
+  | { cause: 'size'; because: string }
+  /** Not the size: `recovered` when the path carried traffic again after the stall. */
+  | { cause: 'outage'; notSize: string[]; passedAfter: string[]; recovered: boolean }
+  /** Nothing passed after the stall and nothing was measured: a size limit and an outage look alike. */
+  | { cause: 'undecided' };
+
+const direction = (kind: StallWitness['kind']): string => (kind === 'upload' ? 'upload' : 'download');
+
+/** The measurements that closed on a figure below the interface's MTU: the path's own limit. */
+export function limitsBelowInterface(pathMtu: readonly PathMtuMeasurement[]): PathMtuMeasurement[] {
+  return pathMtu.filter((m) => m.measured && m.mtu !== undefined && m.interfaceMtu !== undefined && m.mtu < m.interfaceMtu);
+}
+
+/** The measurements where an echo of the interface's full MTU came back: no size limit below it. */
+function fullSizeAnswered(pathMtu: readonly PathMtuMeasurement[]): PathMtuMeasurement[] {
+  return pathMtu.filter((m) => m.measured && m.below === undefined && m.mtu !== undefined && m.mtu === m.interfaceMtu);
+}
+
+export function judgeStallCause(items: readonly StallWitness[], pathMtu: readonly PathMtuMeasurement[]): StallCause {
+  const stuck = items.filter((i) => i.stuck);
+  if (stuck.length === 0) return { cause: 'undecided' };
+  const stalledAt = Math.min(...stuck.map((s) => s.finished ?? Infinity));
+  const passedAfter = items.filter((i) => i.passed && i.finished !== undefined && i.finished > stalledAt).map((i) => i.id);
+
+  const notSize: string[] = [];
+  for (const s of stuck) {
+    const larger = items.find((i) => i.passed && i.kind === s.kind && (i.size ?? 0) > (s.size ?? 0));
+    if (larger !== undefined) notSize.push(`the ${sizeLabel(larger.size ?? 0)} ${direction(s.kind)} passed while the ${sizeLabel(s.size ?? 0)} one stalled`);
+  }
+  const deep = stuck.find((s) => (s.stallAt ?? 0) >= FULL_SIZE_CROSSED_BYTES);
+  if (deep !== undefined) notSize.push(`${deep.stallAt} bytes of the ${sizeLabel(deep.size ?? 0)} ${direction(deep.kind)} arrived before it stalled, so full-size packets did cross the path`);
+  const full = fullSizeAnswered(pathMtu);
+  for (const m of full) notSize.push(`an echo of the full ${m.mtu} bytes with DF set crossed the path from the ${m.from} after the stall`);
+  if (notSize.length > 0) return { cause: 'outage', notSize, passedAfter, recovered: passedAfter.length > 0 || full.length > 0 };
+
+  const limit = limitsBelowInterface(pathMtu)[0];
+  if (limit !== undefined) return { cause: 'size', because: `the path MTU measured from the ${limit.from} is ${mtuFigure(limit)}, below the interface's ${limit.interfaceMtu}` };
+  if (passedAfter.length > 0) return { cause: 'size', because: `${passedAfter.length} smaller exchange${passedAfter.length === 1 ? '' : 's'} on the path passed after the stall` };
+  return { cause: 'undecided' };
+}
+
+/** "1400", or "at least 1200 (below 1300)" when the probes ran out first. */
+export function mtuFigure(m: PathMtuMeasurement): string {
+  return m.below === undefined ? String(m.mtu) : `at least ${m.mtu} (below ${m.below})`;
+}
+
+/** One clause for a summary: what the path MTU measurement found, or why there is none. */
+export function pathMtuClause(pathMtu: readonly PathMtuMeasurement[] | undefined): string {
+  if (pathMtu === undefined || pathMtu.length === 0) return 'path MTU not measured on this run';
+  return pathMtu
+    .map((m) =>
+      m.measured
+        ? `path MTU ${mtuFigure(m)} measured from the ${m.from} to ${m.to} (ICMP echo, DF set, ${m.probes.length} echoes)`
+        : `path MTU not measured from the ${m.from} to ${m.to}: ${m.reason ?? 'no reason given'}`,
+    )
+    .join('; ');
+}
