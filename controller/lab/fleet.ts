@@ -8,7 +8,8 @@
  */
 import { LabError } from '../../src/errors.js';
 import { CALLBACK_PORTS, nodeNetns, subnet } from './plan.js';
-import { LAB_SCENARIOS } from './scenarios.js';
+import { labScenarios } from './scenarios.js';
+import type { LabParams } from './params.js';
 import type { LabScenario, NodeLink } from './scenarios-model.js';
 
 export const FLEET_MAX_NODES = 1000;
@@ -92,10 +93,10 @@ export function fleetScenarios(spec: FleetSpec): LabScenario[] {
   return [...healthy, ...dropped];
 }
 
-/** The scenarios `lab up` builds for this composition, static ones first. */
-export function composeLab(c: LabComposition = {}): LabScenario[] {
+/** The scenarios `lab up` builds for this composition and these drawn values, static ones first. */
+export function composeLab(c: LabComposition, params: LabParams): LabScenario[] {
   validateComposition(c);
-  return [...(c.onlyFleet === true ? [] : LAB_SCENARIOS), ...(c.fleet === undefined ? [] : fleetScenarios(c.fleet))];
+  return [...(c.onlyFleet === true ? [] : labScenarios(params)), ...(c.fleet === undefined ? [] : fleetScenarios(c.fleet))];
 }
 
 export function isFleetNode(name: string): boolean {

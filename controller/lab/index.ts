@@ -6,10 +6,11 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { LabError } from '../../src/errors.js';
 import { CTL_NETNS, LAB_BLOCK, NETNS_PREFIX, RTR_NETNS } from './plan.js';
-import { LAB_SCENARIOS } from './scenarios.js';
+import { LAB_SCENARIOS, labScenarios } from './scenarios.js';
+import { type LabParams, describeLabParams, drawLabParams, parseSeed, randomSeed } from './params.js';
 import { LAB_FAULTS } from './scenarios-faults.js';
 import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios-model.js';
-import { type FleetSpec, type LabComposition, abridgeLabItems, composeLab, fleetSize, isFleetNode } from './fleet.js';
+import { type FleetSpec, type LabComposition, abridgeLabItems, composeLab, fleetSize, isFleetNode, validateComposition } from './fleet.js';
 import {
   type LabPaths,
   type RecordedNode,
@@ -45,7 +46,8 @@ import { ensurePrerequisites, isRoot, notRootMessage } from './prereq.js';
 import { allPids, cmdline } from '../host/procfs.js';
 import { type NetnsHolder, endProcesses, identify, netnsHolders, nsInode, selfAndAncestors } from './processes.js';
 
-export { LAB_SCENARIOS, LAB_FAULTS, labPaths };
+export { LAB_SCENARIOS, LAB_FAULTS, labPaths, labScenarios };
+export type { LabParams };
 export type { FleetSpec, LabComposition };
 export type { LabScenario, LabPaths, Log, RouteJson };
 export type { Expectation, ExpectedPath, NftCtTimeout, NftRules, NodeLink, ScenarioExpectation } from './scenarios-model.js';
@@ -65,6 +67,11 @@ export interface LabUpOptions extends LabComposition {
   install?: boolean;
   /** The machine's routes to check the lab block against; `ip route show table all` unless a test injects its own. */
   routes?: () => Promise<RouteJson[]>;
+  /**
+   * The seed the fault values are drawn from (params.ts). Absent: a lab already up keeps its own,
+   * a new one gets a random seed. A lab up with another seed is rebuilt.
+   */
+  seed?: number;
 }
 
 export interface LabUpResult {
@@ -73,6 +80,8 @@ export interface LabUpResult {
   paths: LabPaths;
   /** Lab-wide faults a lab that was already up still had on (a run that died mid-fault), now off. */
   clearedFaults: string[];
+  /** The fault values the lab was built with. */
+  params: LabParams;
 }
 
 export interface LabDownResult {
@@ -106,6 +115,8 @@ export interface LabStatus {
   missingNamespaces: string[];
   nodes: NodeStatus[];
   faults: string[];
+  /** The fault values the lab was built with (absent: not built, or built before they were drawn). */
+  params?: LabParams;
 }
 
 function expectedNamespaces(nodes: readonly RecordedNode[]): string[] {
@@ -155,6 +166,7 @@ async function collectStatus(paths: LabPaths): Promise<LabStatus> {
     missingNamespaces,
     nodes,
     faults,
+    ...(record?.params === undefined ? {} : { params: record.params }),
   };
 }
 
@@ -163,7 +175,8 @@ export async function labStatus(): Promise<LabStatus> {
   return collectStatus(labPaths());
 }
 
-async function build(paths: LabPaths, scenarios: readonly LabScenario[], fleet: FleetSpec | undefined, log: Log): Promise<void> {
+async function build(paths: LabPaths, scenarios: readonly LabScenario[], params: LabParams, fleet: FleetSpec | undefined, log: Log): Promise<void> {
+  log(`lab parameters: ${describeLabParams(params)} (rebuild with these: twoway lab up --seed ${params.seed})`);
   await addGuardRoute();
   log(`root namespace: unreachable route for ${LAB_BLOCK} (lab traffic can never leave by the default route)`);
   createStateDir(paths);
@@ -193,7 +206,7 @@ async function build(paths: LabPaths, scenarios: readonly LabScenario[], fleet: 
     writeFileSync(paths.fleetInventory, renderInventory(fleetNodes));
     log(`fleet inventory (${fleetNodes.length} nodes): ${paths.fleetInventory}`);
   }
-  writeRecord(paths, scenarios, fleet);
+  writeRecord(paths, scenarios, params, fleet);
   log(`inventory: ${paths.inventory}`);
 }
 
@@ -287,6 +300,12 @@ function sameNodes(status: LabStatus, scenarios: readonly LabScenario[]): boolea
   return status.nodes.length === scenarios.length && scenarios.every((s, i) => status.nodes[i]?.name === s.node);
 }
 
+/** TWOWAY_LAB_SEED: the seed of every lab build that is given none (so a whole test group runs on one). */
+function seedFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = env.TWOWAY_LAB_SEED;
+  return text === undefined || text === '' ? undefined : parseSeed(text, 'TWOWAY_LAB_SEED');
+}
+
 /**
  * Builds the lab (the static scenarios and/or a fleet, options.fleet and options.onlyFleet); rebuilds
  * a partial one, or one built with other nodes. A lab that is complete with these nodes and every
@@ -296,24 +315,29 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
   const started = Date.now();
   const log = options.log ?? silent;
   const paths = labPaths();
-  const scenarios = composeLab(options);
+  validateComposition(options);
   await ensurePrerequisites({ log, install: options.install ?? true });
   return withLock(paths, LOCK_WAIT_MS, async () => {
     await probeNetnsPermission();
     const before = await collectStatus(paths);
-    if (before.up && sameNodes(before, scenarios)) {
+    const kept = before.params;
+    const params = drawLabParams(options.seed ?? seedFromEnv() ?? (before.up && kept !== undefined ? kept.seed : randomSeed()));
+    const scenarios = composeLab(options, params);
+    const sameSeed = kept !== undefined && kept.seed === params.seed;
+    if (before.up && sameSeed && sameNodes(before, scenarios)) {
       for (const fault of before.faults) await toggleFault(paths, fault, false);
       const cleared = before.faults.length > 0 ? `; turned off the lab-wide fault(s) left on: ${before.faults.join(', ')}` : '';
-      log(`lab is already up (built ${before.builtAt ?? '?'})${cleared}`);
-      return { action: 'already-up', elapsedMs: Date.now() - started, paths, clearedFaults: before.faults };
+      log(`lab is already up (built ${before.builtAt ?? '?'}; ${describeLabParams(params)})${cleared}`);
+      return { action: 'already-up', elapsedMs: Date.now() - started, paths, clearedFaults: before.faults, params };
     }
     if (before.present) {
-      log(before.up ? `the lab is up with other nodes (${before.nodes.length}); removing it to build ${scenarios.length}` : 'a partial lab exists; removing it before building');
+      const other = !sameSeed ? `another seed (${kept?.seed ?? 'none recorded'})` : `other nodes (${before.nodes.length})`;
+      log(before.up ? `the lab is up with ${other}; removing it to build ${scenarios.length} nodes with seed ${params.seed}` : 'a partial lab exists; removing it before building');
       await teardown(paths, log);
     }
     assertBlockFree(await (options.routes ?? rootRoutes)());
     try {
-      await build(paths, scenarios, fleetSize(options.fleet) > 0 ? options.fleet : undefined, log);
+      await build(paths, scenarios, params, fleetSize(options.fleet) > 0 ? options.fleet : undefined, log);
     } catch (err) {
       log('build failed; removing what was made');
       try {
@@ -324,7 +348,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
       throw err instanceof LabError ? err : new LabError(`lab up failed: ${(err as Error).message}`, { cause: err });
     }
     log(`lab is up in ${Date.now() - started} ms`);
-    return { action: 'built', elapsedMs: Date.now() - started, paths, clearedFaults: [] };
+    return { action: 'built', elapsedMs: Date.now() - started, paths, clearedFaults: [], params };
   });
 }
 

@@ -42,6 +42,8 @@ export interface NodeLink {
   routerMtu?: number;
   /** `tc qdisc add dev <router side> root ...` arguments, shaping traffic toward the node. */
   routerQdisc?: readonly string[];
+  /** `tc qdisc add dev <nodeIface> root ...` in the node's namespace, shaping what the node sends. */
+  nodeQdisc?: readonly string[];
 }
 
 export interface ExpectedPath {

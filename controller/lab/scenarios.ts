@@ -6,6 +6,7 @@
  */
 import type { AgentFlavour } from '../../src/agent-flavours.js';
 import { CALLBACK_PORTS, RTR_CTL_ADDRESS, RTR_CTL_IFACE, nodeAddress, routerIface, subnet } from './plan.js';
+import { type LabParams, drawLabParams } from './params.js';
 import {
   CALLBACK_PORT_LIST as ports,
   type Expectation,
@@ -23,11 +24,8 @@ export const LAB_FTP_PORT = 21;
 export const LAB_FTP_DATA_PORTS = { first: 63006, last: 63010 } as const;
 const ftpData = `${LAB_FTP_DATA_PORTS.first}-${LAB_FTP_DATA_PORTS.last}`;
 
-/** The idle node's subnet, and the conntrack established timeout the router gives its callback flows. */
+/** The idle node's subnet (the conntrack established timeout the router gives its callback flows is drawn: params.ts). */
 const IDLE_SUBNET = 14;
-export const IDLE_TIMEOUT_SECONDS = 3;
-/** The idle hold the demo and the end-to-end test run with: clearly longer than the lab's idle timeout. */
-export const LAB_IDLE_HOLD_SECONDS = IDLE_TIMEOUT_SECONDS + 2;
 const idleFlows = `ip saddr ${nodeAddress(IDLE_SUBNET)} tcp dport { ${ports} }`;
 const idleReplies = `ip daddr ${nodeAddress(IDLE_SUBNET)} tcp sport { ${ports} }`;
 
@@ -48,7 +46,17 @@ function healthyAsMeasuredBy(measures: { https: boolean; hold: boolean }): Pick<
   return { ...expect, ...(measures.hold ? {} : { underHold: { node: 'not-measured', paths: callbacks('not-measured') } }) };
 }
 
-export const LAB_SCENARIOS: readonly LabScenario[] = [
+/** The lossy node's subnet. */
+export const LOSSY_SUBNET = 27;
+
+/**
+ * The lab's scenarios with the fault values of one build (params.ts draws them from a seed). A
+ * built lab's own values are in its record (lab.json; `lab status --json` shows them).
+ */
+export function labScenarios(params: LabParams): LabScenario[] {
+  const { mtu, latencyMs, lossPct, rateMbit, idleTimeoutS } = params;
+  const lossPermille = Math.round(lossPct * 10);
+  return [
   {
     node: 'healthy',
     description:
@@ -146,9 +154,9 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     description:
       'A low-MTU link whose router drops the ICMP fragmentation-needed it generates (an MTU black hole): 1 KiB answers pass, 64 KiB+ downloads stall.',
     mechanism:
-      `router interface ${routerIface(6)} has MTU 1400 (node side 1500); nft output on the router drops icmp frag-needed; ` +
+      `router interface ${routerIface(6)} has MTU ${mtu} (node side 1500); nft output on the router drops icmp frag-needed; ` +
       'nft forward on the router clamps the MSS of SSH (tcp port 22) to the route MTU so the agent can still be streamed',
-    links: [{ n: 6, nodeIface: 'eth0', routerMtu: 1400 }],
+    links: [{ n: 6, nodeIface: 'eth0', routerMtu: mtu }],
     host: 'node',
     sshd: 'running',
     routerNft: {
@@ -165,16 +173,16 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
   {
     node: 'idle',
     description:
-      `A stateful firewall on the router forgets this node's callback flows after ${IDLE_TIMEOUT_SECONDS} s of silence and drops what follows: ` +
+      `A stateful firewall on the router forgets this node's callback flows after ${idleTimeoutS} s of silence and drops what follows: ` +
       'short exchanges pass, a connection held quiet longer (the idle-hold channel) dies silently. SSH keeps the default timeouts.',
     mechanism:
-      `nft on the router: a ct timeout object (tcp, established ${IDLE_TIMEOUT_SECONDS} s) set in prerouting for ${idleFlows}; ` +
+      `nft on the router: a ct timeout object (tcp, established ${idleTimeoutS} s) set in prerouting for ${idleFlows}; ` +
       'forward drops, both ways, packets of those flows that are ct state invalid, or ct state new without a bare SYN (mid-flow after the entry expired)',
     links: [{ n: IDLE_SUBNET, nodeIface: 'eth0' }],
     host: 'node',
     sshd: 'running',
     routerNft: {
-      ctTimeouts: { idle_callbacks: { protocol: 'tcp', l3proto: 'ip', policy: { established: IDLE_TIMEOUT_SECONDS } } },
+      ctTimeouts: { idle_callbacks: { protocol: 'tcp', l3proto: 'ip', policy: { established: idleTimeoutS } } },
       prerouting: [`${idleFlows} ct state new ct timeout set "idle_callbacks"`],
       forward: [
         `${idleFlows} ct state invalid drop`,
@@ -187,7 +195,7 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
       node: 'ok',
       paths: callbacks('ok'),
       // The hold probe belongs to each callback path (one per port).
-      idleCut: { afterMs: IDLE_TIMEOUT_SECONDS * 1000, node: 'idle-cut', paths: callbacks('idle-cut') },
+      idleCut: { afterMs: idleTimeoutS * 1000, node: 'idle-cut', paths: callbacks('idle-cut') },
     },
   },
   {
@@ -203,12 +211,28 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
   {
     node: 'slow',
     description: 'A thin, lossy link: transfers complete, slowly.',
-    mechanism: `tc tbf rate 4mbit on the router's interface ${routerIface(8)}; nft forward on the router drops ~1% of packets to ${nodeAddress(8)} (numgen random)`,
-    links: [{ n: 8, nodeIface: 'eth0', routerQdisc: ['tbf', 'rate', '4mbit', 'burst', '16kb', 'latency', '100ms'] }],
+    mechanism: `tc tbf rate ${rateMbit}mbit on the router's interface ${routerIface(8)}; nft forward on the router drops ~1% of packets to ${nodeAddress(8)} (numgen random)`,
+    links: [{ n: 8, nodeIface: 'eth0', routerQdisc: ['tbf', 'rate', `${rateMbit}mbit`, 'burst', '16kb', 'latency', '100ms'] }],
     host: 'node',
     sshd: 'running',
     routerNft: { forward: [`ip daddr ${nodeAddress(8)} numgen random mod 100 < 1 drop`] },
     // Only the plain-HTTP ladder carries transfers large enough to measure throughput.
+    expect: { node: 'slow', paths: [{ direction: 'callback', port: CALLBACK_PORTS[0], verdict: 'slow' }] },
+  },
+  {
+    node: 'lossy',
+    description:
+      `A long, lossy link: ${latencyMs} ms each way and ${lossPct} % of the node's segments toward the controller lost; every transfer completes, ` +
+      'with a long round trip, retransmissions and a crawling upload.',
+    mechanism:
+      `tc netem delay ${latencyMs}ms on the router's interface ${routerIface(LOSSY_SUBNET)} (toward the node) and on the node's own eth0 (toward the controller); ` +
+      `nft forward on the router drops ${lossPct} % of the node's non-SYN segments to the callback ports (numgen random). Only that way: ` +
+      'the same loss on the 8 MiB download at this round trip would make it time out instead of crawl; and SYNs are spared so no connect times out',
+    links: [{ n: LOSSY_SUBNET, nodeIface: 'eth0', routerQdisc: ['netem', 'delay', `${latencyMs}ms`, 'limit', '10000'], nodeQdisc: ['netem', 'delay', `${latencyMs}ms`, 'limit', '10000'] }],
+    host: 'node',
+    sshd: 'running',
+    routerNft: { forward: [`ip saddr ${nodeAddress(LOSSY_SUBNET)} tcp dport { ${ports} } tcp flags & syn == 0 numgen random mod 1000 < ${lossPermille} drop`] },
+    // The plain-HTTP ladder carries the 1 MiB upload whose retransmissions the agent counts.
     expect: { node: 'slow', paths: [{ direction: 'callback', port: CALLBACK_PORTS[0], verdict: 'slow' }] },
   },
   {
@@ -294,3 +318,11 @@ export const LAB_SCENARIOS: readonly LabScenario[] = [
     }),
   ),
 ];
+}
+
+/**
+ * The scenarios' nodes, links, addresses and descriptions, for what does not depend on the drawn
+ * values (names, inventories, topology checks). A built lab's fault values and expectations (idle
+ * timeout, MTU, rate, latency, loss) are labScenarios(<its params>): never these.
+ */
+export const LAB_SCENARIOS: readonly LabScenario[] = labScenarios(drawLabParams(0));

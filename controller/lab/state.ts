@@ -11,6 +11,7 @@ import { type LabScenario, hasSshd, scenarioAddresses } from './scenarios-model.
 import { sleep } from './run.js';
 import { isLive } from './processes.js';
 import type { FleetSpec } from './fleet.js';
+import type { LabParams } from './params.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/twoway-lab';
 
@@ -114,6 +115,8 @@ export interface LabRecord {
   builtAt: string;
   block: string;
   nodes: RecordedNode[];
+  /** The fault values drawn for this build (params.ts); absent in a record written before they were drawn. */
+  params?: LabParams;
   /** The fleet built with the static scenarios (or alone); absent: none. */
   fleet?: FleetSpec;
 }
@@ -164,12 +167,13 @@ export function recordedNode(s: LabScenario): RecordedNode {
   return { name: s.node, netns: nodeNetns(s.node), addresses: scenarioAddresses(s), sshd: hasSshd(s) };
 }
 
-export function writeRecord(paths: LabPaths, scenarios: readonly LabScenario[], fleet?: FleetSpec): void {
+export function writeRecord(paths: LabPaths, scenarios: readonly LabScenario[], params: LabParams, fleet?: FleetSpec): void {
   const record: LabRecord = {
     version: 1,
     builtAt: new Date().toISOString(),
     block: LAB_BLOCK,
     nodes: scenarios.map(recordedNode),
+    params,
     ...(fleet === undefined ? {} : { fleet }),
   };
   writeFileSync(paths.record, `${JSON.stringify(record, null, 2)}\n`);

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { LAB_FAULTS, LAB_SCENARIOS, type LabUpResult, labDown, labUp, setFault } from '../../controller/lab/index.js';
-import { LAB_IDLE_HOLD_SECONDS } from '../../controller/lab/scenarios.js';
+import { LAB_FAULTS, type LabScenario, type LabUpResult, labDown, labScenarios, labUp, setFault } from '../../controller/lab/index.js';
+import { describeLabParams, labIdleHoldSeconds, parseSeed } from '../../controller/lab/params.js';
 import { checkLabReport, type ScenarioCheck } from '../../controller/lab/expectations.js';
 import { compareVerdicts, renderComparison } from '../../controller/lab/repeat.js';
 import type { Report } from '../report.js';
@@ -30,6 +30,8 @@ export interface DemoOptions {
   repeat: number;
   /** Keep each run's JSON report here (run-1.json, ..., <fault>.json); otherwise a temporary directory. */
   save?: string;
+  /** The lab's seed (`lab up --seed`); absent: a lab already up keeps its own, a new one draws one. */
+  seed?: number;
 }
 
 /** What a signal has asked for, and the run in flight to pass it on to. */
@@ -68,7 +70,9 @@ function renderChecks(title: string, checks: ScenarioCheck[]): string {
 }
 
 /** The runs against a lab that is up; returns the exit code. */
-async function runAll(inventory: string, dir: string, options: DemoOptions, now: Interruption): Promise<number> {
+async function runAll(up: LabUpResult, dir: string, options: DemoOptions, now: Interruption): Promise<number> {
+  const inventory = up.paths.inventory;
+  const scenarios: readonly LabScenario[] = labScenarios(up.params);
   const stopped = (): number | undefined => (now.signal === undefined ? undefined : exitCodeAfter(now.signal));
   const noReport = (what: string, code: number | null): number => {
     say(`${what} ended with ${code ?? 'a signal'} and wrote no report`);
@@ -76,8 +80,8 @@ async function runAll(inventory: string, dir: string, options: DemoOptions, now:
   };
   let allPassed = true;
 
-  // The idle hold shows the idle scenario's stateful timeout; the fault runs below skip it.
-  const holdArgs = ['--idle-hold', String(LAB_IDLE_HOLD_SECONDS)];
+  // The idle hold shows the idle scenario's stateful timeout (drawn per lab); the fault runs below skip it.
+  const holdArgs = ['--idle-hold', String(labIdleHoldSeconds(up.params))];
   let first: Report | undefined;
   for (let i = 1; i <= options.repeat; i++) {
     if (stopped() !== undefined) return stopped()!;
@@ -89,7 +93,7 @@ async function runAll(inventory: string, dir: string, options: DemoOptions, now:
     if (run.report === undefined) return noReport(`run ${i}`, run.code);
     if (first === undefined) {
       first = run.report;
-      const checks = checkLabReport(first, LAB_SCENARIOS);
+      const checks = checkLabReport(first, scenarios);
       process.stdout.write(`\n${renderChecks('Scenario check: each node diagnosed as its fault demands', checks)}\n`);
       allPassed &&= checks.every((c) => c.ok);
     } else {
@@ -109,7 +113,7 @@ async function runAll(inventory: string, dir: string, options: DemoOptions, now:
       const run = await runTwowayChild(inventory, join(dir, `${fault.name}.json`), [], now);
       if (stopped() !== undefined) return stopped()!;
       if (run.report === undefined) return noReport(`the run with "${fault.name}" on`, run.code);
-      const faultChecks = checkLabReport(run.report, LAB_SCENARIOS, fault);
+      const faultChecks = checkLabReport(run.report, scenarios, fault);
       process.stdout.write(`\n${renderChecks(`Scenario check with "${fault.name}" on`, faultChecks)}\n`);
       allPassed &&= faultChecks.every((c) => c.ok);
     } finally {
@@ -138,10 +142,11 @@ export async function demo(options: DemoOptions): Promise<number> {
   let up: LabUpResult | undefined;
   try {
     say('building the lab (network namespaces, a router, one sshd per node, real kernel faults)');
-    up = await labUp({ log: (line) => say(line) });
+    up = await labUp({ log: (line) => say(line), ...(options.seed === undefined ? {} : { seed: options.seed }) });
     if (up.action === 'already-up') say('the lab was up before this demo: it runs against it and leaves it up');
-    for (const s of LAB_SCENARIOS) say(`  ${s.node.padEnd(14)}${s.description}`);
-    return await runAll(up.paths.inventory, dir, options, now);
+    say(`lab parameters: ${describeLabParams(up.params)} (again with: npm run demo -- --seed ${up.params.seed})`);
+    for (const s of labScenarios(up.params)) say(`  ${s.node.padEnd(14)}${s.description}`);
+    return await runAll(up, dir, options, now);
   } finally {
     for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     await uninterrupted(say, async () => {
@@ -159,6 +164,14 @@ export async function demo(options: DemoOptions): Promise<number> {
   }
 }
 
+function seedArgument(text: string): number {
+  try {
+    return parseSeed(text, 'the seed');
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
 function positiveInteger(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('a whole number from 1 to 100');
@@ -171,6 +184,7 @@ export function registerDemo(program: Command): void {
     .description('build the lab, diagnose every fault scenario in it, and tear it down (a lab that was already up stays up; Linux, root)')
     .option('--keep', 'leave the lab up afterwards', false)
     .option('--repeat <n>', 'run the plain scenario run N times and fail unless every run has the first run\'s verdicts', positiveInteger, 1)
+    .option('--seed <n>', 'build the lab with the fault values of this seed (twoway lab up --seed); default: random, printed', seedArgument)
     .option('--save <dir>', 'keep each run\'s JSON report in DIR (run-1.json, ..., <fault>.json), for twoway diff')
     .action(async (flags: DemoOptions) => {
       process.exitCode = await demo(flags);

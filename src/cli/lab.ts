@@ -7,6 +7,7 @@ import { Argument, type Command } from 'commander';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labStatus, labUp, setFault } from '../../controller/lab/index.js';
 import type { LabComposition, LabStatus } from '../../controller/lab/index.js';
 import { FLEET_MAX_DROPPED, FLEET_MAX_NODES, abridgeLabItems } from '../../controller/lab/fleet.js';
+import { LAB_PARAM_RANGES as R, describeLabParams, parseSeed } from '../../controller/lab/params.js';
 import { InputError } from '../errors.js';
 import { parseIntIn } from './parse.js';
 import { STOP_SIGNALS, outliveHangup } from './stop-signals.js';
@@ -41,6 +42,7 @@ export function renderLabStatus(status: LabStatus): string {
   lines.push(`lab: ${status.up ? 'up' : status.present ? 'partial (run "twoway lab up" to rebuild, or "twoway lab down")' : 'down'}`);
   lines.push(`state: ${status.stateDir}${status.built ? ` (built ${status.builtAt ?? '?'})` : ''}`);
   if (status.built) lines.push(`inventory: ${status.inventory}`);
+  if (status.params !== undefined) lines.push(`parameters: ${describeLabParams(status.params)}`);
   if (status.fleet !== undefined) lines.push(`fleet: ${status.fleet.nodes} healthy, ${status.fleet.dropped} with dropped callbacks; inventory: ${status.fleet.inventory}`);
   lines.push(`controller namespace: ${status.ctlNetns}${status.namespaces.includes(status.ctlNetns) ? '' : ' (missing)'}`);
   lines.push(`guard route (root namespace): ${status.guardRoute ? 'present' : 'absent'}`);
@@ -78,8 +80,16 @@ export function registerLab(program: Command): Command {
     .option('--fleet <n>', `also build N generated healthy nodes fleet-001... (0 to ${FLEET_MAX_NODES}; sshd on 22 only), listed on their own in <state>/fleet.yaml too`, '0')
     .option('--fleet-dropped <n>', `also build N fleet nodes whose own firewall drops their callbacks, fleet-dropped-1... (0 to ${FLEET_MAX_DROPPED})`, '0')
     .option('--only-fleet', 'build only the fleet (with the controller and router), none of the scenarios above')
-    .action(async (opts: { install: boolean; fleet: string; fleetDropped: string; onlyFleet?: boolean }) => {
-      const result = await labUp({ log: progress, install: opts.install, ...parseComposition(opts) });
+    .option(
+      '--seed <n>',
+      `draw the fault values from this seed (MTU ${R.mtu.min}..${R.mtu.max}, latency ${R.latencyMs.min}..${R.latencyMs.max} ms, ` +
+        `loss ${R.lossPermille.min / 10}..${R.lossPermille.max / 10} %, slow rate ${R.rateMbit.min}..${R.rateMbit.max} Mbit/s, idle timeout ${R.idleTimeoutS.min}..${R.idleTimeoutS.max} s); ` +
+        'default: the seed of a lab already up, else a random one (printed)',
+    )
+    .action(async (opts: { install: boolean; fleet: string; fleetDropped: string; onlyFleet?: boolean; seed?: string }) => {
+      const seed = opts.seed === undefined ? {} : { seed: parseSeed(opts.seed, '--seed') };
+      const result = await labUp({ log: progress, install: opts.install, ...parseComposition(opts), ...seed });
+      progress(`parameters: ${describeLabParams(result.params)}`);
       if (result.action === 'built') progress(`ready; try: twoway run --inventory ${result.paths.inventory}`);
     });
 

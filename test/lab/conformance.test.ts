@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { registeredFlavours } from '../../controller/agents/index.js';
 import { checkLabReport } from '../../controller/lab/expectations.js';
-import { LAB_SCENARIOS, labDown, labUp } from '../../controller/lab/index.js';
-import { LAB_IDLE_HOLD_SECONDS } from '../../controller/lab/scenarios.js';
+import { labDown, labScenarios, labUp } from '../../controller/lab/index.js';
+import { labIdleHoldSeconds } from '../../controller/lab/params.js';
 import type { LabScenario } from '../../controller/lab/scenarios-model.js';
 import type { NodeReport, PathReport, Report } from '../../src/report.js';
 import { labInventoryOf } from './lab-inventory.js';
@@ -26,10 +26,16 @@ const ONE_RUNTIME_NODES = ['only-python', 'only-curl', 'only-wget'];
 
 let inventory = '';
 let work = '';
+/** The idle hold past this lab's drawn idle timeout. */
+let holdSeconds = 0;
+let scenarios: readonly LabScenario[] = [];
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'twoway-conformance-'));
-  inventory = (await labUp()).paths.inventory;
+  const up = await labUp();
+  inventory = up.paths.inventory;
+  holdSeconds = labIdleHoldSeconds(up.params);
+  scenarios = labScenarios(up.params);
 });
 after(async () => {
   await labDown();
@@ -37,7 +43,7 @@ after(async () => {
 });
 
 function scenario(name: string): LabScenario {
-  const s = LAB_SCENARIOS.find((x) => x.node === name);
+  const s = scenarios.find((x) => x.node === name);
   assert.ok(s, `scenario ${name}`);
   return s;
 }
@@ -105,7 +111,7 @@ test('conformance: every flavour forced on the same faults gets the Node agent\'
   // The idle hold is a run of its own: without it every flavour can judge these faults in full.
   const runs = [
     { label: 'faults', nodes: FAULT_NODES.filter((n) => n !== 'idle'), extra: [] as string[] },
-    { label: 'idle-hold', nodes: ['idle'], extra: ['--idle-hold', String(LAB_IDLE_HOLD_SECONDS)] },
+    { label: 'idle-hold', nodes: ['idle'], extra: ['--idle-hold', String(holdSeconds)] },
   ];
   for (const { label, nodes, extra } of runs) {
     const reference = run(`${label}-node`, nodes, ['--runtime', 'node', ...extra]);

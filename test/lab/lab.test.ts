@@ -11,7 +11,8 @@ import { chownSync, existsSync, readFileSync, readdirSync, readlinkSync, rmSync,
 import { fileURLToPath } from 'node:url';
 import { LAB_FAULTS, LAB_SCENARIOS, labDown, labPaths, labStatus, labUp, setFault } from '../../controller/lab/index.js';
 import { CTL_ADDRESS, CTL_NETNS, LAB_BLOCK, RTR_NETNS, bridgePortIface, nodeAddress, nodeNetns, prefixesOverlap, routerIface } from '../../controller/lab/plan.js';
-import { IDLE_TIMEOUT_SECONDS, SHARED_SUBNET } from '../../controller/lab/scenarios.js';
+import { SHARED_SUBNET } from '../../controller/lab/scenarios.js';
+import { describeLabParams } from '../../controller/lab/params.js';
 import { type LabScenario, hasSshd, linkAddress, linkHost, scenarioAddresses, sharedSubnets } from '../../controller/lab/scenarios-model.js';
 import { checkLabReport, expectedFor, expectedUnderFault } from '../../controller/lab/expectations.js';
 import { renderNftTable } from '../../controller/lab/faults.js';
@@ -289,7 +290,7 @@ function fault(name: string): (typeof LAB_FAULTS)[number] {
 
 test('expectations: the idle node depends on the run\'s idle hold; faults change only the callbacks they reach', () => {
   const idle = scenario('idle');
-  const holdMs = IDLE_TIMEOUT_SECONDS * 1000;
+  const holdMs = idle.expect.idleCut?.afterMs ?? assert.fail('the idle scenario has an idle cut');
   assert.equal(expectedFor(idle, { idleHoldMs: 0 }).node, 'ok');
   assert.equal(expectedFor(idle, { idleHoldMs: holdMs }).node, 'ok');
   const cut = expectedFor(idle, { idleHoldMs: holdMs + 2000 });
@@ -349,6 +350,9 @@ test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) =
   const up = await labUp();
   assert.equal(up.action, 'built');
   const paths = labPaths();
+  // The idle node's conntrack timeout is drawn per build (TWOWAY_LAB_SEED picks it).
+  const idleTimeoutS = up.params.idleTimeoutS;
+  t.diagnostic(`lab parameters: ${describeLabParams(up.params)}`);
 
   await t.test('every namespace exists', async () => {
     const present = await labNamespaces();
@@ -415,11 +419,11 @@ test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) =
     assert.equal(await connectFrom(CTL_NETNS, node, 443), 'ECONNREFUSED');
   });
 
-  await t.test(`idle: the router's callback flows from the node get a ${IDLE_TIMEOUT_SECONDS} s established timeout; a quiet connection dies, SSH does not`, async () => {
+  await t.test(`idle: the router's callback flows from the node get a ${idleTimeoutS} s established timeout; a quiet connection dies, SSH does not`, async () => {
     const table = await ranIn(RTR_NETNS, 'nft', ['list', 'table', 'inet', 'twoway_lab']);
-    assert.match(table.stdout, new RegExp(`ct timeout idle_callbacks \\{[^}]*protocol tcp\\b[^}]*policy = \\{ established\\s*:\\s*${IDLE_TIMEOUT_SECONDS} \\}`), table.stdout);
+    assert.match(table.stdout, new RegExp(`ct timeout idle_callbacks \\{[^}]*protocol tcp\\b[^}]*policy = \\{ established\\s*:\\s*${idleTimeoutS} \\}`), table.stdout);
     const node = nodeAddress(14);
-    const longQuiet = IDLE_TIMEOUT_SECONDS * 1000 + 1_500;
+    const longQuiet = idleTimeoutS * 1000 + 1_500;
     // In parallel: quiet 1 s and quiet past the timeout from idle; the long quiet from healthy (no
     // short timeout there); an SSH session to idle that stays quiet as long.
     const short = quietExchangeFrom(nodeNetns('idle'), 63002, 1_000, 1_500);
@@ -428,7 +432,7 @@ test('lab up, scenarios, idempotent up, down', { timeout: 180_000 }, async (t) =
     const ssh = sshFromController(node, `sleep ${longQuiet / 1000}; echo still-here`);
     await sleep(700);
     const callbackTimeouts = await routerConntrackTimeouts(`src=${node} `, 'dport=63002 ', 'ESTABLISHED');
-    assert.ok(callbackTimeouts.length >= 2 && callbackTimeouts.every((s) => s <= IDLE_TIMEOUT_SECONDS), `callback flows: ${callbackTimeouts.join(', ')}`);
+    assert.ok(callbackTimeouts.length >= 2 && callbackTimeouts.every((s) => s <= idleTimeoutS), `callback flows: ${callbackTimeouts.join(', ')}`);
     const sshTimeouts = await routerConntrackTimeouts(`dst=${node} `, 'dport=22 ', 'ESTABLISHED');
     // Not the short policy. Not necessarily the kernel's 5-day established timeout either: while a
     // segment is unacknowledged (a loaded machine) conntrack applies its 300 s "unacknowledged" one.

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { NO_RUNTIME_EXIT } from '../../controller/agents/detect.js';
 import { checkLabReport } from '../../controller/lab/expectations.js';
-import { LAB_FAULTS, LAB_SCENARIOS, labDown, labUp, setFault } from '../../controller/lab/index.js';
+import { LAB_FAULTS, type LabParams, type LabScenario, labDown, labScenarios, labUp, setFault } from '../../controller/lab/index.js';
+import { describeLabParams, labIdleHoldSeconds } from '../../controller/lab/params.js';
 import { compareVerdicts, renderComparison } from '../../controller/lab/repeat.js';
 import { CALLBACK_PORTS, CTL_ADDRESS, RTR_CTL_ADDRESS, nodeAddress, subnet } from '../../controller/lab/plan.js';
-import { LAB_IDLE_HOLD_SECONDS, SHARED_SUBNET } from '../../controller/lab/scenarios.js';
+import { SHARED_SUBNET } from '../../controller/lab/scenarios.js';
 import type { ProbeResult } from '../../src/protocol.js';
 import type { NodeReport, PathReport, Report } from '../../src/report.js';
 import { sizeLabel } from '../../src/size-label.js';
@@ -23,10 +24,22 @@ import { type LabRun, runTwoway } from './lab-run.js';
 
 let inventory = '';
 let work = '';
+/** The fault values this lab was built with (TWOWAY_LAB_SEED picks them), and the scenarios they make. */
+let params: LabParams;
+let scenarios: readonly LabScenario[] = [];
+/** How the whole lab is run, here and in the repeat run that compares with it: an idle hold past the drawn idle timeout. */
+let wholeLab: string[] = [];
+let holdSeconds = 0;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'twoway-lab-run-'));
-  inventory = (await labUp()).paths.inventory;
+  const up = await labUp();
+  inventory = up.paths.inventory;
+  params = up.params;
+  scenarios = labScenarios(params);
+  holdSeconds = labIdleHoldSeconds(params);
+  wholeLab = ['--idle-hold', String(holdSeconds)];
+  process.stdout.write(`# lab parameters: ${describeLabParams(params)}\n`);
 });
 after(async () => {
   await labDown();
@@ -53,19 +66,17 @@ function inventoryOf(names: readonly string[]): string {
   return labInventoryOf(inventory, work, names);
 }
 
-/** How the whole lab is run, here and in the repeat run that compares with it. */
-const WHOLE_LAB = ['--idle-hold', String(LAB_IDLE_HOLD_SECONDS)];
 /** The first test's whole-lab report, so the repeat test needs only one more run. */
 let wholeLabReport: Report | undefined;
 
 test('lab run: every scenario gets its verdict, with the evidence that proves it', () => {
-  const run = runAgainstLab('scenarios', WHOLE_LAB);
+  const run = runAgainstLab('scenarios', wholeLab);
   const { code, report, stdout } = run;
   wholeLabReport = report;
   assert.equal(code, 1, 'faults found: exit 1');
   assert.match(stdout, /^NODE\s+VERDICT/m);
 
-  const failed = checkLabReport(report, LAB_SCENARIOS).filter((c) => !c.ok);
+  const failed = checkLabReport(report, scenarios).filter((c) => !c.ok);
   assert.deepEqual(failed, [], 'scenarios diagnosed as the lab table expects');
 
   const healthy = node(report, 'healthy');
@@ -119,8 +130,8 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   const mtuNode = node(report, 'mtu');
   const mtu = path(mtuNode, 'callback', 63001);
   const boundary = evidenceOf(mtu, 'size-boundary');
-  const linkMtu = LAB_SCENARIOS.find((s) => s.node === 'mtu')?.links[0]?.routerMtu;
-  assert.ok(linkMtu !== undefined);
+  const linkMtu = scenarios.find((s) => s.node === 'mtu')?.links[0]?.routerMtu;
+  assert.equal(linkMtu, params.mtu);
   const packetPayload = linkMtu - 40;
   const sizes = report.run.settings.sizes;
   const firstTooLarge = sizes.find((size) => size > packetPayload);
@@ -147,9 +158,9 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
   const idle = evidenceOf(path(node(report, 'idle'), 'callback', 63001), 'idle-cut');
   assert.equal(idle.push, false);
   assert.equal(idle.pong, false);
-  assert.ok(idle.idleMs >= LAB_IDLE_HOLD_SECONDS * 1000);
+  assert.ok(idle.idleMs >= holdSeconds * 1000);
   const healthyHold = evidenceOf(path(healthy, 'callback', 63001), 'measured').idleHoldMs ?? 0;
-  assert.ok(healthyHold >= LAB_IDLE_HOLD_SECONDS * 1000 && healthyHold < (LAB_IDLE_HOLD_SECONDS + 1) * 1000, `the healthy node held the channel just as long (${healthyHold} ms)`);
+  assert.ok(healthyHold >= holdSeconds * 1000 && healthyHold < (holdSeconds + 1) * 1000, `the healthy node held the channel just as long (${healthyHold} ms)`);
 
   // SNAT: the controller saw the router's address.
   const snat = evidenceOf(path(node(report, 'snat'), 'callback', 63001), 'source-mismatch');
@@ -219,12 +230,12 @@ test('lab run: every scenario gets its verdict, with the evidence that proves it
 });
 
 test('lab run: the whole lab run twice in a row gives every node and path the same verdict', () => {
-  const first = wholeLabReport ?? runAgainstLab('scenarios-first', WHOLE_LAB).report;
-  const second = runAgainstLab('scenarios-again', WHOLE_LAB).report;
+  const first = wholeLabReport ?? runAgainstLab('scenarios-first', wholeLab).report;
+  const second = runAgainstLab('scenarios-again', wholeLab).report;
   // The demo's own comparison (--repeat): node verdicts, and each path keyed as twoway diff keys it.
   const comparison = compareVerdicts(first, second);
   assert.deepEqual(comparison.differences, [], renderComparison(2, 2, comparison));
-  assert.equal(comparison.nodes, LAB_SCENARIOS.length);
+  assert.equal(comparison.nodes, scenarios.length);
   assert.ok(comparison.paths > comparison.nodes, `paths were compared, not only nodes: ${comparison.paths}`);
   assert.deepEqual(
     first.nodes.map((n) => [n.name, n.verdict]),
@@ -240,7 +251,7 @@ test('lab run: with the controller\'s own firewall closed, every node that calls
   try {
     const { code, report, stdout } = runAgainstLab('controller-ingress');
     assert.equal(code, 1);
-    assert.deepEqual(checkLabReport(report, LAB_SCENARIOS, fault).filter((c) => !c.ok), []);
+    assert.deepEqual(checkLabReport(report, scenarios, fault).filter((c) => !c.ok), []);
     for (const name of ['healthy', 'snat', 'slow']) {
       const cb = path(node(report, name), 'callback', 63001);
       assert.equal(cb.verdict, 'blocked');

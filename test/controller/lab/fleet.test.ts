@@ -13,6 +13,7 @@ import {
 import { fleetBatches, fleetBridgeMac, fleetNodeMac } from '../../../controller/lab/fleet-topology.js';
 import { LAB_BLOCK, prefixesOverlap, subnet } from '../../../controller/lab/plan.js';
 import { LAB_SCENARIOS } from '../../../controller/lab/scenarios.js';
+import { drawLabParams } from '../../../controller/lab/params.js';
 import { scenarioAddresses } from '../../../controller/lab/scenarios-model.js';
 import { renderSshdConfig } from '../../../controller/lab/sshd.js';
 import { labPaths, nodePaths, renderInventory } from '../../../controller/lab/state.js';
@@ -61,10 +62,11 @@ test('limits: a clear error beyond 1000 nodes or 10 dropped ones, and an only-fl
 });
 
 test('composeLab: the static scenarios, with the fleet after them, or the fleet alone', () => {
-  assert.deepEqual(composeLab().map((s) => s.node), LAB_SCENARIOS.map((s) => s.node));
-  const both = composeLab({ fleet: { nodes: 2, dropped: 1 } }).map((s) => s.node);
+  const params = drawLabParams(7);
+  assert.deepEqual(composeLab({}, params).map((s) => s.node), LAB_SCENARIOS.map((s) => s.node));
+  const both = composeLab({ fleet: { nodes: 2, dropped: 1 } }, params).map((s) => s.node);
   assert.deepEqual(both, [...LAB_SCENARIOS.map((s) => s.node), 'fleet-001', 'fleet-002', 'fleet-dropped-1']);
-  assert.deepEqual(composeLab({ fleet: { nodes: 2, dropped: 0 }, onlyFleet: true }).map((s) => s.node), ['fleet-001', 'fleet-002']);
+  assert.deepEqual(composeLab({ fleet: { nodes: 2, dropped: 0 }, onlyFleet: true }, params).map((s) => s.node), ['fleet-001', 'fleet-002']);
 });
 
 test('a fleet node serves SSH on port 22 only, like the healthy scenario; a scenario with a service port listens there too', () => {
