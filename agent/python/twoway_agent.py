@@ -271,6 +271,7 @@ class Exchange(object):
         self.started = now()
         self.http_status = None
         self.local = None
+        self.connect_ms = None
         self.fingerprint = None
         self.sock = None
         self.result = None
@@ -315,6 +316,8 @@ class Exchange(object):
             self.describe(result)
             if self.local is not None:
                 result['local'] = self.local
+            if self.connect_ms is not None:
+                result['connectMs'] = self.connect_ms
             if self.fingerprint is not None:
                 result['fingerprint'] = self.fingerprint
             if self.http_status is not None:
@@ -383,6 +386,7 @@ class Exchange(object):
             'code': CODE_CONNECT_TIMEOUT,
             'message': 'TCP connect to %s did not complete within %d ms' % (host_header(address, port), self.deadlines['connectMs'])}))
         sock.setblocking(False)
+        connect_started = now()
         rc = sock.connect_ex(sockaddr)
         if rc not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
             raise ProbeError(errno.errorcode.get(rc), 'connect %s %s (%s)' % (errno.errorcode.get(rc, rc), host_header(address, port), os.strerror(rc)))
@@ -400,6 +404,7 @@ class Exchange(object):
         self.cancel('connecting')
         if self.ended:
             raise Ended()
+        self.connect_ms = round((now() - connect_started) * 1000, 1)
         name = sock.getsockname()
         self.local = {'address': name[0], 'port': name[1]}
 
@@ -1220,10 +1225,30 @@ def sample_half_open():
 # The run: facts, then the probes at most `concurrency` at a time, in plan order, until done or
 # the agent deadline; then the half-open sample and done.
 
+def read_host_tcp():
+    """The node's Tcp OutSegs and RetransSegs from /proc/net/snmp (Linux), or None."""
+    try:
+        with open('/proc/net/snmp') as f:
+            lines = [l.split() for l in f if l.startswith('Tcp:')]
+        counters = dict(zip(lines[0][1:], lines[1][1:]))
+        return {'outSegs': int(counters['OutSegs']), 'retransSegs': int(counters['RetransSegs'])}
+    except (OSError, IndexError, KeyError, ValueError):
+        return None
+
+
+def host_tcp_delta(start, end):
+    """end - start, the whole host's segments in between; None when unknown or a counter went back."""
+    if start is None or end is None:
+        return None
+    delta = {k: end[k] - start[k] for k in ('outSegs', 'retransSegs')}
+    return None if min(delta.values()) < 0 else delta
+
+
 class Run(object):
     def __init__(self, plan, started):
         self.plan = plan
         self.started = started
+        self.tcp_at_start = read_host_tcp()
         self.deadline_at = started + plan['deadlines']['totalMs'] / 1000.0
         self.lock = threading.Lock()
         self.running = {}
@@ -1318,7 +1343,11 @@ class Run(object):
         with OUTPUT_LOCK:
             self.finished = True
             write_line(half_open)
-            write_line({'t': 'done', 'ms': since(self.started)})
+            done = {'t': 'done', 'ms': since(self.started)}
+            host_tcp = host_tcp_delta(self.tcp_at_start, read_host_tcp())
+            if host_tcp is not None:
+                done['hostTcp'] = host_tcp
+            write_line(done)
         exit_now(0)
 
 

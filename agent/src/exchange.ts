@@ -47,6 +47,8 @@ export abstract class Exchange {
   private readonly started = now();
   protected httpStatus: number | undefined;
   private local: Endpoint | undefined;
+  /** Connect to 'connect': the handshake's round trip as the node sees it. */
+  private connectMs: number | undefined;
   private fingerprint: string | undefined;
   /** The outermost stream: the TCP socket, then the TLS socket wrapping it. */
   private connection: net.Socket | undefined;
@@ -127,6 +129,7 @@ export abstract class Exchange {
     const result: ExchangeResult = { outcome, phase: this.phase, ms: since(this.started) };
     this.describe(result);
     if (this.local !== undefined) result.local = this.local;
+    if (this.connectMs !== undefined) result.connectMs = this.connectMs;
     if (this.fingerprint !== undefined) result.fingerprint = this.fingerprint;
     if (this.httpStatus !== undefined) result.httpStatus = this.httpStatus;
     if (error !== undefined) result.error = error;
@@ -166,9 +169,11 @@ export abstract class Exchange {
       });
     });
     socket.on('error', (err) => this.fail(err));
+    const connectStarted = now();
     socket.once('connect', () => {
       clearTimeout(timer);
       if (this.ended) return;
+      this.connectMs = Math.round((now() - connectStarted) * 10) / 10;
       this.noteLocal(socket);
       if (this.target.proto === 'https') this.handshake(socket);
       else this.opened(socket);

@@ -4,6 +4,7 @@
  * like, one result per probe as each finishes, and done. It must run on Node >= 12: the bundle's
  * syntax is down-levelled by esbuild, but APIs are not, so only Node 12 APIs are used here.
  */
+import { hostTcpDelta, readHostTcp } from './host-tcp.js';
 import type { AgentFacts, AgentHello, Plan, PlannedProbe, ProbeResult } from '../../src/protocol.js';
 import { AGENT_ERROR_CODES, EVENT_LIMITS } from '../../src/protocol.js';
 import { now, since } from './clock.js';
@@ -28,6 +29,7 @@ function failedProbe(probe: PlannedProbe, err: unknown): ProbeResult {
 }
 
 function run(plan: Plan, started: number): void {
+  const tcpAtStart = readHostTcp();
   const running = new Map<string, ProbeRun>();
   const reported = new Set<string>();
   let factsSent = false;
@@ -49,7 +51,8 @@ function run(plan: Plan, started: number): void {
     clearTimeout(deadline);
     closeAll();
     emit(sampleHalfOpen());
-    emitAndExit({ t: 'done', ms: since(started) }, 0);
+    const hostTcp = hostTcpDelta(tcpAtStart, readHostTcp());
+    emitAndExit(hostTcp === undefined ? { t: 'done', ms: since(started) } : { t: 'done', ms: since(started), hostTcp }, 0);
   };
 
   const queue = new Queue<PlannedProbe>(

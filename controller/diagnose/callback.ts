@@ -10,6 +10,7 @@ import { sizeLabel } from '../../src/size-label.js';
 import { worse } from '../../src/verdicts.js';
 import { isStuck, judgeHold, judgeProbe, stallOffset, sum, type ObservedProbe, type PathContext, type PathJudgement } from './probe.js';
 import { judgeStallCause, pathMtuClause, type StallWitness } from './mtu.js';
+import { judgeQuality } from './quality.js';
 import { describe, throughput } from './wording.js';
 
 const isTransfer = (i: ObservedProbe): boolean => i.probe.kind === 'download' || i.probe.kind === 'upload';
@@ -132,21 +133,14 @@ export function judgeCallbackPath(items: ObservedProbe[], ctx: PathContext): Pat
     .map((d) => ({ size: d.probe.size ?? 0, ms: d.result?.ms ?? 0 }))
     .at(-1);
   const evidence: MeasuredEvidence = { kind: 'measured', seen, nodeSource: source, largestPassing };
-  if (best !== undefined) {
-    const { rate, text } = throughput(best.size, best.ms, ctx.thresholds);
-    Object.assign(evidence, rate);
-    if (rate.throughputMbps < ctx.thresholds.minMbps) {
-      return {
-        verdict: 'slow',
-        summary: `${sizeLabel(best.size)} took ${best.ms} ms (${rate.throughputMbps} Mbit/s, below ${ctx.thresholds.minMbps}); ${text}`,
-        evidence,
-      };
-    }
-  }
+  if (best !== undefined) Object.assign(evidence, throughput(best.size, best.ms, ctx.thresholds).rate);
   const status = ordered.find((i) => i.probe.kind === 'status')?.result?.posts;
   if (status !== undefined) evidence.statusMs = status.map((p) => p.ms);
   const hold = ordered.find((i) => i.probe.kind === 'hold')?.result?.hold;
   if (hold !== undefined) evidence.idleHoldMs = hold.idleMs;
+  const judged = judgeQuality(ordered, { thresholds: ctx.thresholds, controllerTcp: undefined, controllerSampled: false, nodeHostTcp: undefined, ...ctx.quality });
+  evidence.quality = judged.quality;
+  if (judged.reasons.length > 0) return { verdict: 'slow', summary: [...judged.reasons, ...judged.consequences].join('; '), evidence };
   return { verdict: 'ok', summary: `hello, transfers, status${hold === undefined ? '' : ' and idle hold'} all passed`, evidence };
 }
 

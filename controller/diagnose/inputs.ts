@@ -8,6 +8,7 @@ import type { AgentEvent, PlannedProbe } from '../../src/protocol.js';
 import type { ForwardNeeds, ForwardProbe } from '../../src/profiles.js';
 import type { NodeKind } from '../../src/verdicts.js';
 import type { HalfOpenView } from '../host/halfopen-sampler.js';
+import type { TcpInfoView } from '../host/tcp-info-sampler.js';
 import type { ForwardResult } from '../probers/types.js';
 import type { ConnectionView, LedgerRequest } from '../wire/ledger.js';
 
@@ -65,6 +66,8 @@ export interface NodeEvidence {
   controllerHalfOpen?: HalfOpenView;
   /** The path MTU toward each node address, measured when a transfer stalled (controller/host/path-mtu.ts). */
   pathMtu?: PathMtuMeasurement[];
+  /** The controller's TCP_INFO samples of its callback connections (all peers; diagnosis picks each path's). */
+  controllerTcp?: TcpInfoView;
 }
 
 export interface Thresholds {
@@ -74,7 +77,20 @@ export interface Thresholds {
   minBytesForThroughput: number;
   /** The firmware bundle whose transfer time is estimated from the measured throughput. */
   firmwareBytes: number;
+  /** Above this round trip (ms) a path is 'slow': every status post and every transfer's start pays it. */
+  maxRttMs: number;
+  /** Above this share of retransmitted segments (percent) a path is 'slow'. */
+  maxLossPct: number;
+  /** Loss is judged only over at least this many data segments (fewer say too little either way). */
+  minSegmentsForLoss: number;
 }
 
 export const DEFAULT_FIRMWARE_BYTES = 1024 * 1024 * 1024;
-export const DEFAULT_THRESHOLDS: Thresholds = { minMbps: 10, minBytesForThroughput: 256 * 1024, firmwareBytes: DEFAULT_FIRMWARE_BYTES };
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  minMbps: 10,
+  minBytesForThroughput: 256 * 1024,
+  firmwareBytes: DEFAULT_FIRMWARE_BYTES,
+  maxRttMs: 250,
+  maxLossPct: 1,
+  minSegmentsForLoss: 1000,
+};

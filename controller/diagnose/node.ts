@@ -14,6 +14,7 @@ import { judgeFtp } from './ftp.js';
 import { DEFAULT_THRESHOLDS, type NodeEvidence, type Thresholds } from './inputs.js';
 import type { ObservedProbe, PathContext, PathJudgement } from './probe.js';
 import { sessionFailureEvidence } from './session.js';
+import { qualityContextFor } from './quality.js';
 
 /** Which controller addresses each NIC of a multi-address node can call back to. */
 function nicReach(sources: readonly string[], paths: readonly PathReport[], facts: AgentFacts | undefined): NicReach[] {
@@ -85,6 +86,7 @@ function nodePaths(n: NodeEvidence, thresholds: Thresholds, facts: AgentFacts | 
       ...(n.pathMtu === undefined ? {} : { pathMtu: n.pathMtu }),
       controllerSynFrom: (port) =>
         n.controllerHalfOpen?.sightings.find((s) => s.port === port && s.local === probe.address && (s.remote === source || (source === undefined && n.addresses.includes(s.remote)))),
+      quality: qualityContextFor(n, probe, source),
     };
   };
   const notRun = (): PathJudgement<NotRunEvidence> => ({

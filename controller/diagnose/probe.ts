@@ -8,6 +8,7 @@ import type { PathKind } from '../../src/verdicts.js';
 import type { HalfOpenSighting } from '../host/halfopen-sampler.js';
 import type { LedgerConnection, LedgerRequest } from '../wire/ledger.js';
 import type { Thresholds } from './inputs.js';
+import type { QualityContext } from './quality.js';
 import { connectionNote, describe, endpointLabel, throughput, tlsNote } from './wording.js';
 
 /** A planned probe with everything seen of it. */
@@ -40,6 +41,8 @@ export interface PathContext {
   controllerSynFrom(port: number): HalfOpenSighting | undefined;
   /** The path MTU toward the node as measured on this run (controller/host/path-mtu.ts), when transfers stalled. */
   pathMtu?: readonly PathMtuMeasurement[];
+  /** The controller's TCP_INFO and the node's TCP counters for the path's quality (quality.ts); absent: none. */
+  quality?: Omit<QualityContext, 'thresholds'>;
 }
 
 export const sum = (ledger: readonly LedgerRequest[], field: 'bytesWritten' | 'bytesReceived'): number => ledger.reduce((n, r) => n + (r[field] ?? 0), 0);

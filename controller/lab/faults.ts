@@ -78,8 +78,8 @@ export async function applyScenarioMechanisms(scenarios: readonly LabScenario[],
 
   for (const s of scenarios) {
     for (const link of s.links) {
-      if (link.routerQdisc !== undefined) await runIn(RTR_NETNS, 'tc', ['qdisc', 'add', 'dev', routerIface(link.n), 'root', ...link.routerQdisc]);
-      if (link.nodeQdisc !== undefined) await runIn(nodeNetns(s.node), 'tc', ['qdisc', 'add', 'dev', link.nodeIface, 'root', ...link.nodeQdisc]);
+      if (link.routerQdisc === undefined) continue;
+      await runIn(RTR_NETNS, 'tc', ['qdisc', 'add', 'dev', routerIface(link.n), 'root', ...link.routerQdisc]);
     }
   }
 }

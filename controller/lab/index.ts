@@ -189,7 +189,7 @@ async function build(paths: LabPaths, scenarios: readonly LabScenario[], params:
   log(`state in ${paths.stateDir}: client key and ${hostKeys.length} host keys`);
 
   const fleetNodes = scenarios.filter((s) => isFleetNode(s.node));
-  await buildTopology(scenarios.filter((s) => !isFleetNode(s.node)), log);
+  await buildTopology(scenarios.filter((s) => !isFleetNode(s.node)), paths.stateDir, log);
   await buildFleetTopology(fleetNodes, log);
 
   await Promise.all(sshdScenarios.map((s) => startSshd(s, paths)));

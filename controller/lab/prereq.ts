@@ -28,6 +28,8 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { command: 'ip', debianPackage: 'iproute2' },
   { command: 'nft', debianPackage: 'nftables' },
   { command: 'tc', debianPackage: 'iproute2' },
+  // The lossy node's delay line turns segmentation and checksum offload off on the veths that feed it.
+  { command: 'ethtool', debianPackage: 'ethtool' },
   { command: 'unshare', debianPackage: 'util-linux' },
   // On Debian 12 mount(8) has its own package; util-linux no longer ships it.
   { command: 'mount', debianPackage: 'mount' },

@@ -42,8 +42,8 @@ export interface NodeLink {
   routerMtu?: number;
   /** `tc qdisc add dev <router side> root ...` arguments, shaping traffic toward the node. */
   routerQdisc?: readonly string[];
-  /** `tc qdisc add dev <nodeIface> root ...` in the node's namespace, shaping what the node sends. */
-  nodeQdisc?: readonly string[];
+  /** A delay line (delay-line.ts) between the router and the node: this many ms each way. */
+  delayMs?: number;
 }
 
 export interface ExpectedPath {

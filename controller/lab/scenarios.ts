@@ -225,10 +225,10 @@ export function labScenarios(params: LabParams): LabScenario[] {
       `A long, lossy link: ${latencyMs} ms each way and ${lossPct} % of the node's segments toward the controller lost; every transfer completes, ` +
       'with a long round trip, retransmissions and a crawling upload.',
     mechanism:
-      `tc netem delay ${latencyMs}ms on the router's interface ${routerIface(LOSSY_SUBNET)} (toward the node) and on the node's own eth0 (toward the controller); ` +
+      `a delay line between the router's ${routerIface(LOSSY_SUBNET)} and the node's eth0 (namespace twl-w${LOSSY_SUBNET}, controller/lab/delay-line.ts): ${latencyMs} ms each way; ` +
       `nft forward on the router drops ${lossPct} % of the node's non-SYN segments to the callback ports (numgen random). Only that way: ` +
       'the same loss on the 8 MiB download at this round trip would make it time out instead of crawl; and SYNs are spared so no connect times out',
-    links: [{ n: LOSSY_SUBNET, nodeIface: 'eth0', routerQdisc: ['netem', 'delay', `${latencyMs}ms`, 'limit', '10000'], nodeQdisc: ['netem', 'delay', `${latencyMs}ms`, 'limit', '10000'] }],
+    links: [{ n: LOSSY_SUBNET, nodeIface: 'eth0', delayMs: latencyMs }],
     host: 'node',
     sshd: 'running',
     routerNft: { forward: [`ip saddr ${nodeAddress(LOSSY_SUBNET)} tcp dport { ${ports} } tcp flags & syn == 0 numgen random mod 1000 < ${lossPermille} drop`] },

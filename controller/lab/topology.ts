@@ -4,6 +4,7 @@
  * namespace with their peer placed straight into the other namespace, so no lab interface ever exists
  * in the root namespace, even for a moment.
  */
+import { buildDelayLine } from './delay-line.js';
 import { LabError } from '../../src/errors.js';
 import {
   CTL_ADDRESS,
@@ -168,8 +169,8 @@ async function buildControllerSide(): Promise<void> {
  * each node's veth is a port of it (bridgePortIface). Removed with the router's namespace.
  */
 async function buildBridge(n: number, links: readonly NodeLink[]): Promise<void> {
-  if (links.some((l) => l.routerMtu !== undefined || l.routerQdisc !== undefined)) {
-    throw new LabError(`subnet ${n} is shared by several nodes: a per-node router MTU or qdisc cannot apply there`);
+  if (links.some((l) => l.routerMtu !== undefined || l.routerQdisc !== undefined || l.delayMs !== undefined)) {
+    throw new LabError(`subnet ${n} is shared by several nodes: a per-node router MTU, qdisc or delay line cannot apply there`);
   }
   const bridge = routerIface(n);
   await run('ip', ['-n', RTR_NETNS, 'link', 'add', bridge, 'type', 'bridge', 'stp_state', '0']);
@@ -178,7 +179,7 @@ async function buildBridge(n: number, links: readonly NodeLink[]): Promise<void>
 }
 
 /** The router's side of one node link: its own veth with the router's address, or a port of the subnet's bridge. */
-async function buildRouterSide(link: NodeLink, nodeNs: string, bridged: boolean): Promise<void> {
+async function buildRouterSide(link: NodeLink, nodeNs: string, bridged: boolean, stateDir: string): Promise<void> {
   if (bridged) {
     const port = bridgePortIface(link.n, linkHost(link));
     await run('ip', ['-n', RTR_NETNS, 'link', 'add', port, 'type', 'veth', 'peer', 'name', link.nodeIface, 'netns', nodeNs]);
@@ -187,17 +188,18 @@ async function buildRouterSide(link: NodeLink, nodeNs: string, bridged: boolean)
     return;
   }
   const rIface = routerIface(link.n);
-  await run('ip', ['-n', RTR_NETNS, 'link', 'add', rIface, 'type', 'veth', 'peer', 'name', link.nodeIface, 'netns', nodeNs]);
+  if (link.delayMs === undefined) await run('ip', ['-n', RTR_NETNS, 'link', 'add', rIface, 'type', 'veth', 'peer', 'name', link.nodeIface, 'netns', nodeNs]);
+  else await buildDelayLine(link.n, { routerNs: RTR_NETNS, routerIface: rIface, nodeNs, nodeIface: link.nodeIface, delayMs: link.delayMs }, stateDir);
   await run('ip', ['-n', RTR_NETNS, 'addr', 'add', `${routerAddress(link.n)}/24`, 'dev', rIface]);
   if (link.routerMtu !== undefined) await run('ip', ['-n', RTR_NETNS, 'link', 'set', rIface, 'mtu', String(link.routerMtu)]);
   await run('ip', ['-n', RTR_NETNS, 'link', 'set', rIface, 'up']);
 }
 
-async function buildNode(s: LabScenario, bridged: ReadonlySet<number>): Promise<void> {
+async function buildNode(s: LabScenario, bridged: ReadonlySet<number>, stateDir: string): Promise<void> {
   const ns = nodeNetns(s.node);
   await addNetns(ns);
   for (const link of s.links) {
-    await buildRouterSide(link, ns, bridged.has(link.n));
+    await buildRouterSide(link, ns, bridged.has(link.n), stateDir);
     if (s.host === 'node') await run('ip', ['-n', ns, 'addr', 'add', `${linkAddress(link)}/24`, 'dev', link.nodeIface]);
     // The no-host peer is up too: the router's link has carrier and really sends ARP that nobody answers.
     await run('ip', ['-n', ns, 'link', 'set', link.nodeIface, 'up']);
@@ -216,14 +218,14 @@ async function configureRouter(scenarios: readonly LabScenario[]): Promise<void>
 }
 
 /** Namespaces, links, addresses, routes and sysctls for the controller side, the router and every node. */
-export async function buildTopology(scenarios: readonly LabScenario[], log: Log): Promise<void> {
+export async function buildTopology(scenarios: readonly LabScenario[], stateDir: string, log: Log): Promise<void> {
   await addNetns(RTR_NETNS);
   await buildControllerSide();
   log(`  ${CTL_NETNS} ${CTL_ADDRESS} <-> ${RTR_NETNS} ${RTR_CTL_ADDRESS}`);
   const bridged = sharedSubnets(scenarios);
   for (const n of bridged) await buildBridge(n, scenarios.flatMap((s) => s.links.filter((l) => l.n === n)));
   // Nodes in parallel: each touches only its own namespace and its own router interfaces (or bridge ports).
-  await Promise.all(scenarios.map((s) => buildNode(s, bridged)));
+  await Promise.all(scenarios.map((s) => buildNode(s, bridged, stateDir)));
   await configureRouter(scenarios);
   log(`  ${scenarios.length} node namespaces wired to ${RTR_NETNS}`);
 }

@@ -23,6 +23,7 @@ import type { AgentFlavour } from '../agents/types.js';
 import { diagnoseFleet } from '../diagnose/fleet.js';
 import { HalfOpenSampler } from '../host/halfopen-sampler.js';
 import { measurePathMtus } from '../host/path-mtu.js';
+import { TcpInfoSampler } from '../host/tcp-info-sampler.js';
 import { FtpListener } from '../wire/ftp-listener.js';
 import { CallbackListener } from '../wire/listener.js';
 import { ALTERNATE_PORTS, buildPlan } from './plan.js';
@@ -88,6 +89,7 @@ interface RunContext {
   options: RunOptions;
   listener: CallbackListener;
   sampler: HalfOpenSampler;
+  tcpInfo: TcpInfoSampler;
   observer: RunObserver;
 }
 
@@ -190,6 +192,9 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
   const httpsPort = listener.portFor('https');
   const sampler = new HalfOpenSampler(new Set([httpPort, httpsPort, alternates.http, alternates.https, ...ftpPorts].filter((p): p is number => p !== undefined)));
   sampler.start();
+  // The HTTP and HTTPS listener ports carry the transfers and status posts whose quality is judged.
+  const tcpInfo = new TcpInfoSampler([httpPort, httpsPort]);
+  tcpInfo.start();
   try {
     const prepared: PreparedNode[] = resolved.map((n) => {
       const target = {
@@ -220,7 +225,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     });
     observer.started?.({ nodes: prepared.length, listeners: [...listener.endpoints] });
 
-    const ctx: RunContext = { options, listener, sampler, observer };
+    const ctx: RunContext = { options, listener, sampler, tcpInfo, observer };
     const limit = pLimit(options.concurrency);
     let done = 0;
     const diagnosed = await Promise.all(
@@ -234,6 +239,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
       ),
     );
     const halfOpen = await sampler.stop();
+    await tcpInfo.stop();
     const { nodes: reports, findings } = diagnoseFleet(diagnosed, { httpPort, httpsPort, hintsOf: (node) => options.profiles[node.profile]!.hints });
     const finishedAt = new Date();
     const ledger = listener.ledger.snapshot();
@@ -269,13 +275,14 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
     return report;
   } finally {
     await sampler.stop();
+    await tcpInfo.stop();
     await ftpListener?.close();
     await listener.close();
   }
 }
 
 async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport> {
-  const { options, listener, sampler, observer } = ctx;
+  const { options, listener, sampler, tcpInfo, observer } = ctx;
   const { spec, plan } = node;
   const profile = options.profiles[spec.profile]!;
   const evidence = {
@@ -323,6 +330,7 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
       connections: listener.ledger.connectionsFor(session.events),
       forward,
       controllerHalfOpen: sampler.view(),
+      controllerTcp: tcpInfo.view(),
       ...(sshAddress === undefined ? {} : { sshAddress }),
       ...(pathMtu === undefined ? {} : { pathMtu }),
     },

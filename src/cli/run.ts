@@ -55,6 +55,8 @@ export interface RunFlags extends OutputFlags {
   idleHold: string;
   firmwareSize: string;
   minMbps: string;
+  maxRtt: string;
+  maxLoss: string;
   alternates: boolean;
   openFirewall: boolean;
   history?: string;
@@ -100,7 +102,9 @@ export function addRunOptions(command: Command): Command {
     .option('--forward-timeout <ms>', 'deadline of each forward probe', '3000')
     .option('--idle-hold <sec>', 'hold a quiet callback channel this long, then check it still carries traffic both ways (0: off)', '0')
     .option('--firmware-size <size>', 'firmware bundle whose transfer time is estimated from the measured throughput', sizeLabel(DEFAULT_FIRMWARE_BYTES).replace(' ', ''))
-    .option('--min-mbps <n>', 'throughput below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
+    .option('--min-mbps <n>', 'throughput (toward the node, and toward the controller) below which a path is slow', String(DEFAULT_THRESHOLDS.minMbps))
+    .option('--max-rtt <ms>', 'round trip (TCP handshake, and the controller\'s TCP_INFO) above which a path is slow', String(DEFAULT_THRESHOLDS.maxRttMs))
+    .option('--max-loss <pct>', `share of the controller's segments retransmitted (over at least ${DEFAULT_THRESHOLDS.minSegmentsForLoss}) above which a path is slow`, String(DEFAULT_THRESHOLDS.maxLossPct))
     .option('--no-alternates', 'do not also listen on 80/443 to test whether moving the update manager there would help')
     .option('--ftp', 'test FTP callbacks (control port and passive data range, as switches fetch firmware) from every node; per node: ftp: true in a twoway YAML/JSON inventory', false)
     .option('--ftp-port <port>', "FTP control port (the update manager's /ftp_port)", String(UPDATE_MANAGER_PORTS.ftp_port))
@@ -163,10 +167,19 @@ function optionsFromFlags(flags: RunFlags, signal: AbortSignal): FlagOptions {
     thresholds: {
       ...DEFAULT_THRESHOLDS,
       minMbps: parseIntIn(flags.minMbps, '--min-mbps', 1, 100_000),
+      maxRttMs: parseIntIn(flags.maxRtt, '--max-rtt', 1, 60_000),
+      maxLossPct: parsePercent(flags.maxLoss, '--max-loss'),
       firmwareBytes: parseSize(flags.firmwareSize, '--firmware-size'),
     },
     signal,
   };
+}
+
+/** A percentage from 0 to 100, decimals allowed ("0.5"). */
+export function parsePercent(text: string, name: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InputError(`${name} must be a percentage from 0 to 100, not "${text}"`, { field: name });
+  return n;
 }
 
 /** The HTTP and HTTPS callback ports and what set each: flags, then hpsum.ini, then the defaults. */

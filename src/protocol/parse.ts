@@ -4,7 +4,7 @@
  * the agent bundle stays dependency-free.
  */
 import { EVENT_LIMITS as LIMIT, MAX_AGENT_LINE_BYTES, MAX_FTP_LINE_BYTES, PROBE_OUTCOMES, PROBE_PHASES } from './constants.js';
-import type { AgentEvent, AgentHalfOpen, Endpoint, FtpResult, ListeningSockets, ProbeResult, RouteFact } from './types.js';
+import type { AgentDone, AgentEvent, AgentHalfOpen, Endpoint, FtpResult, ListeningSockets, ProbeResult, RouteFact } from './types.js';
 
 export class AgentLineError extends Error {
   readonly code = 'TWOWAY_AGENT_LINE';
@@ -143,6 +143,8 @@ export function parseAgentEvent(line: string): AgentEvent {
       const bytes = optNum(o, 'bytes');
       if (bytes !== undefined) result.bytes = bytes;
       if (o.local !== undefined) result.local = endpoint(o.local, 'local');
+      const connectMs = optNum(o, 'connectMs');
+      if (connectMs !== undefined) result.connectMs = connectMs;
       if (o.seen !== undefined) result.seen = endpoint(o.seen, 'seen');
       const fingerprint = optStr(o, 'fingerprint', LIMIT.fingerprint);
       if (fingerprint !== undefined) result.fingerprint = fingerprint;
@@ -183,8 +185,14 @@ export function parseAgentEvent(line: string): AgentEvent {
       if (o.listening !== undefined) sample.listening = listeningSockets(obj(o.listening, 'listening'));
       return sample;
     }
-    case 'done':
-      return { t, ms: num(o, 'ms') };
+    case 'done': {
+      const done: AgentDone = { t, ms: num(o, 'ms') };
+      if (o.hostTcp !== undefined) {
+        const h = obj(o.hostTcp, 'hostTcp');
+        done.hostTcp = { outSegs: num(h, 'outSegs'), retransSegs: num(h, 'retransSegs') };
+      }
+      return done;
+    }
     case 'fatal':
       return { t, message: str(o, 'message', LIMIT.fatalMessage) };
   }

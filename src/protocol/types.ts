@@ -142,6 +142,8 @@ export interface ProbeResult {
   bytes?: number;
   /** The agent's own end of the connection, once connected (the Node agent's also after a connect timeout: where its SYN came from). */
   local?: Endpoint;
+  /** Time from starting the TCP connect to its completion: one handshake round trip (agents that can time it). */
+  connectMs?: number;
   /** hello: the source address and port the controller saw. */
   seen?: Endpoint;
   /** https: the fingerprint the agent saw. */
@@ -181,9 +183,21 @@ export interface AgentHalfOpen {
   listening?: ListeningSockets;
 }
 
+/**
+ * The node's TCP segment counters (Linux /proc/net/snmp Tcp OutSegs and RetransSegs), as the
+ * difference from the agent's start to its end: the whole host's figure (every connection of the
+ * node's network namespace in that time), not only the agent's.
+ */
+export interface HostTcpCounters {
+  outSegs: number;
+  retransSegs: number;
+}
+
 export interface AgentDone {
   t: 'done';
   ms: number;
+  /** Absent where the agent cannot read the counters. */
+  hostTcp?: HostTcpCounters;
 }
 
 export interface AgentFatal {
