@@ -90,3 +90,18 @@ export async function measurePathMtu(address: string, signal?: AbortSignal): Pro
 export function measurePathMtus(addresses: readonly string[], signal?: AbortSignal): Promise<PathMtuMeasurement[]> {
   return Promise.all([...new Set(addresses)].map((a) => measurePathMtu(a, signal)));
 }
+
+/**
+ * The node's side, which no agent flavour measures yet: said as such, with the command to run on the
+ * node toward the controller address it called.
+ */
+export function notMeasuredFromNode(controllerAddress: string): PathMtuMeasurement {
+  return {
+    from: 'node',
+    to: controllerAddress,
+    measured: false,
+    reason: 'the agents do not bisect the path MTU from the node yet',
+    probes: [],
+    command: `ping ${pingArgs(controllerAddress, DEFAULT_CEILING).join(' ')}`,
+  };
+}

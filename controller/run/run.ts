@@ -22,7 +22,7 @@ import { askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection,
 import type { AgentFlavour } from '../agents/types.js';
 import { diagnoseFleet } from '../diagnose/fleet.js';
 import { HalfOpenSampler } from '../host/halfopen-sampler.js';
-import { measurePathMtus } from '../host/path-mtu.js';
+import { measurePathMtus, notMeasuredFromNode } from '../host/path-mtu.js';
 import { TcpInfoSampler } from '../host/tcp-info-sampler.js';
 import { FtpListener } from '../wire/ftp-listener.js';
 import { CallbackListener } from '../wire/listener.js';
@@ -318,8 +318,9 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   }
   const { session, sshAddress } = await runAgentSession(node, ctx);
   // After the ladder, not at the stall: an outage still under way would make the echoes say nothing.
-  const mtuTargets = stalledSources(plan, session.events, sshAddress ?? node.addresses[0]);
-  const [forward, pathMtu] = await Promise.all([forwardPromise, mtuTargets.length > 0 ? measurePathMtus(mtuTargets, options.signal) : undefined]);
+  const stalled = stalledEnds(plan, session.events, sshAddress ?? node.addresses[0]);
+  const [forward, measured] = await Promise.all([forwardPromise, stalled.sources.length > 0 ? measurePathMtus(stalled.sources, options.signal) : undefined]);
+  const pathMtu = measured === undefined ? undefined : [...measured, ...stalled.controllers.map(notMeasuredFromNode)];
   const ledger = listener.ledger.forNode(spec.name);
   return diagnoseNode(
     {
@@ -339,17 +340,18 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
 }
 
 /**
- * The node addresses whose transfers got stuck, to measure the path MTU toward: each stuck probe's
- * source, else the source the node's route to that controller address uses, else `fallback`.
+ * Both ends of the transfers that got stuck: the node addresses to measure the path MTU toward (each
+ * stuck probe's source, else the source of the node's route to that controller address, else
+ * `fallback`) and the controller addresses they called.
  */
-function stalledSources(plan: Plan, events: readonly AgentEvent[], fallback: string | undefined): string[] {
+function stalledEnds(plan: Plan, events: readonly AgentEvent[], fallback: string | undefined): { sources: string[]; controllers: string[] } {
   const planned = new Map(plan.probes.map((p) => [p.id, p]));
   const facts = events.find((e): e is AgentFacts => e.t === 'facts');
-  const sources = events
+  const stuck = events
     .filter((e): e is ProbeResult => e.t === 'probe' && isStuck(e) && ['download', 'upload'].includes(planned.get(e.id)?.kind ?? ''))
-    .map((e) => planned.get(e.id)!)
-    .map((p) => p.source ?? facts?.routes.find((r) => r.to === p.address)?.source ?? fallback);
-  return [...new Set(sources.filter((a): a is string => a !== undefined))];
+    .map((e) => planned.get(e.id)!);
+  const sources = stuck.map((p) => p.source ?? facts?.routes.find((r) => r.to === p.address)?.source ?? fallback);
+  return { sources: [...new Set(sources.filter((a): a is string => a !== undefined))], controllers: [...new Set(stuck.map((p) => p.address))] };
 }
 
 /** The session, and what was chosen in it: the flavour sent and its size, or why none was. */
