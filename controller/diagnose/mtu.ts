@@ -46,25 +46,36 @@ function fullSizeAnswered(pathMtu: readonly PathMtuMeasurement[]): PathMtuMeasur
   return pathMtu.filter((m) => m.measured && m.below === undefined && m.mtu !== undefined && m.mtu === m.interfaceMtu);
 }
 
+/**
+ * In order: full-size packets that did cross (64 KiB and more before the stall, or a full-size echo
+ * after it) rule the size out; a path MTU measured below the interface's rules it in; only then a
+ * larger transfer passing in the same direction rules it out (on the lab a 1 KiB upload, one packet
+ * just above a 1282-byte link, stalled while the 64 KiB one, in other segments, passed); and
+ * anything passing after the stall rules it in.
+ */
 export function judgeStallCause(items: readonly StallWitness[], pathMtu: readonly PathMtuMeasurement[]): StallCause {
   const stuck = items.filter((i) => i.stuck);
   if (stuck.length === 0) return { cause: 'undecided' };
   const stalledAt = Math.min(...stuck.map((s) => s.finished ?? Infinity));
   const passedAfter = items.filter((i) => i.passed && i.finished !== undefined && i.finished > stalledAt).map((i) => i.id);
-
-  const notSize: string[] = [];
-  for (const s of stuck) {
-    const larger = items.find((i) => i.passed && i.kind === s.kind && (i.size ?? 0) > (s.size ?? 0));
-    if (larger !== undefined) notSize.push(`the ${sizeLabel(larger.size ?? 0)} ${direction(s.kind)} passed while the ${sizeLabel(s.size ?? 0)} one stalled`);
-  }
-  const deep = stuck.find((s) => (s.stallAt ?? 0) >= FULL_SIZE_CROSSED_BYTES);
-  if (deep !== undefined) notSize.push(`${deep.stallAt} bytes of the ${sizeLabel(deep.size ?? 0)} ${direction(deep.kind)} arrived before it stalled, so full-size packets did cross the path`);
   const full = fullSizeAnswered(pathMtu);
-  for (const m of full) notSize.push(`an echo of the full ${m.mtu} bytes with DF set crossed the path from the ${m.from} after the stall`);
-  if (notSize.length > 0) return { cause: 'outage', notSize, passedAfter, recovered: passedAfter.length > 0 || full.length > 0 };
+  const outage = (notSize: string[]): StallCause => ({ cause: 'outage', notSize, passedAfter, recovered: passedAfter.length > 0 || full.length > 0 });
+
+  const crossed: string[] = [];
+  const deep = stuck.find((s) => (s.stallAt ?? 0) >= FULL_SIZE_CROSSED_BYTES);
+  if (deep !== undefined) crossed.push(`${deep.stallAt} bytes of the ${sizeLabel(deep.size ?? 0)} ${direction(deep.kind)} arrived before it stalled, so full-size packets did cross the path`);
+  for (const m of full) crossed.push(`an echo of the full ${m.mtu} bytes with DF set crossed the path from the ${m.from} after the stall`);
+  if (crossed.length > 0) return outage(crossed);
 
   const limit = limitsBelowInterface(pathMtu)[0];
   if (limit !== undefined) return { cause: 'size', because: `the path MTU measured from the ${limit.from} is ${mtuFigure(limit)}, below the interface's ${limit.interfaceMtu}` };
+
+  const larger: string[] = [];
+  for (const s of stuck) {
+    const passed = items.find((i) => i.passed && i.kind === s.kind && (i.size ?? 0) > (s.size ?? 0));
+    if (passed !== undefined) larger.push(`the ${sizeLabel(passed.size ?? 0)} ${direction(s.kind)} passed while the ${sizeLabel(s.size ?? 0)} one stalled`);
+  }
+  if (larger.length > 0) return outage(larger);
   if (passedAfter.length > 0) return { cause: 'size', because: `${passedAfter.length} smaller exchange${passedAfter.length === 1 ? '' : 's'} on the path passed after the stall` };
   return { cause: 'undecided' };
 }

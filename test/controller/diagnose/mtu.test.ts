@@ -77,6 +77,21 @@ const ROWS: Row[] = [
     cause: 'undecided',
   },
   {
+    name: 'a path MTU measured below the interface outweighs a larger upload passing (the lab\'s 1282-byte link stalled the 1 KiB upload, not the 64 KiB one)',
+    items: [ok('dl-1k', 'download', KiB, 0), stuck('ul-1k', 'upload', KiB, 0, 1), ok('ul-64k', 'upload', 64 * KiB, 2), stuck('dl-64k', 'download', 64 * KiB, 0, 3)],
+    pathMtu: [measured(1282)],
+    cause: 'size',
+    says: /is 1282, below the interface's 1500/,
+  },
+  {
+    name: '64 KiB arriving before the stall outweighs a path MTU measured below the interface (a lower MTU whose ICMP works, and a flap)',
+    items: [ok('dl-64k', 'download', 64 * KiB, 0), stuck('dl-1m', 'download', MiB, 300000, 1), ok('status', 'other', undefined, 2)],
+    pathMtu: [measured(1400)],
+    cause: 'outage',
+    recovered: true,
+    says: /300000 bytes of the 1 MiB download arrived before it stalled/,
+  },
+  {
     name: 'a larger upload passing says nothing about downloads: uploads and downloads are told apart',
     items: [ok('ul-1m', 'upload', MiB, 0), stuck('dl-64k', 'download', 64 * KiB, 0, 1), ok('status', 'other', undefined, 2)],
     cause: 'size',
