@@ -1,6 +1,7 @@
 /**
  * Callback paths: one per (controller address, protocol, port, source), judged from that path's
- * probes together. A size boundary (small answers pass, a larger transfer never finishes) wins;
+ * probes together. A size boundary (small answers pass, a larger transfer never finishes), or an
+ * outage that stalled transfers (controller/diagnose/mtu.ts tells them apart), wins;
  * else the worst single probe; else what passed: the source the controller saw, the throughput,
  * status and idle-hold timings. Pure.
  */

@@ -49,7 +49,7 @@ export function remediesForNode(node: NodeReport, ctx: RemedyContext, explained:
     remedies.push(...sourceRouting(address, undefined), reversePathFilter());
   }
   const boundary = sizeBoundary(callbacks);
-  if (boundary !== undefined) remedies.push(...mtuFixes(boundary, boundary.pathMtu?.[0]?.to ?? node.sshAddress ?? node.addresses[0] ?? node.name));
+  if (boundary !== undefined) remedies.push(...mtuFixes(boundary, boundary.pathMtu?.find((m) => m.from === 'controller')?.to ?? node.sshAddress ?? node.addresses[0] ?? node.name));
   const outage = callbacks.find((p) => p.verdict === 'path-outage')?.evidence;
   if (outage?.kind === 'outage') remedies.push(outageFixes(outage, node.name));
   const idle = callbacks.find((p) => p.verdict === 'idle-cut');
