@@ -5,6 +5,7 @@
  * this run (controller/host/path-mtu.ts).
  */
 import type { PathMtuMeasurement } from '../../src/evidence.js';
+import { limitsBelowInterface, mtuFigure } from '../../src/path-mtu.js';
 import { sizeLabel } from '../../src/size-label.js';
 
 /**
@@ -35,11 +36,6 @@ export type StallCause =
   | { cause: 'undecided' };
 
 const direction = (kind: StallWitness['kind']): string => (kind === 'upload' ? 'upload' : 'download');
-
-/** The measurements that closed on a figure below the interface's MTU: the path's own limit. */
-export function limitsBelowInterface(pathMtu: readonly PathMtuMeasurement[]): PathMtuMeasurement[] {
-  return pathMtu.filter((m) => m.measured && m.mtu !== undefined && m.interfaceMtu !== undefined && m.mtu < m.interfaceMtu);
-}
 
 /** The measurements where an echo of the interface's full MTU came back: no size limit below it. */
 function fullSizeAnswered(pathMtu: readonly PathMtuMeasurement[]): PathMtuMeasurement[] {
@@ -78,11 +74,6 @@ export function judgeStallCause(items: readonly StallWitness[], pathMtu: readonl
   if (larger.length > 0) return outage(larger);
   if (passedAfter.length > 0) return { cause: 'size', because: `${passedAfter.length} smaller exchange${passedAfter.length === 1 ? '' : 's'} on the path passed after the stall` };
   return { cause: 'undecided' };
-}
-
-/** "1400", or "at least 1200 (below 1300)" when the probes ran out first. */
-export function mtuFigure(m: PathMtuMeasurement): string {
-  return m.below === undefined ? String(m.mtu) : `at least ${m.mtu} (below ${m.below})`;
 }
 
 /** One clause for a summary: what the path MTU measurement found, or why there is none. */

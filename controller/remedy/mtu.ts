@@ -6,9 +6,9 @@
  */
 import { isIP } from 'node:net';
 import type { OutageEvidence, PathMtuMeasurement, SizeBoundaryEvidence } from '../../src/evidence.js';
+import { limitsBelowInterface, mtuFigure } from '../../src/path-mtu.js';
 import type { Remedy } from '../../src/report.js';
 import { sizeLabel } from '../../src/size-label.js';
-import { limitsBelowInterface, mtuFigure } from '../diagnose/mtu.js';
 
 /** IPv4 and TCP headers without options: the MSS a path MTU allows is the MTU less these. */
 const IPV4_TCP_HEADERS = 40;
