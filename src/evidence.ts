@@ -182,6 +182,31 @@ export interface IdleCutEvidence extends CallbackPathFields {
   listenerPushSent: boolean;
 }
 
+/**
+ * One side's bisection of the path MTU with ICMP echoes that may not be fragmented (DF set),
+ * controller/host/path-mtu.ts. The echo's answer is the signal: on an MTU black hole the
+ * "fragmentation needed" error is what gets dropped, so a too-large echo just goes unanswered.
+ */
+export interface PathMtuMeasurement {
+  /** Which side sent the echoes. */
+  from: 'controller' | 'node';
+  /** Where they went. */
+  to: string;
+  measured: boolean;
+  /** measured: the largest IP packet (headers included) whose echo was answered. */
+  mtu?: number;
+  /** The sending interface's MTU, the largest size tried: an answer at this size means the path has no smaller limit. */
+  interfaceMtu?: number;
+  /** The probes ran out before the bisection closed: the path MTU is at least `mtu` and below this. */
+  below?: number;
+  /** Not measured: why, in a sentence. */
+  reason?: string;
+  /** Every echo sent, in order: IP packet size and whether it was answered. */
+  probes: { size: number; ok: boolean }[];
+  /** The command that tries one size by hand (the payload is the packet size less the IP and ICMP headers). */
+  command: string;
+}
+
 /** Small answers pass and a larger transfer never finishes (mtu-blackhole). */
 export interface SizeBoundaryEvidence extends UnfinishedFields {
   kind: 'size-boundary';
@@ -194,6 +219,27 @@ export interface SizeBoundaryEvidence extends UnfinishedFields {
   largestPassingDownload?: number;
   largestPassingUpload?: number;
   stuck: string[];
+  /** The path MTU as measured on this run, one entry per side that tried; absent in reports written before it was. */
+  pathMtu?: PathMtuMeasurement[];
+  alternates?: AlternateOutcome[];
+}
+
+/**
+ * Transfers stalled, but not because of their size: the path stopped carrying traffic for a while
+ * and came back (path-outage). controller/diagnose/mtu.ts tells it from a size limit.
+ */
+export interface OutageEvidence {
+  kind: 'outage';
+  /** The first transfer that got stuck. */
+  probe: string;
+  outcome: ProbeOutcome;
+  stallAt: number;
+  stuck: string[];
+  /** Why the size is ruled out, one sentence each. */
+  notSize: string[];
+  /** The path's probes that passed after the first stall, in the order they finished. */
+  passedAfter: string[];
+  pathMtu?: PathMtuMeasurement[];
   alternates?: AlternateOutcome[];
 }
 
@@ -224,7 +270,7 @@ export interface NotRunEvidence extends UnfinishedFields {
 }
 
 /** A callback over HTTP or HTTPS. */
-export type CallbackEvidence = ProbeEvidence | IdleCutEvidence | SizeBoundaryEvidence | SourceMismatchEvidence | MeasuredEvidence | NotRunEvidence;
+export type CallbackEvidence = ProbeEvidence | IdleCutEvidence | SizeBoundaryEvidence | OutageEvidence | SourceMismatchEvidence | MeasuredEvidence | NotRunEvidence;
 
 /** The FTP dialogue as both sides saw it; a failed step adds its probe judgement's fields. */
 export interface FtpFields extends ProbeBasics, Partial<Omit<ProbeFailureFields, keyof ProbeBasics>> {
@@ -372,6 +418,7 @@ const PATH_EVIDENCE_KIND: Record<PathEvidence['kind'], true> = {
   probe: true,
   'idle-cut': true,
   'size-boundary': true,
+  outage: true,
   'source-mismatch': true,
   measured: true,
   'not-run': true,

@@ -13,6 +13,7 @@ export const PATH_KINDS = [
   'return-path-lost',
   'mtu-blackhole',
   'stalled',
+  'path-outage',
   'truncated',
   'idle-cut',
   'slow',
@@ -150,6 +151,16 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     hint: 'Look at what sits on the path (proxy, IPS, load balancer) and at its logs for this connection; compare with the transfer ladder of other nodes.',
     severity: 3,
     class: 'fault',
+    harness: false,
+  },
+  'path-outage': {
+    title: 'Path outage',
+    explanation:
+      'Transfers stopped arriving, but not because of their size: the path stopped carrying traffic for a while and came back (a link flap, a failover, a reboot on the way). It is not an MTU black hole.',
+    evidence: 'Transfers stalled while a larger one on the same path passed, or an echo of full size crossed the path after the stall; the probes that passed after it are listed.',
+    hint: 'Transient: rerun the test for this node; if it recurs, look for link flaps and failovers on the path (interface counters, switch and router logs).',
+    severity: 1,
+    class: 'warning',
     harness: false,
   },
   truncated: {

@@ -1,30 +1,63 @@
 /**
  * Callback paths: one per (controller address, protocol, port, source), judged from that path's
- * probes together. A size boundary (small answers pass, a larger transfer never finishes) wins;
+ * probes together. A size boundary (small answers pass, a larger transfer never finishes), or an
+ * outage that stalled transfers (controller/diagnose/mtu.ts tells them apart), wins;
  * else the worst single probe; else what passed: the source the controller saw, the throughput,
  * status and idle-hold timings. Pure.
  */
-import type { AlternateOutcome, CallbackEvidence, IdleCutEvidence, MeasuredEvidence, ProbeEvidence, SizeBoundaryEvidence } from '../../src/evidence.js';
+import type { AlternateOutcome, CallbackEvidence, IdleCutEvidence, MeasuredEvidence, OutageEvidence, ProbeEvidence, SizeBoundaryEvidence } from '../../src/evidence.js';
 import type { PlannedProbe } from '../../src/protocol.js';
 import { sizeLabel } from '../../src/size-label.js';
 import { worse } from '../../src/verdicts.js';
 import { isStuck, judgeHold, judgeProbe, stallOffset, sum, type ObservedProbe, type PathContext, type PathJudgement } from './probe.js';
+import { judgeStallCause, pathMtuClause, type StallWitness } from './mtu.js';
 import { judgeQuality } from './quality.js';
 import { describe, throughput } from './wording.js';
 
 const isTransfer = (i: ObservedProbe): boolean => i.probe.kind === 'download' || i.probe.kind === 'upload';
 
-/** Small answers pass and a larger transfer never finishes: the size decides, not the path. */
-function judgeSizeBoundary(items: ObservedProbe[]): PathJudgement<SizeBoundaryEvidence> | undefined {
+/** The path's probes as the stall judgement reads them (controller/diagnose/mtu.ts). */
+function stallWitnesses(items: readonly ObservedProbe[]): StallWitness[] {
+  return items.map((i) => ({
+    id: i.probe.id,
+    kind: i.probe.kind === 'download' || i.probe.kind === 'upload' ? i.probe.kind : 'other',
+    ...(i.probe.size === undefined ? {} : { size: i.probe.size }),
+    passed: i.result?.outcome === 'ok',
+    stuck: isTransfer(i) && isStuck(i.result),
+    // Only a body that was arriving says how far it got; no-response never got an answer's start.
+    ...(isTransfer(i) && i.result?.outcome === 'stalled' && isStuck(i.result) ? { stallAt: stallOffset(i) } : {}),
+    ...(i.finished === undefined ? {} : { finished: i.finished }),
+  }));
+}
+
+/**
+ * Small answers pass and a larger transfer never finishes: the size decides, not the path; unless
+ * the stall shows the path itself stopped for a while (an outage). Undefined: no such stall, or
+ * nothing tells the two apart (the single probes' verdicts stand).
+ */
+function judgeSizeBoundary(items: ObservedProbe[], ctx: PathContext): PathJudgement<SizeBoundaryEvidence | OutageEvidence> | undefined {
   const transfers = items.filter(isTransfer).sort((a, b) => (a.probe.size ?? 0) - (b.probe.size ?? 0));
   const smallPassed = items.some((i) => (i.probe.kind === 'hello' || isTransfer(i)) && i.result?.outcome === 'ok');
   const stuck = transfers.filter((t) => isStuck(t.result));
   const first = stuck[0];
   if (!smallPassed || first?.result === undefined) return undefined;
+  const pathMtu = ctx.pathMtu ?? [];
+  const cause = judgeStallCause(stallWitnesses(items), pathMtu);
+  if (cause.cause === 'undecided') return undefined;
+  const at = stallOffset(first);
+  const measured = pathMtu.length === 0 ? {} : { pathMtu: [...pathMtu] };
+  if (cause.cause === 'outage') {
+    return {
+      verdict: cause.recovered ? 'path-outage' : 'stalled',
+      summary:
+        `${describe(first.probe)} stalled at byte ${at}, but not for its size: ${cause.notSize.join('; ')}; ` +
+        (cause.recovered ? `the path carried traffic again after it (${cause.passedAfter.length} probe${cause.passedAfter.length === 1 ? '' : 's'} passed later): a transient outage` : 'nothing passed after it: the path went down'),
+      evidence: { kind: 'outage', probe: first.probe.id, outcome: first.result.outcome, stallAt: at, stuck: stuck.map((t) => t.probe.id), notSize: cause.notSize, passedAfter: cause.passedAfter, ...measured },
+    };
+  }
   const largestPassing = (kind: 'download' | 'upload'): number | undefined =>
     transfers.filter((t) => t.probe.kind === kind && t.result?.outcome === 'ok').at(-1)?.probe.size;
   const passing = { download: largestPassing('download'), upload: largestPassing('upload') };
-  const at = stallOffset(first);
   const counterpart =
     first.probe.kind === 'download' ? `the listener had sent ${sum(first.ledger, 'bytesWritten')}` : `the agent had sent ${first.result.bytes ?? 0}, the listener received ${at}`;
   const limit = passing[first.probe.kind === 'download' ? 'download' : 'upload'];
@@ -38,7 +71,8 @@ function judgeSizeBoundary(items: ObservedProbe[]): PathJudgement<SizeBoundaryEv
       `${describe(first.probe)} stalled at byte ${at} (${counterpart}); ` +
       (limit === undefined ? 'only the small hello/status answers pass' : `up to ${sizeLabel(limit)} passes`) +
       (stuck.length > 1 ? `; ${stuck.length} transfers stuck in all` : '') +
-      (otherWayClear ? `; every ${otherKind} passed, so only the direction ${otherKind === 'upload' ? 'toward the node' : 'toward the controller'} is affected` : ''),
+      (otherWayClear ? `; every ${otherKind} passed, so only the direction ${otherKind === 'upload' ? 'toward the node' : 'toward the controller'} is affected` : '') +
+      `; ${pathMtuClause(pathMtu)}`,
     evidence: {
       kind: 'size-boundary',
       probe: first.probe.id,
@@ -49,6 +83,7 @@ function judgeSizeBoundary(items: ObservedProbe[]): PathJudgement<SizeBoundaryEv
       largestPassingDownload: passing.download,
       largestPassingUpload: passing.upload,
       stuck: stuck.map((t) => t.probe.id),
+      ...measured,
     },
   };
 }
@@ -75,7 +110,7 @@ function worstFailure(ordered: ObservedProbe[], ctx: PathContext, largestPassing
 
 export function judgeCallbackPath(items: ObservedProbe[], ctx: PathContext): PathJudgement<CallbackEvidence> {
   const ordered = [...items].sort((a, b) => KIND_ORDER[a.probe.kind] - KIND_ORDER[b.probe.kind]);
-  const boundary = judgeSizeBoundary(ordered);
+  const boundary = judgeSizeBoundary(ordered, ctx);
   if (boundary !== undefined) return boundary;
 
   const downloads = ordered.filter((i) => i.probe.kind === 'download');

@@ -3,6 +3,7 @@
  * listener ledger, forward probes, half-open samples), and the run's thresholds. Flat data, so every
  * rule can be tested from a table.
  */
+import type { PathMtuMeasurement } from '../../src/evidence.js';
 import type { AgentEvent, PlannedProbe } from '../../src/protocol.js';
 import type { PathReport } from '../../src/report.js';
 import type { CallbackKind, ForwardNeeds, ForwardProbe } from '../../src/profiles.js';
@@ -66,6 +67,8 @@ export interface NodeEvidence {
   ms?: number;
   /** The controller's SYN_RECV samples on its listener ports (all peers; diagnosis picks this node's). */
   controllerHalfOpen?: HalfOpenView;
+  /** The path MTU toward each node address, measured when a transfer stalled (controller/host/path-mtu.ts). */
+  pathMtu?: PathMtuMeasurement[];
   /** The controller's TCP_INFO samples of its callback connections (all peers; diagnosis picks each path's). */
   controllerTcp?: TcpInfoView;
   /** A BMC's callbacks tested over Redfish (controller/run/redfish-node.ts), already judged. */

@@ -55,12 +55,13 @@ const originOf = (probe: PlannedProbe): string => `${probe.source ?? ''}|${probe
 
 /** The node's probes with what was seen of each, grouped as paths: web callbacks, their alternate-port hellos, FTP. */
 function observe(n: NodeEvidence): { groups: ObservedProbe[][]; alternates: Map<string, ObservedProbe[]>; ftp: ObservedProbe[] } {
-  const results = new Map(n.events.filter((e): e is ProbeResult => e.t === 'probe').map((r) => [r.id, r]));
+  const finished = n.events.filter((e): e is ProbeResult => e.t === 'probe');
+  const results = new Map(finished.map((r) => [r.id, r]));
   const translated = [...results.values()].some((r) => r.seen !== undefined && r.local !== undefined && !sameEndpoint(r.seen, r.local));
   const observed = (probe: PlannedProbe): ObservedProbe => {
     const result = results.get(probe.id);
     const ledger = n.ledger.filter((r) => r.probe === probe.id);
-    return result === undefined ? { probe, ledger } : { probe, result, ledger, connection: connectionOf(probe, result, n.connections, translated) };
+    return result === undefined ? { probe, ledger } : { probe, result, ledger, connection: connectionOf(probe, result, n.connections, translated), finished: finished.indexOf(result) };
   };
   const groups = new Map<string, ObservedProbe[]>();
   const alternates = new Map<string, ObservedProbe[]>();
@@ -100,6 +101,7 @@ function nodePaths(n: NodeEvidence, thresholds: Thresholds, facts: AgentFacts | 
     return {
       facts,
       thresholds,
+      ...(n.pathMtu === undefined ? {} : { pathMtu: n.pathMtu }),
       controllerSynFrom: (port) =>
         n.controllerHalfOpen?.sightings.find((s) => s.port === port && s.local === probe.address && (s.remote === source || (source === undefined && n.addresses.includes(s.remote)))),
       quality: qualityContextFor(n, probe, source),

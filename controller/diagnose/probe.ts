@@ -2,7 +2,7 @@
  * One callback probe's judgement: its outcome as the agent reported it, read against the listener's
  * ledger, its record of the connection, and the controller's SYN_RECV samples. Pure.
  */
-import type { ControllerSynSighting, IdleCutEvidence, ListenerConnectionEvidence, ProbeBasics, ProbeEvidence, ProbeFailureFields } from '../../src/evidence.js';
+import type { ControllerSynSighting, IdleCutEvidence, ListenerConnectionEvidence, PathMtuMeasurement, ProbeBasics, ProbeEvidence, ProbeFailureFields } from '../../src/evidence.js';
 import { AGENT_ERROR_CODES, type AgentFacts, type PlannedProbe, type ProbeResult } from '../../src/protocol.js';
 import type { PathKind } from '../../src/verdicts.js';
 import type { HalfOpenSighting } from '../host/halfopen-sampler.js';
@@ -22,6 +22,8 @@ export interface ObservedProbe {
    * dropped). Through a NAT the listener sees another endpoint, so null never decides a verdict.
    */
   connection?: LedgerConnection | null;
+  /** Where its result came in the agent's output: results are written as probes finish. */
+  finished?: number;
 }
 
 /** A path's verdict, its one-sentence summary, and what it rests on. */
@@ -37,6 +39,8 @@ export interface PathContext {
   thresholds: Thresholds;
   /** The controller's SYN_RECV sighting of this path's source on a listener port. */
   controllerSynFrom(port: number): HalfOpenSighting | undefined;
+  /** The path MTU toward the node as measured on this run (controller/host/path-mtu.ts), when transfers stalled. */
+  pathMtu?: readonly PathMtuMeasurement[];
   /** The controller's TCP_INFO and the node's TCP counters for the path's quality (quality.ts); absent: none. */
   quality?: Omit<QualityContext, 'thresholds'>;
 }

@@ -48,6 +48,8 @@ export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   // Real Redfish clients check the lab's BMC stand-in's API shape (test/controller/lab/redfish-standin.test.ts).
   { command: 'redfishtool', debianPackage: 'redfishtool' },
   { command: 'ilorest', debianPackage: 'ilorest' },
+  // The controller bisects the path MTU with DF-set echoes (controller/host/path-mtu.ts); busybox ping has no -M.
+  { command: 'ping', debianPackage: 'iputils-ping' },
 ];
 
 const APT_TIMEOUT_MS = 15 * 60_000;

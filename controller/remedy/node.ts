@@ -8,7 +8,8 @@ import type { ControllerSynSighting, SizeBoundaryEvidence } from '../../src/evid
 import type { NodeReport, PathReport, Remedy } from '../../src/report.js';
 import { callbackFixes, sourceRouting, unique, type RemedyContext } from './callback.js';
 import { ftpDataFixes } from './ftp.js';
-import { idleFixes, lostAnswers, mtuFixes, reversePathFilter } from './path.js';
+import { mtuFixes, outageFixes } from './mtu.js';
+import { idleFixes, lostAnswers, reversePathFilter } from './path.js';
 
 /** The controller's SYN_RECV sighting a failing callback rests on, if any. */
 function controllerSyn(path: PathReport): ControllerSynSighting | undefined {
@@ -48,7 +49,9 @@ export function remediesForNode(node: NodeReport, ctx: RemedyContext, explained:
     remedies.push(...sourceRouting(address, undefined), reversePathFilter());
   }
   const boundary = sizeBoundary(callbacks);
-  if (boundary !== undefined) remedies.push(...mtuFixes(boundary));
+  if (boundary !== undefined) remedies.push(...mtuFixes(boundary, boundary.pathMtu?.find((m) => m.from === 'controller')?.to ?? node.sshAddress ?? node.addresses[0] ?? node.name));
+  const outage = callbacks.find((p) => p.verdict === 'path-outage')?.evidence;
+  if (outage?.kind === 'outage') remedies.push(outageFixes(outage, node.name));
   const idle = callbacks.find((p) => p.verdict === 'idle-cut');
   if (idle !== undefined) remedies.push(idleFixes(idle.evidence.kind === 'idle-cut' ? idle.evidence.idleMs : undefined));
   // Two sources can lead to the same commands (e.g. the router rule for a NIC's forward and callback paths).

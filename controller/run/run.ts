@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { NodeSpec } from '../../src/inventory/types.js';
-import type { AgentEvent, Deadlines, Plan, PortRange } from '../../src/protocol.js';
-import { CALLBACK_KINDS, callbacksMade, type CallbackKind, type Profile, type ProfileSet } from '../../src/profiles.js';
-import { unneededReason, type UpdateManager } from '../../src/managers.js';
+import type { AgentEvent, AgentFacts, Deadlines, Plan, PortRange, ProbeResult } from '../../src/protocol.js';
+import type { ProfileSet } from '../../src/profiles.js';
+import type { UpdateManager } from '../../src/managers.js';
 import { REPORT_VERSION, summarise, type NodeReport, type Report } from '../../src/report.js';
 import type { Shard } from '../../src/shard.js';
 import type { NodeKind } from '../../src/verdicts.js';
@@ -18,18 +18,20 @@ import { createRunCertificate } from '../wire/cert.js';
 import type { ForwardEvidence, JudgedSession, Thresholds } from '../diagnose/inputs.js';
 import { diagnoseNode } from '../diagnose/node.js';
 import { redfishPaths } from './redfish-node.js';
+import { isStuck } from '../diagnose/probe.js';
 import { judgeSession } from '../diagnose/session.js';
 import { flavourModule, registeredFlavours } from '../agents/index.js';
 import { askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection, parseRuntimesLine, type DetectedRuntimes } from '../agents/detect.js';
 import type { AgentFlavour } from '../agents/types.js';
 import { diagnoseFleet } from '../diagnose/fleet.js';
 import { HalfOpenSampler } from '../host/halfopen-sampler.js';
+import { measurePathMtus, notMeasuredFromNode } from '../host/path-mtu.js';
 import { TcpInfoSampler } from '../host/tcp-info-sampler.js';
 import { FtpListener } from '../wire/ftp-listener.js';
 import { CallbackListener } from '../wire/listener.js';
 import { ALTERNATE_PORTS, buildPlan } from './plan.js';
 import { proberFor } from '../probers/index.js';
-import { resolveAddress, sourceAddressFor } from '../host/route.js';
+import { type AddressedNode, ftpPortsOf, prepareAddresses, unneededCallbacks, usesFtp } from './node-setup.js';
 import { runOverSsh, type SessionInput, type SshSession, type SshSettings } from '../ssh/session.js';
 import { RunTokens } from '../wire/tokens.js';
 import { factsAddresses, sourceBindingFor, withTokenStrays } from './sources.js';
@@ -105,59 +107,6 @@ interface RunContext {
 
 /** SSH failures after which another address of the node may still answer. */
 const TRY_NEXT_ADDRESS: ReadonlySet<string> = new Set<NodeKind>(['ssh-unreachable', 'ssh-refused']);
-
-export interface AddressedNode {
-  spec: NodeSpec;
-  addresses: string[];
-  callbackAddresses: string[];
-}
-
-/** Where a node was defined, as its errors name it: `file:line`, or the flag for a --node. */
-function placeOf(spec: NodeSpec): string {
-  return spec.from.line > 0 ? `${spec.from.file}:${spec.from.line}` : spec.from.file;
-}
-
-/**
- * Resolves each node's addresses and picks its callback addresses: the source of this host's route to
- * each of the node's addresses (a dual-homed node may reach the controller on two of its addresses).
- * An address with no route is left to the forward probes to report, as long as one address has one.
- * Throws SetupError naming the node and where it was defined.
- */
-export async function prepareAddresses(options: RunOptions): Promise<AddressedNode[]> {
-  return Promise.all(
-    options.nodes.map(async (spec) => {
-      const fail = (err: unknown, advice: string): SetupError =>
-        new SetupError(`node "${spec.name}" (${placeOf(spec)}): ${(err as Error).message}${advice}`, { cause: err });
-      const addresses = await Promise.all(spec.addresses.map(resolveAddress)).catch((err: unknown) => {
-        throw fail(err, '');
-      });
-      if (options.callbackAddresses.length > 0) return { spec, addresses, callbackAddresses: options.callbackAddresses };
-      const sources = await Promise.allSettled(addresses.map(sourceAddressFor));
-      const found = sources.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-      if (found.length === 0) throw fail((sources[0] as PromiseRejectedResult).reason, '; give --callback-address');
-      return { spec, addresses, callbackAddresses: [...new Set(found)] };
-    }),
-  );
-}
-
-/** FTP callbacks need an agent: --ftp, the node's `ftp: true`, or a profile that makes them (a switch stand-in). */
-export function usesFtp(options: Pick<RunOptions, 'ftp' | 'profiles'>, spec: NodeSpec): boolean {
-  const made = callbacksMade(options.profiles[spec.profile]!);
-  return made.length > 0 && (options.ftp.all || spec.ftp === true || made.includes('ftp'));
-}
-
-/** Each callback kind the manager does not need from a node of this profile, with why. */
-export function unneededCallbacks(manager: UpdateManager, profile: Profile): Partial<Record<CallbackKind, string>> {
-  return Object.fromEntries(CALLBACK_KINDS.flatMap((kind) => {
-    const why = unneededReason(manager, profile, kind);
-    return why === undefined ? [] : [[kind, why]];
-  }));
-}
-
-/** The FTP control port and every port of the passive range. */
-export function ftpPortsOf(ftp: { controlPort: number; dataPorts: PortRange }): number[] {
-  return [ftp.controlPort, ...Array.from({ length: ftp.dataPorts.last - ftp.dataPorts.first + 1 }, (_, i) => ftp.dataPorts.first + i)];
-}
 
 export async function runTwoway(options: RunOptions, observer: RunObserver = {}): Promise<Report> {
   const startedAt = new Date();
@@ -346,7 +295,10 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
     return diagnoseNode({ ...evidence, events: [], ledger: [], forward, redfishPaths: redfish, ms: Math.round(performance.now() - started) }, options.thresholds);
   }
   const { session, sshAddress } = await runAgentSession(node, ctx);
-  const forward = await forwardPromise;
+  // After the ladder, not at the stall: an outage still under way would make the echoes say nothing.
+  const stalled = stalledEnds(plan, session.events, sshAddress ?? node.addresses[0]);
+  const [forward, measured] = await Promise.all([forwardPromise, stalled.sources.length > 0 ? measurePathMtus(stalled.sources, options.signal) : undefined]);
+  const pathMtu = measured === undefined ? undefined : [...measured, ...stalled.controllers.map(notMeasuredFromNode)];
   const ledger = listener.ledger.forNode(spec.name);
   return diagnoseNode(
     {
@@ -359,9 +311,25 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
       controllerHalfOpen: sampler.view(),
       controllerTcp: tcpInfo.view(),
       ...(sshAddress === undefined ? {} : { sshAddress }),
+      ...(pathMtu === undefined ? {} : { pathMtu }),
     },
     options.thresholds,
   );
+}
+
+/**
+ * Both ends of the transfers that got stuck: the node addresses to measure the path MTU toward (each
+ * stuck probe's source, else the source of the node's route to that controller address, else
+ * `fallback`) and the controller addresses they called.
+ */
+function stalledEnds(plan: Plan, events: readonly AgentEvent[], fallback: string | undefined): { sources: string[]; controllers: string[] } {
+  const planned = new Map(plan.probes.map((p) => [p.id, p]));
+  const facts = events.find((e): e is AgentFacts => e.t === 'facts');
+  const stuck = events
+    .filter((e): e is ProbeResult => e.t === 'probe' && isStuck(e) && ['download', 'upload'].includes(planned.get(e.id)?.kind ?? ''))
+    .map((e) => planned.get(e.id)!);
+  const sources = stuck.map((p) => p.source ?? facts?.routes.find((r) => r.to === p.address)?.source ?? fallback);
+  return { sources: [...new Set(sources.filter((a): a is string => a !== undefined))], controllers: [...new Set(stuck.map((p) => p.address))] };
 }
 
 /** The session, and what was chosen in it: the flavour sent and its size, or why none was. */

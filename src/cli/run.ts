@@ -4,7 +4,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import { Command, Option } from 'commander';
-import { ftpPortsOf, prepareAddresses, runTwoway, usesFtp, type AddressedNode, type RunOptions } from '../../controller/run/run.js';
+import { runTwoway, type RunOptions } from '../../controller/run/run.js';
+import { ftpPortsOf, prepareAddresses, usesFtp, type AddressedNode } from '../../controller/run/node-setup.js';
 import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
 import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/run/preflight.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/run/plan.js';

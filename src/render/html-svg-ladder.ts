@@ -43,6 +43,12 @@ function probeRung(id: string): { direction: 'download' | 'upload'; size: number
  * loosely so a field added to the evidence later shows here as soon as a report has it.
  */
 function optionalFigures(e: PathEvidence): Pick<Ladder, 'pathMtu' | 'throughput'> {
+  if (e.kind === 'size-boundary') {
+    // The controller's bisection (controller/host/path-mtu.ts); a figure only when it closed on one.
+    const measured = e.pathMtu?.find((m) => m.measured && m.mtu !== undefined)?.mtu;
+    return { ...(measured === undefined ? {} : { pathMtu: measured }), throughput: {} };
+  }
+  // Older reports (legacy evidence) carried whatever figures they had under these names.
   const f = e as unknown as Record<string, unknown>;
   const pathMtu = num(f.pathMtu) ?? num(f.mtu);
   const toNode = num(f.throughputMbps);

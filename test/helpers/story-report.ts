@@ -23,8 +23,8 @@ export function storyReport(): Report {
     { kind: 'probe', probe: 'hello-http-0', ...hello, ledgerSawRequest: false, controllerHalfOpen: { remote: '10.0.13.2', local: CTL, port: 63001, firstAt: 10, lastAt: 900, connections: 2 } },
     'hello: the controller got the SYN, its SYN-ACK never reached the node',
   );
-  // pathMtu: not (yet) a field of SizeBoundaryEvidence; a report that has it shows it.
-  const sizeBoundary = { kind: 'size-boundary', probe: 'dl-http-0-65536', outcome: 'stalled', stallAt: 2896, listenerBytesWritten: 65536, listenerBytesReceived: 120, largestPassingDownload: 1024, largestPassingUpload: 65536, stuck: ['dl-http-0-65536', 'dl-http-0-1048576'], pathMtu: 1400 } as PathEvidence;
+  const pathMtu = [{ from: 'controller' as const, to: '10.0.6.2', measured: true, mtu: 1400, interfaceMtu: 1500, probes: [{ size: 1500, ok: false }, { size: 1400, ok: true }], command: 'ping -n -M do -s 1372 -c 1 -W 1 10.0.6.2' }];
+  const sizeBoundary: PathEvidence = { kind: 'size-boundary', probe: 'dl-http-0-65536', outcome: 'stalled', stallAt: 2896, listenerBytesWritten: 65536, listenerBytesReceived: 120, largestPassingDownload: 1024, largestPassingUpload: 65536, stuck: ['dl-http-0-65536', 'dl-http-0-1048576'], pathMtu };
   const mtu = withEvidence(callback('10.0.6.2', 63001, 'ok'), 'mtu-blackhole', sizeBoundary, 'download of 64 KiB stalled at byte 2896; up to 1 KiB passes');
   const idle = withEvidence(
     callback('10.0.7.2', 63002, 'ok'),

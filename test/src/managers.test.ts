@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { diagnoseNode } from '../../controller/diagnose/node.js';
-import { unneededCallbacks } from '../../controller/run/run.js';
+import { unneededCallbacks } from '../../controller/run/node-setup.js';
 import { UPDATE_MANAGERS, callbacksNeeded, unneededReason } from '../../src/managers.js';
 import { parseProfiles } from '../../src/profile-file.js';
 import { BUILT_IN_PROFILES } from '../../src/profiles.js';

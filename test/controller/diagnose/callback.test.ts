@@ -97,6 +97,18 @@ const ROWS: ClassifyRow[] = [
     },
   },
   {
+    name: 'a 1 MiB download stalled after 970020 bytes and the status passed after it: a link flap, not the size',
+    input: evidence({ 'dl-http-0-1048576': { outcome: 'stalled', phase: 'body', bytes: 970020 } }),
+    node: 'path-outage',
+    http: 'path-outage',
+    check: (r) => {
+      const e = evidenceOf(httpPath(r), 'outage');
+      assert.equal(e.stallAt, 970020);
+      assert.deepEqual(e.stuck, ['dl-http-0-1048576']);
+      assert.match(e.notSize.join('; '), /970020 bytes of the 1 MiB download arrived before it stalled/);
+    },
+  },
+  {
     name: 'small uploads pass, a 1 MiB upload stalls where the listener stopped receiving',
     input: evidence(
       { 'ul-http-0-1048576': { outcome: 'stalled', phase: 'response', bytes: 1048576, error: { code: 'TWOWAY_STALL', message: 'x' } } },

@@ -32,7 +32,7 @@ function brokeAfter(n: number, results: Partial<Record<string, Partial<ProbeResu
 
 const unfinishedOf = (p: PathReport): UnfinishedFields => {
   const e = p.evidence;
-  return e.kind === 'forward' || e.kind === 'legacy' || e.kind === 'ftp-control' || e.kind === 'ftp-data' || e.kind === 'redfish' ? {} : e;
+  return e.kind === 'forward' || e.kind === 'legacy' || e.kind === 'ftp-control' || e.kind === 'ftp-data' || e.kind === 'redfish' || e.kind === 'outage' ? {} : e;
 };
 
 /** The web callback paths' planned probes (alternate-port hellos are evidence for other paths, not paths of their own). */

@@ -1,7 +1,8 @@
 /** Callback addresses come from this host's routes to each of a node's addresses (no traffic sent). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { prepareAddresses, type RunOptions } from '../../../controller/run/run.js';
+import { prepareAddresses } from '../../../controller/run/node-setup.js';
+import type { RunOptions } from '../../../controller/run/run.js';
 import type { NodeSpec } from '../../../src/inventory/types.js';
 
 function node(name: string, addresses: string[], from = { file: 'inv.yaml', line: 7 }): NodeSpec {
