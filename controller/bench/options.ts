@@ -23,7 +23,8 @@ export const BENCH_USAGE = `usage: npm run bench -- [--nodes N] [--reps R] [--co
   --out DIR        where the JSON and Markdown results go (default bench-results)
   --keep-lab       leave the lab up at the end (default: tear it down)`;
 
-function wholeIn(text: string | undefined, fallback: number, flag: string, min: number, max: number): number {
+/** A whole-number flag within [min, max], or the fallback when it is absent (the soak's flags too). */
+export function wholeIn(text: string | undefined, fallback: number, flag: string, min: number, max: number): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
     throw new InputError(`expected a whole number from ${min} to ${max}, got "${text}"`, { field: flag });

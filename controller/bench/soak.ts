@@ -16,6 +16,7 @@ import type { Report } from '../../src/report.js';
 import { FLEET_MAX_NODES, fleetScenarios } from '../lab/fleet.js';
 import { labDown, labUp } from '../lab/index.js';
 import { labEnv } from '../lab/run.js';
+import { wholeIn } from './options.js';
 import { type SoakTally, describeTally, emptyTally, soakClean, tallyRun } from './soak-tally.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -34,14 +35,6 @@ export const SOAK_USAGE = `usage: npm run soak -- [--nodes N] [--runs R] [--conc
   --runs R         twoway runs in a row over all of them, 1 to 20 (default 3)
   --concurrency C  nodes at once (default: twoway run's own default)
   --keep-lab       leave the lab up at the end (default: tear it down)`;
-
-function wholeIn(text: string | undefined, fallback: number, flag: string, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new InputError(`expected a whole number from ${min} to ${max}, got "${text}"`, { field: flag });
-  }
-  return Number(text);
-}
 
 export function parseSoakArgs(argv: readonly string[]): SoakOptions | 'help' {
   let parsed;

@@ -9,6 +9,7 @@
 import { VERDICTS, VERDICT_KINDS, type VerdictKind } from '../verdicts.js';
 import type { Timeline, TimelineGroup } from '../timeline.js';
 import { escapeHtml as esc } from './html-escape.js';
+import { staticPage } from './html-page.js';
 import { verdictColour } from './html.js';
 import { CHANGES_SHOWN, changeText, membersText } from './history.js';
 
@@ -90,23 +91,9 @@ export function renderHistoryHtml(t: Timeline, dir: string): string {
       ? '<p>Nothing failed in any stored run.</p>'
       : `<table id="timeline"><thead><tr><th>now</th><th>path</th><th>runs, oldest to newest</th><th>entries</th><th>nodes</th></tr></thead><tbody>${t.groups.map((g) => rowHtml(t, g)).join('')}</tbody></table>`;
   const omitted = t.omitted.groups > 0 ? `<p>${t.omitted.groups} more group(s) (${t.omitted.entries} entries), with milder histories, are not shown.</p>` : '';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${esc(title)}</h1>
-<p class="runs">${esc(span)}. ${t.nodes} nodes: ${failingNow} path(s) failing now, ${flapping} flapping. Paths with the same history are one row; hover a bar for its runs. Bar height: fault full, warning two thirds, pass one third.</p>
+  return staticPage(title, STYLE, `<p class="runs">${esc(span)}. ${t.nodes} nodes: ${failingNow} path(s) failing now, ${flapping} flapping. Paths with the same history are one row; hover a bar for its runs. Bar height: fault full, warning two thirds, pass one third.</p>
 ${healthy}
 <h2>Paths that failed in any run</h2>
 ${table}
-${omitted}
-</body>
-</html>
-`;
+${omitted}`);
 }

@@ -13,6 +13,7 @@ import { columnsOf } from './labels.js';
 import { hostPort } from '../endpoint.js';
 import { shardLabel } from '../shard.js';
 import { escapeHtml as esc } from './html-escape.js';
+import { staticPage } from './html-page.js';
 import { matrixHtml, verdictSpan } from './html-matrix.js';
 import { storyHtml } from './html-story.js';
 import { LADDER_STYLE } from './html-svg-ladder.js';
@@ -104,19 +105,5 @@ export function renderHtml(report: Report): string {
     legendHtml(),
     ...panels,
   ];
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${esc(title)}</h1>
-${sections.join('\n')}
-</body>
-</html>
-`;
+  return staticPage(title, STYLE, sections.join('\n'));
 }
