@@ -218,6 +218,8 @@ export interface SizeBoundaryEvidence extends UnfinishedFields {
   listenerBytesReceived: number;
   largestPassingDownload?: number;
   largestPassingUpload?: number;
+  /** Mbit/s of the largest transfer that passed each way (toward the node: download), measured on this run. */
+  passingMbps?: { download?: number; upload?: number };
   stuck: string[];
   /** The path MTU as measured on this run, one entry per side that tried; absent in reports written before it was. */
   pathMtu?: PathMtuMeasurement[];

@@ -55,9 +55,14 @@ function judgeSizeBoundary(items: ObservedProbe[], ctx: PathContext): PathJudgem
       evidence: { kind: 'outage', probe: first.probe.id, outcome: first.result.outcome, stallAt: at, stuck: stuck.map((t) => t.probe.id), notSize: cause.notSize, passedAfter: cause.passedAfter, ...measured },
     };
   }
-  const largestPassing = (kind: 'download' | 'upload'): number | undefined =>
-    transfers.filter((t) => t.probe.kind === kind && t.result?.outcome === 'ok').at(-1)?.probe.size;
-  const passing = { download: largestPassing('download'), upload: largestPassing('upload') };
+  const largestPassed = (kind: 'download' | 'upload') => transfers.filter((t) => t.probe.kind === kind && t.result?.outcome === 'ok').at(-1);
+  const passing = { download: largestPassed('download')?.probe.size, upload: largestPassed('upload')?.probe.size };
+  // Its rate as the agent timed it (connect to last byte): small transfers understate a path, so the size goes beside it.
+  const rateOf = (kind: 'download' | 'upload'): number | undefined => {
+    const t = largestPassed(kind);
+    return t?.probe.size === undefined || t.result === undefined || t.result.ms <= 0 ? undefined : Math.round((t.probe.size * 8) / t.result.ms / 100) / 10;
+  };
+  const passingMbps = { download: rateOf('download'), upload: rateOf('upload') };
   const counterpart =
     first.probe.kind === 'download' ? `the listener had sent ${sum(first.ledger, 'bytesWritten')}` : `the agent had sent ${first.result.bytes ?? 0}, the listener received ${at}`;
   const limit = passing[first.probe.kind === 'download' ? 'download' : 'upload'];
@@ -82,6 +87,7 @@ function judgeSizeBoundary(items: ObservedProbe[], ctx: PathContext): PathJudgem
       listenerBytesReceived: sum(first.ledger, 'bytesReceived'),
       largestPassingDownload: passing.download,
       largestPassingUpload: passing.upload,
+      ...(passingMbps.download === undefined && passingMbps.upload === undefined ? {} : { passingMbps }),
       stuck: stuck.map((t) => t.probe.id),
       ...measured,
     },

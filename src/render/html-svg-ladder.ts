@@ -46,7 +46,11 @@ function optionalFigures(e: PathEvidence): Pick<Ladder, 'pathMtu' | 'throughput'
   if (e.kind === 'size-boundary') {
     // The controller's bisection (controller/host/path-mtu.ts); a figure only when it closed on one.
     const measured = e.pathMtu?.find((m) => m.measured && m.mtu !== undefined)?.mtu;
-    return { ...(measured === undefined ? {} : { pathMtu: measured }), throughput: {} };
+    const { download: toNode, upload: toController } = e.passingMbps ?? {};
+    return {
+      ...(measured === undefined ? {} : { pathMtu: measured }),
+      throughput: { ...(toNode === undefined ? {} : { toNode }), ...(toController === undefined ? {} : { toController }) },
+    };
   }
   // Older reports (legacy evidence) carried whatever figures they had under these names.
   const f = e as unknown as Record<string, unknown>;

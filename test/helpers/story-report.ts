@@ -24,7 +24,7 @@ export function storyReport(): Report {
     'hello: the controller got the SYN, its SYN-ACK never reached the node',
   );
   const pathMtu = [{ from: 'controller' as const, to: '10.0.6.2', measured: true, mtu: 1400, interfaceMtu: 1500, probes: [{ size: 1500, ok: false }, { size: 1400, ok: true }], command: 'ping -n -M do -s 1372 -c 1 -W 1 10.0.6.2' }];
-  const sizeBoundary: PathEvidence = { kind: 'size-boundary', probe: 'dl-http-0-65536', outcome: 'stalled', stallAt: 2896, listenerBytesWritten: 65536, listenerBytesReceived: 120, largestPassingDownload: 1024, largestPassingUpload: 65536, stuck: ['dl-http-0-65536', 'dl-http-0-1048576'], pathMtu };
+  const sizeBoundary: PathEvidence = { kind: 'size-boundary', probe: 'dl-http-0-65536', outcome: 'stalled', stallAt: 2896, listenerBytesWritten: 65536, listenerBytesReceived: 120, largestPassingDownload: 1024, largestPassingUpload: 65536, passingMbps: { download: 1.6, upload: 42.5 }, stuck: ['dl-http-0-65536', 'dl-http-0-1048576'], pathMtu };
   const mtu = withEvidence(callback('10.0.6.2', 63001, 'ok'), 'mtu-blackhole', sizeBoundary, 'download of 64 KiB stalled at byte 2896; up to 1 KiB passes');
   const idle = withEvidence(
     callback('10.0.7.2', 63002, 'ok'),

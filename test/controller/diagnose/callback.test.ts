@@ -76,6 +76,8 @@ const ROWS: ClassifyRow[] = [
     check: (r) => {
       const e = evidenceOf(httpPath(r), 'size-boundary');
       assert.equal(e.largestPassingDownload, 1024);
+      // The largest transfers that passed each way, at 5 ms each (okResult): 1 KiB down, 1 MiB up.
+      assert.deepEqual(e.passingMbps, { download: Math.round((1024 * 8) / 5 / 100) / 10, upload: Math.round((1048576 * 8) / 5 / 100) / 10 });
       assert.equal(e.stallAt, 1448);
       assert.deepEqual(e.stuck, ['dl-http-0-65536', 'dl-http-0-1048576']);
       assert.match(httpPath(r).summary, /download of 64 KiB stalled at byte 1448.*up to 1 KiB passes.*every upload passed, so only the direction toward the node is affected/);

@@ -58,7 +58,7 @@ test('sequence: legacy evidence (the fleet fixture) is read by its field names; 
   assert.deepEqual(stopStep(sequenceOf(rpl)), { label: 'SYN-ACK', from: 'controller', reached: 'path' });
 });
 
-test('ladder: per direction and size passed, stuck (with the offset of the first) or no result; the path MTU shows when the evidence has it', () => {
+test('ladder: per direction and size passed, stuck (with the offset of the first) or no result; the path MTU and the throughput of the passing transfers both ways show when the evidence has them', () => {
   const ladder = ladderOf(pathOf('mtu'), [1024, 65536, 1048576, 8388608]);
   assert.ok(ladder);
   const row = (d: string) => ladder.rungs.filter((r) => r.direction === d).map((r) => (r.stallAt === undefined ? r.result : `${r.result}@${r.stallAt}`));
@@ -66,6 +66,8 @@ test('ladder: per direction and size passed, stuck (with the offset of the first
   assert.deepEqual(row('upload'), ['passed', 'passed', 'unknown', 'unknown']);
   assert.equal(ladder.pathMtu, 1400);
   assert.match(ladderFigures(ladder)[0]!, /path MTU: 1400 bytes/);
+  assert.deepEqual(ladder.throughput, { toNode: 1.6, toController: 42.5 });
+  assert.equal(ladderFigures(ladder)[1], 'throughput toward the node: 1.6 Mbit/s; toward the controller: 42.5 Mbit/s');
   assert.equal(ladderOf(pathOf('web1'), [1024]), undefined, 'no ladder for a fault that does not depend on size');
   const legacy = ladderOf(fleetReport().nodes.find((n) => n.name === 'mtu')!.paths[0]!, [1024, 65536, 1048576]);
   assert.deepEqual(legacy?.rungs.map((r) => r.result), ['passed', 'stuck', 'unknown']);
