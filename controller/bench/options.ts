@@ -1,5 +1,5 @@
 /** `npm run bench -- [flags]`: the flags, parsed and checked (pure). */
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InputError } from '../../src/errors.js';
 import { FLEET_MAX_NODES } from '../lab/fleet.js';
 
@@ -32,26 +32,21 @@ export function wholeIn(text: string | undefined, fallback: number, flag: string
   return Number(text);
 }
 
-export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
-  let parsed;
+/** The flags of a lab tool (bench, soak): strict, no positionals, -h/--help; a usage error carries the usage text. */
+export function parseToolFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O, usage: string) {
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        nodes: { type: 'string' },
-        reps: { type: 'string' },
-        concurrency: { type: 'string' },
-        out: { type: 'string' },
-        'keep-lab': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
+    return parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${BENCH_USAGE}`);
+    throw new InputError(`${(err as Error).message}\n${usage}`);
   }
-  const v = parsed.values;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
+  const v = parseToolFlags(
+    argv,
+    { nodes: { type: 'string' }, reps: { type: 'string' }, concurrency: { type: 'string' }, out: { type: 'string' }, 'keep-lab': { type: 'boolean' } },
+    BENCH_USAGE,
+  );
   if (v.help === true) return 'help';
   if (v.out === '') throw new InputError('expected a directory', { field: '--out' });
   return {

@@ -10,13 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { InputError, TwowayError } from '../../src/errors.js';
+import { TwowayError } from '../../src/errors.js';
 import type { Report } from '../../src/report.js';
 import { FLEET_MAX_NODES, fleetScenarios } from '../lab/fleet.js';
 import { labDown, labUp } from '../lab/index.js';
 import { labEnv } from '../lab/run.js';
-import { wholeIn } from './options.js';
+import { parseToolFlags, wholeIn } from './options.js';
 import { type SoakTally, describeTally, emptyTally, soakClean, tallyRun } from './soak-tally.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -37,24 +36,7 @@ export const SOAK_USAGE = `usage: npm run soak -- [--nodes N] [--runs R] [--conc
   --keep-lab       leave the lab up at the end (default: tear it down)`;
 
 export function parseSoakArgs(argv: readonly string[]): SoakOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        nodes: { type: 'string' },
-        runs: { type: 'string' },
-        concurrency: { type: 'string' },
-        'keep-lab': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${SOAK_USAGE}`);
-  }
-  const v = parsed.values;
+  const v = parseToolFlags(argv, { nodes: { type: 'string' }, runs: { type: 'string' }, concurrency: { type: 'string' }, 'keep-lab': { type: 'boolean' } }, SOAK_USAGE);
   if (v.help === true) return 'help';
   return {
     nodes: wholeIn(v.nodes, 100, '--nodes', 1, FLEET_MAX_NODES),
