@@ -18,9 +18,12 @@ export function pathsIn(node: NodeReport, column: string): PathReport[] {
   return node.paths.filter((p) => columnOf(p) === column);
 }
 
-/** A cell's verdict: the worst of its paths; undefined when the node has no path there. */
+/** A cell's verdict: the worst of its paths, information before ok at equal severity (a closed path-only port shows as
+ * `closed`, not `ok`); undefined when the node has no path there. */
 export function cellVerdict(paths: readonly PathReport[]): VerdictKind | undefined {
-  return paths.length === 0 ? undefined : paths.map((p) => p.verdict).reduce<VerdictKind>((a, b) => worse(a, b), 'ok');
+  const shownFirst = (a: VerdictKind, b: VerdictKind): VerdictKind =>
+    VERDICTS[a].severity === VERDICTS[b].severity && VERDICTS[b].class === 'info' ? b : worse(a, b);
+  return paths.length === 0 ? undefined : paths.map((p): VerdictKind => p.verdict).reduce(shownFirst);
 }
 
 /** One path in words, e.g. "callback 10.0.0.5 -> 10.0.0.1:63001 (http)". */
