@@ -89,7 +89,6 @@ export function registerLab(program: Command): Command {
     .action(async (opts: { install: boolean; fleet: string; fleetDropped: string; onlyFleet?: boolean; seed?: string }) => {
       const seed = opts.seed === undefined ? {} : { seed: parseSeed(opts.seed, '--seed') };
       const result = await labUp({ log: progress, install: opts.install, ...parseComposition(opts), ...seed });
-      progress(`parameters: ${describeLabParams(result.params)}`);
       if (result.action === 'built') progress(`ready; try: twoway run --inventory ${result.paths.inventory}`);
     });
 

@@ -6,8 +6,9 @@
  * - a failing network verdict on a path          -> <failure type="KIND">
  * - SSH or agent failed (the node's nodeVerdict)  -> <error type="KIND"> on the node's "session" testcase
  * - not-measured because the session failed       -> <skipped>: the session's <error> already counts it
- * - not-measured with a working session           -> <error type="not-measured">: the harness could not
- *   measure it, and twoway exits 1 for it, so the CI must not show green
+ * - a warning (not-measured with a working session, slow, path-outage, ...) and information on a callback the
+ *   update manager does not need -> written to the case's system-out: neither failure nor error, as twoway
+ *   does not exit 1 for them
  * So the JUnit file is green exactly when the run found no fault (its own exit 0; --baseline may still pass a run with known faults).
  */
 import { findingFor, type NodeReport, type PathReport, type Report } from '../report.js';
