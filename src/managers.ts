@@ -135,6 +135,15 @@ export const UPDATE_MANAGERS: Readonly<Record<string, UpdateManager>> = { hpsum6
 export const MANAGER_NAMES = Object.keys(UPDATE_MANAGERS);
 export const DEFAULT_MANAGER = 'hpsum6';
 
+/**
+ * `--callbacks`: `auto` measures every callback a node makes and lets the manager decide which count;
+ * `off` does not test the callbacks the manager does not need at all (reported as not tested by
+ * choice). There is no `on`: a run that must count every callback picks `--manager hpsum6`, whose model
+ * is the profiles' own callbacks.
+ */
+export const CALLBACK_CHOICES = ['auto', 'off'] as const;
+export type CallbackChoice = (typeof CALLBACK_CHOICES)[number];
+
 /** What the manager says of a node of this profile (by its built-in family); undefined: the profile's own callbacks decide. */
 export function managerNeed(manager: UpdateManager, profile: Profile): ManagerNeed | undefined {
   return Object.hasOwn(manager.needs, profile.family) ? manager.needs[profile.family] : undefined;

@@ -75,6 +75,15 @@ export interface NodeEvidence {
   redfishPaths?: PathReport[];
   /** Callback kinds the run's update manager does not need from this node, each with why (src/managers.ts unneededReason). */
   unneededCallbacks?: Partial<Record<CallbackKind, string>>;
+  /** Callbacks not tested by choice (`--callbacks off`): reported per controller address as information. */
+  notTested?: NotTestedCallback[];
+}
+
+/** A callback the run chose not to test: its kind, the port it would have gone to, and why the manager does not need it. */
+export interface NotTestedCallback {
+  proto: CallbackKind;
+  port: number;
+  why: string;
 }
 
 export interface Thresholds {
