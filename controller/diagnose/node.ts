@@ -190,6 +190,7 @@ export function diagnoseNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
     report.nodeVerdict = nodeVerdict;
     report.nodeEvidence = sessionFailureEvidence(n.session, n.events, n.probes.length);
   }
+  if (n.manager !== undefined) report.manager = n.manager;
   if (n.agentless === true) report.agentless = true;
   if (hello !== undefined) {
     report.agent = { flavour: hello.flavour, version: hello.version, runtime: hello.runtime, platform: hello.platform };

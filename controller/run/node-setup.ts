@@ -7,7 +7,7 @@
 import type { NodeSpec } from '../../src/inventory/types.js';
 import type { PortRange } from '../../src/protocol.js';
 import { CALLBACK_KINDS, callbacksMade, type CallbackKind, type Profile } from '../../src/profiles.js';
-import { unneededReason, type UpdateManager } from '../../src/managers.js';
+import { UPDATE_MANAGERS, unneededReason, type UpdateManager } from '../../src/managers.js';
 import { SetupError } from '../../src/errors.js';
 import type { WebProto } from '../../src/protocol.js';
 import type { NotTestedCallback } from '../diagnose/inputs.js';
@@ -50,6 +50,16 @@ export async function prepareAddresses(options: RunOptions): Promise<AddressedNo
 
 type ChoiceOptions = Pick<RunOptions, 'ftp' | 'profiles' | 'manager' | 'callbacks'>;
 
+/** The manager that judges the node: its inventory's `manager:`, else the run's --manager. */
+export function managerFor(options: Pick<RunOptions, 'manager'>, spec: NodeSpec): UpdateManager | undefined {
+  return spec.manager === undefined ? options.manager : UPDATE_MANAGERS[spec.manager];
+}
+
+/** The node's own manager's name when it differs from the run's, for its report. */
+export function ownManager(options: Pick<RunOptions, 'manager'>, spec: NodeSpec): string | undefined {
+  return spec.manager !== undefined && spec.manager !== options.manager?.name ? spec.manager : undefined;
+}
+
 /** FTP callbacks need an agent: --ftp, the node's `ftp: true`, or a profile that makes them (a switch stand-in). */
 function wantsFtp(options: Pick<RunOptions, 'ftp' | 'profiles'>, spec: NodeSpec): boolean {
   const made = callbacksMade(options.profiles[spec.profile]!);
@@ -73,8 +83,9 @@ function testableCallbacks(options: ChoiceOptions, spec: NodeSpec): CallbackKind
 
 /** Callback kinds left untested by choice (`--callbacks off`): those the manager does not need from the node, with why. */
 export function skippedCallbacks(options: ChoiceOptions, spec: NodeSpec): Partial<Record<CallbackKind, string>> {
-  if (options.callbacks !== 'off' || options.manager === undefined) return {};
-  return unneededCallbacks(options.manager, options.profiles[spec.profile]!);
+  const manager = managerFor(options, spec);
+  if (options.callbacks !== 'off' || manager === undefined) return {};
+  return unneededCallbacks(manager, options.profiles[spec.profile]!);
 }
 
 /** The web callbacks the node is asked to make (or the BMC to fetch): those not left out by choice. */

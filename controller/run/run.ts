@@ -31,7 +31,7 @@ import { FtpListener } from '../wire/ftp-listener.js';
 import { CallbackListener } from '../wire/listener.js';
 import { ALTERNATE_PORTS, buildPlan } from './plan.js';
 import { proberFor } from '../probers/index.js';
-import { type AddressedNode, ftpPortsOf, notTestedCallbacks, prepareAddresses, unneededCallbacks, usesFtp, webCallbacks } from './node-setup.js';
+import { type AddressedNode, ftpPortsOf, managerFor, notTestedCallbacks, ownManager, prepareAddresses, unneededCallbacks, usesFtp, webCallbacks } from './node-setup.js';
 import { runOverSsh, type SessionInput, type SshSession, type SshSettings } from '../ssh/session.js';
 import { RunTokens } from '../wire/tokens.js';
 import { factsAddresses, sourceBindingFor, withTokenStrays } from './sources.js';
@@ -238,6 +238,8 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
           minMbps: options.thresholds.minMbps,
           agentTimeoutMs: options.deadlines.totalMs,
           forwardTimeoutMs: options.forwardTimeoutMs,
+          ...(options.manager === undefined ? {} : { manager: options.manager.name }),
+          ...(options.callbacks === 'off' ? { callbacks: 'off' as const } : {}),
         },
         strayRequests: ledger.strayCount,
         ...(ledger.straySummary.length === 0 ? {} : { strays: ledger.straySummary }),
@@ -263,6 +265,8 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   const { options, listener, sampler, tcpInfo, observer } = ctx;
   const { spec, plan } = node;
   const profile = options.profiles[spec.profile]!;
+  const manager = managerFor(options, spec);
+  const own = ownManager(options, spec);
   const evidence = {
     name: spec.name,
     addresses: node.addresses,
@@ -271,7 +275,8 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
     // Agentless devices run no agent: no planned callbacks (a BMC with Redfish settings gets its own paths below).
     probes: profile.agent ? plan.probes : [],
     ...(profile.agent ? {} : { agentless: true }),
-    ...(options.manager === undefined ? {} : { unneededCallbacks: unneededCallbacks(options.manager, profile) }),
+    ...(manager === undefined ? {} : { unneededCallbacks: unneededCallbacks(manager, profile) }),
+    ...(own === undefined ? {} : { manager: own }),
     notTested: notTestedCallbacks(options, spec, { http: listener.portFor('http'), https: listener.portFor('https'), ftp: options.ftp.controlPort }),
   };
   // A node whose turn comes after an interrupt still gets a result: not measured.

@@ -1,8 +1,8 @@
-/** `--callbacks off`: callbacks the update manager does not need are not tested at all, and say so as information. */
+/** `--callbacks off` (callbacks the update manager does not need are not tested at all, and say so as information) and the manager per node. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { diagnoseNode } from '../../../controller/diagnose/node.js';
-import { notTestedCallbacks, skippedCallbacks, usesFtp, webCallbacks } from '../../../controller/run/node-setup.js';
+import { managerFor, notTestedCallbacks, ownManager, skippedCallbacks, usesFtp, webCallbacks } from '../../../controller/run/node-setup.js';
 import { buildPlan } from '../../../controller/run/plan.js';
 import { mediaProbes } from '../../../controller/run/redfish-node.js';
 import type { NodeSpec } from '../../../src/inventory/types.js';
@@ -84,4 +84,19 @@ test('callbacks off: an untested callback is reported as information, not tested
   assert.equal(pathClass(https[0]!), 'info');
   assert.equal(report.verdict, 'ok');
   assert.deepEqual(classCounts([report]), { faults: 0, warnings: 0, information: 1 });
+});
+
+test('manager per node: the inventory\'s manager judges the node instead of --manager, and the report says so', () => {
+  const esx = node('vmware', { manager: 'vum' });
+  const options = run('hpsum6', 'off');
+  assert.equal(managerFor(options, esx)?.name, 'vum');
+  assert.equal(ownManager(options, esx), 'vum');
+  assert.equal(ownManager(options, node('vmware', { manager: 'hpsum6' })), undefined, 'the same as the run\'s: nothing to record');
+  assert.equal(managerFor(options, node('vmware'))?.name, 'hpsum6');
+  // hpsum6 needs both web callbacks from ESXi; vum only http: the node's own manager decides what is skipped.
+  assert.deepEqual(webCallbacks(options, node('vmware')), ['http', 'https']);
+  assert.deepEqual(webCallbacks(options, esx), ['http']);
+  const report = diagnoseNode(evidence({}, { profile: 'vmware', manager: 'vum' }));
+  assert.equal(report.manager, 'vum');
+  assert.equal(diagnoseNode(evidence()).manager, undefined);
 });
