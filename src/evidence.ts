@@ -374,6 +374,8 @@ export interface RedfishEvidence {
   ejected?: boolean;
   /** Why no insert was made (login failed, every slot busy, ...). */
   skipped?: string;
+  /** The run stopped while this insert's request was awaited: not measured, the media ejected. */
+  interrupted?: boolean;
 }
 
 /**

@@ -64,7 +64,9 @@ export async function redfishPaths(
   const password = bmcPassword(spec.redfish);
   const trust = trustOf(spec.redfish);
   let outcome: RedfishOutcome;
-  if ('problem' in password || 'problem' in trust) {
+  // Interrupted before its turn: its paths say so (not measured), and the BMC is not contacted.
+  if (signal?.aborted === true) outcome = { bmc, trust: '', attempts: [], skipped: { reason: 'interrupted', message: 'the run was interrupted before this BMC was tested' }, loggedOut: true };
+  else if ('problem' in password || 'problem' in trust) {
     const message = 'problem' in password ? password.problem : (trust as { problem: string }).problem;
     outcome = { bmc, trust: '', attempts: [], skipped: { reason: 'error', message }, loggedOut: true };
   } else outcome = await testRedfishCallbacks({ ...bmc, user: spec.redfish.user, password: password.password, trust }, probes, listener.ledger, DEFAULT_REDFISH_TIMINGS, signal);

@@ -9,7 +9,7 @@ import type { NodeSpec } from '../../src/inventory/types.js';
 import type { AgentEvent, AgentFacts, Deadlines, Plan, PortRange, ProbeResult } from '../../src/protocol.js';
 import type { ProfileSet } from '../../src/profiles.js';
 import type { CallbackChoice, UpdateManager } from '../../src/managers.js';
-import { REPORT_VERSION, summarise, type NodeReport, type Report } from '../../src/report.js';
+import { REPORT_VERSION, summarise, type NodeReport, type PathReport, type Report } from '../../src/report.js';
 import type { Shard } from '../../src/shard.js';
 import type { NodeKind } from '../../src/verdicts.js';
 import { SetupError } from '../../src/errors.js';
@@ -279,8 +279,13 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
     ...(own === undefined ? {} : { manager: own }),
     notTested: notTestedCallbacks(options, spec, { http: listener.portFor('http'), https: listener.portFor('https'), ftp: options.ftp.controlPort }),
   };
-  // A node whose turn comes after an interrupt still gets a result: not measured.
-  if (options.signal?.aborted) return diagnoseNode({ ...evidence, events: [], ledger: [], forward: [] }, options.thresholds);
+  // A BMC with Redfish settings: its callbacks are tested by asking it to mount media from the listener.
+  const bmcPaths = (): Promise<PathReport[]> =>
+    profile.agent || spec.redfish === undefined
+      ? Promise.resolve([])
+      : redfishPaths({ ...spec, redfish: spec.redfish }, node.token, node.callbackAddresses, webCallbacks(options, spec), listener, options.signal);
+  // A node whose turn comes after an interrupt still gets a result: not measured (a BMC's Redfish paths too).
+  if (options.signal?.aborted) return diagnoseNode({ ...evidence, events: [], ledger: [], forward: [], redfishPaths: await bmcPaths() }, options.thresholds);
   observer.nodeStarted?.(spec.name);
 
   const started = performance.now();
@@ -298,8 +303,7 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   );
   // Agentless devices (iLO, OA, VC, switches) run nothing of ours: their result is the forward probes.
   if (!profile.agent) {
-    // A BMC with Redfish settings: its callbacks are tested by asking it to mount media from the listener.
-    const redfish = spec.redfish === undefined ? [] : await redfishPaths({ ...spec, redfish: spec.redfish }, node.token, node.callbackAddresses, webCallbacks(options, spec), listener, options.signal);
+    const redfish = await bmcPaths();
     const forward = await forwardPromise;
     return diagnoseNode({ ...evidence, events: [], ledger: [], forward, redfishPaths: redfish, ms: Math.round(performance.now() - started) }, options.thresholds);
   }
