@@ -266,9 +266,11 @@ export interface MeasuredEvidence extends Partial<ThroughputEvidence>, Unfinishe
   quality?: PathQualityEvidence;
 }
 
-/** No agent results for the path: the run was interrupted first, or SSH or the agent failed. */
+/** No agent results for the path: the run was interrupted first, SSH or the agent failed, or the run chose not to test it. */
 export interface NotRunEvidence extends UnfinishedFields {
   kind: 'not-run';
+  /** Not tested by choice: `--callbacks off` left out a callback the update manager does not need. */
+  byChoice?: 'callbacks-off';
 }
 
 /** A callback over HTTP or HTTPS. */
@@ -372,6 +374,8 @@ export interface RedfishEvidence {
   ejected?: boolean;
   /** Why no insert was made (login failed, every slot busy, ...). */
   skipped?: string;
+  /** The run stopped while this insert's request was awaited: not measured, the media ejected. */
+  interrupted?: boolean;
 }
 
 /**

@@ -32,15 +32,17 @@ const SUM_PORTS = { http: UPDATE_MANAGER_PORTS.port, https: UPDATE_MANAGER_PORTS
 //   Windows, Linux: 63001, 63002 | None.   HP-UX: 63001, 63002 | 63001, 63002.
 //   VMware: 63001 | 63001.   OA: None | None.
 //   iLO, VC, FC switch, SAS switch, Moonshot, Superdome 2/X: 63001 | 63001 (deployment phase).
-// HPE SUM 7.x release notes: Superdome Flex calls back on 63002 only (no node type of its own here).
+// HPE SUM 7.x release notes: Superdome Flex calls back on 63002 only (node type superdome-flex).
 // The seed (HP SUM 6.x) gives 63001/63002 both ways for Windows and Linux and FTP for switches: the
 // built-in profiles' own callbacks, so hpsum6 names only the management processors the table adds.
+// Superdome Flex is in neither the seed's tables nor the 7.2.1-and-earlier column (it shipped after
+// them): hpsum6 does not update it.
 const HPSUM6: UpdateManager = {
   name: 'hpsum6',
   title: 'HP SUM 6.x',
   description: "HP SUM 6.x and SUM up to 7.2.1 (the seed's tables): every agent node calls back on both web ports, iLO and VC on the http port, switches over FTP",
   ports: SUM_PORTS,
-  needs: { ilo: needs('http'), vc: needs('http') },
+  needs: { ilo: needs('http'), vc: needs('http'), 'superdome-flex': NOT_MANAGED },
   notes: ['iLO and VC callbacks are tested only through Redfish (profile bmc) or an agent on a stand-in host'],
 };
 
@@ -60,9 +62,10 @@ const SUM7: UpdateManager = {
     switch: needs('http'),
     // HP-UX and Superdome X: both ports.
     integrity: needs('http', 'https'),
+    'superdome-flex': needs('https'),
     bmc: needs('http'),
   },
-  notes: ['Superdome Flex calls back on the https port only: a custom profile with callbacks: [https]'],
+  notes: [],
 };
 
 // Vendor documentation: VMware vSphere Update Manager, "Update Manager Default Network Ports":
@@ -82,6 +85,7 @@ const VUM: UpdateManager = {
     vc: NOT_MANAGED,
     switch: NOT_MANAGED,
     integrity: NOT_MANAGED,
+    'superdome-flex': NOT_MANAGED,
     bmc: NOT_MANAGED,
   },
   notes: [],
@@ -105,6 +109,7 @@ const OPENMANAGE: UpdateManager = {
     vc: NOT_MANAGED,
     switch: NOT_MANAGED,
     integrity: NOT_MANAGED,
+    'superdome-flex': NOT_MANAGED,
     bmc: needs('http', 'https'),
   },
   notes: ['CIFS and NFS shares are not tested (445, 2049)'],
@@ -126,6 +131,7 @@ const ONEVIEW: UpdateManager = {
     vc: NOT_MANAGED,
     switch: NOT_MANAGED,
     integrity: NOT_MANAGED,
+    'superdome-flex': NOT_MANAGED,
     bmc: needs('http'),
   },
   notes: [],
@@ -134,6 +140,15 @@ const ONEVIEW: UpdateManager = {
 export const UPDATE_MANAGERS: Readonly<Record<string, UpdateManager>> = { hpsum6: HPSUM6, sum7: SUM7, vum: VUM, openmanage: OPENMANAGE, oneview: ONEVIEW };
 export const MANAGER_NAMES = Object.keys(UPDATE_MANAGERS);
 export const DEFAULT_MANAGER = 'hpsum6';
+
+/**
+ * `--callbacks`: `auto` measures every callback a node makes and lets the manager decide which count;
+ * `off` does not test the callbacks the manager does not need at all (reported as not tested by
+ * choice). There is no `on`: a run that must count every callback picks `--manager hpsum6`, whose model
+ * is the profiles' own callbacks.
+ */
+export const CALLBACK_CHOICES = ['auto', 'off'] as const;
+export type CallbackChoice = (typeof CALLBACK_CHOICES)[number];
 
 /** What the manager says of a node of this profile (by its built-in family); undefined: the profile's own callbacks decide. */
 export function managerNeed(manager: UpdateManager, profile: Profile): ManagerNeed | undefined {

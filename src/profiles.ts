@@ -140,6 +140,16 @@ export const BUILT_IN_PROFILES: ProfileSet = {
     callbacks: WEB,
     minAddresses: 2,
   }),
+  // Superdome Flex is updated through its Rack Management Controller (RMC), which runs no agent and
+  // calls back on the https port only (HPE SUM 7.x release notes, src/managers.ts): tested through
+  // Redfish when the inventory gives the RMC's settings, like a bmc node.
+  'superdome-flex': builtIn({
+    name: 'superdome-flex',
+    description: 'HPE Superdome Flex, updated through its RMC (agentless; the RMC calls back on the https port, tested through Redfish)',
+    forward: [WEB_UI_HTTPS, SSH],
+    agent: false,
+    callbacks: ['https'],
+  }),
   // A BMC's update pulls (iDRAC, XCC, Supermicro, iLO 5+) come from the BMC itself: no agent runs
   // there; twoway tests them by asking the BMC to mount virtual media from the listener (Redfish).
   bmc: builtIn({

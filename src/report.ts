@@ -80,6 +80,8 @@ export interface NodeReport {
   nodeEvidence?: NodeFailureEvidence;
   /** The agent that ran: its hello, and its size as sent (script and embedded plan). */
   agent?: { flavour: string; version: string; runtime: string; platform: string; scriptBytes?: number };
+  /** The update manager that judged this node, when not the run's (the inventory's `manager:`, or another run's in a merge). */
+  manager?: string;
   /** The profile runs no agent (iLO, OA, VC, switches): only forward paths were tested. */
   agentless?: boolean;
   /** The controller address(es) this node was told to call back to. */
@@ -144,6 +146,10 @@ export interface RunInfo {
     agentTimeoutMs?: number;
     /** Each forward probe's deadline (--forward-timeout). */
     forwardTimeoutMs?: number;
+    /** The run's update manager (--manager); a node judged by another says so (NodeReport.manager). Absent in older reports. */
+    manager?: string;
+    /** `off`: callbacks the manager does not need were not tested (--callbacks off); absent: measured. */
+    callbacks?: 'off';
   };
   /**
    * Requests the listener refused (no or wrong token, unplanned probe, a request it could not parse,

@@ -2,7 +2,8 @@
  * Fleet inference: a cause shared by many nodes is told once, where it lives. When every node that
  * was measured fails the same callback port, the fault is on the controller's side (its firewall, its
  * bind address), not on each node; when the nodes of one subnet fail together while others pass, it
- * is between that subnet and the controller. Pure: reads node reports, returns findings, and the
+ * is between that subnet and the controller. Callbacks the update manager does not need (src/managers.ts)
+ * make no finding when they fail. Pure: reads node reports, returns findings, and the
  * node reports with their remedies.
  */
 import type { ProfileHints } from '../../src/profiles.js';
@@ -44,7 +45,9 @@ function subnet24(address: string): string | undefined {
 function standings(nodes: readonly NodeReport[]): Map<string, { target: Target; nodes: Standing[] }> {
   const byTarget = new Map<string, { target: Target; nodes: Standing[] }>();
   for (const node of nodes) {
-    const measured = node.paths.filter(isCallback).filter((p) => p.verdict !== 'not-measured');
+    // A failed callback the update manager does not need is no fault, so it groups into no finding;
+    // one that passed still shows the controller accepts that port.
+    const measured = node.paths.filter(isCallback).filter((p) => p.verdict !== 'not-measured' && !(p.notNeeded !== undefined && isFailure(p.verdict)));
     const targets = new Map<string, CallbackPath[]>();
     for (const p of measured) targets.set(keyOf(p), [...(targets.get(keyOf(p)) ?? []), p]);
     for (const [key, paths] of targets) {

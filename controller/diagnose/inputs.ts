@@ -75,6 +75,17 @@ export interface NodeEvidence {
   redfishPaths?: PathReport[];
   /** Callback kinds the run's update manager does not need from this node, each with why (src/managers.ts unneededReason). */
   unneededCallbacks?: Partial<Record<CallbackKind, string>>;
+  /** The update manager that judged the node, when not the run's (its inventory's `manager:`). */
+  manager?: string;
+  /** Callbacks not tested by choice (`--callbacks off`): reported per controller address as information. */
+  notTested?: NotTestedCallback[];
+}
+
+/** A callback the run chose not to test: its kind, the port it would have gone to, and why the manager does not need it. */
+export interface NotTestedCallback {
+  proto: CallbackKind;
+  port: number;
+  why: string;
 }
 
 export interface Thresholds {

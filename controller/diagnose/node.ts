@@ -145,12 +145,29 @@ function markUnneeded(paths: PathReport[], unneeded: NodeEvidence['unneededCallb
   });
 }
 
+/** One information path per callback left untested by choice and per controller address: not a fault, and not an error. */
+function notTestedPaths(n: NodeEvidence): PathReport[] {
+  return (n.notTested ?? []).flatMap((c) =>
+    n.callbackAddresses.map((address): PathReport => ({
+      direction: 'callback',
+      from: n.name,
+      to: address,
+      port: c.port,
+      proto: c.proto,
+      verdict: 'not-measured',
+      summary: `not tested by choice (--callbacks off): ${c.why}`,
+      evidence: { kind: 'not-run', byChoice: 'callbacks-off' },
+      notNeeded: c.why,
+    })),
+  );
+}
+
 /** One node's report from its evidence; remedies are added with the fleet's findings. */
 export function diagnoseNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS): NodeReport {
   const hello = n.events.find((e): e is AgentHello => e.t === 'agent');
   const facts = n.events.find((e): e is AgentFacts => e.t === 'facts');
   const nodeVerdict = n.session?.verdict;
-  const paths = markUnneeded([...nodePaths(n, thresholds, facts, nodeVerdict), ...(n.redfishPaths ?? [])], n.unneededCallbacks);
+  const paths = [...markUnneeded([...nodePaths(n, thresholds, facts, nodeVerdict), ...(n.redfishPaths ?? [])], n.unneededCallbacks), ...notTestedPaths(n)];
 
   let verdict: VerdictKind = nodeVerdict ?? 'ok';
   // A callback the update manager does not need is information: it never makes the node's verdict.
@@ -173,6 +190,7 @@ export function diagnoseNode(n: NodeEvidence, thresholds: Thresholds = DEFAULT_T
     report.nodeVerdict = nodeVerdict;
     report.nodeEvidence = sessionFailureEvidence(n.session, n.events, n.probes.length);
   }
+  if (n.manager !== undefined) report.manager = n.manager;
   if (n.agentless === true) report.agentless = true;
   if (hello !== undefined) {
     report.agent = { flavour: hello.flavour, version: hello.version, runtime: hello.runtime, platform: hello.platform };

@@ -3,7 +3,8 @@
  * function of what the BMC said and what the listener saw. The kinds are the callback kinds: ok when
  * the BMC's request arrived from the BMC's address, source-mismatch from another, tls-failed when its
  * TLS handshake with the listener failed (or it says the certificate is not trusted), rejected /
- * no-route / blocked by what it reports when nothing arrived, not-measured when no insert was made.
+ * no-route / blocked by what it reports when nothing arrived, not-measured when no insert was made or
+ * the run was interrupted while waiting.
  */
 import type { RedfishEvidence } from '../../src/evidence.js';
 import type { PathReport } from '../../src/report.js';
@@ -59,6 +60,10 @@ function judgeAttempt(a: MediaAttempt, bmcAddress: string): { verdict: PathKind;
       summary: `the BMC refused the run's self-signed certificate on ${port}${said}: the update manager needs a certificate the BMC trusts on its ssl port, or the BMC must fetch over http`,
       extra: failedTls?.tlsError === undefined ? {} : { tlsError: failedTls.tlsError },
     };
+  }
+  // Stopped while waiting, and the BMC said nothing of a refusal or a missing route: nothing to judge by.
+  if (a.interrupted === true && !a.bmcMessages.some((m) => REFUSED_WORDS.test(m) || UNREACHABLE_WORDS.test(m))) {
+    return { verdict: 'not-measured', summary: `the run was interrupted while waiting for the BMC's request on ${port}${said}`, extra: { interrupted: true } };
   }
   if (a.connections.length > 0) return { verdict: 'stalled', summary: `the BMC connected to ${port} but sent no request${said}`, extra: {} };
   if (a.bmcMessages.some((m) => REFUSED_WORDS.test(m))) return { verdict: 'rejected', summary: `the BMC's connection to ${port} was refused${said}`, extra: {} };

@@ -80,6 +80,8 @@ export interface MediaAttempt {
   connections: SeenConnection[];
   ejected: boolean;
   ejectError?: string;
+  /** The run stopped while the insert or the wait for the BMC's request was under way: nothing was seen in time. */
+  interrupted?: boolean;
 }
 
 /** The whole test on one BMC: the attempts, or why none could be made. */
@@ -168,7 +170,7 @@ async function attempt(client: RedfishClient, slot: Slot, probe: MediaProbe, led
     result.insertStatus = insert.status;
     result.bmcMessages.push(...extendedInfo(insert.body));
     // An insert the BMC refused at once will not be followed by a request: no need to wait the whole deadline.
-    if (insert.status >= 200 && insert.status < 300) await arrived.promise;
+    if (insert.status >= 200 && insert.status < 300 && (await arrived.promise) === 'aborted') result.interrupted = true;
     const after = await client.call('GET', slot.uri);
     result.inserted = after.body?.Inserted === true;
     if (typeof after.body?.ConnectedVia === 'string') result.connectedVia = after.body.ConnectedVia;
@@ -191,22 +193,27 @@ async function attempt(client: RedfishClient, slot: Slot, probe: MediaProbe, led
   return result;
 }
 
-/** Resolves when the ledger records a request for the probe, at the deadline, or when the run stops. */
-function waitForRequest(ledger: ListenerRecords, probe: MediaProbe, ms: number, signal: AbortSignal | undefined): { promise: Promise<void>; stop: () => void } {
+/** How the wait for the BMC's request ended. */
+type WaitEnd = 'arrived' | 'deadline' | 'aborted' | 'stopped';
+
+/** Resolves when the ledger records a request for the probe, at the deadline, or when the run stops (also when it stopped before). */
+function waitForRequest(ledger: ListenerRecords, probe: MediaProbe, ms: number, signal: AbortSignal | undefined): { promise: Promise<WaitEnd>; stop: () => void } {
   let stop = (): void => undefined;
-  const promise = new Promise<void>((resolve) => {
-    const timer = setTimeout(finish, ms);
+  const promise = new Promise<WaitEnd>((resolve) => {
+    const timer = setTimeout(() => finish('deadline'), ms);
     const unwatch = ledger.onRequest((entry) => {
-      if (entry.node === probe.node && entry.probe === probe.id) finish();
+      if (entry.node === probe.node && entry.probe === probe.id) finish('arrived');
     });
-    signal?.addEventListener('abort', finish, { once: true });
-    function finish(): void {
+    const onAbort = (): void => finish('aborted');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    function finish(end: WaitEnd): void {
       clearTimeout(timer);
       unwatch();
-      signal?.removeEventListener('abort', finish);
-      resolve();
+      signal?.removeEventListener('abort', onAbort);
+      resolve(end);
     }
-    stop = finish;
+    stop = () => finish('stopped');
+    if (signal?.aborted === true) finish('aborted');
   });
   return { promise, stop };
 }

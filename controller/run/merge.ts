@@ -58,7 +58,7 @@ export function mergeReports(inputs: readonly MergeInput[], options: MergeOption
     hints.set(node.profile, h);
   }
   const { nodes: reports, findings } = diagnoseFleet(
-    nodes.map(({ node }) => withoutRemedies(node)),
+    nodes.map(({ node, manager }) => withManager(withoutRemedies(node), manager, first.manager)),
     { httpPort: first.httpPort, httpsPort: first.httpsPort, hintsOf: (node) => hints.get(node.profile)! },
   );
   return { version: REPORT_VERSION, run: mergedRun(ordered), nodes: reports, findings, summary: summarise(reports) };
@@ -116,9 +116,9 @@ function checkSettings(inputs: readonly MergeInput[]): void {
   }
 }
 
-function uniqueNodes(inputs: readonly MergeInput[]): { node: NodeReport; file: string }[] {
+function uniqueNodes(inputs: readonly MergeInput[]): { node: NodeReport; file: string; manager: string | undefined }[] {
   const fileOf = new Map<string, string>();
-  const nodes: { node: NodeReport; file: string }[] = [];
+  const nodes: { node: NodeReport; file: string; manager: string | undefined }[] = [];
   for (const { file, report } of inputs) {
     for (const node of report.nodes) {
       const other = fileOf.get(node.name);
@@ -126,10 +126,20 @@ function uniqueNodes(inputs: readonly MergeInput[]): { node: NodeReport; file: s
         throw new InputError(`node "${node.name}" is in ${other} and in ${file}: each node must be tested by one controller only (the same report twice, or overlapping inventories?)`, { file, field: FIELD });
       }
       fileOf.set(node.name, file);
-      nodes.push({ node, file });
+      nodes.push({ node, file, manager: report.run.settings.manager });
     }
   }
   return nodes;
+}
+
+/**
+ * The merged run's manager is the first report's: a node judged by another (its run's --manager, or
+ * its inventory's `manager:`) says which, and a node judged by the merged run's says nothing.
+ */
+function withManager(node: NodeReport, runManager: string | undefined, mergedManager: string | undefined): NodeReport {
+  const { manager: own, ...rest } = node;
+  const judgedBy = own ?? runManager;
+  return judgedBy === undefined || judgedBy === mergedManager ? rest : { ...rest, manager: judgedBy };
 }
 
 /** The node as its controller diagnosed it, without the fixes its controller's fleet step chose. */

@@ -40,6 +40,8 @@ export interface PlanTarget {
   sources: readonly string[];
   /** Fetch a file over FTP too (switches get their firmware that way); needs settings.ftp. */
   ftp?: boolean;
+  /** The web callbacks to make (`--callbacks off` leaves out those the manager does not need); absent: both. */
+  webProtos?: readonly WebProto[];
 }
 
 export interface ContentDigests {
@@ -69,7 +71,7 @@ export function buildPlan(target: PlanTarget, digests: ContentDigests, settings:
   const sources: (string | undefined)[] = target.sources.length > 0 ? [...target.sources] : [undefined];
   target.callbackAddresses.forEach((address, addressIndex) => {
     sources.forEach((source, sourceIndex) => {
-      for (const proto of ['http', 'https'] as const) {
+      for (const proto of target.webProtos ?? (['http', 'https'] as const)) {
         const port = proto === 'http' ? settings.httpPort : settings.httpsPort;
         const base = { proto, address, port, ...(source === undefined ? {} : { source }) };
         const tag = `${proto}-${addressIndex}${source === undefined ? '' : `-s${sourceIndex}`}`;

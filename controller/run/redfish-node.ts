@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { RedfishSpec } from '../../src/inventory/redfish.js';
 import type { NodeSpec } from '../../src/inventory/types.js';
+import type { WebProto } from '../../src/protocol.js';
 import type { PathReport } from '../../src/report.js';
 import { judgeRedfish } from '../diagnose/redfish.js';
 import type { BmcTrust } from '../probers/redfish-client.js';
@@ -38,24 +39,34 @@ function trustOf(spec: RedfishSpec): BmcTrust | { problem: string } {
   }
 }
 
-/** One media probe per web callback port and controller address, each URL naming its probe. */
-export function mediaProbes(node: string, token: string, callbackAddresses: readonly string[], ports: { http: number; https: number }): MediaProbe[] {
+/** One media probe per web callback port (of those tested) and controller address, each URL naming its probe. */
+export function mediaProbes(node: string, token: string, callbackAddresses: readonly string[], ports: { http: number; https: number }, protos: readonly WebProto[] = ['http', 'https']): MediaProbe[] {
   return callbackAddresses.flatMap((address, i) =>
-    (['http', 'https'] as const).map((proto) => {
+    protos.map((proto) => {
       const id = `redfish-${proto}-${i}`;
       return { id, node, proto, address, port: ports[proto], url: mediaUrl(proto, address, ports[proto], token, id) };
     }),
   );
 }
 
-export async function redfishPaths(spec: NodeSpec & { redfish: RedfishSpec }, token: string, callbackAddresses: readonly string[], listener: CallbackListener, signal?: AbortSignal): Promise<PathReport[]> {
-  const probes = mediaProbes(spec.name, token, callbackAddresses, { http: listener.portFor('http'), https: listener.portFor('https') });
+export async function redfishPaths(
+  spec: NodeSpec & { redfish: RedfishSpec },
+  token: string,
+  callbackAddresses: readonly string[],
+  protos: readonly WebProto[],
+  listener: CallbackListener,
+  signal?: AbortSignal,
+): Promise<PathReport[]> {
+  const probes = mediaProbes(spec.name, token, callbackAddresses, { http: listener.portFor('http'), https: listener.portFor('https') }, protos);
+  if (probes.length === 0) return [];
   const address = spec.redfish.address ?? spec.addresses[0]!;
   const bmc = { address, port: spec.redfish.port ?? 443 };
   const password = bmcPassword(spec.redfish);
   const trust = trustOf(spec.redfish);
   let outcome: RedfishOutcome;
-  if ('problem' in password || 'problem' in trust) {
+  // Interrupted before its turn: its paths say so (not measured), and the BMC is not contacted.
+  if (signal?.aborted === true) outcome = { bmc, trust: '', attempts: [], skipped: { reason: 'interrupted', message: 'the run was interrupted before this BMC was tested' }, loggedOut: true };
+  else if ('problem' in password || 'problem' in trust) {
     const message = 'problem' in password ? password.problem : (trust as { problem: string }).problem;
     outcome = { bmc, trust: '', attempts: [], skipped: { reason: 'error', message }, loggedOut: true };
   } else outcome = await testRedfishCallbacks({ ...bmc, user: spec.redfish.user, password: password.password, trust }, probes, listener.ledger, DEFAULT_REDFISH_TIMINGS, signal);

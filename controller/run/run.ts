@@ -8,8 +8,8 @@ import pLimit from 'p-limit';
 import type { NodeSpec } from '../../src/inventory/types.js';
 import type { AgentEvent, AgentFacts, Deadlines, Plan, PortRange, ProbeResult } from '../../src/protocol.js';
 import type { ProfileSet } from '../../src/profiles.js';
-import type { UpdateManager } from '../../src/managers.js';
-import { REPORT_VERSION, summarise, type NodeReport, type Report } from '../../src/report.js';
+import type { CallbackChoice, UpdateManager } from '../../src/managers.js';
+import { REPORT_VERSION, summarise, type NodeReport, type PathReport, type Report } from '../../src/report.js';
 import type { Shard } from '../../src/shard.js';
 import type { NodeKind } from '../../src/verdicts.js';
 import { SetupError } from '../../src/errors.js';
@@ -31,7 +31,7 @@ import { FtpListener } from '../wire/ftp-listener.js';
 import { CallbackListener } from '../wire/listener.js';
 import { ALTERNATE_PORTS, buildPlan } from './plan.js';
 import { proberFor } from '../probers/index.js';
-import { type AddressedNode, ftpPortsOf, prepareAddresses, unneededCallbacks, usesFtp } from './node-setup.js';
+import { type AddressedNode, ftpPortsOf, managerFor, notTestedCallbacks, ownManager, prepareAddresses, unneededCallbacks, usesFtp, webCallbacks } from './node-setup.js';
 import { runOverSsh, type SessionInput, type SshSession, type SshSettings } from '../ssh/session.js';
 import { RunTokens } from '../wire/tokens.js';
 import { factsAddresses, sourceBindingFor, withTokenStrays } from './sources.js';
@@ -43,6 +43,8 @@ export interface RunOptions {
   profiles: ProfileSet;
   /** The update manager's model: callbacks it does not need from a node are measured as information. Absent: the profiles' own callbacks (hpsum6). */
   manager?: UpdateManager;
+  /** `off`: the callbacks the manager does not need are not tested at all; absent or `auto`: measured as information. */
+  callbacks?: CallbackChoice;
   /** Controller addresses to call back to; empty: the route's source address per node. */
   callbackAddresses: string[];
   /** Addresses to listen on; empty: every callback address in use. */
@@ -173,6 +175,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
         // A dual-homed node calls back from each of its addresses, so each NIC's path is known.
         sources: n.addresses.length > 1 ? n.addresses : [],
         ftp: ftpNodes.has(n.spec.name),
+        webProtos: webCallbacks(options, n.spec),
       };
       const plan = buildPlan(target, { download: (size) => blobs.get(size).sha256, upload: (size) => blobs.uploadSha256(size) }, {
         runId,
@@ -235,6 +238,8 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
           minMbps: options.thresholds.minMbps,
           agentTimeoutMs: options.deadlines.totalMs,
           forwardTimeoutMs: options.forwardTimeoutMs,
+          ...(options.manager === undefined ? {} : { manager: options.manager.name }),
+          ...(options.callbacks === 'off' ? { callbacks: 'off' as const } : {}),
         },
         strayRequests: ledger.strayCount,
         ...(ledger.straySummary.length === 0 ? {} : { strays: ledger.straySummary }),
@@ -260,6 +265,8 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   const { options, listener, sampler, tcpInfo, observer } = ctx;
   const { spec, plan } = node;
   const profile = options.profiles[spec.profile]!;
+  const manager = managerFor(options, spec);
+  const own = ownManager(options, spec);
   const evidence = {
     name: spec.name,
     addresses: node.addresses,
@@ -268,10 +275,17 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
     // Agentless devices run no agent: no planned callbacks (a BMC with Redfish settings gets its own paths below).
     probes: profile.agent ? plan.probes : [],
     ...(profile.agent ? {} : { agentless: true }),
-    ...(options.manager === undefined ? {} : { unneededCallbacks: unneededCallbacks(options.manager, profile) }),
+    ...(manager === undefined ? {} : { unneededCallbacks: unneededCallbacks(manager, profile) }),
+    ...(own === undefined ? {} : { manager: own }),
+    notTested: notTestedCallbacks(options, spec, { http: listener.portFor('http'), https: listener.portFor('https'), ftp: options.ftp.controlPort }),
   };
-  // A node whose turn comes after an interrupt still gets a result: not measured.
-  if (options.signal?.aborted) return diagnoseNode({ ...evidence, events: [], ledger: [], forward: [] }, options.thresholds);
+  // A BMC with Redfish settings: its callbacks are tested by asking it to mount media from the listener.
+  const bmcPaths = (): Promise<PathReport[]> =>
+    profile.agent || spec.redfish === undefined
+      ? Promise.resolve([])
+      : redfishPaths({ ...spec, redfish: spec.redfish }, node.token, node.callbackAddresses, webCallbacks(options, spec), listener, options.signal);
+  // A node whose turn comes after an interrupt still gets a result: not measured (a BMC's Redfish paths too).
+  if (options.signal?.aborted) return diagnoseNode({ ...evidence, events: [], ledger: [], forward: [], redfishPaths: await bmcPaths() }, options.thresholds);
   observer.nodeStarted?.(spec.name);
 
   const started = performance.now();
@@ -289,8 +303,7 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   );
   // Agentless devices (iLO, OA, VC, switches) run nothing of ours: their result is the forward probes.
   if (!profile.agent) {
-    // A BMC with Redfish settings: its callbacks are tested by asking it to mount media from the listener.
-    const redfish = spec.redfish === undefined ? [] : await redfishPaths({ ...spec, redfish: spec.redfish }, node.token, node.callbackAddresses, listener, options.signal);
+    const redfish = await bmcPaths();
     const forward = await forwardPromise;
     return diagnoseNode({ ...evidence, events: [], ledger: [], forward, redfishPaths: redfish, ms: Math.round(performance.now() - started) }, options.thresholds);
   }

@@ -18,7 +18,7 @@ import { choosePort, loadHpsumIni, type HpsumPorts, type PortChoice } from '../h
 import type { Inventory } from '../inventory/types.js';
 import { loadProfileFile } from '../profile-file.js';
 import { BUILT_IN_PROFILES, DEFAULT_PROFILE, UPDATE_MANAGER_PORTS, type ProfileSet } from '../profiles.js';
-import { DEFAULT_MANAGER, MANAGER_NAMES, UPDATE_MANAGERS } from '../managers.js';
+import { CALLBACK_CHOICES, DEFAULT_MANAGER, MANAGER_NAMES, UPDATE_MANAGERS, type CallbackChoice } from '../managers.js';
 import { FAIL_ON, type FailOn } from '../diff.js';
 import { DEFAULT_KEEP } from '../history.js';
 import type { Report } from '../report.js';
@@ -52,6 +52,7 @@ export interface RunFlags extends OutputFlags {
   sslPort?: string;
   hpsumIni?: string;
   manager: string;
+  callbacks: CallbackChoice;
   callbackAddress: string[];
   listen: string[];
   sizes?: string;
@@ -103,6 +104,7 @@ export function addRunOptions(command: Command): Command {
     .option('--profile <name>', `profile for nodes that name none (see "twoway profiles")`, DEFAULT_PROFILE)
     .option('--profiles <file>', 'custom profile file (YAML/JSON): new profiles, or ports added to or removed from built-in ones')
     .addOption(new Option('--manager <name>', "the update manager's model: which callbacks it needs from each node type (see \"twoway profiles --manager NAME\"); the others are measured as information").choices(MANAGER_NAMES).default(DEFAULT_MANAGER))
+    .addOption(new Option('--callbacks <choice>', 'auto: measure every callback, those the --manager does not need as information; off: do not test those at all').choices(CALLBACK_CHOICES).default('auto'))
     .option('--port <port>', `callback HTTP port (the update manager's /port; default ${UPDATE_MANAGER_PORTS.port}, or the --manager's own)`)
     .option('--ssl-port <port>', `callback HTTPS port (the update manager's /ssl_port; default ${UPDATE_MANAGER_PORTS.ssl_port})`)
     .addOption(new Option('--runtime <flavour>', "agent flavour for nodes whose twoway YAML/JSON inventory entry names no runtime: (default: the best each node offers)").choices(AGENT_FLAVOURS))
@@ -166,6 +168,7 @@ function optionsFromFlags(flags: RunFlags, signal: AbortSignal): FlagOptions {
   const agentTimeoutMs = parseIntIn(flags.agentTimeout, '--agent-timeout', 5, 3600) * 1000;
   return {
     manager: UPDATE_MANAGERS[flags.manager]!,
+    callbacks: flags.callbacks,
     callbackAddresses: flags.callbackAddress.map((a) => parseIpAddress(a, '--callback-address')),
     listen: flags.listen.map((a) => parseIpAddress(a, '--listen')),
     sizes: flags.sizes === undefined ? [...DEFAULT_SIZES] : parseSizes(flags.sizes),

@@ -9,6 +9,7 @@
  *   ansible_ssh_private_key_file (ansible_private_key_file)  key, relative to the inventory's directory
  *   twoway_addresses                           every address of a dual-homed node (list, or comma-separated)
  *   twoway_profile                             the node's profile
+ *   twoway_manager                             the update manager that judges the node (instead of --manager)
  * Run-wide, only in the "all" group's vars ([all:vars]):
  *   twoway_controller_netns, twoway_callback_addresses, twoway_ssh_config
  */
@@ -19,6 +20,7 @@ import {
   readAddress,
   readIpAddress,
   readPath,
+  readManager,
   readProfile,
   readSimpleName,
   readUser,
@@ -30,7 +32,7 @@ import type { ControllerSpec, Inventory, NodeSpec } from './types.js';
 import { portFromText, sshAliasProblem } from './validate.js';
 import { REDFISH_FIELDS, redfishSpecOf, type RedfishField, type RedfishSpec } from './redfish.js';
 
-const NODE_VARS = ['twoway_addresses', 'twoway_profile', ...REDFISH_FIELDS.map((f) => `twoway_redfish_${f}` as const)] as const;
+const NODE_VARS = ['twoway_addresses', 'twoway_profile', 'twoway_manager', ...REDFISH_FIELDS.map((f) => `twoway_redfish_${f}` as const)] as const;
 const RUN_VARS = ['twoway_controller_netns', 'twoway_callback_addresses', 'twoway_ssh_config'] as const;
 /** Where Ansible has an older name too, the current one wins when both are set. */
 const ALIASES = {
@@ -72,6 +74,7 @@ function nodeOf({ host, groups, vars }: ResolvedHost, ctx: StructuredContext): N
     key: first(vars, ALIASES.key, (v) => readPath(v, ctx, 'an SSH private key file path')),
     profile: at(vars, 'twoway_profile', (v) => readProfile(v, ctx)) ?? ctx.defaultProfile,
     groups,
+    manager: at(vars, 'twoway_manager', (v) => readManager(v, ctx)),
     redfish: redfishOf(vars, host.line, ctx),
     from: { file: ctx.file, line: host.line },
   });

@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AGENT_FLAVOURS, isAgentFlavour, type AgentFlavour } from '../agent-flavours.js';
 import { InputError } from '../errors.js';
+import { MANAGER_NAMES } from '../managers.js';
 import { describeFound, type Located, type LocatedEntry, type LocatedList } from './located.js';
 import type { ControllerSpec, Inventory, NodeSpec } from './types.js';
 import { REDFISH_FIELDS, redfishSpecOf, type RedfishField, type RedfishSpec } from './redfish.js';
@@ -31,8 +32,8 @@ export interface StructuredContext {
 
 const TOP_FIELDS = ['controller', 'ssh_config', 'defaults', 'nodes'] as const;
 const CONTROLLER_FIELDS = ['netns', 'callback_addresses'] as const;
-const DEFAULTS_FIELDS = ['user', 'port', 'key', 'profile', 'ftp', 'runtime'] as const;
-const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh', 'groups', 'ftp', 'runtime', 'redfish'] as const;
+const DEFAULTS_FIELDS = ['user', 'port', 'key', 'profile', 'ftp', 'runtime', 'manager'] as const;
+const NODE_FIELDS = ['name', 'address', 'addresses', 'user', 'port', 'key', 'profile', 'ssh', 'groups', 'ftp', 'runtime', 'manager', 'redfish'] as const;
 
 /** What a node inherits from `defaults` when it does not say. */
 interface Defaults {
@@ -42,6 +43,7 @@ interface Defaults {
   profile?: string;
   ftp?: boolean;
   runtime?: AgentFlavour;
+  manager?: string;
 }
 
 /** A field's value with its path, which is all a reader needs to report a precise error. */
@@ -81,6 +83,7 @@ function readDefaults(at: FieldValue, ctx: StructuredContext): Defaults {
     profile: fields.profile === undefined ? undefined : readProfile(fields.profile, ctx),
     ftp: fields.ftp === undefined ? undefined : readBoolean(fields.ftp, ctx, 'true or false (also test FTP control and passive data callbacks)'),
     runtime: fields.runtime === undefined ? undefined : readRuntime(fields.runtime, ctx),
+    manager: fields.manager === undefined ? undefined : readManager(fields.manager, ctx),
   });
 }
 
@@ -115,6 +118,7 @@ function readNode(at: FieldValue, defaults: Defaults, ctx: StructuredContext): {
     groups: fields.groups === undefined ? undefined : readGroups(fields.groups, ctx),
     ftp: fields.ftp === undefined ? defaults.ftp : readBoolean(fields.ftp, ctx, 'true or false (also test FTP control and passive data callbacks)'),
     runtime: fields.runtime === undefined ? defaults.runtime : readRuntime(fields.runtime, ctx),
+    manager: fields.manager === undefined ? defaults.manager : readManager(fields.manager, ctx),
     redfish: fields.redfish === undefined ? undefined : readRedfish(fields.redfish, ctx),
     from: { file: ctx.file, line },
   });
@@ -223,6 +227,11 @@ function readSshAlias(at: FieldValue, ctx: StructuredContext): string {
 export function readProfile(at: FieldValue, ctx: StructuredContext): string {
   const expected = `one of ${ctx.knownProfiles.join(', ')}`;
   return readChecked(at, ctx, `a profile name (${expected})`, (text) => (ctx.knownProfiles.includes(text) ? undefined : 'unknown profile'));
+}
+
+/** An update manager's name (src/managers.ts): the model that judges this node instead of --manager. */
+export function readManager(at: FieldValue, ctx: StructuredContext): string {
+  return readChecked(at, ctx, `an update manager (one of ${MANAGER_NAMES.join(', ')})`, (text) => (MANAGER_NAMES.includes(text) ? undefined : 'unknown update manager'));
 }
 
 function readBoolean(at: FieldValue, ctx: StructuredContext, what: string): boolean {

@@ -28,6 +28,8 @@ export interface NodeSpec {
   ftp?: boolean;
   /** The agent flavour to send (`runtime:`); absent: the best the node offers, or --runtime. */
   runtime?: AgentFlavour;
+  /** The update manager that judges the node (`manager:`, `twoway_manager`), a name in src/managers.ts; absent: --manager. */
+  manager?: string;
   /** The node's BMC over Redfish: its callbacks are tested by mounting virtual media (src/inventory/redfish.ts). */
   redfish?: RedfishSpec;
   from: SourceRef;

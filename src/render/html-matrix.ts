@@ -7,11 +7,21 @@
 import { findingFor, type NodeReport, type PathReport, type Remedy, type Report } from '../report.js';
 import { VERDICTS, type VerdictKind } from '../verdicts.js';
 import { escapeHtml as esc } from './html-escape.js';
-import { cellVerdict, pathLabel, pathsIn } from './labels.js';
+import { cellClass, cellVerdict, pathLabel, pathsIn } from './labels.js';
 import { tokenStrayLine } from './strays.js';
 
-export function verdictSpan(kind: VerdictKind): string {
+/** A verdict as a coloured label; a path the update manager does not need is coloured as information, its reason in the tooltip. */
+export function verdictSpan(kind: VerdictKind, notNeeded?: string): string {
+  if (notNeeded !== undefined && VERDICTS[kind].class !== 'ok') {
+    return `<span class="v-${kind} c-info not-needed" title="${esc(`${VERDICTS[kind].title}; information only: ${notNeeded}`)}">${esc(kind)}</span>`;
+  }
   return `<span class="v-${kind} c-${VERDICTS[kind].class}" title="${esc(VERDICTS[kind].title)}">${esc(kind)}</span>`;
+}
+
+/** A matrix cell's classes: its verdict's colour, unless its failures are all callbacks the manager does not need (information). */
+function cellClasses(paths: readonly PathReport[], kind: VerdictKind): string {
+  const cls = cellClass(paths)!;
+  return `v-${kind} c-${cls}${cls === VERDICTS[kind].class ? '' : ' not-needed'}`;
 }
 
 export function remediesHtml(remedies: readonly Remedy[] | undefined): string {
@@ -35,8 +45,15 @@ export function nicList(node: NodeReport): string {
 function pathSection(report: Report, node: NodeReport, p: PathReport): string {
   const info = VERDICTS[p.verdict];
   const shared = findingFor(report.findings, node, p);
-  const advice = shared !== undefined ? `<p>Shared cause: ${esc(shared.summary)} (see Fleet findings)</p>` : info.severity > 0 ? `<p>Fix: ${esc(info.hint)}</p>` : '';
-  return `<h3>${verdictSpan(p.verdict)} ${esc(pathLabel(p))}</h3><p>${esc(p.summary)}</p>${advice}${jsonBlock(p.evidence)}`;
+  const advice =
+    p.notNeeded !== undefined && info.severity > 0
+      ? `<p>Information only: ${esc(p.notNeeded)}</p>`
+      : shared !== undefined
+        ? `<p>Shared cause: ${esc(shared.summary)} (see Fleet findings)</p>`
+        : info.severity > 0
+          ? `<p>Fix: ${esc(info.hint)}</p>`
+          : '';
+  return `<h3>${verdictSpan(p.verdict, p.notNeeded)} ${esc(pathLabel(p))}</h3><p>${esc(p.summary)}</p>${advice}${jsonBlock(p.evidence)}`;
 }
 
 function panel(id: string, title: string, body: string): string {
@@ -81,8 +98,9 @@ function addressRows(node: NodeReport, i: number, columns: readonly string[]): s
   return node.addresses.map((address) => {
     const own: NodeReport = { ...node, paths: node.paths.filter((p) => (p.direction === 'callback' ? p.from === address : p.to === address)) };
     const cells = columns.map((column, j) => {
-      const kind = cellVerdict(pathsIn(own, column));
-      return kind === undefined ? '<td class="empty"></td>' : `<td class="addr-cell v-${kind} c-${VERDICTS[kind].class}" data-verdict="${kind}"><a href="#cell-${i}-${j}">${esc(kind)}</a></td>`;
+      const paths = pathsIn(own, column);
+      const kind = cellVerdict(paths);
+      return kind === undefined ? '<td class="empty"></td>' : `<td class="addr-cell ${cellClasses(paths, kind)}" data-verdict="${kind}"><a href="#cell-${i}-${j}">${esc(kind)}</a></td>`;
     });
     return `<tr class="addr-row"><th scope="row" class="addr">from ${esc(address)}</th><td></td><td></td><td></td>${cells.join('')}</tr>`;
   });
@@ -99,7 +117,7 @@ export function matrixHtml(report: Report, columns: readonly string[]): { table:
       const id = `cell-${i}-${j}`;
       panels.push(cellPanel(report, node, i, paths, id, column));
       const tip = paths.map((p) => `${pathLabel(p)}: ${p.summary}`).join('\n');
-      return `<td class="cell v-${kind} c-${VERDICTS[kind].class}" data-verdict="${kind}" data-paths="${paths.length}"><a href="#${id}" title="${esc(tip)}">${esc(kind)}</a></td>`;
+      return `<td class="cell ${cellClasses(paths, kind)}" data-verdict="${kind}" data-paths="${paths.length}"><a href="#${id}" title="${esc(tip)}">${esc(kind)}</a></td>`;
     });
     const own = `<tr class="node-row" id="row-${i}"><th scope="row">${esc(node.name)}</th><td class="nodecell v-${node.verdict} c-${VERDICTS[node.verdict].class}" data-verdict="${node.verdict}"><a href="#node-${i}">${esc(node.verdict)}</a></td><td>${esc(node.profile)}</td><td>${esc(agentText(node))}</td>${cells.join('')}</tr>`;
     return [own, ...addressRows(node, i, columns)].join('');

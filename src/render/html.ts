@@ -30,6 +30,9 @@ export function verdictColour(kind: VerdictKind): string {
   return ['#a8dcb0', '#f5d98b', '#f5b97f', '#f29b9b'][info.severity]!;
 }
 
+/** Information blue: a callback the update manager does not need, whatever its verdict (after the verdict colours, so it wins). */
+export const NOT_NEEDED_COLOUR = '#c4dcf2';
+
 const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1d1f23;background:#fff}
 h1{font-size:1.4rem;margin:0 0 .5rem}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}h3{font-size:1rem;margin:1rem 0 .3rem}
@@ -45,6 +48,7 @@ pre{background:#f6f7f9;border:1px solid #e1e4e8;padding:.5rem;overflow:auto;whit
 .panel .close{float:right}
 .finding{border-left:4px solid #f29b9b;padding-left:.75rem;margin-bottom:1rem}
 ${VERDICT_KINDS.map((k) => `.v-${k}{background:${verdictColour(k)}}`).join('\n')}
+.not-needed{background:${NOT_NEEDED_COLOUR}}
 .c-fault::before{content:"\\2717\\00a0"}.c-warning::before{content:"!\\00a0"}.c-ok::before{content:"\\2713\\00a0"}.c-info::before{content:"i\\00a0"}
 .headline{font-size:1.15rem;font-weight:600;padding:.5rem .75rem;border-left:6px solid #b3261e;background:#fdf1f0}
 .headline.c-ok{border-color:#1e6b2a;background:#eef8f0}.headline.c-warning{border-color:#a86400;background:#fff7e6}
@@ -91,7 +95,8 @@ function straysHtml(report: Report): string {
 }
 
 function legendHtml(): string {
-  return `<p class="legend">${VERDICT_KINDS.map((k) => verdictSpan(k)).join('')}</p>`;
+  const notNeeded = '<span class="not-needed c-info" title="a callback the update manager does not need (--manager): information, whatever its verdict">not needed</span>';
+  return `<p class="legend">${VERDICT_KINDS.map((k) => verdictSpan(k)).join('')}${notNeeded}</p>`;
 }
 
 export function renderHtml(report: Report): string {

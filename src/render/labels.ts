@@ -1,5 +1,5 @@
 /** How every renderer names a path and groups paths into matrix columns, so the formats agree. */
-import type { NodeReport, PathReport } from '../report.js';
+import { pathClass, type NodeReport, type PathReport } from '../report.js';
 import { VERDICTS, worse, type VerdictClass, type VerdictKind } from '../verdicts.js';
 
 /** Matrix column of a path: callbacks by port, forward probes by port; FTP data is one column whatever passive port was offered. */
@@ -26,18 +26,35 @@ export function cellVerdict(paths: readonly PathReport[]): VerdictKind | undefin
   return paths.length === 0 ? undefined : paths.map((p): VerdictKind => p.verdict).reduce(shownFirst);
 }
 
+const CLASS_ORDER: readonly VerdictClass[] = ['ok', 'info', 'warning', 'fault'];
+
+/**
+ * A cell's class: the worst of its paths' (src/report.ts pathClass), so a cell whose failures are
+ * callbacks the update manager does not need is information whatever its verdict; undefined when empty.
+ */
+export function cellClass(paths: readonly PathReport[]): VerdictClass | undefined {
+  return paths.length === 0 ? undefined : paths.map(pathClass).reduce((a, b) => (CLASS_ORDER.indexOf(b) > CLASS_ORDER.indexOf(a) ? b : a), 'ok');
+}
+
 /** One path in words, e.g. "callback 10.0.0.5 -> 10.0.0.1:63001 (http)". */
 export function pathLabel(p: PathReport): string {
   return p.direction === 'callback' ? `callback ${p.from} -> ${p.to}:${p.port} (${p.proto})` : `forward controller -> ${p.to}:${p.port} (${p.proto})`;
 }
 
-/** A node's class from all its verdicts (its own and its paths'): any fault, else any warning, else any information, else ok. */
+/**
+ * A node's class from all its verdicts (its own and its paths' classes: a failed callback the update
+ * manager does not need is information): any fault, else any warning, else any information, else ok.
+ */
 export function nodeClass(node: NodeReport): VerdictClass {
-  const classes = new Set([node.verdict, ...(node.nodeVerdict === undefined ? [] : [node.nodeVerdict]), ...node.paths.map((p) => p.verdict)].map((k) => VERDICTS[k].class));
+  const own = [node.verdict, ...(node.nodeVerdict === undefined ? [] : [node.nodeVerdict])].map((k) => VERDICTS[k].class);
+  const classes = new Set([...own, ...node.paths.map(pathClass)]);
   return (['fault', 'warning', 'info'] as const).find((c) => classes.has(c)) ?? 'ok';
 }
 
-/** The paths to tell about: faults and warnings, without the unmeasured paths of a node whose SSH session or agent failed (the session tells those). */
+/**
+ * The paths to tell about: faults and warnings, without the callbacks the update manager does not need
+ * (information) and the unmeasured paths of a node whose SSH session or agent failed (the session tells those).
+ */
 export function failingPaths(node: NodeReport): PathReport[] {
-  return node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && !(p.verdict === 'not-measured' && node.nodeVerdict !== undefined));
+  return node.paths.filter((p) => VERDICTS[p.verdict].severity > 0 && p.notNeeded === undefined && !(p.verdict === 'not-measured' && node.nodeVerdict !== undefined));
 }

@@ -29,6 +29,9 @@ const NEEDED: [string, string, string[]][] = [
   ['sum7', 'oa', []],
   ['sum7', 'switch', ['http']],
   ['sum7', 'integrity', ['http', 'https']],
+  ['sum7', 'superdome-flex', ['https']],
+  ['hpsum6', 'superdome-flex', []],
+  ['vum', 'superdome-flex', []],
   ['vum', 'vmware', ['http']],
   ['vum', 'linux', []],
   ['openmanage', 'bmc', ['http', 'https']],
@@ -62,6 +65,14 @@ test('managers: a custom profile is judged by the built-in it extends', () => {
   assert.deepEqual(callbacksNeeded(M.sum7!, profiles['lab-ilo']!), []);
 });
 
+test('managers: Superdome Flex is a node type of its own: under sum7 its http callback is information, its https callback counts', () => {
+  assert.equal(P['superdome-flex']!.agent, false);
+  assert.equal(unneededReason(M.sum7!, P['superdome-flex']!, 'http'), 'HPE SUM 7.3+ needs no http callback from superdome-flex nodes');
+  assert.equal(unneededReason(M.sum7!, P['superdome-flex']!, 'https'), undefined);
+  assert.equal(unneededReason(M.hpsum6!, P['superdome-flex']!, 'https'), 'HP SUM 6.x does not update superdome-flex nodes');
+  assert.equal(M.sum7!.notes.some((n) => /custom profile/.test(n)), false, 'no custom profile is needed for it any more');
+});
+
 test('managers: the matrix cells give the manager\'s ports, none, or - for a type it does not update', () => {
   assert.equal(matrixCell(M.hpsum6!, P.linux!), '63001,63002');
   assert.equal(matrixCell(M.sum7!, P.linux!), 'none');
@@ -69,6 +80,8 @@ test('managers: the matrix cells give the manager\'s ports, none, or - for a typ
   assert.equal(matrixCell(M.vum!, P.linux!), '-');
   assert.equal(matrixCell(M.oneview!, P.ilo!), '80');
   assert.equal(matrixCell(M.hpsum6!, P.switch!), 'ftp 21');
+  assert.equal(matrixCell(M.sum7!, P['superdome-flex']!), '63002');
+  assert.equal(matrixCell(M.hpsum6!, P['superdome-flex']!), '-');
 });
 
 const reportOf = (...nodes: ReturnType<typeof diagnoseNode>[]): Report => ({ nodes, run: { interrupted: false } } as unknown as Report);

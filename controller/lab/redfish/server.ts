@@ -43,6 +43,11 @@ export interface StandInOptions {
   slots?: Partial<MediaSlot>[];
   /** How long an insert may take to reach the image. */
   fetchDeadlineMs?: number;
+  /**
+   * Accept an insert at once and fetch the image afterwards, as many BMCs do (the slot then shows
+   * the outcome); default: answer the insert once the fetch is done.
+   */
+  acceptInsertFirst?: boolean;
   /** Called after every change of a slot or of the sessions (the lab writes the state to a file). */
   onChange?: (state: StandInState) => void;
 }
@@ -218,23 +223,36 @@ export class RedfishStandIn {
     const { Image: image, TransferProtocolType: protocol } = body as { Image?: unknown; TransferProtocolType?: unknown };
     if (typeof image !== 'string' || image === '') return send(res, 400, errorBody(MESSAGES.actionParameterMissing(INSERT_ACTION, 'Image')));
     if (slot.inserted) return send(res, 409, errorBody(MESSAGES.resourceInUse()));
-    const result = await fetchImage(image, { trust: this.options.trust, deadlineMs: this.options.fetchDeadlineMs ?? 10_000 });
     slot.image = image;
     if (typeof protocol === 'string') slot.transferProtocolType = protocol;
+    if (this.options.acceptInsertFirst === true) {
+      res.writeHead(204).end();
+      await this.insert(slot, image);
+      return;
+    }
+    const message = await this.insert(slot, image);
+    if (message === undefined) res.writeHead(204).end();
+    else send(res, 400, errorBody(message));
+  }
+
+  /** Fetches the image into the slot; the error message when it could not (also left on the slot). */
+  private async insert(slot: MediaSlot, image: string): Promise<RedfishMessage | undefined> {
+    const result = await fetchImage(image, { trust: this.options.trust, deadlineMs: this.options.fetchDeadlineMs ?? 10_000 });
+    // Ejected while fetching (a BMC that accepted first): the slot is empty again, leave it so.
+    if (slot.image !== image) return undefined;
     if (result.ok) {
       slot.inserted = true;
       slot.connectedVia = 'URI';
       delete slot.lastError;
       this.record({ action: 'insert', slot: slot.id, image, ok: true });
-      res.writeHead(204).end();
-      return;
+      return undefined;
     }
     const message: RedfishMessage = MESSAGES.couldNotConnect(image, result.reason);
     slot.inserted = false;
     slot.connectedVia = 'NotConnected';
     slot.lastError = message;
     this.record({ action: 'insert', slot: slot.id, image, ok: false, message: message.Message });
-    return send(res, 400, errorBody(message));
+    return message;
   }
 
   private record(action: RecordedAction): void {

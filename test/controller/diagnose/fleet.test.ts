@@ -85,3 +85,16 @@ test('fleet: a finding that explains one of a node\'s failing ports leaves its o
   assert.ok(lines.includes('iptables -I OUTPUT -p tcp -d 10.9.0.1 -m multiport --dports 63002 -j ACCEPT'), lines.join('\n'));
   assert.equal(shared.nodes[1]!.remedies, undefined, 'b fails only the explained port');
 });
+
+test('fleet: callbacks the update manager does not need make no finding when they fail, and count as passing when they pass', () => {
+  const notNeeded = (n: NodeReport): NodeReport => ({ ...n, verdict: 'ok', paths: n.paths.map((p) => ({ ...p, notNeeded: 'HPE SUM 7.3+ needs no http callback from linux nodes' })) });
+  const blocked = [node('a', '10.9.1.2', ['blocked', 'blocked']), node('b', '10.9.2.2', ['blocked', 'blocked'])];
+  assert.equal(inferFleet(blocked).length, 2, 'needed: a controller finding per port');
+  assert.deepEqual(inferFleet(blocked.map(notNeeded)), [], 'not needed: no fleet-wide fault');
+  // Two needed nodes of 10.9.1.0/24 fail; outside it only a node whose callbacks are not needed, and they passed.
+  const subnet = [node('a', '10.9.1.2', ['blocked', 'ok']), node('b', '10.9.1.3', ['blocked', 'ok']), notNeeded(node('c', '10.9.2.2', ['ok', 'ok']))];
+  assert.deepEqual(inferFleet(subnet).map((f) => [f.scope, f.where, f.port]), [['subnet', '10.9.1.0/24', 63001]]);
+  // The same, outside node failing: it proves nothing about the controller side.
+  const noPass = [node('a', '10.9.1.2', ['blocked', 'ok']), node('b', '10.9.1.3', ['blocked', 'ok']), notNeeded(node('c', '10.9.2.2', ['blocked', 'ok']))];
+  assert.deepEqual(inferFleet(noPass).map((f) => [f.scope, f.nodes]), [['controller', ['a', 'b']]]);
+});

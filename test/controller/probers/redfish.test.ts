@@ -19,7 +19,9 @@ import { mediaUrl } from '../../../controller/wire/listener-media.js';
 import type { RedfishEvidence } from '../../../src/evidence.js';
 import { tempDir } from '../../helpers/cli.js';
 import { startTestListener, type TestListener } from '../../helpers/listener-harness.js';
-import { closedPort, LOOPBACK } from '../../helpers/loopback-server.js';
+import { closedPort, LOOPBACK, serveOnLoopback } from '../../helpers/loopback-server.js';
+import { createServer } from 'node:net';
+import { redfishPaths } from '../../../controller/run/redfish-node.js';
 
 const PASSWORD = 'bmc-secret-Zq81';
 const FAST = { callMs: 5000, waitMs: 3000 };
@@ -111,6 +113,46 @@ test('redfish callbacks: a stop during the test ejects what was inserted and ins
   assert.deepEqual(b.standIn.state.actions.map((a) => a.action), ['insert', 'eject']);
   assert.equal(b.standIn.state.managers[0]!.slots.every((s) => !s.inserted && s.image === undefined), true);
   assert.equal(outcome.loggedOut, true);
+});
+
+test('redfish callbacks: a stop while waiting for a BMC that accepted the insert first is not measured (interrupted), not blocked; media ejected', async (t) => {
+  const l = await startTestListener(t, LOOPBACK);
+  const stop = new AbortController();
+  // The image server the BMC is sent to takes the connection and never answers; the run stops as the BMC connects.
+  const hole = createServer();
+  hole.on('connection', () => stop.abort());
+  const holePort = await serveOnLoopback(t, hole);
+  const cert = await createRunCertificate([LOOPBACK], 'bmc');
+  const standIn = new RedfishStandIn({ user: 'root', password: PASSWORD, cert, trust: { kind: 'all' }, fetchDeadlineMs: 2000, acceptInsertFirst: true });
+  const port = await standIn.listen(LOOPBACK);
+  t.after(() => standIn.close());
+  const probes = probesFor(l, 'bmc1', { http: holePort, https: l.listener.portFor('https') });
+  const outcome = await testRedfishCallbacks(target(port, cert), probes, l.listener.ledger, FAST, stop.signal);
+  const paths = judgeRedfish(outcome, probes);
+  assert.deepEqual(paths.map((p) => p.verdict), ['not-measured', 'not-measured']);
+  assert.match(paths[0]!.summary, /the run was interrupted while waiting for the BMC's request on http:/);
+  assert.equal(evidenceOf(paths[0]!).interrupted, true);
+  assert.equal(evidenceOf(paths[0]!).ejected, true);
+  assert.equal(outcome.skipped?.reason, 'interrupted', 'the https probe was not tried');
+  assert.deepEqual(standIn.state.actions.map((a) => a.action), ['eject']);
+  assert.equal(standIn.state.managers[0]!.slots.every((s) => !s.inserted && s.image === undefined), true);
+  assert.equal(outcome.loggedOut, true);
+});
+
+test('redfish callbacks: a BMC node whose turn comes after the interrupt gets its Redfish paths, not measured, and the BMC is not contacted', async (t) => {
+  const l = await startTestListener(t, LOOPBACK);
+  const stopped = AbortSignal.abort();
+  const spec = {
+    name: 'bmc1',
+    addresses: [LOOPBACK],
+    profile: 'bmc',
+    from: { file: 'inv.yaml', line: 1 },
+    redfish: { address: LOOPBACK, port: await closedPort(), user: 'root', password: { env: 'TWOWAY_TEST_UNSET' }, trust: { fingerprint256: 'AA' } },
+  } as Parameters<typeof redfishPaths>[0];
+  const paths = await redfishPaths(spec, l.tokens.tokenFor('bmc1'), [LOOPBACK], ['http', 'https'], l.listener, stopped);
+  assert.deepEqual(paths.map((p) => `${p.proto}:${p.verdict}`), ['http:not-measured', 'https:not-measured']);
+  assert.equal(evidenceOf(paths[0]!).skipped, 'interrupted');
+  assert.match(paths[0]!.summary, /interrupted before this BMC was tested/);
 });
 
 test('redfish callbacks: the BMC\'s certificate is verified: a wrong pin stops before login; first use records it, then pins', async (t) => {

@@ -143,3 +143,11 @@ test('merge: an empty shard\'s report (no node, no listener, no certificate) acc
   assert.equal(merged.run.controller.fingerprint256, 'AA:BB');
   assert.deepEqual(merged.run.merged?.map((m) => [m.file, m.nodes]), [['shard1.json', 1], ['empty.json', 0]]);
 });
+
+test('merge: reports of runs under different update managers merge, each node judged by another manager than the first report\'s saying which', () => {
+  const sum7 = { file: 'sum7.json', report: shardReport('20250101T010000-aaaaaa', [simpleNode('a', '10.1.0.2'), { ...simpleNode('v', '10.1.0.5'), manager: 'vum' }], undefined, { manager: 'sum7' }) };
+  const hpsum6 = { file: 'hpsum6.json', report: shardReport('20250101T010000-bbbbbb', [simpleNode('b', '10.1.0.3'), { ...simpleNode('c', '10.1.0.4'), manager: 'sum7' }], undefined, { manager: 'hpsum6' }) };
+  const merged = mergeReports([sum7, hpsum6], HINTS);
+  assert.equal(merged.run.settings.manager, 'sum7');
+  assert.deepEqual(merged.nodes.map((n) => [n.name, n.manager]), [['a', undefined], ['v', 'vum'], ['b', 'hpsum6'], ['c', undefined]]);
+});
