@@ -144,8 +144,8 @@ export const DEFAULT_MANAGER = 'hpsum6';
 /**
  * `--callbacks`: `auto` measures every callback a node makes and lets the manager decide which count;
  * `off` does not test the callbacks the manager does not need at all (reported as not tested by
- * choice). There is no `on`: a run that must count every callback picks `--manager hpsum6`, whose model
- * is the profiles' own callbacks.
+ * choice). There is no `on`: a run that must count every callback of the agent node types picks
+ * `--manager hpsum6`, whose model for them is the profiles' own callbacks.
  */
 export const CALLBACK_CHOICES = ['auto', 'off'] as const;
 export type CallbackChoice = (typeof CALLBACK_CHOICES)[number];

@@ -5,11 +5,10 @@
  * and the FTP ports a run opens.
  */
 import type { NodeSpec } from '../../src/inventory/types.js';
-import type { PortRange } from '../../src/protocol.js';
+import type { PortRange, WebProto } from '../../src/protocol.js';
 import { CALLBACK_KINDS, callbacksMade, type CallbackKind, type Profile } from '../../src/profiles.js';
 import { UPDATE_MANAGERS, unneededReason, type UpdateManager } from '../../src/managers.js';
 import { SetupError } from '../../src/errors.js';
-import type { WebProto } from '../../src/protocol.js';
 import type { NotTestedCallback } from '../diagnose/inputs.js';
 import { resolveAddress, sourceAddressFor } from '../host/route.js';
 import type { RunOptions } from './run.js';

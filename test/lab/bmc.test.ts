@@ -85,4 +85,9 @@ test('lab bmc: SIGINT while the blocked BMC is still trying still ejects its med
   const state = bmcState('bmc-blocked');
   assert.ok(state.managers[0]!.slots.every((s) => !s.inserted && s.image === undefined), 'the interrupted run left no media in the BMC');
   assert.equal(state.actions.filter((a) => a.action === 'insert').length, state.actions.filter((a) => a.action === 'eject').length, 'every insert was ejected');
+  // The interrupted BMC still has its Redfish paths: what the in-flight insert showed, the rest not measured (interrupted).
+  const redfish = report.nodes.find((n) => n.name === 'bmc-blocked')!.paths.filter((p) => p.evidence.kind === 'redfish');
+  assert.deepEqual(redfish.map((p) => p.proto), ['http', 'https']);
+  const untried = redfish.filter((p) => p.evidence.kind === 'redfish' && p.evidence.skipped === 'interrupted');
+  assert.ok(untried.length > 0 && untried.every((p) => p.verdict === 'not-measured'), 'the probes not tried are not measured, because of the interrupt');
 });
