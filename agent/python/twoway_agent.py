@@ -1263,7 +1263,7 @@ class PathGates(object):
         return (probe['address'], probe['port'], probe.get('source'))
 
     def may_start(self, probe):
-        return self.paths.get(self.key(probe), ('open',))[0] != 'connecting'
+        return self.paths.get(self.key(probe), ('clear',))[0] != 'connecting'
 
     def gated_result(self, probe):
         path = self.paths.get(self.key(probe))
@@ -1279,8 +1279,8 @@ class PathGates(object):
         self.paths.setdefault(self.key(probe), ('connecting', probe['id']))
 
     def connected(self, probe):
-        if self.paths.get(self.key(probe), ('open',))[0] == 'connecting':
-            self.paths[self.key(probe)] = ('open',)
+        if self.paths.get(self.key(probe), ('clear',))[0] == 'connecting':
+            self.paths[self.key(probe)] = ('clear',)
 
     def settled(self, probe, result):
         path = self.paths.get(self.key(probe))
@@ -1289,7 +1289,7 @@ class PathGates(object):
         if result['outcome'] == OUTCOME_TIMEOUT and result['phase'] == PHASE_CONNECT:
             self.paths[self.key(probe)] = ('timed-out', result)
         else:
-            self.paths[self.key(probe)] = ('open',)
+            self.paths[self.key(probe)] = ('clear',)
 
 
 class Run(object):
