@@ -66,7 +66,6 @@ const HOLD_MARGIN_MS = 10_000;
 export function buildPlan(target: PlanTarget, digests: ContentDigests, settings: PlanSettings): Plan {
   const holds: PlannedProbe[] = [];
   const probes: PlannedProbe[] = [];
-  let statuses = 0;
   const sources: (string | undefined)[] = target.sources.length > 0 ? [...target.sources] : [undefined];
   target.callbackAddresses.forEach((address, addressIndex) => {
     sources.forEach((source, sourceIndex) => {
@@ -75,16 +74,13 @@ export function buildPlan(target: PlanTarget, digests: ContentDigests, settings:
         const base = { proto, address, port, ...(source === undefined ? {} : { source }) };
         const tag = `${proto}-${addressIndex}${source === undefined ? '' : `-s${sourceIndex}`}`;
         probes.push({ ...base, id: `hello-${tag}`, kind: 'hello' });
-        // Status right after hello, in a slot of its own (below): its posts' gaps overlap the ladder
-        // instead of adding to the node's time at the end.
-        probes.push({ ...base, id: `status-${tag}`, kind: 'status', posts: settings.statusPosts, intervalMs: settings.statusIntervalMs });
-        statuses++;
         for (const size of ladder(proto, settings.sizes, Infinity)) {
           probes.push({ ...base, id: `dl-${tag}-${size}`, kind: 'download', size, sha256: digests.download(size) });
         }
         for (const size of ladder(proto, settings.sizes, UPLOAD_MAX_SIZE)) {
           probes.push({ ...base, id: `ul-${tag}-${size}`, kind: 'upload', size, sha256: digests.upload(size) });
         }
+        probes.push({ ...base, id: `status-${tag}`, kind: 'status', posts: settings.statusPosts, intervalMs: settings.statusIntervalMs });
         if (settings.holdMs > 0) holds.push({ ...base, id: `hold-${tag}`, kind: 'hold', holdMs: settings.holdMs });
         const alternatePort = settings.alternates[proto];
         if (alternatePort !== undefined && alternatePort !== port) {
@@ -122,7 +118,7 @@ export function buildPlan(target: PlanTarget, digests: ContentDigests, settings:
     // Holds go first and get slots of their own: each sits quiet for the whole hold.
     probes: [...holds, ...probes],
     deadlines: { ...settings.deadlines, totalMs: Math.max(settings.deadlines.totalMs, holdNeeds) },
-    concurrency: settings.agentConcurrency + holds.length + statuses,
+    concurrency: settings.agentConcurrency + holds.length,
   };
 }
 

@@ -4,13 +4,13 @@ import { test } from 'node:test';
 import { buildPlan, DEFAULT_DEADLINES, FTP_FILE_SIZE } from '../../../controller/run/plan.js';
 import { CONTROLLER, DIGESTS, FTP_DIGESTS, FTP_SETTINGS, SETTINGS, ftpPlan, httpProbes, plan } from '../../helpers/diagnose-input.js';
 
-test('plan: the http ladder has hello, status, downloads and uploads per size and the alternate hello; holds first', () => {
+test('plan: the http ladder has hello, downloads and uploads per size, status and the alternate hello; holds first', () => {
   assert.deepEqual(
     httpProbes.map((p) => p.id),
-    ['hold-http-0', 'hello-http-0', 'status-http-0', 'dl-http-0-1024', 'dl-http-0-65536', 'dl-http-0-1048576', 'ul-http-0-1024', 'ul-http-0-65536', 'ul-http-0-1048576', 'alt-http-0'],
+    ['hold-http-0', 'hello-http-0', 'dl-http-0-1024', 'dl-http-0-65536', 'dl-http-0-1048576', 'ul-http-0-1024', 'ul-http-0-65536', 'ul-http-0-1048576', 'status-http-0', 'alt-http-0'],
   );
   assert.equal(plan.probes.find((p) => p.id === 'alt-http-0')?.port, 80);
-  assert.equal(plan.concurrency, 4 + 2 + 2, 'each hold and each status probe gets a slot of its own');
+  assert.equal(plan.concurrency, 4 + 2, 'each hold gets a slot of its own');
   assert.ok(plan.deadlines.totalMs >= SETTINGS.holdMs + DEFAULT_DEADLINES.connectMs + DEFAULT_DEADLINES.stallMs);
 });
 
