@@ -438,6 +438,8 @@ tw_emit() { E_OUT=$1 E_PHASE=$2 E_MS=$3; printf 'R %s {"t":"probe","id":"%s","ou
 # Probes of one path (address, port, source) share its first connect (agent/src/path-gate.ts). The
 # first lane to reach a path claims it (mkdir is atomic); the path's other probes wait for that
 # probe's result, and if its connect timed out they are reported with its evidence, not tried again.
+# They wait one connect deadline (and a second) at most: busybox wget has no connect deadline of its
+# own, so its first probe may take the whole probe deadline, and then each probe measures for itself.
 # Returns 0 when the probe was reported that way; G_OPENER says this lane's probe opens its path.
 tw_gated() {
   G_OPENER=
@@ -445,6 +447,8 @@ tw_gated() {
   case $P_KIND in "$KIND_HOLD"|"$KIND_FTP") return 1 ;; esac
   G_DIR=$TW_GATES/$(printf '%s_%s_%s' "$P_ADDR" "$P_PORT" "$P_SRC" | tr -c 'A-Za-z0-9' '_')
   if mkdir "$G_DIR" 2>/dev/null; then G_OPENER=1; return 1; fi
+  tw_now
+  g_until=$((NOW + TW_CONNECT_MS + 1000))
   while [ ! -f "$G_DIR/open" ]; do
     if [ -f "$G_DIR/timeout" ] && read -r g_id g_ms <"$G_DIR/timeout"; then
       tw_now
@@ -458,6 +462,7 @@ tw_gated() {
       tw_emit "$OUTCOME_ERROR" "$PHASE_CONNECT" 0 ",\"error\":{\"code\":\"$CODE_NOT_STARTED\",\"message\":\"the agent deadline passed before this probe started\"}"
       return 0
     fi
+    [ "$NOW" -lt "$g_until" ] || return 1
     tw_sleep 50
   done
   return 1
