@@ -3,8 +3,9 @@
 # (controller/agents/powershell.ts) and streams both to `powershell -NoProfile -NonInteractive
 # -EncodedCommand <bootstrap>`; the bootstrap runs what arrives on stdin, so nothing is written on
 # the node. It answers with the reference agent's JSON Lines (src/protocol.ts). Probes run one after
-# another; each is a raw TcpClient (bound to the planned source), SslStream for https (pinned by the
-# certificate's SHA-256 fingerprint, TLS 1.2), and an HTTP/1.0 request, so every phase is its own.
+# another (the first connect of each path starts early, all at once); each is a raw TcpClient (bound
+# to the planned source), SslStream for https (pinned by the certificate's SHA-256 fingerprint, TLS
+# 1.2), and an HTTP/1.0 request, so every phase is its own.
 # Not measured: the idle hold (no WebSocket client here).
 # The protocol constants it uses ($OUTCOME_*, $PHASE_*, $CODE_*, $PATH_*, $KIND_*, $LIMIT_*, ...) are
 # assigned in front of it too (controller/agents/wire-constants.ts): no code, outcome or path is typed here.
@@ -60,18 +61,27 @@ function StreamFail($r, $e, $upload) {
   Fail $r $o $x.Message
 }
 
-# One exchange on a fresh connection. $budget: ms this exchange may take (probeMs, or what is left of totalMs).
+# A TCP connect to the probe's path (from its planned source), under way.
+function Connect($p) {
+  $ip = [Net.IPAddress]::Parse($p.address)
+  if ($p.source) { $tcp = New-Object Net.Sockets.TcpClient(New-Object Net.IPEndPoint([Net.IPAddress]::Parse($p.source), 0)) }
+  else { $tcp = New-Object Net.Sockets.TcpClient($ip.AddressFamily) }
+  @{ tcp = $tcp; ar = $tcp.BeginConnect($ip, $p.port, $null, $null); watch = [Diagnostics.Stopwatch]::StartNew() }
+}
+
+# One exchange on a fresh connection (or on the one Connect started early for a path's first probe).
+# $budget: ms this exchange may take (probeMs, or what is left of totalMs).
 function Exchange($p, $method, $path, $body, $upload, $budget, $budgetCode) {
   $r = [ordered]@{ outcome = $OUTCOME_OK; phase = $PHASE_CONNECT }
   $watch = [Diagnostics.Stopwatch]::StartNew()
   $tcp = $null
   try {
-    $ip = [Net.IPAddress]::Parse($p.address)
-    if ($p.source) { $tcp = New-Object Net.Sockets.TcpClient(New-Object Net.IPEndPoint([Net.IPAddress]::Parse($p.source), 0)) }
-    else { $tcp = New-Object Net.Sockets.TcpClient($ip.AddressFamily) }
+    $c = $Early[$p.id]
+    if ($c) { $Early.Remove($p.id) } else { $c = Connect $p }
+    $tcp = $c.tcp
+    $ar = $c.ar
     $wait = [Math]::Min($D.connectMs, $budget)
-    $ar = $tcp.BeginConnect($ip, $p.port, $null, $null)
-    if (-not $ar.AsyncWaitHandle.WaitOne($wait)) { return Fail $r $OUTCOME_TIMEOUT "TCP connect to $($p.address):$($p.port) did not complete within $wait ms" $CODE_CONNECT_TIMEOUT }
+    if (-not $ar.AsyncWaitHandle.WaitOne([Math]::Max(0, $wait - $c.watch.ElapsedMilliseconds))) { return Fail $r $OUTCOME_TIMEOUT "TCP connect to $($p.address):$($p.port) did not complete within $wait ms" $CODE_CONNECT_TIMEOUT }
     try { $tcp.EndConnect($ar) } catch {
       $x = Inner $_.Exception
       $o = switch ("$($x.SocketErrorCode)") { 'ConnectionRefused' { $OUTCOME_REFUSED } 'ConnectionReset' { $OUTCOME_RESET } 'TimedOut' { $OUTCOME_TIMEOUT } { $_ -in 'HostUnreachable', 'NetworkUnreachable', 'AddressNotAvailable', 'HostDown', 'NetworkDown' } { $OUTCOME_UNREACHABLE } default { $OUTCOME_ERROR } }
@@ -192,10 +202,29 @@ function Result($p, $r, $ms) {
 
 function Budget { $left = $D.totalMs - $Clock.ElapsedMilliseconds; if ($left -lt $D.probeMs) { @($left, $CODE_AGENT_DEADLINE) } else { @($D.probeMs, $CODE_PROBE_DEADLINE) } }
 
+# Probes of one path (address, port, source) share its first connect (agent/src/path-gate.ts): each
+# path's first probe goes first, their connects all start at once, and where one timed out the path's
+# other probes are reported with its evidence instead of each waiting out the connect deadline again.
+function PathKey($p) { "$($p.address)|$($p.port)|$($p.source)" }
+$PathOpener = @{}; $Early = @{}; $PathTimedOut = @{}
+$firstProbes = @(); $laterProbes = @()
 foreach ($p in $Plan.probes) {
+  $k = PathKey $p
+  if ($p.kind -ne $KIND_HOLD -and $p.kind -ne $KIND_FTP -and -not $PathOpener.Contains($k)) { $PathOpener[$k] = $p.id; $firstProbes += , $p } else { $laterProbes += , $p }
+}
+# A connect that cannot even start is reported by its probe's own Exchange.
+foreach ($p in $firstProbes) { try { $Early[$p.id] = Connect $p } catch { } }
+
+foreach ($p in @($firstProbes + $laterProbes)) {
   $start = $Clock.ElapsedMilliseconds
   if ($start -ge $D.totalMs) {
     Emit ([ordered]@{ t = 'probe'; id = $p.id; outcome = $OUTCOME_ERROR; phase = $PHASE_CONNECT; ms = 0; error = [ordered]@{ code = $CODE_NOT_STARTED; message = 'the agent deadline passed before this probe started' } })
+    continue
+  }
+  $k = PathKey $p
+  if ($PathTimedOut.Contains($k)) {
+    $g = $PathTimedOut[$k]
+    Emit ([ordered]@{ t = 'probe'; id = $p.id; outcome = $OUTCOME_TIMEOUT; phase = $PHASE_CONNECT; ms = $g.ms; error = [ordered]@{ code = $CODE_CONNECT_TIMEOUT; message = (Clip "$($g.message); not tried again: probe $($g.id) had the same address and port" $LIMIT_ERROR_MESSAGE) } })
     continue
   }
   $q = "?probe=$([Uri]::EscapeDataString($p.id))"
@@ -225,7 +254,9 @@ foreach ($p in $Plan.probes) {
       $r.posts = $posts
     }
   }
-  Emit (Result $p $r ($Clock.ElapsedMilliseconds - $start))
+  $ms = $Clock.ElapsedMilliseconds - $start
+  Emit (Result $p $r $ms)
+  if ($PathOpener[$k] -eq $p.id -and $r.outcome -eq $OUTCOME_TIMEOUT -and $r.phase -eq $PHASE_CONNECT) { $PathTimedOut[$k] = @{ id = $p.id; ms = $ms; message = $r.error.message } }
 }
 
 # Half-open (SYN_RECEIVED) connections and listening sockets, where Get-NetTCPConnection exists (Windows Server 2012 and later).

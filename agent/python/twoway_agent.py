@@ -405,6 +405,8 @@ class Exchange(object):
         if self.ended:
             raise Ended()
         self.connect_ms = round((now() - connect_started) * 1000, 1)
+        if self.target.get('onConnected') is not None:
+            self.target['onConnected']()
         name = sock.getsockname()
         self.local = {'address': name[0], 'port': name[1]}
 
@@ -910,10 +912,13 @@ def quote(text):
     return ''.join(c if re.match(r"[A-Za-z0-9\-_.!~*'()]", c) else ''.join('%%%02X' % b for b in c.encode('utf-8')) for c in text)
 
 
-def target_of(probe):
+def target_of(probe, on_connected=None):
     target = {'proto': probe['proto'], 'address': probe['address'], 'port': probe['port']}
     if 'source' in probe:
         target['source'] = probe['source']
+    if on_connected is not None:
+        # Called each time a TCP connection to the target completes (PathGates).
+        target['onConnected'] = on_connected
     return target
 
 
@@ -966,8 +971,9 @@ class UnsupportedProbe(object):
 class StatusProbe(object):
     """Several POSTs; the outcome is the first failure's, and every post is listed."""
 
-    def __init__(self, probe, plan):
+    def __init__(self, probe, plan, on_connected=None):
         self.probe, self.plan, self.started = probe, plan, now()
+        self.on_connected = on_connected
         self.posts = []
         self.first_failure = None
         self.last = None
@@ -1005,7 +1011,7 @@ class StatusProbe(object):
             return self.conclude()
 
     def post_spec(self, seq):
-        spec = target_of(self.probe)
+        spec = target_of(self.probe, self.on_connected)
         spec.update({'method': 'POST', 'path': PATH_STATUS + query(self.probe, '&seq=%d' % seq),
                      'body': json.dumps({'seq': seq, 'state': 'probing', 'node': self.plan['node']}, separators=(',', ':')),
                      'check': status_check()})
@@ -1036,13 +1042,13 @@ class StatusProbe(object):
         return self.final or not_started(self.probe)
 
 
-def start_probe(probe, plan):
+def start_probe(probe, plan, on_connected=None):
     kind = probe['kind']
     if kind == KIND_FTP:
         return UnsupportedProbe(probe, 'the Python agent does not test FTP callbacks')
-    target = target_of(probe)
+    target = target_of(probe, on_connected)
     if kind == KIND_STATUS:
-        return StatusProbe(probe, plan)
+        return StatusProbe(probe, plan, on_connected)
     if kind == KIND_HOLD:
         return SingleExchangeProbe(probe, Hold(target, PATH_HOLD + query(probe), probe['holdMs'], plan['deadlines'], plan))
     if kind == KIND_HELLO:
@@ -1244,6 +1250,48 @@ def host_tcp_delta(start, end):
     return None if min(delta.values()) < 0 else delta
 
 
+class PathGates(object):
+    """Probes of one callback path (address, port, source) share its first connect (agent/src/path-gate.ts):
+    while it is in flight the path's other probes wait and other paths' probes run; if it timed out,
+    they are reported with its evidence instead of each waiting out the connect deadline again."""
+
+    def __init__(self):
+        self.paths = {}
+
+    @staticmethod
+    def key(probe):
+        return (probe['address'], probe['port'], probe.get('source'))
+
+    def may_start(self, probe):
+        return self.paths.get(self.key(probe), ('clear',))[0] != 'connecting'
+
+    def gated_result(self, probe):
+        path = self.paths.get(self.key(probe))
+        if path is None or path[0] != 'timed-out':
+            return None
+        evidence = path[1]
+        error = evidence.get('error') or {}
+        gated = {'code': error['code']} if 'code' in error else {}
+        gated['message'] = clip('%s; not tried again: probe %s had the same address and port' % (error.get('message', 'TCP connect timed out'), evidence['id']), LIMIT_ERROR_MESSAGE)
+        return {'t': 'probe', 'id': probe['id'], 'outcome': evidence['outcome'], 'phase': evidence['phase'], 'ms': evidence['ms'], 'error': gated}
+
+    def started(self, probe):
+        self.paths.setdefault(self.key(probe), ('connecting', probe['id']))
+
+    def connected(self, probe):
+        if self.paths.get(self.key(probe), ('clear',))[0] == 'connecting':
+            self.paths[self.key(probe)] = ('clear',)
+
+    def settled(self, probe, result):
+        path = self.paths.get(self.key(probe))
+        if path is None or path != ('connecting', probe['id']):
+            return
+        if result['outcome'] == OUTCOME_TIMEOUT and result['phase'] == PHASE_CONNECT:
+            self.paths[self.key(probe)] = ('timed-out', result)
+        else:
+            self.paths[self.key(probe)] = ('clear',)
+
+
 class Run(object):
     def __init__(self, plan, started):
         self.plan = plan
@@ -1256,7 +1304,10 @@ class Run(object):
         self.unstarted = list(plan['probes'])
         self.stopped = False
         self.finished = False
-        self.slots = threading.Semaphore(plan['concurrency'])
+        self.free = plan['concurrency']
+        self.gates = PathGates()
+        # Wakes the dispatcher: a slot freed, a path opened or timed out, or the agent deadline.
+        self.changed = threading.Condition(self.lock)
         self.all_done = threading.Event()
 
     def report(self, result):
@@ -1271,33 +1322,45 @@ class Run(object):
             result = probe_run.run()
         except Exception as err:
             result = failed_probe(probe, err)
-        with self.lock:
-            self.running.pop(probe['id'], None)
         self.report(result)
-        self.slots.release()
-        with self.lock:
-            if not self.unstarted and not self.running:
-                self.all_done.set()
+        with self.changed:
+            self.running.pop(probe['id'], None)
+            self.free += 1
+            self.gates.settled(probe, result)
+            self.changed.notify_all()
+
+    def connected(self, probe):
+        with self.changed:
+            self.gates.connected(probe)
+            self.changed.notify_all()
 
     def dispatch(self):
-        while True:
-            self.slots.acquire()
-            with self.lock:
-                if self.stopped or not self.unstarted:
-                    if not self.running:
-                        self.all_done.set()
+        """Starts probes in plan order, skipping those whose path's first connect is in flight."""
+        with self.changed:
+            while not self.stopped:
+                if not self.unstarted and not self.running:
+                    self.all_done.set()
                     return
-                probe = self.unstarted.pop(0)
+                ready = next((i for i, p in enumerate(self.unstarted) if self.gates.may_start(p)), None)
+                if self.free == 0 or ready is None:
+                    self.changed.wait()
+                    continue
+                probe = self.unstarted.pop(ready)
+                gated = self.gates.gated_result(probe)
+                if gated is not None:
+                    self.report(gated)
+                    continue
                 try:
-                    probe_run = start_probe(probe, self.plan)
+                    probe_run = start_probe(probe, self.plan, lambda probe=probe: self.connected(probe))
                 except Exception as err:
                     self.report(failed_probe(probe, err))
-                    self.slots.release()
                     continue
+                self.gates.started(probe)
                 self.running[probe['id']] = probe_run
-            thread = threading.Thread(target=self.worker, args=(probe, probe_run))
-            thread.daemon = True
-            thread.start()
+                self.free -= 1
+                thread = threading.Thread(target=self.worker, args=(probe, probe_run))
+                thread.daemon = True
+                thread.start()
 
     def start(self):
         facts = {}
@@ -1331,8 +1394,9 @@ class Run(object):
             unstarted = self.unstarted
             self.unstarted = []
             running = list(self.running.values())
-        # Unblock the dispatcher if it waits for a slot.
-        self.slots.release()
+        # Unblock the dispatcher if it waits for a slot or a path.
+        with self.changed:
+            self.changed.notify_all()
         for probe_run in running:
             self.report(probe_run.expire())
         for probe in unstarted:

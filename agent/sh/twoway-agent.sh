@@ -433,7 +433,55 @@ tw_check() {
   esac
 }
 
-tw_emit() { printf 'R %s {"t":"probe","id":"%s","outcome":"%s","phase":"%s","ms":%s%s}\n' "$P_ID" "$P_ID" "$1" "$2" "$3" "$4"; }
+tw_emit() { E_OUT=$1 E_PHASE=$2 E_MS=$3; printf 'R %s {"t":"probe","id":"%s","outcome":"%s","phase":"%s","ms":%s%s}\n' "$P_ID" "$P_ID" "$1" "$2" "$3" "$4"; }
+
+# Probes of one path (address, port, source) share its first connect (agent/src/path-gate.ts). The
+# first lane to reach a path claims it (mkdir is atomic); the path's other probes wait for that
+# probe's result, and if its connect timed out they are reported with its evidence, not tried again.
+# They wait one connect deadline (and a second) at most: busybox wget has no connect deadline of its
+# own, so its first probe may take the whole probe deadline, and then each probe measures for itself.
+# Returns 0 when the probe was reported that way; G_OPENER says this lane's probe opens its path.
+tw_gated() {
+  G_OPENER=
+  [ -n "$TW_GATES" ] || return 1
+  case $P_KIND in "$KIND_HOLD"|"$KIND_FTP") return 1 ;; esac
+  G_DIR=$TW_GATES/$(printf '%s_%s_%s' "$P_ADDR" "$P_PORT" "$P_SRC" | tr -c 'A-Za-z0-9' '_')
+  if mkdir "$G_DIR" 2>/dev/null; then G_OPENER=1; return 1; fi
+  tw_now
+  g_until=$((NOW + TW_CONNECT_MS + 1000))
+  while [ ! -f "$G_DIR/open" ]; do
+    if [ -f "$G_DIR/timeout" ] && read -r g_id g_ms <"$G_DIR/timeout"; then
+      tw_now
+      T=$NOW
+      tw_err "TCP connect to $P_ADDR:$P_PORT did not complete within $TW_CONNECT_MS ms; not tried again: probe $g_id had the same address and port" "$CODE_CONNECT_TIMEOUT"
+      tw_emit "$OUTCOME_TIMEOUT" "$PHASE_CONNECT" "$g_ms" "$ERR"
+      return 0
+    fi
+    tw_now
+    if [ "$NOW" -ge "$TW_END" ]; then
+      tw_emit "$OUTCOME_ERROR" "$PHASE_CONNECT" 0 ",\"error\":{\"code\":\"$CODE_NOT_STARTED\",\"message\":\"the agent deadline passed before this probe started\"}"
+      return 0
+    fi
+    [ "$NOW" -lt "$g_until" ] || return 1
+    tw_sleep 50
+  done
+  return 1
+}
+
+# The path's first probe ended: its other probes may go, or are reported with its connect timeout.
+tw_gate_settle() {
+  [ -n "$G_OPENER" ] || return 0
+  if [ "$E_OUT" = "$OUTCOME_TIMEOUT" ] && [ "$E_PHASE" = "$PHASE_CONNECT" ]; then
+    printf '%s %s\n' "$P_ID" "$E_MS" >"$G_DIR/timeout"
+  else
+    : >"$G_DIR/open"
+  fi
+}
+
+# Each path's first probe first, so that the lanes' first connects go to every path at once.
+tw_openers_first() {
+  printf '%s\n' "$TW_PROBES" | awk -v hold="$KIND_HOLD" -v ftp="$KIND_FTP" '{ k = $4 " " $5 " " $6 } $2 != hold && $2 != ftp && !(k in seen) { seen[k] = 1; print; next } { rest[++n] = $0 } END { for (i = 1; i <= n; i++) print rest[i] }'
+}
 
 # status: P_POSTS posts P_IVL ms apart; the outcome is the first failure's, and every post is listed.
 tw_status() {
@@ -506,8 +554,10 @@ tw_lane() {
       tw_emit "$OUTCOME_ERROR" "$PHASE_CONNECT" 0 ",\"error\":{\"code\":\"$CODE_NOT_STARTED\",\"message\":\"the agent deadline passed before this probe started\"}"
       continue
     fi
+    tw_gated && continue
     echo "S $P_ID"
     tw_probe
+    tw_gate_settle
   done
 }
 
@@ -542,6 +592,7 @@ tw_hangup() {
   st=
   read -r st </proc/$$/stat 2>/dev/null
   set -- ${st##*) }
+  [ -n "$TW_GATES" ] && rm -rf "$TW_GATES"
   [ "${3:-}" = "$$" ] && kill -TERM 0 2>/dev/null
   exit 1
 }
@@ -581,6 +632,13 @@ tw_main() {
   lanes=$(printf '%s\n' "$TW_PROBES" | grep -c .)
   [ "$lanes" -gt "$TW_CONC" ] && lanes=$TW_CONC
   TW_LANES=$lanes
+  TW_GATES=
+  if [ "$lanes" -gt 0 ]; then
+    TW_PROBES=$(tw_openers_first)
+    # Without a place to keep the gates every probe tries its own connect, as before.
+    TW_GATES=${TMPDIR:-/tmp}/twoway-gates.$$
+    mkdir "$TW_GATES" 2>/dev/null || TW_GATES=
+  fi
   {
     pids=
     k=0
@@ -595,6 +653,7 @@ tw_main() {
     [ -z "$pids" ] || wait $pids
     wait $wd
   } | tw_reader
+  [ -n "$TW_GATES" ] && rm -rf "$TW_GATES"
   tw_halfopen
   tw_now
   printf '{"t":"done","ms":%s}\n' $((NOW - TW_T0))

@@ -25,6 +25,8 @@ export interface Target {
   port: number;
   /** Local address to bind; absent: the kernel picks. */
   source?: string;
+  /** The TCP handshake to `port` completed (agent/src/path-gate.ts lets the path's other probes go). */
+  onConnected?: () => void;
 }
 
 export interface Secrets {
@@ -175,6 +177,7 @@ export abstract class Exchange {
       if (this.ended) return;
       this.connectMs = Math.round((now() - connectStarted) * 10) / 10;
       this.noteLocal(socket);
+      this.target.onConnected?.();
       if (this.target.proto === 'https') this.handshake(socket);
       else this.opened(socket);
     });

@@ -13,6 +13,7 @@ import { sampleHalfOpen } from './halfopen.js';
 import { closeAll } from './open-handles.js';
 import { clip, emit, emitAndExit } from './output.js';
 import { readPlan } from './plan.js';
+import { PathGates } from './path-gate.js';
 import { notStarted, startProbe } from './probe.js';
 import type { ProbeRun } from './probe.js';
 import { Queue } from './queue.js';
@@ -55,30 +56,41 @@ function run(plan: Plan, started: number): void {
     emitAndExit(hostTcp === undefined ? { t: 'done', ms: since(started) } : { t: 'done', ms: since(started), hostTcp }, 0);
   };
 
+  const gates = new PathGates(() => queue.poke());
   const queue = new Queue<PlannedProbe>(
     plan.probes,
     plan.concurrency,
     (probe) => {
+      const gated = gates.gatedResult(probe);
+      if (gated !== undefined) {
+        report(gated);
+        return Promise.resolve();
+      }
       let probeRun: ProbeRun;
       try {
-        probeRun = startProbe(probe, plan);
+        probeRun = startProbe(probe, plan, () => gates.connected(probe));
       } catch (err) {
         report(failedProbe(probe, err));
         return Promise.resolve();
       }
+      gates.started(probe);
       running.set(probe.id, probeRun);
       return probeRun.result.then(
         (result) => {
           running.delete(probe.id);
           report(result);
+          gates.settled(probe, result);
         },
         (err: unknown) => {
           running.delete(probe.id);
-          report(failedProbe(probe, err));
+          const result = failedProbe(probe, err);
+          report(result);
+          gates.settled(probe, result);
         },
       );
     },
     finish,
+    (probe) => gates.mayStart(probe),
   );
 
   /** Facts go out once, before any probe result: from the lookups, or as they stand at the deadline. */

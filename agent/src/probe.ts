@@ -27,9 +27,10 @@ function query(probe: PlannedProbe, extra = ''): string {
   return `?probe=${encodeURIComponent(probe.id)}${extra}`;
 }
 
-function target(probe: PlannedProbe): Target {
+function target(probe: PlannedProbe, onConnected?: () => void): Target {
   const { proto, address, port, source } = probe;
-  return source === undefined ? { proto, address, port } : { proto, address, port, source };
+  const base: Target = source === undefined ? { proto, address, port } : { proto, address, port, source };
+  return onConnected === undefined ? base : { ...base, onConnected };
 }
 
 function toProbeResult(id: string, ms: number, exchange: ExchangeResult, posts?: StatusPost[]): ProbeResult {
@@ -50,22 +51,24 @@ export function notStarted(probe: PlannedProbe): ProbeResult {
   };
 }
 
-export function startProbe(probe: PlannedProbe, plan: Plan): ProbeRun {
+/** `onConnected`: each time a TCP connection of the probe to its target completes. */
+export function startProbe(probe: PlannedProbe, plan: Plan, onConnected?: () => void): ProbeRun {
   // plan.ts guarantees size (and sha256 for downloads) and holdMs for the kinds that need them.
   const size = probe.size ?? 0;
+  const to = target(probe, onConnected);
   switch (probe.kind) {
     case 'status':
-      return new StatusProbe(probe, plan);
+      return new StatusProbe(probe, plan, to);
     case 'hold':
-      return new SingleExchangeProbe(probe, new Hold(target(probe), PATHS.hold + query(probe), probe.holdMs ?? 0, plan.deadlines, plan));
+      return new SingleExchangeProbe(probe, new Hold(to, PATHS.hold + query(probe), probe.holdMs ?? 0, plan.deadlines, plan));
     case 'hello':
-      return singleAttempt(probe, plan, { ...target(probe), method: 'GET', path: PATHS.hello + query(probe), check: helloCheck() });
+      return singleAttempt(probe, plan, { ...to, method: 'GET', path: PATHS.hello + query(probe), check: helloCheck() });
     case 'download':
-      return singleAttempt(probe, plan, { ...target(probe), method: 'GET', path: PATHS.blob + query(probe), check: downloadCheck(size, probe.sha256 ?? '') });
+      return singleAttempt(probe, plan, { ...to, method: 'GET', path: PATHS.blob + query(probe), check: downloadCheck(size, probe.sha256 ?? '') });
     case 'upload':
-      return singleAttempt(probe, plan, { ...target(probe), method: 'POST', path: PATHS.upload + query(probe), uploadSize: size, check: uploadCheck(size) });
+      return singleAttempt(probe, plan, { ...to, method: 'POST', path: PATHS.upload + query(probe), uploadSize: size, check: uploadCheck(size) });
     case 'ftp':
-      return new SingleExchangeProbe(probe, new FtpExchange(target(probe), { name: probe.id, size, sha256: probe.sha256 ?? '' }, plan.node, plan.deadlines, plan));
+      return new SingleExchangeProbe(probe, new FtpExchange(to, { name: probe.id, size, sha256: probe.sha256 ?? '' }, plan.node, plan.deadlines, plan));
   }
 }
 
@@ -104,6 +107,7 @@ class StatusProbe implements ProbeRun {
   constructor(
     private readonly probe: PlannedProbe,
     private readonly plan: Plan,
+    private readonly to: Target,
   ) {
     this.result = this.run();
   }
@@ -139,7 +143,7 @@ class StatusProbe implements ProbeRun {
 
   private postSpec(seq: number): AttemptSpec {
     return {
-      ...target(this.probe),
+      ...this.to,
       method: 'POST',
       path: PATHS.status + query(this.probe, `&seq=${seq}`),
       body: JSON.stringify({ seq, state: 'probing', node: this.plan.node }),

@@ -1,6 +1,7 @@
 /**
- * Runs the probes at most `limit` at a time, in plan order. The agent deadline needs to know which
- * never started, so the queue can be stopped and hands those back.
+ * Runs the probes at most `limit` at a time, in plan order, skipping over those that may not start
+ * yet (agent/src/path-gate.ts) until poked. The agent deadline needs to know which never started,
+ * so the queue can be stopped and hands those back.
  */
 export class Queue<T> {
   private readonly waiting: T[];
@@ -14,11 +15,18 @@ export class Queue<T> {
     private readonly run: (item: T) => Promise<void>,
     /** Called once every item has run, unless stopped first. */
     private readonly onDrained: () => void,
+    /** False: leave the item waiting and start a later one; poke() once that may have changed. */
+    private readonly mayStart: (item: T) => boolean = () => true,
   ) {
     this.waiting = items.slice();
   }
 
   start(): void {
+    this.pump();
+  }
+
+  /** Something a waiting item depends on changed: start what may start now. */
+  poke(): void {
     this.pump();
   }
 
@@ -29,8 +37,10 @@ export class Queue<T> {
   }
 
   private pump(): void {
-    while (!this.stopped && this.running < this.limit && this.waiting.length > 0) {
-      const item = this.waiting.shift() as T;
+    while (!this.stopped && this.running < this.limit) {
+      const index = this.waiting.findIndex((item) => this.mayStart(item));
+      if (index === -1) break;
+      const item = this.waiting.splice(index, 1)[0] as T;
       this.running++;
       const next = (): void => {
         this.running--;

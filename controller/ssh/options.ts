@@ -75,3 +75,17 @@ export function mergeSshOptions(operator: readonly string[], defaults: readonly 
   const set = new Set(operator.map((o) => parseSshOption(o)?.key));
   return [...operator, ...defaults.filter((d) => !set.has(parseSshOption(d)!.key))].flatMap((o) => ['-o', o]);
 }
+
+/**
+ * --ssh-kex: `default` leaves the key exchange to ssh (OpenSSH 9 prefers the post-quantum hybrid
+ * sntrup761x25519); `fast` asks for plain curve25519, which costs the controller's ssh client a
+ * fraction of the CPU per handshake but gives up protection of recorded sessions against a future
+ * quantum computer. Returned as operator options, so an explicit -o KexAlgorithms given first wins.
+ */
+export const SSH_KEX_CHOICES = ['default', 'fast'] as const;
+export type SshKex = (typeof SSH_KEX_CHOICES)[number];
+
+export function sshKexOptions(kex: SshKex, operator: readonly string[]): readonly string[] {
+  if (kex === 'default' || operator.some((o) => parseSshOption(o)?.key === 'kexalgorithms')) return operator;
+  return [...operator, 'KexAlgorithms=curve25519-sha256,curve25519-sha256@libssh.org'];
+}

@@ -9,7 +9,8 @@ import { ftpPortsOf, prepareAddresses, usesFtp, type AddressedNode } from '../..
 import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
 import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/run/preflight.js';
 import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/run/plan.js';
-import { checkSshOptions } from '../../controller/ssh/options.js';
+import { checkSshOptions, sshKexOptions, SSH_KEX_CHOICES, type SshKex } from '../../controller/ssh/options.js';
+import { defaultConcurrency, NODES_PER_CORE } from '../../controller/run/concurrency.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS } from '../../controller/diagnose/inputs.js';
 import { sizeLabel } from '../size-label.js';
 import { AGENT_FLAVOURS, type AgentFlavour } from '../agent-flavours.js';
@@ -59,6 +60,7 @@ export interface RunFlags extends OutputFlags {
   concurrency: string;
   sshConfig?: string;
   sshOption: string[];
+  sshKex: SshKex;
   acceptNewHostkeys: boolean;
   connectTimeout: string;
   agentTimeout: string;
@@ -112,9 +114,10 @@ export function addRunOptions(command: Command): Command {
     .option('--callback-address <addr>', 'controller address the nodes call back to (repeatable: the agent tries each)', collect, [])
     .option('--listen <addr>', 'address to bind the listeners to (repeatable; default: the callback addresses)', collect, [])
     .option('--sizes <list>', 'download sizes to try, e.g. 1k,64k,1m,8m (default: 1k,64k,1m,8m)')
-    .option('--concurrency <n>', 'nodes tested at once', '16')
+    .option('--concurrency <n>', `nodes tested at once; the default is ${NODES_PER_CORE} per core of this controller, from 4 to 64`, String(defaultConcurrency()))
     .option('-F, --ssh-config <file>', 'ssh_config file passed to ssh -F')
     .option('-o, --ssh-option <option>', "ssh -o option passed through ahead of twoway's own, so it wins, e.g. ProxyJump=bastion (repeatable; BatchMode, ConnectTimeout, StrictHostKeyChecking=no and forwarding are refused)", collect, [])
+    .addOption(new Option('--ssh-kex <kex>', "SSH key exchange: default (OpenSSH 9: post-quantum hybrid sntrup761x25519) or fast (curve25519 only: about a seventh of the ssh client's CPU per handshake, but no protection of recorded sessions against a future quantum computer)").choices(SSH_KEX_CHOICES).default('default'))
     .option('--accept-new-hostkeys', 'trust unknown SSH host keys on first use (StrictHostKeyChecking=accept-new)', false)
     .option('--connect-timeout <sec>', 'SSH connect timeout', '5')
     .option('--agent-timeout <sec>', 'how long the agent may run on a node', String(DEFAULT_DEADLINES.totalMs / 1000))
@@ -185,7 +188,7 @@ function optionsFromFlags(flags: RunFlags, signal: AbortSignal): FlagOptions {
     ssh: {
       connectTimeoutSec: parseIntIn(flags.connectTimeout, '--connect-timeout', 1, 300),
       acceptNewHostKeys: flags.acceptNewHostkeys,
-      extraOptions: checkSshOptions(flags.sshOption),
+      extraOptions: sshKexOptions(flags.sshKex, checkSshOptions(flags.sshOption)),
     },
     thresholds: {
       ...DEFAULT_THRESHOLDS,

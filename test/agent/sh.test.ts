@@ -24,6 +24,7 @@ import type { AgentEvent, Deadlines, Plan, PlannedProbe, ProbeResult } from '../
 import { checkShape } from '../helpers/agent-process.js';
 import type { AgentRun } from '../helpers/agent-process.js';
 import { startTestListener } from '../helpers/listener-harness.js';
+import { fullAcceptQueue } from '../helpers/full-accept-queue.js';
 import { closedPort, serveOnLoopback } from '../helpers/loopback-server.js';
 
 const HOST = '127.0.0.1';
@@ -458,6 +459,25 @@ for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
     for (const o of outcomes) assert.match(o, /^(no-response\/TWOWAY_(STALL|PROBE_DEADLINE|AGENT_DEADLINE)|error\/TWOWAY_(NOT_STARTED|AGENT_DEADLINE))$/);
     assert.equal(results.get('hung-0')?.outcome, 'no-response');
     assert.equal(results.get('hung-5')?.error?.code, 'TWOWAY_NOT_STARTED', outcomes.join(' '));
+  });
+
+  test(`${setup.name}: a dropped path is connected to once; its other probes carry that connect's evidence`, async (t) => {
+    const h = await harness(t);
+    const path = toolbox(t, setup);
+    const drops = [await fullAcceptQueue(t), await fullAcceptQueue(t)];
+    const byPath = drops.map(({ port }, i) =>
+      ['hello', 'hello-2', 'status'].map((name): PlannedProbe => ({ id: `${name}-${i}`, ...(name === 'status' ? { kind: 'status', posts: 2, intervalMs: 0 } : { kind: 'hello' }), proto: 'http', address: HOST, port })),
+    );
+    // Plan order keeps a path's probes together: the lanes must still reach both paths at once.
+    const plan = h.plan(byPath.flat(), { concurrency: 2, deadlines: { connectMs: 1000, stallMs: 1000, probeMs: 4000, totalMs: 12_000 } });
+    const results = checkShape(await runShAgent(setup, path, setup.module.script(plan)), plan);
+    for (const probes of byPath) {
+      const reported = probes.map((p) => results.get(p.id)!);
+      for (const r of reported) assert.deepEqual([r.outcome, r.phase, r.error?.code], ['timeout', 'connect', 'TWOWAY_CONNECT_TIMEOUT'], JSON.stringify(r));
+      const tried = reported.filter((r) => !(r.error?.message ?? '').includes('not tried again'));
+      assert.equal(tried.length, 1, `one connect per dropped path: ${JSON.stringify(reported)}`);
+      for (const r of reported.filter((x) => x.id !== tried[0]!.id)) assert.match(r.error?.message ?? '', new RegExp(`not tried again: probe ${tried[0]!.id} had the same address and port`));
+    }
   });
 }
 
