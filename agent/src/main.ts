@@ -5,17 +5,24 @@
  * syntax is down-levelled by esbuild, but APIs are not, so only Node 12 APIs are used here.
  */
 import { hostTcpDelta, readHostTcp } from './host-tcp.js';
-import type { AgentFacts, AgentHello, Plan, PlannedProbe, ProbeResult } from '../../src/protocol.js';
+import type { AgentEvent, AgentFacts, AgentHello, Plan, PlannedProbe, ProbeResult } from '../../src/protocol.js';
 import { AGENT_ERROR_CODES, EVENT_LIMITS } from '../../src/protocol.js';
 import { now, since } from './clock.js';
 import { gatherFacts, hostFacts, unknownRoutes } from './facts.js';
 import { sampleHalfOpen } from './halfopen.js';
 import { closeAll } from './open-handles.js';
 import { clip, emit, emitAndExit } from './output.js';
+import { measureFromNode } from './path-mtu.js';
 import { readPlan } from './plan.js';
 import { notStarted, startProbe } from './probe.js';
-import type { ProbeRun } from './probe.js';
 import { Queue } from './queue.js';
+import { RetryBook, retryLine } from './retry.js';
+
+/**
+ * What the queue runs: a planned probe; the second attempt of a stalled transfer (after the probes
+ * still waiting, issue 14); then the path MTU toward its controller address, bisected from the node.
+ */
+type Job = { kind: 'probe'; probe: PlannedProbe } | { kind: 'retry'; probe: PlannedProbe } | { kind: 'mtu'; probe: PlannedProbe };
 
 const AGENT_VERSION = '0.1.0';
 
@@ -30,8 +37,11 @@ function failedProbe(probe: PlannedProbe, err: unknown): ProbeResult {
 
 function run(plan: Plan, started: number): void {
   const tcpAtStart = readHostTcp();
-  const running = new Map<string, ProbeRun>();
+  /** What each running job reports when the agent deadline cuts it. */
+  const running = new Map<string, () => void>();
   const reported = new Set<string>();
+  const retries = new RetryBook();
+  let routes: AgentFacts['routes'] = [];
   let factsSent = false;
   let finished = false;
 
@@ -44,6 +54,12 @@ function run(plan: Plan, started: number): void {
     reported.add(result.id);
     emit(result);
   };
+  /** Retry and path MTU lines: at most one each per key, none after the end. */
+  const reportOnce = (key: string, line: AgentEvent): void => {
+    if (finished || reported.has(key)) return;
+    reported.add(key);
+    emit(line);
+  };
 
   const finish = (): void => {
     if (finished) return;
@@ -55,29 +71,56 @@ function run(plan: Plan, started: number): void {
     emitAndExit(hostTcp === undefined ? { t: 'done', ms: since(started) } : { t: 'done', ms: since(started), hostTcp }, 0);
   };
 
-  const queue = new Queue<PlannedProbe>(
-    plan.probes,
+  /** Runs one job: `key` names it in `running`, `expire` reports where it stands at the agent deadline. */
+  const runTracked = <R>(key: string, work: { result: Promise<R>; expire(): R }, done: (r: R) => void, failed: (err: unknown) => void): Promise<void> => {
+    running.set(key, () => done(work.expire()));
+    return work.result.then(
+      (r) => {
+        running.delete(key);
+        done(r);
+      },
+      (err: unknown) => {
+        running.delete(key);
+        failed(err);
+      },
+    );
+  };
+
+  const runJob = (job: Job): Promise<void> => {
+    const probe = job.probe;
+    if (job.kind === 'mtu') {
+      const route = routes.find((r) => r.to === probe.address);
+      const mtuKey = `pathmtu ${probe.address}`;
+      return runTracked(mtuKey, measureFromNode(probe.address, route === undefined ? undefined : route.iface), (line) => reportOnce(mtuKey, line), () => undefined);
+    }
+    const retryKey = `retry ${probe.id}`;
+    let probeRun;
+    try {
+      probeRun = startProbe(probe, plan, job.kind === 'retry');
+    } catch (err) {
+      if (job.kind === 'retry') reportOnce(retryKey, retryLine(failedProbe(probe, err)));
+      else report(failedProbe(probe, err));
+      return Promise.resolve();
+    }
+    if (job.kind === 'retry') {
+      const afterRetry = (second: ProbeResult): void => {
+        reportOnce(retryKey, retryLine(second));
+        if (retries.bisectWanted(probe.address)) queue.add({ kind: 'mtu', probe });
+      };
+      return runTracked(retryKey, probeRun, afterRetry, (err) => afterRetry(failedProbe(probe, err)));
+    }
+    const afterProbe = (result: ProbeResult): void => {
+      report(result);
+      // Behind the probes still waiting: the smaller sizes that follow run first.
+      if (retries.retryWanted(probe, result)) queue.add({ kind: 'retry', probe });
+    };
+    return runTracked(probe.id, probeRun, afterProbe, (err) => report(failedProbe(probe, err)));
+  };
+
+  const queue = new Queue<Job>(
+    plan.probes.map((probe): Job => ({ kind: 'probe', probe })),
     plan.concurrency,
-    (probe) => {
-      let probeRun: ProbeRun;
-      try {
-        probeRun = startProbe(probe, plan);
-      } catch (err) {
-        report(failedProbe(probe, err));
-        return Promise.resolve();
-      }
-      running.set(probe.id, probeRun);
-      return probeRun.result.then(
-        (result) => {
-          running.delete(probe.id);
-          report(result);
-        },
-        (err: unknown) => {
-          running.delete(probe.id);
-          report(failedProbe(probe, err));
-        },
-      );
-    },
+    runJob,
     finish,
   );
 
@@ -85,6 +128,7 @@ function run(plan: Plan, started: number): void {
   const sendFacts = (facts: AgentFacts): boolean => {
     if (factsSent) return false;
     factsSent = true;
+    routes = facts.routes;
     emit(facts);
     return true;
   };
@@ -93,8 +137,9 @@ function run(plan: Plan, started: number): void {
   function onAgentDeadline(): void {
     sendFacts(routesUnknown(AGENT_ERROR_CODES.agentDeadline));
     const unstarted = queue.stop();
-    for (const probeRun of Array.from(running.values())) report(probeRun.expire());
-    for (const probe of unstarted) report(notStarted(probe));
+    for (const expire of Array.from(running.values())) expire();
+    // A retry or bisection that never started leaves no line: the first attempt's result stands.
+    for (const job of unstarted) if (job.kind === 'probe') report(notStarted(job.probe));
     finish();
   }
 

@@ -62,9 +62,8 @@ function observe(n: NodeEvidence): { groups: ObservedProbe[][]; alternates: Map<
   const observed = (probe: PlannedProbe): ObservedProbe => {
     const result = results.get(probe.id);
     const retry = retries.get(probe.id);
-    const requests = n.ledger.filter((r) => r.probe === probe.id);
-    // A retried transfer asked twice: the first request is the attempt its result line describes.
-    const ledger = retry === undefined ? requests : requests.slice(0, 1);
+    // The result line describes the first attempt; a retry's requests carry attempt 2.
+    const ledger = n.ledger.filter((r) => r.probe === probe.id && r.attempt === undefined);
     if (result === undefined) return { probe, ledger };
     return { probe, result, ledger, connection: connectionOf(probe, result, n.connections, translated), finished: finished.indexOf(result), ...(retry === undefined ? {} : { retry }) };
   };
