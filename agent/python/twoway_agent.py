@@ -1308,11 +1308,8 @@ class NodePathMtu(object):
     def passes(self, size):
         if self.expired:
             raise PingUnavailable('the agent deadline passed during the bisection')
-        tool = find_tool('ping')
-        if tool is None:
-            raise PingUnavailable('ping (iputils-ping) is not installed on the node')
         try:
-            self.child = subprocess.Popen([tool] + df_echo_args(self.to, size), stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            self.child = subprocess.Popen([find_tool('ping') or 'ping'] + df_echo_args(self.to, size), stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
             _, err = self.child.communicate(timeout=ECHO_WAIT_SEC + 2)
         except subprocess.TimeoutExpired:
             self.child.kill()
@@ -1328,8 +1325,22 @@ class NodePathMtu(object):
         why = (err or '').strip().split('\n')[0]
         raise PingUnavailable('ping on the node could not send a DF echo (iputils ping with -M do is needed): %s' % (why or 'exit %d' % code))
 
+    def check_iputils(self):
+        # Only iputils ping sets DF (-M do); busybox's rejects it with the status of a lost echo (1).
+        tool = find_tool('ping')
+        if tool is None:
+            raise PingUnavailable('ping (iputils-ping) is not installed on the node')
+        try:
+            child = subprocess.Popen([tool, '-V'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+            text, _ = child.communicate(timeout=ECHO_WAIT_SEC + 2)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise PingUnavailable('ping on the node could not be run: %s' % e)
+        if 'iputils' not in text.lower():
+            raise PingUnavailable('ping on the node is not iputils ping (busybox?): it cannot set DF (-M do)')
+
     def run(self):
         try:
+            self.check_iputils()
             if not self.passes(self.floor):
                 return self.line(False, reason='no echo of even %d bytes was answered: ICMP echo is filtered on the way, or the path was down' % self.floor)
             if self.ceiling <= self.floor or self.passes(self.ceiling):

@@ -49,6 +49,23 @@ function echo(args: string[]): Promise<boolean> {
   });
 }
 
+/**
+ * Only iputils ping sets DF (-M do); busybox's rejects the option with the exit status of a lost
+ * echo (1), which would read as "nothing answered". So the ping is asked what it is first.
+ */
+function checkIputils(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let untrack = (): void => undefined;
+    const child = childProcess.execFile('ping', ['-V'], { timeout: PING_KILL_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
+      untrack();
+      if (err !== null && (err as { code?: unknown }).code === 'ENOENT') return reject(new PingUnavailable('ping (iputils-ping) is not installed on the node'));
+      if (!/iputils/i.test(`${String(stdout)} ${String(stderr)}`)) return reject(new PingUnavailable('ping on the node is not iputils ping (busybox?): it cannot set DF (-M do)'));
+      resolve();
+    });
+    untrack = track(() => child.kill('SIGKILL'));
+  });
+}
+
 export interface NodeMtuRun {
   readonly result: Promise<AgentPathMtu>;
   /** The agent deadline passed: the line for where the bisection stands (not measured). */
@@ -67,22 +84,22 @@ export function measureFromNode(to: string, iface: string | undefined): NodeMtuR
     if (rest.reason !== undefined) out.reason = clip(rest.reason, EVENT_LIMITS.errorMessage);
     return out;
   };
-  const result = bisectPathMtu(
-    (size) => {
-      if (expired) return Promise.reject(new PingUnavailable('the agent deadline passed during the bisection'));
-      return echo(dfEchoArgs(to, family, size)).then((ok) => {
-        probes.push({ size, ok });
-        return ok;
-      });
-    },
-    { floor: MTU_FLOOR[family], ceiling, maxProbes: MAX_MTU_PROBES },
-  ).then(
-    (found) => line(bisectFinding(found, MTU_FLOOR[family])),
-    (err: unknown) => {
-      if (err instanceof PingUnavailable) return line({ measured: false, reason: err.message, probes });
-      throw err;
-    },
-  );
+  const passes = (size: number): Promise<boolean> => {
+    if (expired) return Promise.reject(new PingUnavailable('the agent deadline passed during the bisection'));
+    return echo(dfEchoArgs(to, family, size)).then((ok) => {
+      probes.push({ size, ok });
+      return ok;
+    });
+  };
+  const result = checkIputils()
+    .then(() => bisectPathMtu(passes, { floor: MTU_FLOOR[family], ceiling, maxProbes: MAX_MTU_PROBES }))
+    .then(
+      (found) => line(bisectFinding(found, MTU_FLOOR[family])),
+      (err: unknown) => {
+        if (err instanceof PingUnavailable) return line({ measured: false, reason: err.message, probes });
+        throw err;
+      },
+    );
   return {
     result,
     expire: () => {

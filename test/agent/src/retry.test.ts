@@ -8,6 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { PATHS } from '../../../src/protocol.js';
@@ -111,4 +114,24 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent on a healthy path re
   assert.deepEqual([resultOf(results, 'dl-1').outcome, resultOf(results, 'dl-2').outcome], ['ok', 'ok']);
   assert.deepEqual(run.events.filter((e) => e.t === 'retry' || e.t === 'pathmtu'), []);
   assert.deepEqual(good.queries, ['?probe=dl-1', '?probe=dl-2']);
+});
+
+const BUSYBOX = spawnSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).stdout.trim();
+
+for (const flavour of TEST_FLAVOURS) test(`${flavour} agent where ping is busybox's (no -M do): the node's path MTU is not measured, and says why`, { skip: BUSYBOX === '' ? 'no busybox here' : false }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'twoway-busybox-ping-'));
+  symlinkSync(BUSYBOX, join(dir, 'ping'));
+  const saved = process.env.PATH;
+  process.env.PATH = `${dir}:${saved ?? ''}`;
+  t.after(() => {
+    process.env.PATH = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const limit = await blobServer(t, () => false);
+  const plan = makePlan([download('dl-limit', limit.port)]);
+  const run = await runFlavour(flavour, plan);
+  checkShape(run, plan);
+  const mtu = run.events.filter((e): e is AgentPathMtu => e.t === 'pathmtu');
+  assert.deepEqual(mtu.map((m) => [m.to, m.measured, m.mtu, m.probes.length]), [[HOST, false, undefined, 0]]);
+  assert.match(mtu[0]?.reason ?? '', /not iputils ping \(busybox\?\): it cannot set DF/);
 });
