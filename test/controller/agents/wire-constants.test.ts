@@ -129,6 +129,9 @@ const NOT_PROTOCOL: ReadonlyArray<{ language: ScriptLanguage; word: string; line
   { language: 'sh', word: 'timeout', line: /&& timeout --foreground 1 true /, why: 'timeout(1), the command: whether it takes --foreground' },
   { language: 'sh', word: 'error', line: /grep -i -e 'failed:' -e 'error'/, why: "a word in wget's own messages" },
   { language: 'python', word: 'ping', line: /find_tool\('ping'\)/, why: 'ping(8), the command' },
+  { language: 'sh', word: 'ping', line: /^\s*e=\$\(ping \$V6 -n -M do /, why: 'ping(8), the command' },
+  { language: 'sh', word: 'ping', line: /^\s*if ! tw_has ping; then/, why: 'ping(8), the command' },
+  { language: 'sh', word: 'ping', line: /^\s*elif ! ping -V 2>&1/, why: 'ping(8), the command' },
   { language: 'powershell', word: 'error', line: /foreach \(\$k in 'bytes', .*'error'\)/, why: "the result's field names" },
 ];
 
