@@ -190,8 +190,14 @@ function Result($p, $r, $ms) {
   $o
 }
 
+# A path's first transfer that stopped arriving (not one the probe deadline cut while slow): retried once after the plan.
+function IsStuck($p, $r) {
+  ($p.kind -eq $KIND_DOWNLOAD -or $p.kind -eq $KIND_UPLOAD) -and ($r.outcome -eq $OUTCOME_STALLED -or $r.outcome -eq $OUTCOME_NO_RESPONSE) -and -not ($r.error -and $r.error.code -eq $CODE_PROBE_DEADLINE)
+}
+
 function Budget { $left = $D.totalMs - $Clock.ElapsedMilliseconds; if ($left -lt $D.probeMs) { @($left, $CODE_AGENT_DEADLINE) } else { @($D.probeMs, $CODE_PROBE_DEADLINE) } }
 
+$stuck = [ordered]@{}
 foreach ($p in $Plan.probes) {
   $start = $Clock.ElapsedMilliseconds
   if ($start -ge $D.totalMs) {
@@ -226,6 +232,20 @@ foreach ($p in $Plan.probes) {
     }
   }
   Emit (Result $p $r ($Clock.ElapsedMilliseconds - $start))
+  $key = "$($p.proto)|$($p.address)|$($p.port)|$($p.source)"
+  if ((IsStuck $p $r) -and -not $stuck.Contains($key)) { $stuck[$key] = $p }
+}
+
+# The second attempt (?attempt=2) tells a transient outage from a size limit; its line is a retry line. None once the agent deadline has come.
+foreach ($p in @($stuck.Values)) {
+  $start = $Clock.ElapsedMilliseconds
+  if ($start -ge $D.totalMs) { break }
+  $q = "?probe=$([Uri]::EscapeDataString($p.id))&attempt=2"
+  $b = Budget
+  if ($p.kind -eq $KIND_UPLOAD) { $r = Exchange $p 'POST' "$PATH_UPLOAD$q" $null $true $b[0] $b[1] } else { $r = Exchange $p 'GET' "$PATH_BLOB$q" $null $false $b[0] $b[1] }
+  $o = Result $p $r ($Clock.ElapsedMilliseconds - $start)
+  $o.t = 'retry'
+  Emit $o
 }
 
 # Half-open (SYN_RECEIVED) connections and listening sockets, where Get-NetTCPConnection exists (Windows Server 2012 and later).
