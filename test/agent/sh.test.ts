@@ -570,7 +570,7 @@ for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
       assert.deepEqual([mtu[0]?.measured, mtu[0]?.probes], [false, []]);
       assert.match(mtu[0]?.reason ?? '', /not iputils ping/);
     } else {
-      assert.deepEqual([mtu[0]?.measured, mtu[0]?.mtu, mtu[0]?.interfaceMtu, mtu[0]?.probes], [true, 65535, 65535, [{ size: 576, ok: true }, { size: 65535, ok: true }]]);
+      assert.deepEqual([mtu[0]?.measured, mtu[0]?.mtu, mtu[0]?.interfaceMtu, mtu[0]?.probes], [true, 65535, 65535, [{ size: 576, ok: true }, { size: 65535, ok: true }]], mtu[0]?.reason);
     }
   });
 }
