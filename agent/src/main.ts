@@ -22,7 +22,10 @@ import { RetryBook, retryLine } from './retry.js';
  * What the queue runs: a planned probe; the second attempt of a stalled transfer (after the probes
  * still waiting, issue 14); then the path MTU toward its controller address, bisected from the node.
  */
-type Job = { kind: 'probe'; probe: PlannedProbe } | { kind: 'retry'; probe: PlannedProbe } | { kind: 'mtu'; probe: PlannedProbe };
+interface Job {
+  kind: 'probe' | 'retry' | 'mtu';
+  probe: PlannedProbe;
+}
 
 const AGENT_VERSION = '0.1.0';
 

@@ -32,20 +32,28 @@ function interfaceMtu(iface: string | undefined): number {
   }
 }
 
-function echo(args: string[]): Promise<boolean> {
-  return new Promise((resolve, reject) => {
+/** Runs ping with `args`: its exit code (or spawn error code, e.g. ENOENT) and its output. Killed at the agent's end. */
+function runPing(args: string[]): Promise<{ code: unknown; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
     let untrack = (): void => undefined;
-    const child = childProcess.execFile('ping', args, { timeout: PING_KILL_MS, encoding: 'utf8' }, (err, _stdout, stderr) => {
+    const child = childProcess.execFile('ping', args, { timeout: PING_KILL_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
       untrack();
-      if (err === null) return resolve(true);
-      const code = (err as { code?: unknown }).code;
-      // 1: no answer, or the kernel already knows a smaller path MTU ("message too long").
-      if (code === 1) return resolve(false);
-      if (code === 'ENOENT') return reject(new PingUnavailable('ping (iputils-ping) is not installed on the node'));
-      const why = String(stderr).trim().split('\n')[0];
-      reject(new PingUnavailable(`ping on the node could not send a DF echo (iputils ping with -M do is needed): ${why === '' ? `exit ${String(code)}` : why}`));
+      resolve({ code: err === null ? 0 : (err as { code?: unknown }).code, stdout: String(stdout), stderr: String(stderr) });
     });
     untrack = track(() => child.kill('SIGKILL'));
+  });
+}
+
+const NOT_INSTALLED = 'ping (iputils-ping) is not installed on the node';
+
+function echo(args: string[]): Promise<boolean> {
+  return runPing(args).then(({ code, stderr }) => {
+    if (code === 0) return true;
+    // 1: no answer, or the kernel already knows a smaller path MTU ("message too long").
+    if (code === 1) return false;
+    if (code === 'ENOENT') throw new PingUnavailable(NOT_INSTALLED);
+    const why = stderr.trim().split('\n')[0];
+    throw new PingUnavailable(`ping on the node could not send a DF echo (iputils ping with -M do is needed): ${why === '' ? `exit ${String(code)}` : why}`);
   });
 }
 
@@ -54,15 +62,9 @@ function echo(args: string[]): Promise<boolean> {
  * echo (1), which would read as "nothing answered". So the ping is asked what it is first.
  */
 function checkIputils(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let untrack = (): void => undefined;
-    const child = childProcess.execFile('ping', ['-V'], { timeout: PING_KILL_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
-      untrack();
-      if (err !== null && (err as { code?: unknown }).code === 'ENOENT') return reject(new PingUnavailable('ping (iputils-ping) is not installed on the node'));
-      if (!/iputils/i.test(`${String(stdout)} ${String(stderr)}`)) return reject(new PingUnavailable('ping on the node is not iputils ping (busybox?): it cannot set DF (-M do)'));
-      resolve();
-    });
-    untrack = track(() => child.kill('SIGKILL'));
+  return runPing(['-V']).then(({ code, stdout, stderr }) => {
+    if (code === 'ENOENT') throw new PingUnavailable(NOT_INSTALLED);
+    if (!/iputils/i.test(`${stdout} ${stderr}`)) throw new PingUnavailable('ping on the node is not iputils ping (busybox?): it cannot set DF (-M do)');
   });
 }
 
