@@ -207,6 +207,17 @@ export interface PathMtuMeasurement {
   command: string;
 }
 
+/**
+ * A stalled transfer's second attempt (the agents retry the first stalled size of a path once, after
+ * the probes still waiting): an outage stalls a size once, a size limit every time.
+ */
+export interface RetriedTransfer {
+  probe: string;
+  outcome: ProbeOutcome;
+  /** Body bytes the second attempt got through (received for a download, sent for an upload). */
+  bytes?: number;
+}
+
 /** Small answers pass and a larger transfer never finishes (mtu-blackhole). */
 export interface SizeBoundaryEvidence extends UnfinishedFields {
   kind: 'size-boundary';
@@ -221,6 +232,8 @@ export interface SizeBoundaryEvidence extends UnfinishedFields {
   /** Mbit/s of the largest transfer that passed each way (toward the node: download), measured on this run. */
   passingMbps?: { download?: number; upload?: number };
   stuck: string[];
+  /** The stuck transfers the agent tried once more, and how the second attempt ended. */
+  retried?: RetriedTransfer[];
   /** The path MTU as measured on this run, one entry per side that tried; absent in reports written before it was. */
   pathMtu?: PathMtuMeasurement[];
   alternates?: AlternateOutcome[];
@@ -239,8 +252,10 @@ export interface OutageEvidence {
   stuck: string[];
   /** Why the size is ruled out, one sentence each. */
   notSize: string[];
-  /** The path's probes that passed after the first stall, in the order they finished. */
+  /** The path's probes that passed after the first stall, in the order they finished (and any stuck one that passed when retried). */
   passedAfter: string[];
+  /** The stuck transfers the agent tried once more, and how the second attempt ended. */
+  retried?: RetriedTransfer[];
   pathMtu?: PathMtuMeasurement[];
   alternates?: AlternateOutcome[];
 }

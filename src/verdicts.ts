@@ -138,7 +138,8 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     title: 'MTU black hole',
     explanation:
       'Small transfers pass and larger ones stop at a fixed offset: full-size packets are dropped on the path and the ICMP "fragmentation needed" that should shrink them never arrives.',
-    evidence: 'A hello or small transfer passed; a larger download or upload stopped arriving at a byte offset (in the evidence, with the largest size that passed and what the listener sent or received).',
+    evidence:
+      'A hello or small transfer passed; a larger download or upload stopped arriving at a byte offset (in the evidence, with the largest size that passed and what the listener sent or received); retried once, the stalled size stalled again while smaller transfers passed; where it could be measured, the path MTU (from the controller, and from the node where its agent has iputils ping) is below the interface MTU.',
     hint: 'Allow ICMP fragmentation-needed (type 3 code 4) through every firewall on the path, or clamp the TCP MSS to the path MTU on the router, or lower the MTU on the node\'s interface.',
     severity: 3,
     class: 'fault',
@@ -157,7 +158,8 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     title: 'Path outage',
     explanation:
       'Transfers stopped arriving, but not because of their size: the path stopped carrying traffic for a while and came back (a link flap, a failover, a reboot on the way). It is not an MTU black hole.',
-    evidence: 'Transfers stalled while a larger one on the same path passed, or an echo of full size crossed the path after the stall; the probes that passed after it are listed.',
+    evidence:
+      'The stalled size passed when the agent retried it once, or transfers stalled while a larger one on the same path passed, or an echo of full size crossed the path after the stall; the probes that passed after it are listed.',
     hint: 'Transient: rerun the test for this node; if it recurs, look for link flaps and failovers on the path (interface counters, switch and router logs).',
     severity: 1,
     class: 'warning',

@@ -200,6 +200,11 @@ function Result($p, $r, $ms) {
   $o
 }
 
+# A path's first transfer that stopped arriving (not one the probe deadline cut while slow): retried once after the plan.
+function IsStuck($p, $r) {
+  ($p.kind -eq $KIND_DOWNLOAD -or $p.kind -eq $KIND_UPLOAD) -and ($r.outcome -eq $OUTCOME_STALLED -or $r.outcome -eq $OUTCOME_NO_RESPONSE) -and -not ($r.error -and $r.error.code -eq $CODE_PROBE_DEADLINE)
+}
+
 function Budget { $left = $D.totalMs - $Clock.ElapsedMilliseconds; if ($left -lt $D.probeMs) { @($left, $CODE_AGENT_DEADLINE) } else { @($D.probeMs, $CODE_PROBE_DEADLINE) } }
 
 # Probes of one path (address, port, source) share its first connect (agent/src/path-gate.ts): each
@@ -208,6 +213,8 @@ function Budget { $left = $D.totalMs - $Clock.ElapsedMilliseconds; if ($left -lt
 function PathKey($p) { "$($p.address)|$($p.port)|$($p.source)" }
 $PathOpener = @{}; $Early = @{}; $PathTimedOut = @{}
 $firstProbes = @(); $laterProbes = @()
+# A path's first stuck transfer, retried once after the plan (issue 14).
+$stuck = [ordered]@{}
 foreach ($p in $Plan.probes) {
   $k = PathKey $p
   if ($p.kind -ne $KIND_HOLD -and $p.kind -ne $KIND_FTP -and -not $PathOpener.Contains($k)) { $PathOpener[$k] = $p.id; $firstProbes += , $p } else { $laterProbes += , $p }
@@ -257,6 +264,20 @@ foreach ($p in @($firstProbes + $laterProbes)) {
   $ms = $Clock.ElapsedMilliseconds - $start
   Emit (Result $p $r $ms)
   if ($PathOpener[$k] -eq $p.id -and $r.outcome -eq $OUTCOME_TIMEOUT -and $r.phase -eq $PHASE_CONNECT) { $PathTimedOut[$k] = @{ id = $p.id; ms = $ms; message = $r.error.message } }
+  $key = "$($p.proto)|$($p.address)|$($p.port)|$($p.source)"
+  if ((IsStuck $p $r) -and -not $stuck.Contains($key)) { $stuck[$key] = $p }
+}
+
+# The second attempt (?attempt=2) tells a transient outage from a size limit; its line is a retry line. None once the agent deadline has come.
+foreach ($p in @($stuck.Values)) {
+  $start = $Clock.ElapsedMilliseconds
+  if ($start -ge $D.totalMs) { break }
+  $q = "?probe=$([Uri]::EscapeDataString($p.id))&attempt=2"
+  $b = Budget
+  if ($p.kind -eq $KIND_UPLOAD) { $r = Exchange $p 'POST' "$PATH_UPLOAD$q" $null $true $b[0] $b[1] } else { $r = Exchange $p 'GET' "$PATH_BLOB$q" $null $false $b[0] $b[1] }
+  $o = Result $p $r ($Clock.ElapsedMilliseconds - $start)
+  $o.t = 'retry'
+  Emit $o
 }
 
 # Half-open (SYN_RECEIVED) connections and listening sockets, where Get-NetTCPConnection exists (Windows Server 2012 and later).

@@ -1042,8 +1042,9 @@ class StatusProbe(object):
         return self.final or not_started(self.probe)
 
 
-def start_probe(probe, plan, on_connected=None):
+def start_probe(probe, plan, retry=False, on_connected=None):
     kind = probe['kind']
+    transfer_query = query(probe, '&attempt=2' if retry else '')
     if kind == KIND_FTP:
         return UnsupportedProbe(probe, 'the Python agent does not test FTP callbacks')
     target = target_of(probe, on_connected)
@@ -1054,9 +1055,9 @@ def start_probe(probe, plan, on_connected=None):
     if kind == KIND_HELLO:
         target.update({'method': 'GET', 'path': PATH_HELLO + query(probe), 'check': hello_check()})
     elif kind == KIND_DOWNLOAD:
-        target.update({'method': 'GET', 'path': PATH_BLOB + query(probe), 'check': DownloadCheck(probe['size'], probe['sha256'])})
+        target.update({'method': 'GET', 'path': PATH_BLOB + transfer_query, 'check': DownloadCheck(probe['size'], probe['sha256'])})
     else:
-        target.update({'method': 'POST', 'path': PATH_UPLOAD + query(probe), 'uploadSize': probe['size'], 'check': upload_check(probe['size'])})
+        target.update({'method': 'POST', 'path': PATH_UPLOAD + transfer_query, 'uploadSize': probe['size'], 'check': upload_check(probe['size'])})
     return SingleExchangeProbe(probe, Attempt(target, plan['deadlines'], plan))
 
 
@@ -1292,6 +1293,127 @@ class PathGates(object):
             self.paths[self.key(probe)] = ('clear',)
 
 
+# ---------------------------------------------------------------------------------------------
+# A stalled transfer's retry and the path MTU from the node (agent/src/retry.ts, agent/src/path-mtu.ts):
+# a path's first stuck transfer runs once more behind the probes still waiting; after it, DF-set
+# echoes (iputils ping -M do) bisect the path MTU toward that controller address (src/mtu-bisect.ts).
+
+def stuck_transfer(probe, result):
+    if probe['kind'] not in (KIND_DOWNLOAD, KIND_UPLOAD):
+        return False
+    if result['outcome'] == OUTCOME_NO_RESPONSE:
+        return True
+    return result['outcome'] == OUTCOME_STALLED and result.get('error', {}).get('code') != CODE_PROBE_DEADLINE
+
+
+def path_key(probe):
+    return (probe['proto'], probe['address'], probe['port'], probe.get('source', ''))
+
+
+def retry_line(second):
+    line = dict(second)
+    line['t'] = 'retry'
+    return line
+
+
+class PingUnavailable(Exception):
+    pass
+
+
+def df_echo_args(address, size):
+    family = 6 if is_ipv6(address) else 4
+    return (['-6'] if family == 6 else []) + ['-n', '-M', 'do', '-s', str(size - (ECHO_HEADERS_6 if family == 6 else ECHO_HEADERS_4)), '-c', '1', '-W', str(ECHO_WAIT_SEC), address]
+
+
+def interface_mtu(iface):
+    if not iface or not re.match(r'^[\w.@:-]+$', iface):
+        return DEFAULT_MTU_CEILING
+    try:
+        with open('/sys/class/net/%s/mtu' % iface) as f:
+            mtu = int(f.read().strip())
+    except (IOError, OSError, ValueError):
+        return DEFAULT_MTU_CEILING
+    # Loopback says 65536, one more than an IP packet can carry.
+    return min(mtu, 65535) if mtu >= MTU_FLOOR_4 else DEFAULT_MTU_CEILING
+
+
+class NodePathMtu(object):
+    """The bisection of src/mtu-bisect.ts: floor, ceiling, then halves, at most MAX_MTU_PROBES echoes."""
+
+    def __init__(self, to, iface):
+        self.to, self.ceiling, self.probes, self.expired = to, interface_mtu(iface), [], False
+        self.floor = MTU_FLOOR_6 if is_ipv6(to) else MTU_FLOOR_4
+        self.child = None
+
+    def line(self, measured, mtu=None, below=None, reason=None):
+        out = {'t': 'pathmtu', 'to': clip(self.to, LIMIT_FIELD), 'measured': measured, 'interfaceMtu': self.ceiling,
+               'probes': list(self.probes), 'command': 'ping ' + ' '.join(df_echo_args(self.to, DEFAULT_MTU_CEILING))}
+        for key, value in (('mtu', mtu), ('below', below), ('reason', reason)):
+            if value is not None:
+                out[key] = clip(value, LIMIT_ERROR_MESSAGE) if key == 'reason' else value
+        return out
+
+    def passes(self, size):
+        if self.expired:
+            raise PingUnavailable('the agent deadline passed during the bisection')
+        try:
+            self.child = subprocess.Popen([find_tool('ping') or 'ping'] + df_echo_args(self.to, size), stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            _, err = self.child.communicate(timeout=ECHO_WAIT_SEC + 2)
+        except subprocess.TimeoutExpired:
+            self.child.kill()
+            self.child.wait()
+            self.probes.append({'size': size, 'ok': False})
+            return False
+        except OSError as e:
+            raise PingUnavailable('ping on the node could not be run: %s' % e)
+        code = self.child.returncode
+        if code == 0 or code == 1:
+            self.probes.append({'size': size, 'ok': code == 0})
+            return code == 0
+        why = (err or '').strip().split('\n')[0]
+        raise PingUnavailable('ping on the node could not send a DF echo (iputils ping with -M do is needed): %s' % (why or 'exit %d' % code))
+
+    def check_iputils(self):
+        # Only iputils ping sets DF (-M do); busybox's rejects it with the status of a lost echo (1).
+        tool = find_tool('ping')
+        if tool is None:
+            raise PingUnavailable('ping (iputils-ping) is not installed on the node')
+        try:
+            child = subprocess.Popen([tool, '-V'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+            text, _ = child.communicate(timeout=ECHO_WAIT_SEC + 2)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise PingUnavailable('ping on the node could not be run: %s' % e)
+        if 'iputils' not in text.lower():
+            raise PingUnavailable('ping on the node is not iputils ping (busybox?): it cannot set DF (-M do)')
+
+    def run(self):
+        try:
+            self.check_iputils()
+            if not self.passes(self.floor):
+                return self.line(False, reason='no echo of even %d bytes was answered: ICMP echo is filtered on the way, or the path was down' % self.floor)
+            if self.ceiling <= self.floor or self.passes(self.ceiling):
+                return self.line(True, mtu=max(self.floor, self.ceiling))
+            passed, failed = self.floor, self.ceiling
+            while failed - passed > 1 and len(self.probes) < MAX_MTU_PROBES:
+                mid = (passed + failed) // 2
+                if self.passes(mid):
+                    passed = mid
+                else:
+                    failed = mid
+            return self.line(True, mtu=passed, below=failed if failed - passed > 1 else None)
+        except PingUnavailable as e:
+            return self.line(False, reason=str(e))
+        except Exception as e:
+            return self.line(False, reason='agent bug: %s' % e)
+
+    def expire(self):
+        self.expired = True
+        child = self.child
+        if child is not None and child.poll() is None:
+            child.kill()
+        return self.line(False, reason='the agent deadline passed after %d echoes' % len(self.probes))
+
+
 class Run(object):
     def __init__(self, plan, started):
         self.plan = plan
@@ -1301,32 +1423,72 @@ class Run(object):
         self.lock = threading.Lock()
         self.running = {}
         self.reported = set()
-        self.unstarted = list(plan['probes'])
+        # Jobs: ('probe', p); a stalled transfer's ('retry', p); after it ('mtu', p) toward p's address.
+        self.unstarted = [('probe', p) for p in plan['probes']]
+        self.retried_paths = set()
+        self.bisected = set()
+        self.routes = []
         self.stopped = False
         self.finished = False
         self.free = plan['concurrency']
         self.gates = PathGates()
-        # Wakes the dispatcher: a slot freed, a path opened or timed out, or the agent deadline.
+        # Wakes the dispatcher: a slot freed (its job may have queued a retry), a path opened or timed out, or the agent deadline.
         self.changed = threading.Condition(self.lock)
         self.all_done = threading.Event()
 
-    def report(self, result):
+    def report(self, key, line):
         with OUTPUT_LOCK:
-            if self.finished or result['id'] in self.reported:
+            if self.finished or key in self.reported:
                 return
-            self.reported.add(result['id'])
-            write_line(result)
+            self.reported.add(key)
+            write_line(line)
 
-    def worker(self, probe, probe_run):
+    def job_key(self, job):
+        kind, probe = job
+        return probe['id'] if kind == 'probe' else '%s %s' % (kind, probe['address'] if kind == 'mtu' else probe['id'])
+
+    def start_job(self, job):
+        kind, probe = job
+        if kind == 'mtu':
+            route = [r for r in self.routes if r.get('to') == probe['address']]
+            return NodePathMtu(probe['address'], route[0].get('iface') if route else None)
+        if kind == 'retry':
+            return start_probe(probe, self.plan, True)
+        return start_probe(probe, self.plan, False, lambda probe=probe: self.connected(probe))
+
+    def may_start(self, job):
+        # A retry or bisection is past its path's gate: only planned probes wait for a first connect.
+        return job[0] != 'probe' or self.gates.may_start(job[1])
+
+    def follow_up(self, job, line):
+        """The job a result leads to, under self.lock: a path's first stuck transfer is retried, then bisected."""
+        kind, probe = job
+        if kind == 'probe' and stuck_transfer(probe, line) and path_key(probe) not in self.retried_paths:
+            self.retried_paths.add(path_key(probe))
+            return ('retry', probe)
+        if kind == 'retry' and probe['address'] not in self.bisected:
+            self.bisected.add(probe['address'])
+            return ('mtu', probe)
+        return None
+
+    def line_of(self, job, result):
+        return retry_line(result) if job[0] == 'retry' else result
+
+    def worker(self, job, job_run):
+        key = self.job_key(job)
         try:
-            result = probe_run.run()
+            line = job_run.run()
         except Exception as err:
-            result = failed_probe(probe, err)
-        self.report(result)
+            line = failed_probe(job[1], err)
+        self.report(key, self.line_of(job, line))
         with self.changed:
-            self.running.pop(probe['id'], None)
+            self.running.pop(key, None)
             self.free += 1
-            self.gates.settled(probe, result)
+            if job[0] == 'probe':
+                self.gates.settled(job[1], line)
+            follow = None if self.stopped or job[0] == 'mtu' else self.follow_up(job, line)
+            if follow is not None:
+                self.unstarted.append(follow)
             self.changed.notify_all()
 
     def connected(self, probe):
@@ -1335,30 +1497,32 @@ class Run(object):
             self.changed.notify_all()
 
     def dispatch(self):
-        """Starts probes in plan order, skipping those whose path's first connect is in flight."""
+        """Starts jobs in order, skipping probes whose path's first connect is in flight."""
         with self.changed:
             while not self.stopped:
                 if not self.unstarted and not self.running:
                     self.all_done.set()
                     return
-                ready = next((i for i, p in enumerate(self.unstarted) if self.gates.may_start(p)), None)
+                ready = next((i for i, job in enumerate(self.unstarted) if self.may_start(job)), None)
                 if self.free == 0 or ready is None:
                     self.changed.wait()
                     continue
-                probe = self.unstarted.pop(ready)
-                gated = self.gates.gated_result(probe)
+                job = self.unstarted.pop(ready)
+                key = self.job_key(job)
+                gated = self.gates.gated_result(job[1]) if job[0] == 'probe' else None
                 if gated is not None:
-                    self.report(gated)
+                    self.report(key, gated)
                     continue
                 try:
-                    probe_run = start_probe(probe, self.plan, lambda probe=probe: self.connected(probe))
+                    job_run = self.start_job(job)
                 except Exception as err:
-                    self.report(failed_probe(probe, err))
+                    self.report(key, self.line_of(job, failed_probe(job[1], err)))
                     continue
-                self.gates.started(probe)
-                self.running[probe['id']] = probe_run
+                if job[0] == 'probe':
+                    self.gates.started(job[1])
+                self.running[key] = (job, job_run)
                 self.free -= 1
-                thread = threading.Thread(target=self.worker, args=(probe, probe_run))
+                thread = threading.Thread(target=self.worker, args=(job, job_run))
                 thread.daemon = True
                 thread.start()
 
@@ -1381,6 +1545,7 @@ class Run(object):
             reason = facts.get('error', CODE_AGENT_DEADLINE)
             value['routes'] = [{'to': clip(to, LIMIT_FIELD), 'error': reason} for to in self.plan['controllerAddresses'][:LIMIT_ROUTES]]
         emit(value)
+        self.routes = value.get('routes', [])
         dispatcher = threading.Thread(target=self.dispatch)
         dispatcher.daemon = True
         dispatcher.start()
@@ -1389,18 +1554,19 @@ class Run(object):
         self.finish()
 
     def on_deadline(self):
-        with self.lock:
+        with self.changed:
             self.stopped = True
             unstarted = self.unstarted
             self.unstarted = []
             running = list(self.running.values())
-        # Unblock the dispatcher if it waits for a slot or a path.
-        with self.changed:
+            # Unblock the dispatcher if it waits for a slot or a path.
             self.changed.notify_all()
-        for probe_run in running:
-            self.report(probe_run.expire())
-        for probe in unstarted:
-            self.report(not_started(probe))
+        for job, job_run in running:
+            self.report(self.job_key(job), self.line_of(job, job_run.expire()))
+        # A retry or bisection that never started leaves no line: the first attempt's result stands.
+        for kind, probe in unstarted:
+            if kind == 'probe':
+                self.report(probe['id'], not_started(probe))
 
     def finish(self):
         half_open = sample_half_open()

@@ -529,12 +529,17 @@ tw_probe() {
   if [ "$P_KIND" = "$KIND_STATUS" ]; then tw_status; return; fi
   tw_budget || BUDGET=1
   case $P_KIND in
-    "$KIND_HELLO") tw_url "$PATH_HELLO" ;; "$KIND_DOWNLOAD") tw_url "$PATH_BLOB" ;; "$KIND_UPLOAD") tw_url "$PATH_UPLOAD" ;;
+    "$KIND_HELLO") tw_url "$PATH_HELLO" ;; "$KIND_DOWNLOAD") tw_url "$PATH_BLOB" "$P_ATTEMPT" ;; "$KIND_UPLOAD") tw_url "$PATH_UPLOAD" "$P_ATTEMPT" ;;
   esac
   R_OUT=
   tw_exchange
   tw_now
   tw_emit "$R_OUT" "$R_PHASE" $((NOW - T)) "$R_EXTRA"
+  # A transfer that stopped arriving (not one the probe deadline cut while slow): the reader retries a path's first.
+  case $P_KIND:$R_OUT:$R_EXTRA in
+    *:*"\"code\":\"$CODE_PROBE_DEADLINE\""*) ;;
+    "$KIND_DOWNLOAD:$OUTCOME_STALLED":*|"$KIND_DOWNLOAD:$OUTCOME_NO_RESPONSE":*|"$KIND_UPLOAD:$OUTCOME_STALLED":*|"$KIND_UPLOAD:$OUTCOME_NO_RESPONSE":*) STUCK=1 ;;
+  esac
 }
 
 # Lane LANE of TW_LANES: every TW_LANES-th probe, one after another.
@@ -556,9 +561,76 @@ tw_lane() {
     fi
     tw_gated && continue
     echo "S $P_ID"
+    STUCK=
     tw_probe
     tw_gate_settle
+    [ -z "$STUCK" ] || echo "X $line"
   done
+}
+
+# After every lane: a path's first stuck transfer once more (?attempt=2), as a retry line, then the
+# path MTU from the node toward each controller address retried (agent/src/retry.ts, agent/src/path-mtu.ts).
+# Nothing when the agent deadline has come: the first attempt's result stands.
+tw_retries() {
+  addrs=
+  set -f
+  IFS=$NL
+  for x in $1; do
+    IFS=' '
+    set -- $x
+    P_ID=$1 P_KIND=$2 P_PROTO=$3 P_ADDR=$4 P_PORT=$5 P_SRC=$6 P_SIZE=$7 P_SHA=$8 P_POSTS=$9 P_IVL=${10}
+    tw_now
+    [ "$NOW" -lt "$TW_END" ] || return 0
+    r=$( (P_ATTEMPT='&attempt=2'; tw_probe) | sed -n 's/^R [^ ]* {"t":"probe"/{"t":"retry"/p' | head -n 1)
+    [ -z "$r" ] || printf '%s\n' "$r" || tw_hangup
+    case " $addrs " in *" $P_ADDR "*) ;; *) addrs="$addrs $P_ADDR" ;; esac
+  done
+  IFS=' '
+  for a in $addrs; do tw_pathmtu "$a"; done
+}
+
+# One DF-set echo of an $1-byte packet toward $TO: OK=true/false; 1 when ping cannot send one.
+tw_echo() {
+  e=$(ping $V6 -n -M do -s $(($1 - HDR)) -c 1 -W "$ECHO_WAIT_SEC" "$TO" 2>&1 >/dev/null)
+  rc=$?
+  case $rc in 0) OK=true ;; 1) OK=false ;; *) WHY="ping on the node could not send a DF echo (iputils ping with -M do is needed): $(printf '%s\n' "$e" | head -n 1)"; return 1 ;; esac
+  PROBES="$PROBES${PROBES:+,}{\"size\":$1,\"ok\":$OK}"
+  N=$((N + 1))
+}
+
+# The bisection of src/mtu-bisect.ts: the floor, the interface MTU, then halves, at most MAX_MTU_PROBES echoes of a second.
+tw_pathmtu() {
+  TO=$1 PROBES= N= WHY= MTU= BELOW=
+  N=0
+  case $TO in *:*) V6=-6 HDR=$ECHO_HEADERS_6 LO=$MTU_FLOOR_6 ;; *) V6= HDR=$ECHO_HEADERS_4 LO=$MTU_FLOOR_4 ;; esac
+  HI=$DEFAULT_MTU_CEILING
+  dev=$(ip route get "$TO" 2>/dev/null | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n 1)
+  [ -n "$dev" ] && read -r m <"/sys/class/net/$dev/mtu" 2>/dev/null && [ "$m" -ge "$MTU_FLOOR_4" ] 2>/dev/null && HI=$m
+  # Loopback says 65536, one more than an IP packet can carry.
+  [ "$HI" -gt 65535 ] && HI=65535
+  CEIL=$HI
+  # Only iputils ping sets DF; busybox's rejects -M with the status of a lost echo (1).
+  if ! tw_has ping; then WHY='ping (iputils-ping) is not installed on the node'
+  elif ! ping -V 2>&1 | grep -qi iputils; then WHY='ping on the node is not iputils ping (busybox?): it cannot set DF (-M do)'
+  elif tw_now && [ $((NOW + 1000)) -ge "$TW_END" ]; then WHY='the agent deadline passed before the bisection'
+  elif tw_echo "$LO" && [ "$OK" = false ]; then WHY="no echo of even $LO bytes was answered: ICMP echo is filtered on the way, or the path was down"
+  elif [ -z "$WHY" ] && tw_echo "$HI" && [ "$OK" = true ]; then MTU=$HI
+  elif [ -z "$WHY" ]; then
+    while [ $((HI - LO)) -gt 1 ] && [ "$N" -lt "$MAX_MTU_PROBES" ]; do
+      tw_now
+      [ $((NOW + 1000)) -lt "$TW_END" ] || { WHY="the agent deadline passed after $N echoes"; break; }
+      mid=$(((LO + HI) / 2))
+      tw_echo "$mid" || break
+      if [ "$OK" = true ]; then LO=$mid; else HI=$mid; fi
+    done
+    [ -n "$WHY" ] || { MTU=$LO; [ $((HI - LO)) -gt 1 ] && BELOW=$HI; }
+  fi
+  cmd="ping ${V6:+$V6 }-n -M do -s $((DEFAULT_MTU_CEILING - HDR)) -c 1 -W $ECHO_WAIT_SEC $TO"
+  if [ -n "$MTU" ]; then
+    printf '{"t":"pathmtu","to":"%s","measured":true,"mtu":%s%s,"interfaceMtu":%s,"probes":[%s],"command":"%s"}\n' "$TO" "$MTU" "${BELOW:+,\"below\":$BELOW}" "$CEIL" "$PROBES" "$cmd" || tw_hangup
+  else
+    printf '{"t":"pathmtu","to":"%s","measured":false,"reason":"%s","interfaceMtu":%s,"probes":[%s],"command":"%s"}\n' "$TO" "$(tw_esc "$WHY")" "$CEIL" "$PROBES" "$cmd" || tw_hangup
+  fi
 }
 
 # The whole-agent deadline, a backstop: every exchange is already bounded by what is left of totalMs.
@@ -601,10 +673,15 @@ tw_hangup() {
 tw_reader() {
   # A write to a closed stdout must fail, not kill: tw_hangup then ends the rest.
   trap '' PIPE
-  seen=' ' started=' ' dl=
+  seen=' ' started=' ' dl= paths='|' retry=
   while IFS= read -r line; do
     case $line in
       'S '*) started="$started${line#S } " ;;
+      # A stuck transfer: the first of its path (proto, address, port, source) is retried below.
+      'X '*)
+        x=${line#X }
+        k=$(printf '%s\n' "$x" | cut -d' ' -f3-6)
+        case $paths in *"|$k|"*) ;; *) paths="$paths$k|" retry="$retry$x$NL" ;; esac ;;
       'R '*) line=${line#R }; seen="$seen${line%% *} "; printf '%s\n' "${line#* }" || tw_hangup ;;
       # The heartbeat: an empty line, which the controller skips, fails once SSH is gone.
       P) printf '\n' || tw_hangup ;;
@@ -620,6 +697,7 @@ tw_reader() {
     esac
     printf '{"t":"probe","id":"%s","outcome":"%s","phase":"%s","ms":0,"error":{"code":"%s","message":"%s"}}\n' "$id" "$OUTCOME_ERROR" "$PHASE_CONNECT" "$c" "$m"
   done
+  [ -z "$retry" ] || [ -n "$dl" ] || tw_retries "$retry"
 }
 
 tw_main() {

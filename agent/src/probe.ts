@@ -51,11 +51,15 @@ export function notStarted(probe: PlannedProbe): ProbeResult {
   };
 }
 
-/** `onConnected`: each time a TCP connection of the probe to its target completes. */
-export function startProbe(probe: PlannedProbe, plan: Plan, onConnected?: () => void): ProbeRun {
+/**
+ * `retry`: the second attempt of a stalled transfer, marked ?attempt=2 so the listener's ledger tells
+ * the two apart. `onConnected`: each time a TCP connection of the probe to its target completes.
+ */
+export function startProbe(probe: PlannedProbe, plan: Plan, retry = false, onConnected?: () => void): ProbeRun {
   // plan.ts guarantees size (and sha256 for downloads) and holdMs for the kinds that need them.
   const size = probe.size ?? 0;
   const to = target(probe, onConnected);
+  const transferQuery = query(probe, retry ? '&attempt=2' : '');
   switch (probe.kind) {
     case 'status':
       return new StatusProbe(probe, plan, to);
@@ -64,9 +68,9 @@ export function startProbe(probe: PlannedProbe, plan: Plan, onConnected?: () => 
     case 'hello':
       return singleAttempt(probe, plan, { ...to, method: 'GET', path: PATHS.hello + query(probe), check: helloCheck() });
     case 'download':
-      return singleAttempt(probe, plan, { ...to, method: 'GET', path: PATHS.blob + query(probe), check: downloadCheck(size, probe.sha256 ?? '') });
+      return singleAttempt(probe, plan, { ...to, method: 'GET', path: PATHS.blob + transferQuery, check: downloadCheck(size, probe.sha256 ?? '') });
     case 'upload':
-      return singleAttempt(probe, plan, { ...to, method: 'POST', path: PATHS.upload + query(probe), uploadSize: size, check: uploadCheck(size) });
+      return singleAttempt(probe, plan, { ...to, method: 'POST', path: PATHS.upload + transferQuery, uploadSize: size, check: uploadCheck(size) });
     case 'ftp':
       return new SingleExchangeProbe(probe, new FtpExchange(to, { name: probe.id, size, sha256: probe.sha256 ?? '' }, plan.node, plan.deadlines, plan));
   }

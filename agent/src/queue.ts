@@ -30,6 +30,14 @@ export class Queue<T> {
     this.pump();
   }
 
+  /**
+   * Adds an item behind those still waiting (a stalled transfer's retry). Call it from `run`, before
+   * the running item's promise settles, so the queue has not drained yet.
+   */
+  add(item: T): void {
+    if (!this.stopped) this.waiting.push(item);
+  }
+
   /** Starts nothing more; returns the items that never started. */
   stop(): T[] {
     this.stopped = true;

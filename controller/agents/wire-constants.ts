@@ -22,6 +22,7 @@ import {
   UPLOAD_CORRUPT_STATUS,
   UPLOAD_LINE,
 } from '../../src/protocol.js';
+import { DEFAULT_MTU_CEILING, ECHO_HEADERS, ECHO_WAIT_SEC, MAX_MTU_PROBES, MTU_FLOOR } from '../../src/mtu-bisect.js';
 import { shellQuote } from './shell-quote.js';
 
 export type ScriptLanguage = 'python' | 'sh' | 'powershell';
@@ -58,6 +59,12 @@ export const WIRE_CONSTANTS: readonly WireConstant[] = [
   ...listed('PHASE', PROBE_PHASES),
   ...listed('KIND', PROBE_KINDS),
   ...listed('PROTO', CALLBACK_PROTOS),
+  // The node-side path MTU bisection (src/mtu-bisect.ts): MTU_FLOOR_4, ECHO_HEADERS_6, ...
+  { name: 'MAX_MTU_PROBES', value: MAX_MTU_PROBES },
+  { name: 'DEFAULT_MTU_CEILING', value: DEFAULT_MTU_CEILING },
+  { name: 'ECHO_WAIT_SEC', value: ECHO_WAIT_SEC },
+  ...keyed('MTU_FLOOR', MTU_FLOOR),
+  ...keyed('ECHO_HEADERS', ECHO_HEADERS),
 ];
 
 /** The constants `source` mentions by name (as a whole word: $OUTCOME_OK and ${OUTCOME_OK} in sh). */

@@ -27,6 +27,7 @@ function stallWitnesses(items: readonly ObservedProbe[]): StallWitness[] {
     // Only a body that was arriving says how far it got; no-response never got an answer's start.
     ...(isTransfer(i) && i.result?.outcome === 'stalled' && isStuck(i.result) ? { stallAt: stallOffset(i) } : {}),
     ...(i.finished === undefined ? {} : { finished: i.finished }),
+    ...(i.retry === undefined ? {} : { retry: i.retry.outcome === 'ok' ? 'passed' : isStuck(i.retry) ? 'stuck' : 'failed' }),
   }));
 }
 
@@ -46,13 +47,16 @@ function judgeSizeBoundary(items: ObservedProbe[], ctx: PathContext): PathJudgem
   if (cause.cause === 'undecided') return undefined;
   const at = stallOffset(first);
   const measured = pathMtu.length === 0 ? {} : { pathMtu: [...pathMtu] };
+  const retried = stuck.flatMap((t) => (t.retry === undefined ? [] : [{ probe: t.probe.id, outcome: t.retry.outcome, ...(t.retry.bytes === undefined ? {} : { bytes: t.retry.bytes }) }]));
+  const retriedFields = retried.length === 0 ? {} : { retried };
+  const retriedClause = retried.map((r) => `; ${r.probe} retried once: ${r.outcome === 'ok' ? 'passed' : `${r.outcome} again (${r.bytes ?? 0} bytes)`}`).join('');
   if (cause.cause === 'outage') {
     return {
       verdict: cause.recovered ? 'path-outage' : 'stalled',
       summary:
         `${describe(first.probe)} stalled at byte ${at}, but not for its size: ${cause.notSize.join('; ')}; ` +
         (cause.recovered ? `the path carried traffic again after it (${cause.passedAfter.length} probe${cause.passedAfter.length === 1 ? '' : 's'} passed later): a transient outage` : 'nothing passed after it: the path went down'),
-      evidence: { kind: 'outage', probe: first.probe.id, outcome: first.result.outcome, stallAt: at, stuck: stuck.map((t) => t.probe.id), notSize: cause.notSize, passedAfter: cause.passedAfter, ...measured },
+      evidence: { kind: 'outage', probe: first.probe.id, outcome: first.result.outcome, stallAt: at, stuck: stuck.map((t) => t.probe.id), notSize: cause.notSize, passedAfter: cause.passedAfter, ...retriedFields, ...measured },
     };
   }
   const largestPassed = (kind: 'download' | 'upload') => transfers.filter((t) => t.probe.kind === kind && t.result?.outcome === 'ok').at(-1);
@@ -77,6 +81,7 @@ function judgeSizeBoundary(items: ObservedProbe[], ctx: PathContext): PathJudgem
       (limit === undefined ? 'only the small hello/status answers pass' : `up to ${sizeLabel(limit)} passes`) +
       (stuck.length > 1 ? `; ${stuck.length} transfers stuck in all` : '') +
       (otherWayClear ? `; every ${otherKind} passed, so only the direction ${otherKind === 'upload' ? 'toward the node' : 'toward the controller'} is affected` : '') +
+      retriedClause +
       `; ${pathMtuClause(pathMtu)}`,
     evidence: {
       kind: 'size-boundary',
@@ -89,6 +94,7 @@ function judgeSizeBoundary(items: ObservedProbe[], ctx: PathContext): PathJudgem
       largestPassingUpload: passing.upload,
       ...(passingMbps.download === undefined && passingMbps.upload === undefined ? {} : { passingMbps }),
       stuck: stuck.map((t) => t.probe.id),
+      ...retriedFields,
       ...measured,
     },
   };

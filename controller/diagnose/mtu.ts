@@ -25,6 +25,11 @@ export interface StallWitness {
   stallAt?: number;
   /** Where the result came in the agent's output (results are written as probes finish). */
   finished?: number;
+  /**
+   * Stuck transfers the agent tried once more after the probes still waiting: the second attempt
+   * passed, stalled again, or failed otherwise (the agent deadline, a refused connect).
+   */
+  retry?: 'passed' | 'stuck' | 'failed';
 }
 
 export type StallCause =
@@ -43,21 +48,26 @@ function fullSizeAnswered(pathMtu: readonly PathMtuMeasurement[]): PathMtuMeasur
 }
 
 /**
- * In order: full-size packets that did cross (64 KiB and more before the stall, or a full-size echo
- * after it) rule the size out; a path MTU measured below the interface's rules it in; only then a
- * larger transfer passing in the same direction rules it out (on the lab a 1 KiB upload, one packet
- * just above a 1282-byte link, stalled while the 64 KiB one, in other segments, passed); and
- * anything passing after the stall rules it in.
+ * In order: the same size passing when retried, or full-size packets that did cross (64 KiB and more
+ * before the stall, or a full-size echo after it), rule the size out; a path MTU measured below the
+ * interface's rules it in; only then a larger transfer passing in the same direction rules it out (on
+ * the lab a 1 KiB upload, one packet just above a 1282-byte link, stalled while the 64 KiB one, in
+ * other segments, passed); a size stalling again when retried while smaller exchanges passed after
+ * the first stall rules it in, and so (from agents that do not retry) does anything passing after it.
  */
 export function judgeStallCause(items: readonly StallWitness[], pathMtu: readonly PathMtuMeasurement[]): StallCause {
   const stuck = items.filter((i) => i.stuck);
   if (stuck.length === 0) return { cause: 'undecided' };
   const stalledAt = Math.min(...stuck.map((s) => s.finished ?? Infinity));
   const passedAfter = items.filter((i) => i.passed && i.finished !== undefined && i.finished > stalledAt).map((i) => i.id);
+  const passedOnRetry = stuck.filter((s) => s.retry === 'passed');
   const full = fullSizeAnswered(pathMtu);
-  const outage = (notSize: string[]): StallCause => ({ cause: 'outage', notSize, passedAfter, recovered: passedAfter.length > 0 || full.length > 0 });
+  const outage = (notSize: string[]): StallCause => {
+    const recoveredBy = [...passedAfter, ...passedOnRetry.map((s) => s.id).filter((id) => !passedAfter.includes(id))];
+    return { cause: 'outage', notSize, passedAfter: recoveredBy, recovered: recoveredBy.length > 0 || full.length > 0 };
+  };
 
-  const crossed: string[] = [];
+  const crossed = passedOnRetry.map((s) => `the ${sizeLabel(s.size ?? 0)} ${direction(s.kind)} passed whole when retried after the stall, so the path carries that size`);
   const deep = stuck.find((s) => (s.stallAt ?? 0) >= FULL_SIZE_CROSSED_BYTES);
   if (deep !== undefined) crossed.push(`${deep.stallAt} bytes of the ${sizeLabel(deep.size ?? 0)} ${direction(deep.kind)} arrived before it stalled, so full-size packets did cross the path`);
   for (const m of full) crossed.push(`an echo of the full ${m.mtu} bytes with DF set crossed the path from the ${m.from} after the stall`);
@@ -72,6 +82,10 @@ export function judgeStallCause(items: readonly StallWitness[], pathMtu: readonl
     if (passed !== undefined) larger.push(`the ${sizeLabel(passed.size ?? 0)} ${direction(s.kind)} passed while the ${sizeLabel(s.size ?? 0)} one stalled`);
   }
   if (larger.length > 0) return outage(larger);
+  const twice = stuck.find((s) => s.retry === 'stuck');
+  if (twice !== undefined && passedAfter.length > 0) {
+    return { cause: 'size', because: `the ${sizeLabel(twice.size ?? 0)} ${direction(twice.kind)} stalled again when retried, while ${passedAfter.length} smaller exchange${passedAfter.length === 1 ? '' : 's'} on the path passed after the first stall` };
+  }
   if (passedAfter.length > 0) return { cause: 'size', because: `${passedAfter.length} smaller exchange${passedAfter.length === 1 ? '' : 's'} on the path passed after the stall` };
   return { cause: 'undecided' };
 }

@@ -6,7 +6,7 @@
 import { sessionBreakLabel } from '../../src/session-break.js';
 import type { NotRunEvidence } from '../../src/evidence.js';
 import type { CallbackKind } from '../../src/profiles.js';
-import type { AgentFacts, AgentHalfOpen, AgentHello, Endpoint, PlannedProbe, ProbeResult } from '../../src/protocol.js';
+import type { AgentFacts, AgentHalfOpen, AgentHello, Endpoint, PlannedProbe, ProbeResult, ProbeRetry } from '../../src/protocol.js';
 import type { NicReach, NodeReport, PathReport } from '../../src/report.js';
 import { VERDICTS, isFailure, worse, type NodeKind, type VerdictKind } from '../../src/verdicts.js';
 import type { ConnectionView, LedgerConnection } from '../wire/ledger.js';
@@ -57,11 +57,15 @@ const originOf = (probe: PlannedProbe): string => `${probe.source ?? ''}|${probe
 function observe(n: NodeEvidence): { groups: ObservedProbe[][]; alternates: Map<string, ObservedProbe[]>; ftp: ObservedProbe[] } {
   const finished = n.events.filter((e): e is ProbeResult => e.t === 'probe');
   const results = new Map(finished.map((r) => [r.id, r]));
+  const retries = new Map(n.events.filter((e): e is ProbeRetry => e.t === 'retry').map((r) => [r.id, r]));
   const translated = [...results.values()].some((r) => r.seen !== undefined && r.local !== undefined && !sameEndpoint(r.seen, r.local));
   const observed = (probe: PlannedProbe): ObservedProbe => {
     const result = results.get(probe.id);
-    const ledger = n.ledger.filter((r) => r.probe === probe.id);
-    return result === undefined ? { probe, ledger } : { probe, result, ledger, connection: connectionOf(probe, result, n.connections, translated), finished: finished.indexOf(result) };
+    const retry = retries.get(probe.id);
+    // The result line describes the first attempt; a retry's requests carry attempt 2.
+    const ledger = n.ledger.filter((r) => r.probe === probe.id && r.attempt === undefined);
+    if (result === undefined) return { probe, ledger };
+    return { probe, result, ledger, connection: connectionOf(probe, result, n.connections, translated), finished: finished.indexOf(result), ...(retry === undefined ? {} : { retry }) };
   };
   const groups = new Map<string, ObservedProbe[]>();
   const alternates = new Map<string, ObservedProbe[]>();

@@ -3,7 +3,7 @@
  * ledger, its record of the connection, and the controller's SYN_RECV samples. Pure.
  */
 import type { ControllerSynSighting, IdleCutEvidence, ListenerConnectionEvidence, PathMtuMeasurement, ProbeBasics, ProbeEvidence, ProbeFailureFields } from '../../src/evidence.js';
-import { AGENT_ERROR_CODES, type AgentFacts, type PlannedProbe, type ProbeResult } from '../../src/protocol.js';
+import { AGENT_ERROR_CODES, type AgentFacts, type PlannedProbe, type ProbeResult, type ProbeRetry } from '../../src/protocol.js';
 import type { PathKind } from '../../src/verdicts.js';
 import type { HalfOpenSighting } from '../host/halfopen-sampler.js';
 import type { LedgerConnection, LedgerRequest } from '../wire/ledger.js';
@@ -24,6 +24,8 @@ export interface ObservedProbe {
   connection?: LedgerConnection | null;
   /** Where its result came in the agent's output: results are written as probes finish. */
   finished?: number;
+  /** A stalled transfer's second attempt, made after the probes still waiting (agent `retry` line). */
+  retry?: ProbeRetry;
 }
 
 /** A path's verdict, its one-sentence summary, and what it rests on. */
@@ -172,7 +174,7 @@ export function judgeProbe(e: ObservedProbe, ctx: PathContext, what?: string): P
 }
 
 /** A transfer that stopped arriving (not one that was merely slow when its deadline came). */
-export function isStuck(result: ProbeResult | undefined): boolean {
+export function isStuck(result: Pick<ProbeResult, 'outcome' | 'error'> | undefined): boolean {
   if (result === undefined) return false;
   if (result.outcome === 'no-response') return true;
   return result.outcome === 'stalled' && result.error?.code !== AGENT_ERROR_CODES.probeDeadline;

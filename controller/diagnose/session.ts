@@ -65,6 +65,10 @@ function eventLabel(e: AgentEvent): string {
       return `agent hello (${e.flavour} ${e.version})`;
     case 'probe':
       return `probe ${e.id}: ${e.outcome}`;
+    case 'retry':
+      return `retry of ${e.id}: ${e.outcome}`;
+    case 'pathmtu':
+      return `path MTU toward ${e.to}`;
     case 'facts':
       return 'facts';
     case 'halfopen':

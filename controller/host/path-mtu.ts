@@ -7,15 +7,8 @@
 import { execFile } from 'node:child_process';
 import { isIP } from 'node:net';
 import type { PathMtuMeasurement } from '../../src/evidence.js';
-import { bisectPathMtu } from './mtu-bisect.js';
-
-/** IP and ICMP headers on top of the echo payload. */
-const HEADERS = { 4: 28, 6: 48 } as const;
-/** Sizes every working path carries: IPv4's minimum reassembly size and IPv6's minimum MTU. */
-const FLOOR = { 4: 576, 6: 1280 } as const;
-const DEFAULT_CEILING = 1500;
-export const MAX_MTU_PROBES = 12;
-const ECHO_WAIT_SEC = 1;
+import type { AgentEvent, AgentPathMtu } from '../../src/protocol.js';
+import { bisectFinding, bisectPathMtu, DEFAULT_MTU_CEILING as DEFAULT_CEILING, dfEchoArgs, MAX_MTU_PROBES, MTU_FLOOR as FLOOR } from '../../src/mtu-bisect.js';
 /** ping's own -W bounds the wait; this bounds a ping that hangs for another reason (name lookups are off). */
 const PING_KILL_MS = 3_000;
 
@@ -33,8 +26,7 @@ function execText(file: string, args: readonly string[], signal: AbortSignal | u
 
 /** The ping arguments for one echo of `size` bytes of IP packet; also shown to the operator. */
 export function pingArgs(address: string, size: number): string[] {
-  const family = isIP(address) === 6 ? 6 : 4;
-  return [...(family === 6 ? ['-6'] : []), '-n', '-M', 'do', '-s', String(size - HEADERS[family]), '-c', '1', '-W', String(ECHO_WAIT_SEC), address];
+  return dfEchoArgs(address, isIP(address) === 6 ? 6 : 4, size);
 }
 
 /** The MTU of the interface the controller's route to `address` leaves by; 1500 when it cannot be read. */
@@ -72,14 +64,7 @@ export async function measurePathMtu(address: string, signal?: AbortSignal): Pro
       },
       { floor: FLOOR[family], ceiling, maxProbes: MAX_MTU_PROBES },
     );
-    switch (result.kind) {
-      case 'exact':
-        return { ...base, measured: true, mtu: result.mtu, interfaceMtu: ceiling, probes: result.probes };
-      case 'range':
-        return { ...base, measured: true, mtu: result.atLeast, below: result.below, interfaceMtu: ceiling, probes: result.probes };
-      case 'no-answer':
-        return { ...base, measured: false, interfaceMtu: ceiling, reason: `no echo of even ${FLOOR[family]} bytes was answered: ICMP echo is filtered on the way, or the path was down`, probes: result.probes };
-    }
+    return { ...base, interfaceMtu: ceiling, ...bisectFinding(result, FLOOR[family]) };
   } catch (err) {
     if (!(err instanceof PingUnavailable)) throw err;
     return { ...base, measured: false, interfaceMtu: ceiling, reason: err.message, probes };
@@ -92,15 +77,20 @@ export function measurePathMtus(addresses: readonly string[], signal?: AbortSign
 }
 
 /**
- * The node's side, which no agent flavour measures yet: said as such, with the command to run on the
- * node toward the controller address it called.
+ * The node's side: the agent's own bisection toward the controller address it called (an agent
+ * `pathmtu` line), else said to be not measured, with why and the command to run on the node.
  */
-export function notMeasuredFromNode(controllerAddress: string): PathMtuMeasurement {
+export function fromNode(controllerAddress: string, events: readonly AgentEvent[]): PathMtuMeasurement {
+  const reported = events.find((e): e is AgentPathMtu => e.t === 'pathmtu' && e.to === controllerAddress);
+  if (reported !== undefined) {
+    const { t: _t, ...measurement } = reported;
+    return { from: 'node', ...measurement };
+  }
   return {
     from: 'node',
     to: controllerAddress,
     measured: false,
-    reason: 'the agents do not bisect the path MTU from the node yet',
+    reason: 'this agent flavour does not bisect the path MTU from the node (the Node, Python and sh agents do where iputils ping is installed)',
     probes: [],
     command: `ping ${pingArgs(controllerAddress, DEFAULT_CEILING).join(' ')}`,
   };

@@ -51,7 +51,8 @@ export function mtuFixes(boundary: SizeBoundaryEvidence, nodeAddress: string): R
   ];
   if (limit?.mtu !== undefined) {
     const mtu = limit.mtu;
-    const how = `measured from the ${limit.from} to ${limit.to} with DF-set ICMP echoes`;
+    const others = (boundary.pathMtu ?? []).filter((m) => m !== limit).map(sideFigure);
+    const how = `measured from the ${limit.from} to ${limit.to} with DF-set ICMP echoes${others.length === 0 ? '' : `; ${others.join('; ')}`}`;
     const mss = mtu - (isIP(limit.to) === 6 ? IPV6_TCP_HEADERS : IPV4_TCP_HEADERS);
     return [
       {
@@ -90,6 +91,11 @@ export function mtuFixes(boundary: SizeBoundaryEvidence, nodeAddress: string): R
       lines: [pingBisection(nodeAddress)],
     },
   ];
+}
+
+/** One side's measurement in a fix title: its figure, or why there is none. */
+function sideFigure(m: PathMtuMeasurement): string {
+  return m.measured ? `from the ${m.from} to ${m.to}: ${mtuFigure(m)}` : `from the ${m.from}: not measured (${m.reason ?? 'no reason given'})`;
 }
 
 function notMeasuredReason(pathMtu: readonly PathMtuMeasurement[] | undefined): string {

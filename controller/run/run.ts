@@ -25,7 +25,7 @@ import { askedFlavour, chooseFlavour, detectionCommand, flavourWithoutDetection,
 import type { AgentFlavour } from '../agents/types.js';
 import { diagnoseFleet } from '../diagnose/fleet.js';
 import { HalfOpenSampler } from '../host/halfopen-sampler.js';
-import { measurePathMtus, notMeasuredFromNode } from '../host/path-mtu.js';
+import { fromNode, measurePathMtus } from '../host/path-mtu.js';
 import { TcpInfoSampler } from '../host/tcp-info-sampler.js';
 import { FtpListener } from '../wire/ftp-listener.js';
 import { CallbackListener } from '../wire/listener.js';
@@ -311,7 +311,7 @@ async function testNode(node: PreparedNode, ctx: RunContext): Promise<NodeReport
   // After the ladder, not at the stall: an outage still under way would make the echoes say nothing.
   const stalled = stalledEnds(plan, session.events, sshAddress ?? node.addresses[0]);
   const [forward, measured] = await Promise.all([forwardPromise, stalled.sources.length > 0 ? measurePathMtus(stalled.sources, options.signal) : undefined]);
-  const pathMtu = measured === undefined ? undefined : [...measured, ...stalled.controllers.map(notMeasuredFromNode)];
+  const pathMtu = measured === undefined ? undefined : [...measured, ...stalled.controllers.map((c) => fromNode(c, session.events))];
   const ledger = listener.ledger.forNode(spec.name);
   return diagnoseNode(
     {

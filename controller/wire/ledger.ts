@@ -24,6 +24,8 @@ export interface LedgerRequest {
   method: string;
   /** status only: which post of the probe this is (the request's seq), so each post is judged by its own entry. */
   seq?: number;
+  /** download and upload: 2 for the agent's retry of a stalled transfer (?attempt=2); absent for the first attempt. */
+  attempt?: 2;
   /** ms since the run started. */
   at: number;
   /** Body bytes planned: what a download's response carries, or an upload's request. */

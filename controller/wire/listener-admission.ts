@@ -75,6 +75,7 @@ export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean
   const bytesPlanned = probe.kind === 'download' || probe.kind === 'upload' ? (probe.size ?? 0) : 0;
   const holdFields = probe.kind === 'hold' ? { holdOpened: false, holdPushSent: false, holdPingReceived: false } : {};
   const seq = probe.kind === 'status' ? statusSeq(url) : undefined;
+  const attempt = probe.kind === 'download' || probe.kind === 'upload' ? retryAttempt(url) : undefined;
   const entry = ledger.request({
     node,
     probe: probe.id,
@@ -83,6 +84,7 @@ export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean
     peer,
     method: req.method ?? '',
     ...(seq === undefined ? {} : { seq }),
+    ...(attempt === undefined ? {} : { attempt }),
     bytesPlanned,
     ...holdFields,
   });
@@ -109,6 +111,11 @@ function tokenOf(req: IncomingMessage): string | undefined {
 function statusSeq(url: URL): number | undefined {
   const seq = url.searchParams.get('seq') ?? '';
   return /^[1-9][0-9]{0,5}$/.test(seq) ? Number(seq) : undefined;
+}
+
+/** A stalled transfer's second attempt (?attempt=2, the agents' retry); the first carries no attempt. */
+function retryAttempt(url: URL): 2 | undefined {
+  return url.searchParams.get('attempt') === '2' ? 2 : undefined;
 }
 
 function endpointFor(probe: PlannedProbe): { path: string; method: string } | undefined {

@@ -44,6 +44,8 @@ export const EVENT_LIMITS = {
   /** The node's listening TCP sockets (address and port) reported with the half-open sample. */
   listeningSockets: 256,
   fatalMessage: 2048,
+  /** Echoes in a path MTU bisection from the node (src/mtu-bisect.ts tries at most 12). */
+  mtuProbes: 16,
 } as const;
 
 /** HTTP paths served by the callback listener. */

@@ -4,7 +4,7 @@
  * the agent bundle stays dependency-free.
  */
 import { EVENT_LIMITS as LIMIT, MAX_AGENT_LINE_BYTES, MAX_FTP_LINE_BYTES, PROBE_OUTCOMES, PROBE_PHASES } from './constants.js';
-import type { AgentDone, AgentEvent, AgentHalfOpen, Endpoint, FtpResult, ListeningSockets, ProbeResult, RouteFact } from './types.js';
+import type { AgentDone, AgentEvent, AgentHalfOpen, AgentPathMtu, Endpoint, FtpResult, ListeningSockets, ProbeResult, ProbeRetry, RouteFact } from './types.js';
 
 export class AgentLineError extends Error {
   readonly code = 'TWOWAY_AGENT_LINE';
@@ -71,6 +71,41 @@ function ftpResult(f: Obj): FtpResult {
   return result;
 }
 
+function probeError(v: unknown): { code?: string; message: string } {
+  const e = obj(v, 'error');
+  const code = optStr(e, 'code', LIMIT.errorCode);
+  const message = str(e, 'message', LIMIT.errorMessage);
+  return code === undefined ? { message } : { code, message };
+}
+
+function retryResult(o: Obj): ProbeRetry {
+  const retry: ProbeRetry = { t: 'retry', id: str(o, 'id', LIMIT.probeId), outcome: oneOf(o, 'outcome', PROBE_OUTCOMES), phase: oneOf(o, 'phase', PROBE_PHASES), ms: num(o, 'ms') };
+  const bytes = optNum(o, 'bytes');
+  if (bytes !== undefined) retry.bytes = bytes;
+  if (o.error !== undefined) retry.error = probeError(o.error);
+  return retry;
+}
+
+function pathMtuResult(o: Obj): AgentPathMtu {
+  const m: AgentPathMtu = {
+    t: 'pathmtu',
+    to: str(o, 'to', LIMIT.field),
+    measured: bool(o, 'measured', 'measured'),
+    probes: arr(o, 'probes', LIMIT.mtuProbes).map((p) => {
+      const x = obj(p, 'probes[]');
+      return { size: num(x, 'size'), ok: bool(x, 'ok', 'probes[].ok') };
+    }),
+    command: str(o, 'command', LIMIT.errorMessage),
+  };
+  for (const k of ['mtu', 'below', 'interfaceMtu'] as const) {
+    const v = optNum(o, k);
+    if (v !== undefined) m[k] = v;
+  }
+  const reason = optStr(o, 'reason', LIMIT.errorMessage);
+  if (reason !== undefined) m.reason = reason;
+  return m;
+}
+
 /** Whether `text` takes more than `max` bytes as UTF-8 (counted without encoding it: no Buffer in this file). */
 function utf8LongerThan(text: string, max: number): boolean {
   // UTF-8 never takes fewer bytes than UTF-16 code units, so a string with more units is too long at once.
@@ -108,7 +143,7 @@ export function parseAgentEvent(line: string): AgentEvent {
     throw new AgentLineError('not JSON');
   }
   const o = obj(raw, 'line');
-  const t = oneOf(o, 't', ['agent', 'facts', 'probe', 'halfopen', 'done', 'fatal'] as const);
+  const t = oneOf(o, 't', ['agent', 'facts', 'probe', 'retry', 'pathmtu', 'halfopen', 'done', 'fatal'] as const);
   switch (t) {
     case 'agent':
       return { t, flavour: str(o, 'flavour', LIMIT.flavour), version: str(o, 'version', LIMIT.version), runtime: str(o, 'runtime', LIMIT.runtime), platform: str(o, 'platform', LIMIT.platform) };
@@ -164,14 +199,13 @@ export function parseAgentEvent(line: string): AgentEvent {
         result.hold = { idleMs: num(h, 'idleMs'), push: h.push, pong: h.pong };
       }
       if (o.ftp !== undefined) result.ftp = ftpResult(obj(o.ftp, 'ftp'));
-      if (o.error !== undefined) {
-        const e = obj(o.error, 'error');
-        const code = optStr(e, 'code', LIMIT.errorCode);
-        const message = str(e, 'message', LIMIT.errorMessage);
-        result.error = code === undefined ? { message } : { code, message };
-      }
+      if (o.error !== undefined) result.error = probeError(o.error);
       return result;
     }
+    case 'retry':
+      return retryResult(o);
+    case 'pathmtu':
+      return pathMtuResult(o);
     case 'halfopen': {
       if (typeof o.measured !== 'boolean') fail('measured', 'a boolean');
       const sample: AgentHalfOpen = {

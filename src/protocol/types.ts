@@ -205,5 +205,37 @@ export interface AgentFatal {
   message: string;
 }
 
-export type AgentEvent = AgentHello | AgentFacts | ProbeResult | AgentHalfOpen | AgentDone | AgentFatal;
+/**
+ * A stalled transfer tried once more, after the probes that were still waiting (issue 14: an outage
+ * stalls a size once, a size limit stalls it every time). Its probe's result line came first.
+ */
+export interface ProbeRetry {
+  t: 'retry';
+  id: string;
+  outcome: ProbeOutcome;
+  phase: ProbePhase;
+  ms: number;
+  /** Body bytes received (download) or sent (upload). */
+  bytes?: number;
+  error?: { code?: string; message: string };
+}
+
+/**
+ * The path MTU toward a controller address, bisected from the node with ICMP echoes with DF set
+ * (src/mtu-bisect.ts) after a transfer stalled; measured=false with the reason where the node cannot.
+ */
+export interface AgentPathMtu {
+  t: 'pathmtu';
+  to: string;
+  measured: boolean;
+  mtu?: number;
+  below?: number;
+  interfaceMtu?: number;
+  reason?: string;
+  probes: { size: number; ok: boolean }[];
+  /** The command that tries one size by hand on the node. */
+  command: string;
+}
+
+export type AgentEvent = AgentHello | AgentFacts | ProbeResult | ProbeRetry | AgentPathMtu | AgentHalfOpen | AgentDone | AgentFatal;
 

@@ -66,6 +66,9 @@ test('agent text: reads only fields the plan format has, and reports the protoco
   for (const f of fields(/\$p\.(\w+)/g)) assert.ok(probeKeys.has(f), `$p.${f}`);
   for (const f of fields(/\$D\.(\w+)/g)) assert.ok(deadlineKeys.has(f), `$D.${f}`);
   for (const kind of ['agent', 'facts', 'probe', 'halfopen', 'done']) assert.match(source, new RegExp(`t = '${kind}'`));
+  // A path's first stuck transfer is asked for once more, marked attempt 2, and reported as a retry line.
+  assert.match(source, /\$q = "\?probe=\$\(\[Uri\]::EscapeDataString\(\$p\.id\)\)&attempt=2"/);
+  assert.match(source, /\$o\.t = 'retry'/);
   // The paths come from the protocol, assigned in front of the agent as sent.
   for (const [name, path] of [['PATH_HELLO', PATHS.hello], ['PATH_BLOB', PATHS.blob], ['PATH_UPLOAD', PATHS.upload], ['PATH_STATUS', PATHS.status]] as const) {
     assert.ok(source.includes(`"$${name}$q`), name);
@@ -77,7 +80,7 @@ test('agent text: reads only fields the plan format has, and reports the protoco
 test('sample output in the agent format passes parseAgentEvent, in the order the controller expects', () => {
   const lines = readFileSync(SAMPLE, 'utf8').split('\n').filter((l) => l !== '');
   const events = lines.map((line) => parseAgentEvent(line));
-  assert.deepEqual(events.map((e) => e.t).filter((t, i, all) => all[i - 1] !== t), ['agent', 'facts', 'probe', 'halfopen', 'done']);
+  assert.deepEqual(events.map((e) => e.t).filter((t, i, all) => all[i - 1] !== t), ['agent', 'facts', 'probe', 'retry', 'halfopen', 'done']);
   const hello = events[0];
   assert.ok(hello?.t === 'agent' && hello.flavour === 'powershell');
   const outcomes = events.flatMap((e) => (e.t === 'probe' ? [e.outcome] : []));

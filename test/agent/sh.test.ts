@@ -20,7 +20,7 @@ import { BlobStore } from '../../controller/wire/blobs.js';
 import { createRunCertificate } from '../../controller/wire/cert.js';
 import { CallbackListener } from '../../controller/wire/listener.js';
 import { parseAgentEvent, PROTOCOL_VERSION } from '../../src/protocol.js';
-import type { AgentEvent, Deadlines, Plan, PlannedProbe, ProbeResult } from '../../src/protocol.js';
+import type { AgentEvent, AgentPathMtu, Deadlines, Plan, PlannedProbe, ProbeResult } from '../../src/protocol.js';
 import { checkShape } from '../helpers/agent-process.js';
 import type { AgentRun } from '../helpers/agent-process.js';
 import { startTestListener } from '../helpers/listener-harness.js';
@@ -520,6 +520,79 @@ function commandLines(): string[] {
         return [];
       }
     });
+}
+
+/** Reads the request head, then answers with the request's query in hand. */
+function withQuery(answer: (socket: net.Socket, query: string) => void): (socket: net.Socket) => void {
+  return (socket) => {
+    let head = '';
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      const target = head.split(' ')[1] ?? '';
+      answer(socket, target.slice(target.indexOf('?')));
+    };
+    socket.on('data', onData);
+  };
+}
+
+for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
+  // Busybox wget reports these downloads unsupported (see the token test below), and would end a stall only at the probe deadline.
+  const skip = setup.module.flavour === 'sh-wget' && setup.userland === 'busybox' ? 'busybox wget does not make these downloads' : false;
+  test(`${setup.name}: a path's first stuck transfer is retried once after the lanes end, then the path MTU is bisected from the node`, { skip }, async (t) => {
+    const h = await harness(t);
+    const path = toolbox(t, setup);
+    // The node's ping: iputils on the GNU userland, busybox's (which cannot set DF) on the busybox one.
+    const ping = setup.userland === 'busybox' ? BUSYBOX : which('ping');
+    assert.ok(ping !== undefined, 'a ping to link');
+    symlinkSync(ping, join(path, 'ping'));
+    const blob = h.blobs.get(200_000);
+    const head = `HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: ${blob.bytes.length}\r\n\r\n`;
+    const seen: Record<string, string[]> = { flaky: [], limit: [] };
+    const stallUnless = (name: string, whole: (query: string) => boolean) =>
+      serve(
+        t,
+        withQuery((socket, query) => {
+          seen[name]!.push(query);
+          if (whole(query)) socket.end(Buffer.concat([Buffer.from(head), blob.bytes]));
+          else socket.write(Buffer.concat([Buffer.from(head), blob.bytes.subarray(0, 5000)]));
+        }),
+      );
+    const flaky = await stallUnless('flaky', (q) => q.includes('attempt=2'));
+    const limit = await stallUnless('limit', () => false);
+    const download = { kind: 'download' as const, size: blob.bytes.length, sha256: blob.sha256 };
+    const plan = h.plan(
+      [
+        { id: 'dl-flaky', ...download, proto: 'http', address: HOST, port: flaky },
+        { id: 'dl-limit', ...download, proto: 'http', address: HOST, port: limit },
+      ],
+      // curl's stall window is about five seconds (see above): the probe deadline leaves it room.
+      { concurrency: 2, deadlines: { connectMs: 1000, stallMs: 1000, probeMs: 9000, totalMs: 18_000 } },
+    );
+    const run = await runShAgent(setup, path, setup.module.script(plan));
+    const results = checkShape(run, plan);
+    assert.deepEqual([results.get('dl-flaky')?.outcome, results.get('dl-limit')?.outcome], ['stalled', 'stalled']);
+    const retries = run.events.filter((e) => e.t === 'retry');
+    const mtu = run.events.filter((e): e is AgentPathMtu => e.t === 'pathmtu');
+    assert.deepEqual(
+      retries.map((r) => (r.t === 'retry' ? [r.id, r.outcome, r.bytes] : [])).sort(),
+      [
+        ['dl-flaky', 'ok', blob.bytes.length],
+        ['dl-limit', 'stalled', 5000],
+      ],
+    );
+    assert.deepEqual(seen, { flaky: ['?probe=dl-flaky', '?probe=dl-flaky&attempt=2'], limit: ['?probe=dl-limit', '?probe=dl-limit&attempt=2'] });
+    assert.equal(mtu.length, 1, 'one bisection per controller address');
+    assert.equal(mtu[0]?.to, HOST);
+    assert.match(mtu[0]?.command ?? '', /^ping -n -M do -s 1472 -c 1 -W 1 127\.0\.0\.1$/);
+    if (setup.userland === 'busybox') {
+      assert.deepEqual([mtu[0]?.measured, mtu[0]?.probes], [false, []]);
+      assert.match(mtu[0]?.reason ?? '', /not iputils ping/);
+    } else {
+      assert.deepEqual([mtu[0]?.measured, mtu[0]?.mtu, mtu[0]?.interfaceMtu, mtu[0]?.probes], [true, 65535, 65535, [{ size: 576, ok: true }, { size: 65535, ok: true }]], mtu[0]?.reason);
+    }
+  });
 }
 
 for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {

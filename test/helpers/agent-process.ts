@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { flavourModule } from '../../controller/agents/index.js';
 import { parseAgentEvent } from '../../src/protocol.js';
-import type { AgentEvent, Plan, ProbeResult } from '../../src/protocol.js';
+import type { AgentEvent, Plan, ProbeResult, ProbeRetry } from '../../src/protocol.js';
 
 /** The flavours whose interpreter every test machine has (the sh flavours have their own tests). */
 export const TEST_FLAVOURS = ['node', 'python'] as const;
@@ -91,14 +91,26 @@ export function checkShape(run: AgentRun, plan: Plan): Map<string, ProbeResult> 
   assert.equal(halfOpen?.t, 'halfopen', 'half-open sample just before done');
   assert.equal(last?.t, 'done');
   const results = new Map<string, ProbeResult>();
+  const retried = new Set<string>();
   for (const event of rest) {
-    assert.equal(event.t, 'probe', 'only probe lines between facts and done');
+    assert.ok(event.t === 'probe' || event.t === 'retry' || event.t === 'pathmtu', `only probe, retry and pathmtu lines between facts and done, not ${event.t}`);
+    if (event.t === 'retry') {
+      const first = results.get(event.id);
+      assert.ok(first !== undefined && ['stalled', 'no-response'].includes(first.outcome), `a retry of ${event.id} follows its stalled result`);
+      assert.ok(!retried.has(event.id), `${event.id} retried once`);
+      retried.add(event.id);
+    }
     if (event.t !== 'probe') continue;
     assert.ok(!results.has(event.id), `probe ${event.id} reported once`);
     results.set(event.id, event);
   }
   assert.deepEqual([...results.keys()].sort(), plan.probes.map((p) => p.id).sort(), 'one result per planned probe');
   return results;
+}
+
+/** The agent's retry lines (a stalled transfer's second attempt), by probe id. */
+export function retriesOf(run: AgentRun): Map<string, ProbeRetry> {
+  return new Map(run.events.filter((e): e is ProbeRetry => e.t === 'retry').map((e) => [e.id, e]));
 }
 
 export function resultOf(results: Map<string, ProbeResult>, id: string): ProbeResult {

@@ -13,7 +13,10 @@ const REJECTED: [string, string, RegExp][] = [
   ['not JSON', '{"t":"agent"', /^not JSON$/],
   ['JSON but not an object', '[1,2]', /field "line": expected an object/],
   ['null', 'null', /field "line": expected an object/],
-  ['unknown t', JSON.stringify({ ...HELLO, t: 'shell' }), /field "t": expected one of agent, facts, probe, halfopen, done, fatal/],
+  ['unknown t', JSON.stringify({ ...HELLO, t: 'shell' }), /field "t": expected one of agent, facts, probe, retry, pathmtu, halfopen, done, fatal/],
+  ['retry without an outcome', JSON.stringify({ t: 'retry', id: 'dl-1', phase: 'body', ms: 1 }), /field "outcome"/],
+  ['pathmtu with more echoes than a bisection sends', JSON.stringify({ t: 'pathmtu', to: '10.0.0.1', measured: true, probes: Array.from({ length: 17 }, () => ({ size: 576, ok: true })), command: 'ping' }), /field "probes": expected an array of at most 16/],
+  ['pathmtu with an echo without ok', JSON.stringify({ t: 'pathmtu', to: '10.0.0.1', measured: false, probes: [{ size: 576 }], command: 'ping' }), /field "probes\[\]\.ok": expected a boolean/],
   ['t missing', JSON.stringify({ ms: 1 }), /field "t"/],
   ['t of the wrong type', JSON.stringify({ t: 1 }), /field "t"/],
   ['hello without its runtime', JSON.stringify({ ...HELLO, runtime: undefined }), /field "runtime": expected a string/],
@@ -84,4 +87,20 @@ test('parseAgentEvent: a probe\'s connect time and the node\'s TCP counters come
   assert.deepEqual(parseAgentEvent('{"t":"done","ms":5,"hostTcp":{"outSegs":900,"retransSegs":12}}'), { t: 'done', ms: 5, hostTcp: { outSegs: 900, retransSegs: 12 } });
   assert.throws(() => parseAgentEvent('{"t":"done","ms":5,"hostTcp":{"outSegs":-1,"retransSegs":0}}'), /outSegs/);
   assert.throws(() => parseAgentEvent(JSON.stringify({ ...probe, connectMs: 'fast' })), /connectMs/);
+});
+
+test("parseAgentEvent: a retry line and the node's path MTU line come through with their fields, extra ones dropped", () => {
+  assert.deepEqual(parseAgentEvent(JSON.stringify({ t: 'retry', id: 'dl-1', outcome: 'stalled', phase: 'body', ms: 5000, bytes: 1448, local: { address: '10.0.0.2', port: 4 }, error: { code: 'TWOWAY_STALL', message: 'm' } })), {
+    t: 'retry',
+    id: 'dl-1',
+    outcome: 'stalled',
+    phase: 'body',
+    ms: 5000,
+    bytes: 1448,
+    error: { code: 'TWOWAY_STALL', message: 'm' },
+  });
+  const mtu = { t: 'pathmtu', to: '10.0.0.1', measured: true, mtu: 1400, below: 1410, interfaceMtu: 1500, probes: [{ size: 576, ok: true }, { size: 1500, ok: false }], command: 'ping -n -M do -s 1472 -c 1 -W 1 10.0.0.1' };
+  assert.deepEqual(parseAgentEvent(JSON.stringify({ ...mtu, extra: 1 })), mtu);
+  const not = { t: 'pathmtu', to: '10.0.0.1', measured: false, reason: 'ping (iputils-ping) is not installed on the node', probes: [], command: 'ping' };
+  assert.deepEqual(parseAgentEvent(JSON.stringify(not)), not);
 });

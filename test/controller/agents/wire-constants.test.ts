@@ -15,6 +15,7 @@ import { pythonAgentSource } from '../../../controller/agents/python.js';
 import { shCurlAgent } from '../../../controller/agents/sh.js';
 import { typicalPlan } from '../../../controller/run/agent-sizes.js';
 import { renderWireConstants, WIRE_CONSTANTS, wireConstantsUsedBy, type ScriptLanguage } from '../../../controller/agents/wire-constants.js';
+import * as mtu from '../../../src/mtu-bisect.js';
 import * as protocol from '../../../src/protocol.js';
 import { scriptWords } from '../../helpers/script-words.js';
 
@@ -36,12 +37,17 @@ function expectedConstants(): Map<string, string | number> {
     ['UPLOAD_LINE', protocol.UPLOAD_LINE],
     ['UPLOAD_CORRUPT_STATUS', protocol.UPLOAD_CORRUPT_STATUS],
     ['MAX_HOLD_MESSAGE_BYTES', protocol.MAX_HOLD_MESSAGE_BYTES],
+    ['MAX_MTU_PROBES', mtu.MAX_MTU_PROBES],
+    ['DEFAULT_MTU_CEILING', mtu.DEFAULT_MTU_CEILING],
+    ['ECHO_WAIT_SEC', mtu.ECHO_WAIT_SEC],
   ]);
   const records: Array<[string, Record<string, string | number>]> = [
     ['PATH', protocol.PATHS],
     ['HOLD', protocol.HOLD_MESSAGES],
     ['CODE', protocol.AGENT_ERROR_CODES],
     ['LIMIT', protocol.EVENT_LIMITS],
+    ['MTU_FLOOR', mtu.MTU_FLOOR],
+    ['ECHO_HEADERS', mtu.ECHO_HEADERS],
   ];
   for (const [prefix, record] of records) for (const [key, value] of Object.entries(record)) expected.set(`${prefix}_${upper(key)}`, value);
   const lists: Array<[string, readonly string[]]> = [
@@ -122,6 +128,10 @@ const NOT_PROTOCOL: ReadonlyArray<{ language: ScriptLanguage; word: string; line
   { language: 'sh', word: 'timeout', line: /^\s*tw_has timeout \|\| TMO=$/, why: 'timeout(1), the command' },
   { language: 'sh', word: 'timeout', line: /&& timeout --foreground 1 true /, why: 'timeout(1), the command: whether it takes --foreground' },
   { language: 'sh', word: 'error', line: /grep -i -e 'failed:' -e 'error'/, why: "a word in wget's own messages" },
+  { language: 'python', word: 'ping', line: /find_tool\('ping'\)/, why: 'ping(8), the command' },
+  { language: 'sh', word: 'ping', line: /^\s*e=\$\(ping \$V6 -n -M do /, why: 'ping(8), the command' },
+  { language: 'sh', word: 'ping', line: /^\s*if ! tw_has ping; then/, why: 'ping(8), the command' },
+  { language: 'sh', word: 'ping', line: /^\s*elif ! ping -V 2>&1/, why: 'ping(8), the command' },
   { language: 'powershell', word: 'error', line: /foreach \(\$k in 'bytes', .*'error'\)/, why: "the result's field names" },
 ];
 

@@ -53,3 +53,13 @@ test('mtu fixes: a path outage gets rerun-and-check-flaps advice, never the MTU 
   assert.ok(remedies[0]!.lines.includes('twoway run <same options> --limit n1'));
   assert.doesNotMatch(textOf(remedies), /fragmentation|mtu|MSS/i);
 });
+
+test("mtu fixes: the node's own figure goes beside the controller's, and so does why the node could not measure", () => {
+  const controller: PathMtuMeasurement = { from: 'controller', to: NODE_ADDR, measured: true, mtu: 1372, interfaceMtu: 1500, probes: [], command: 'ping' };
+  const node: PathMtuMeasurement = { from: 'node', to: '10.9.0.1', measured: true, mtu: 1400, interfaceMtu: 1500, probes: [], command: 'ping' };
+  const both = fixesWith([controller, node]);
+  assert.match(both[0]!.title, /the path MTU is 1372 \(measured from the controller to 10\.9\.1\.2 with DF-set ICMP echoes; from the node to 10\.9\.0\.1: 1400\)/);
+  assert.ok(both.flatMap((r) => r.lines).includes('ip link set dev <iface> mtu 1372   # the path MTU, measured'), 'the smaller figure sets the MTU');
+  const busybox: PathMtuMeasurement = { from: 'node', to: '10.9.0.1', measured: false, reason: 'ping on the node is not iputils ping (busybox?): it cannot set DF (-M do)', probes: [], command: 'ping' };
+  assert.match(fixesWith([controller, busybox])[0]!.title, /; from the node: not measured \(ping on the node is not iputils ping \(busybox\?\): it cannot set DF \(-M do\)\)\)/);
+});

@@ -1,7 +1,7 @@
 /** The path MTU bisection over a fake "does a packet of this size cross the path" oracle. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bisectPathMtu } from '../../../controller/host/mtu-bisect.js';
+import { bisectPathMtu } from '../../src/mtu-bisect.js';
 
 /** A path that carries packets up to `mtu` bytes; counts what was asked. */
 function pathOf(mtu: number): { passes: (size: number) => Promise<boolean>; asked: number[] } {

@@ -1,7 +1,8 @@
 /**
  * The path MTU by bisection over "does a packet of this size cross the path and come back": pure
- * over the oracle, so the search is tested without a network (controller/host/path-mtu.ts gives it
- * ICMP echoes with DF set). Sizes are whole IP packets, headers included.
+ * over the oracle, so the search is tested without a network (controller/host/path-mtu.ts and the
+ * Node agent's agent/src/path-mtu.ts give it ICMP echoes with DF set). Sizes are whole IP packets,
+ * headers included. Bundled into the Node agent: the language only, no Node modules.
  */
 
 export interface BisectBounds {
@@ -46,4 +47,42 @@ export async function bisectPathMtu(passes: (size: number) => Promise<boolean>, 
     else failed = mid;
   }
   return failed - passed > 1 ? { kind: 'range', atLeast: passed, below: failed, probes } : { kind: 'exact', mtu: passed, probes };
+}
+
+/** IP and ICMP headers on top of an echo's payload, by IP version. */
+export const ECHO_HEADERS = { 4: 28, 6: 48 } as const;
+/** Sizes every working path carries: IPv4's minimum reassembly size and IPv6's minimum MTU. */
+export const MTU_FLOOR = { 4: 576, 6: 1280 } as const;
+/** The ceiling when the sending interface's MTU cannot be read. */
+export const DEFAULT_MTU_CEILING = 1500;
+export const MAX_MTU_PROBES = 12;
+/** Each echo waits this long for its answer (ping -W). */
+export const ECHO_WAIT_SEC = 1;
+
+/**
+ * iputils ping arguments for one echo of a `size`-byte IP packet with DF set (-M do), no name
+ * lookups: the controller's and the Node agent's, and the command shown to the operator.
+ */
+export function dfEchoArgs(address: string, family: 4 | 6, size: number): string[] {
+  return [...(family === 6 ? ['-6'] : []), '-n', '-M', 'do', '-s', String(size - ECHO_HEADERS[family]), '-c', '1', '-W', String(ECHO_WAIT_SEC), address];
+}
+
+/** A bisection as evidence: the figure (exact, or a range when the probes ran out) or why there is none. */
+export interface BisectFinding {
+  measured: boolean;
+  mtu?: number;
+  below?: number;
+  reason?: string;
+  probes: { size: number; ok: boolean }[];
+}
+
+export function bisectFinding(result: BisectResult, floor: number): BisectFinding {
+  switch (result.kind) {
+    case 'exact':
+      return { measured: true, mtu: result.mtu, probes: result.probes };
+    case 'range':
+      return { measured: true, mtu: result.atLeast, below: result.below, probes: result.probes };
+    case 'no-answer':
+      return { measured: false, reason: `no echo of even ${floor} bytes was answered: ICMP echo is filtered on the way, or the path was down`, probes: result.probes };
+  }
 }
