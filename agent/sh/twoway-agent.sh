@@ -16,7 +16,7 @@
 LC_ALL=C
 export LC_ALL
 # curl and wget honour proxy variables; the reference agent connects directly (curl -q skips .curlrc).
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 # GNU wget takes an upload as one argument; Linux caps one argument at 128 KiB.
 ARG_MAX_BODY=131000
 NL=$(printf '\nx')
