@@ -54,7 +54,8 @@ tw_tools() {
   TMO=timeout
   tw_has timeout || TMO=
   # GNU timeout runs its command in a process group of its own, out of reach of tw_hangup; not so with --foreground.
-  [ -n "$TMO" ] && timeout --foreground 1 true >/dev/null 2>&1 && TMO="$TMO --foreground"
+  # Checked with sleep, a tool the agent needs anyway (true need not be a program on PATH).
+  [ -n "$TMO" ] && timeout --foreground 1 sleep 0 >/dev/null 2>&1 && TMO="$TMO --foreground"
   FRAC=
   sleep 0.001 >/dev/null 2>&1 && FRAC=1
   # wget has no whole-exchange deadline of its own: without timeout(1) the plan's could not be kept.
