@@ -6,13 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { BrowserContext } from 'playwright-core';
 import WebSocket from 'ws';
 import { LIVE_MAX_CLIENTS, parseLiveAddress, startLiveServer, type LiveServer } from '../../../src/cli/live.js';
 import { launchChromium } from '../../helpers/chromium.js';
-import { tempDir, twoway } from '../../helpers/cli.js';
+import { twoway } from '../../helpers/cli.js';
 import { countColour, decodePng } from '../../helpers/png.js';
 import { report, simpleNode } from '../../helpers/report-builder.js';
 
@@ -98,10 +100,16 @@ test('live: a browser that sends anything is closed; browsers beyond the limit a
 });
 
 test('live: in Chromium the page fills in as nodes finish, failures first; screenshot shows the failure', { timeout: 120_000 }, async (t) => {
-  const dir = tempDir(t, 'twoway-live-');
+  // One hook, browser first: hooks run in the order they were added, and a directory removed while
+  // Chromium still writes its profile there fails (ENOTEMPTY), leaving the browser open and the file hung.
+  const dir = mkdtempSync(join(tmpdir(), 'twoway-live-'));
+  let context: BrowserContext | undefined;
+  t.after(async () => {
+    await context?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const live = await withServer(t);
-  const context = await launchChromium(dir);
-  t.after(() => context.close());
+  context = await launchChromium(dir);
   const page = await context.newPage();
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
