@@ -16,7 +16,7 @@
 LC_ALL=C
 export LC_ALL
 # curl and wget honour proxy variables; the reference agent connects directly (curl -q skips .curlrc).
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 # GNU wget takes an upload as one argument; Linux caps one argument at 128 KiB.
 ARG_MAX_BODY=131000
 NL=$(printf '\nx')
@@ -54,7 +54,8 @@ tw_tools() {
   TMO=timeout
   tw_has timeout || TMO=
   # GNU timeout runs its command in a process group of its own, out of reach of tw_hangup; not so with --foreground.
-  [ -n "$TMO" ] && timeout --foreground 1 true >/dev/null 2>&1 && TMO="$TMO --foreground"
+  # Checked with sleep, a tool the agent needs anyway (true need not be a program on PATH).
+  [ -n "$TMO" ] && timeout --foreground 1 sleep 0 >/dev/null 2>&1 && TMO="$TMO --foreground"
   FRAC=
   sleep 0.001 >/dev/null 2>&1 && FRAC=1
   # wget has no whole-exchange deadline of its own: without timeout(1) the plan's could not be kept.
@@ -181,8 +182,8 @@ tw_sink() {
 }
 # The token in the client's own format: a header line for curl -H @file; for GNU wget a cookie
 # (--load-cookies; it reads no config file that is not a regular file, and the listener takes the
-# token from a cookie of the header's name too). Busybox wget reads neither: it still takes the token
-# on its command line (--header in tw_wget).
+# token from a cookie of the header's name too). Busybox wget reads neither: it gets the token as
+# proxy credentials in its environment (tw_wget), never on its command line.
 tw_secret() {
   case $TW_FLAVOUR$GNU in
     sh-curl) printf '%s: %s\n' "$TOKEN_HEADER" "$TW_TOKEN" ;;
@@ -238,10 +239,12 @@ tw_wget() {
     set -- -S -O /dev/fd/3 --tries=1 --max-redirect=0 --no-proxy --connect-timeout="$(tw_s "$TW_CONNECT_MS")" --read-timeout="$(tw_s "$TW_STALL_MS")"
     [ "$P_SRC" = - ] || set -- "$@" --bind-address="$P_SRC"
   else
-    set -- -S -O /dev/fd/3 -Y off
+    # The listener itself is the proxy: busybox wget sends the proxy credentials from http_proxy
+    # (its environment, which no other local user can read) as Proxy-Authorization, the token in them.
+    set -- -S -O /dev/fd/3 -Y on
     [ -n "$BBT" ] && set -- "$@" -T "$(tw_ceil "$TW_STALL_MS")"
   fi
-  if [ -n "$GNU" ]; then set -- "$@" --load-cookies /dev/fd/6; else set -- "$@" --header "$TOKEN_HEADER: $TW_TOKEN"; fi
+  [ -n "$GNU" ] && set -- "$@" --load-cookies /dev/fd/6
   set -- "$@" --header 'connection: close'
   case $P_KIND in
     "$KIND_UPLOAD")
@@ -255,7 +258,9 @@ tw_wget() {
     "$KIND_STATUS") set -- "$@" --header 'content-type: application/json' --post-data "$BODY" ;;
   esac
   [ -n "$TMO" ] && set -- $TMO "$(tw_s "$BUDGET")" wget "$@" || set -- wget "$@"
+  [ -z "$GNU" ] && export http_proxy="http://$TOKEN_HEADER:$TW_TOKEN@$h:$P_PORT/"
   tw_run "$@" "$URL"
+  unset http_proxy
   HTTP=$(printf '%s\n' "$OUT" | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' | tail -n 1)
   HTTP=${HTTP:-000}
   DL=$(tw_line N)

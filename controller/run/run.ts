@@ -143,6 +143,7 @@ export async function runTwoway(options: RunOptions, observer: RunObserver = {})
           tokens,
           blobs,
           ledger: listener.ledger,
+          sources,
           findProbe: (node, id) => plansByNode.get(node)?.probes.find((p) => p.id === id),
         });
   await listener.start();

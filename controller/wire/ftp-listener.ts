@@ -6,7 +6,9 @@
  * the port PASV offered, where the data connection came from, bytes handed over, the 226).
  *
  * Authentication is the HTTP listener's: USER is the node's name, PASS its token, and SIZE names one
- * of its planned ftp probes before any data moves. A wrong login, an unplanned probe and a data
+ * of its planned ftp probes before any data moves; a login is served only from the node's addresses
+ * (source-binding.ts, shared with the HTTP listener). A wrong login, a node's login from an address not
+ * its own (a stray with the node named: its evidence of a replay), an unplanned probe and a data
  * connection nobody's PASV asked for are refused and counted as stray. Every session is bounded in
  * line length, commands and idle time; a data port only accepts the peer whose PASV opened it.
  */
@@ -17,6 +19,7 @@ import type { BlobStore } from './blobs.js';
 import type { Ledger, LedgerRequest } from './ledger.js';
 import { listen, plainAddress } from './listener-sockets.js';
 import type { RunTokens } from './tokens.js';
+import type { SourceBinding } from './source-binding.js';
 
 export interface FtpLimits {
   /** Commands one control connection may send before it is closed. */
@@ -38,6 +41,8 @@ export interface FtpListenerOptions {
   blobs: BlobStore;
   ledger: Ledger;
   findProbe(node: string, probeId: string): PlannedProbe | undefined;
+  /** Which sources may log in as each node; without it, any. */
+  sources?: SourceBinding;
   limits?: Partial<FtpLimits>;
 }
 
@@ -197,6 +202,12 @@ export class FtpListener {
     const node = this.options.tokens.nodeFor(token);
     if (node === undefined || node !== session.user) {
       this.options.ledger.strayRequest(session.peer, `ftp login refused for user "${(session.user ?? '').slice(0, 64)}"`);
+      return this.hangUp(session, `${CODES.notLoggedIn} login incorrect`);
+    }
+    const source = this.options.sources?.decide(node, session.peer.address);
+    if (source?.served === false) {
+      const detail = source.otherNode === undefined ? {} : { detail: `${session.peer.address} is node ${source.otherNode}'s` };
+      this.options.ledger.strayRequest(session.peer, source.reason, { port: session.local.port, node, ...detail });
       return this.hangUp(session, `${CODES.notLoggedIn} login incorrect`);
     }
     session.node = node;

@@ -57,7 +57,7 @@ export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean
   else if (probe.proto !== entrance.proto) refusal = `probe ${probe.id} planned over ${probe.proto}`;
   else if ((probe.alternate === true) !== entrance.alternate) refusal = `probe ${probe.id} planned for ${probe.alternate === true ? 'an alternate' : 'the main'} port`;
   else if (probe.alternate === true && probe.port !== listener.port) refusal = `probe ${probe.id} planned for port ${probe.port}`;
-  else if (expected === undefined || expected.path !== url.pathname || expected.method !== req.method) refusal = `probe ${probe.id} does not match ${req.method} ${url.pathname}`;
+  else if (expected === undefined || expected.path !== url.pathname || expected.method !== methodOf(req)) refusal = `probe ${probe.id} does not match ${req.method} ${url.pathname}`;
   else if (upgrade && probe.kind !== 'hold') refusal = `probe ${probe.id} is not a hold: no WebSocket`;
   // Last, so only a request that would otherwise be admitted binds a NAT address to the node.
   const source = refusal === undefined && node !== undefined ? rules.sources?.decide(node, peer.address) : undefined;
@@ -82,7 +82,7 @@ export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean
     proto: entrance.proto,
     listener,
     peer,
-    method: req.method ?? '',
+    method: methodOf(req),
     ...(seq === undefined ? {} : { seq }),
     ...(attempt === undefined ? {} : { attempt }),
     bytesPlanned,
@@ -92,19 +92,42 @@ export function admit(req: IncomingMessage, entrance: Entrance, upgrade: boolean
 }
 
 /**
- * The token from its header, or else from a cookie of the same name: GNU wget can read a cookie
- * from a pipe but no header, so the sh-wget agent keeps the token off its command line that way.
+ * The token from its header, else from a cookie of the same name, else from proxy credentials whose
+ * user is the header's name. Each keeps the token off a client's command line: GNU wget reads a cookie
+ * from a pipe but no header; busybox wget reads no header but its command line, yet takes proxy
+ * credentials from its environment (http_proxy, which no other local user can read): the sh-wget
+ * agent names the listener itself as the proxy, so the request arrives in absolute form.
  */
 function tokenOf(req: IncomingMessage): string | undefined {
   const header = req.headers[TOKEN_HEADER];
   if (typeof header === 'string') return header;
-  const cookie = req.headers.cookie;
+  return cookieToken(req.headers.cookie) ?? proxyToken(req.headers['proxy-authorization']);
+}
+
+function cookieToken(cookie: string | undefined): string | undefined {
   if (cookie === undefined) return undefined;
   for (const pair of cookie.split(';')) {
     const [name, value] = pair.trim().split('=', 2);
     if (name === TOKEN_HEADER && value !== undefined) return value;
   }
   return undefined;
+}
+
+function proxyToken(credentials: string | undefined): string | undefined {
+  const basic = /^Basic ([A-Za-z0-9+/=]{1,256})$/i.exec(credentials ?? '');
+  if (basic === null) return undefined;
+  const [user, token] = Buffer.from(basic[1]!, 'base64').toString('latin1').split(':', 2);
+  return user === TOKEN_HEADER ? token : undefined;
+}
+
+/**
+ * What the request means: busybox wget sends every request it makes through a proxy as GET, a POST's
+ * body and its length kept (the sh-wget agent names the listener as its proxy: tokenOf). So in absolute
+ * form, a GET with a body stands for POST.
+ */
+function methodOf(req: IncomingMessage): string {
+  const proxied = /^https?:\/\//i.test(req.url ?? '');
+  return proxied && req.method === 'GET' && req.headers['content-length'] !== undefined ? 'POST' : (req.method ?? '');
 }
 
 /** A status post's number (?seq=), from 1; anything else is no number. */

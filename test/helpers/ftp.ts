@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { BlobStore } from '../../controller/wire/blobs.js';
 import { FtpListener, type FtpLimits } from '../../controller/wire/ftp-listener.js';
 import { Ledger } from '../../controller/wire/ledger.js';
+import type { SourceBinding } from '../../controller/wire/source-binding.js';
 import { RunTokens } from '../../controller/wire/tokens.js';
 import type { PlannedProbe, PortRange } from '../../src/protocol.js';
 import { SetupError } from '../../src/errors.js';
@@ -25,9 +26,10 @@ export interface RunningFtp {
 
 /**
  * A listener on an ephemeral control port and a passive range of `width` ports picked at random
- * among high ports (other tests on the machine may hold some: a few tries, each bounded).
+ * among high ports (other tests on the machine may hold some: a few tries, each bounded). With
+ * `sources`, logins are bound to the nodes' addresses as in a run.
  */
-export async function startFtp(t: { after: (fn: () => Promise<void>) => void }, limits: Partial<FtpLimits> = {}, size = FILE_SIZE, width = 3): Promise<RunningFtp> {
+export async function startFtp(t: { after: (fn: () => Promise<void>) => void }, limits: Partial<FtpLimits> = {}, size = FILE_SIZE, width = 3, sources?: SourceBinding): Promise<RunningFtp> {
   const ledger = new Ledger();
   const blobs = new BlobStore();
   const tokens = new RunTokens();
@@ -37,7 +39,7 @@ export async function startFtp(t: { after: (fn: () => Promise<void>) => void }, 
   for (let attempt = 0; attempt < 8; attempt++) {
     const first = 40_000 + Math.floor(Math.random() * 20_000);
     const dataPorts = { first, last: first + width - 1 };
-    const listener = new FtpListener({ addresses: [HOST], controlPort: 0, dataPorts, tokens, blobs, ledger, limits, findProbe: (node, id) => (node === NODE && id === probe?.id ? probe : undefined) });
+    const listener = new FtpListener({ addresses: [HOST], controlPort: 0, dataPorts, tokens, blobs, ledger, limits, ...(sources === undefined ? {} : { sources }), findProbe: (node, id) => (node === NODE && id === probe?.id ? probe : undefined) });
     try {
       await listener.start();
     } catch (err) {

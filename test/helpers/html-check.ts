@@ -15,8 +15,9 @@ export interface HtmlSeen {
   panelText: string;
 }
 
-export async function checkHtmlReport(file: string, report: Report, workDir: string, screenshot: string): Promise<HtmlSeen> {
-  const context = await launchChromium(workDir);
+/** `t`: the test, whose end closes the browser and removes its profile (test/helpers/chromium.ts). */
+export async function checkHtmlReport(file: string, report: Report, t: { after(fn: () => Promise<void>): void }, screenshot: string): Promise<HtmlSeen> {
+  const context = await launchChromium(t);
   try {
     const page = await context.newPage();
     const requests: string[] = [];

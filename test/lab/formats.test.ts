@@ -32,7 +32,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('lab formats: one run writes JSON, JSON Lines, JUnit, Prometheus and HTML, each valid for its reader', { timeout: 300_000 }, async () => {
+test('lab formats: one run writes JSON, JSON Lines, JUnit, Prometheus and HTML, each valid for its reader', { timeout: 300_000 }, async (t) => {
   const out = (name: string): string => join(work, name);
   const args = ['run', '--inventory', inventory, '--json', out('r.json'), '--jsonl', out('r.jsonl'), '--junit', out('r.xml'), '--prom', out('r.prom'), '--html', out('r.html'), '--history', out('history')];
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, NO_COLOR: '1', CI: '1' } });
@@ -77,7 +77,7 @@ test('lab formats: one run writes JSON, JSON Lines, JUnit, Prometheus and HTML, 
 
   // HTML in Chromium.
   const shot = out('r.png');
-  const seen = await checkHtmlReport(out('r.html'), report, work, shot);
+  const seen = await checkHtmlReport(out('r.html'), report, t, shot);
   assert.deepEqual(seen.requests, [`file://${out('r.html')}`]);
   assert.ok(statSync(shot).size > 1000);
 });

@@ -44,7 +44,7 @@ function runSync(inventory: string, extra: string[]): { code: number | null; std
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('lab reports: HTML story with drawings, --live seen updating, --nagios exit codes, history of a fault on and off', { timeout: 900_000 }, async () => {
+test('lab reports: HTML story with drawings, --live seen updating, --nagios exit codes, history of a fault on and off', { timeout: 900_000 }, async (t) => {
   const hist = join(work, 'hist');
   mkdirSync(hist);
   const inventory = labInventoryOf(labInventory, work, FAULT_NODES);
@@ -96,7 +96,7 @@ test('lab reports: HTML story with drawings, --live seen updating, --nagios exit
   assert.match(stdout, /^TWOWAY CRITICAL - /);
 
   // The HTML: the first screen names every faulty node, cause and fix; a drawing per failing path.
-  const context = await launchChromium(work);
+  const context = await launchChromium(t);
   try {
     const page = await context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });

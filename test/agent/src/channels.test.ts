@@ -130,7 +130,9 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent uploads and holds ag
       { ...http, port: goesDark, id: 'hold-cut', kind: 'hold', holdMs: HOLD_MS },
       { ...http, port: alternates.http, id: 'alt-hello', kind: 'hello', alternate: true },
     ],
-    { connectMs: 1000, stallMs: 500, probeMs: 5000, totalMs: 8000 },
+    // The stall deadline is what ends the two cut probes, and nothing else may reach it: under load
+    // the listener (this process) can take a second or more to answer a healthy exchange.
+    { connectMs: 5000, stallMs: 5000, probeMs: 20_000, totalMs: 30_000 },
   );
   const run = await runFlavour(flavour, plan);
   const results = checkShape(run, plan);
@@ -207,30 +209,33 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent uploads and holds ag
 for (const flavour of TEST_FLAVOURS) test(`${flavour} agent hold: the probe deadline does not cut the quiet time; the agent deadline reports where it stands`, async (t) => {
   const h = await harness(t);
   const http = { proto: 'http' as const, address: HOST, port: h.listener.portFor('http') };
+  const deadlines = { connectMs: 5000, stallMs: 5000, probeMs: 3000, totalMs: 12_000 };
+  const longHoldMs = 60_000;
   const plan = h.plan(
     [
-      { ...http, id: 'hold-past-probe-deadline', kind: 'hold', holdMs: 500 },
-      { ...http, id: 'hold-past-agent-deadline', kind: 'hold', holdMs: 10_000 },
+      { ...http, id: 'hold-past-probe-deadline', kind: 'hold', holdMs: deadlines.probeMs + 1000 },
+      { ...http, id: 'hold-past-agent-deadline', kind: 'hold', holdMs: longHoldMs },
     ],
-    // The agent deadline leaves the long hold's quiet time well past the probe deadline even when
-    // the agent starts slowly under load; the bounds below follow from the plan, not from a clock.
-    { connectMs: 1000, stallMs: 500, probeMs: 250, totalMs: 3000 },
+    // The probe deadline still bounds opening the hold, so it leaves that time even under load; the
+    // agent deadline leaves the long hold's quiet time well past the probe deadline even when the agent
+    // starts slowly, and ends far before the hold would. The bounds below follow from the plan.
+    deadlines,
   );
   const run = await runFlavour(flavour, plan);
   const results = checkShape(run, plan);
 
   const short = resultOf(results, 'hold-past-probe-deadline');
   assert.equal(short.outcome, 'ok', JSON.stringify(short));
-  assert.ok(short.ms > 250, `${short.ms} ms`);
+  assert.ok(short.ms > deadlines.probeMs, `${short.ms} ms`);
 
   const long = resultOf(results, 'hold-past-agent-deadline');
-  assert.equal(long.outcome, 'no-response');
+  assert.equal(long.outcome, 'no-response', JSON.stringify(long));
   assert.equal(long.phase, 'hold');
   assert.equal(long.error?.code, 'TWOWAY_AGENT_DEADLINE');
   assert.deepEqual([long.hold?.push, long.hold?.pong], [false, false]);
   const idle = long.hold?.idleMs ?? 0;
-  assert.ok(idle > 250 && idle < 10_000, `idle ${idle} ms: past the probe deadline, cut by the agent deadline before the hold's end`);
-  assert.ok(run.ms < 10_000, `agent took ${run.ms} ms: it ended at its deadline, not after the hold`);
+  assert.ok(idle > deadlines.probeMs && idle < longHoldMs, `idle ${idle} ms: past the probe deadline, cut by the agent deadline before the hold's end`);
+  assert.ok(run.ms < longHoldMs, `agent took ${run.ms} ms: it ended at its deadline, not after the hold`);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -315,7 +320,8 @@ for (const flavour of TEST_FLAVOURS) test(`${flavour} agent hold against a raw W
       { ...probe, id: 'raw-good', port: good.port },
       { ...probe, id: 'raw-wrong-accept', port: wrong.port },
     ],
-    deadlines: { connectMs: 1000, stallMs: 500, probeMs: 3000, totalMs: 5000 },
+    // No probe here should reach a deadline: room for a loaded machine.
+    deadlines: { connectMs: 5000, stallMs: 5000, probeMs: 10_000, totalMs: 15_000 },
     concurrency: 2,
   };
   const results = checkShape(await runFlavour(flavour, plan), plan);

@@ -126,7 +126,7 @@ test('each script as sent assigns exactly the constants its source uses, and its
 const NOT_PROTOCOL: ReadonlyArray<{ language: ScriptLanguage; word: string; line: RegExp; why: string }> = [
   { language: 'sh', word: 'timeout', line: /^\s*TMO=timeout$/, why: 'timeout(1), the command' },
   { language: 'sh', word: 'timeout', line: /^\s*tw_has timeout \|\| TMO=$/, why: 'timeout(1), the command' },
-  { language: 'sh', word: 'timeout', line: /&& timeout --foreground 1 true /, why: 'timeout(1), the command: whether it takes --foreground' },
+  { language: 'sh', word: 'timeout', line: /&& timeout --foreground 1 sleep 0 /, why: 'timeout(1), the command: whether it takes --foreground' },
   { language: 'sh', word: 'error', line: /grep -i -e 'failed:' -e 'error'/, why: "a word in wget's own messages" },
   { language: 'python', word: 'ping', line: /find_tool\('ping'\)/, why: 'ping(8), the command' },
   { language: 'sh', word: 'ping', line: /^\s*e=\$\(ping \$V6 -n -M do /, why: 'ping(8), the command' },

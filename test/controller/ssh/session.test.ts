@@ -125,7 +125,8 @@ test('session: SSH up (the first line came back and was answered) but no hello b
     return 'node\n';
   };
   // The stand-in prints its runtime line, reads the answer, then hangs without a word.
-  const { session: s } = await session(`process.stdout.write('{"t":"runtimes"}\\n'); process.stdin.resume(); setInterval(() => undefined, 1000);`, input, 1500);
+  // The deadline leaves the stand-in (a whole Node start) time to print its line even under load.
+  const { session: s } = await session(`process.stdout.write('{"t":"runtimes"}\\n'); process.stdin.resume(); setInterval(() => undefined, 1000);`, input, 8000);
   assert.equal(firstLine, '{"t":"runtimes"}');
   assert.equal(s.timedOut, true);
   assert.deepEqual(s.events, []);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { SOURCE_REFUSAL, SourceBinding } from '../../../controller/wire/source-binding.js';
 import { MAX_FTP_LINE_BYTES } from '../../../src/protocol.js';
 import { FILE_SIZE, HOST, LineClient, NODE, loggedIn, openData, pasvPort, readAll, startFtp } from '../../helpers/ftp.js';
 
@@ -60,6 +61,39 @@ test('ftp listener: a wrong token, or a valid token under another node\'s name, 
   assert.equal(snapshot.strayCount, 2);
   assert.match(snapshot.stray[0]?.reason ?? '', /ftp login refused/);
   assert.deepEqual(snapshot.requests, []);
+});
+
+test('ftp listener: a node\'s login is served from its own address only; from another node\'s, or a second unexpected one, it gets 530 and is a stray naming the node', async (t) => {
+  const sources = new SourceBinding();
+  sources.expect(NODE, [HOST]);
+  sources.expect('other-node', ['127.0.0.2']);
+  const ftp = await startFtp(t, {}, FILE_SIZE, 3, sources);
+  const login = async (from: string) => {
+    const c = await LineClient.open(ftp.controlPort, from);
+    assert.match(await c.read(), /^220 /);
+    assert.match(await c.command(`USER ${NODE}`), /^331 /);
+    return { c, answer: await c.command(`PASS ${ftp.token}`) };
+  };
+  const replay = await login('127.0.0.2');
+  assert.match(replay.answer, /^530 /, "from other-node's address");
+  await replay.c.closed();
+  const own = await login(HOST);
+  assert.match(own.answer, /^230 /, 'from its own address');
+  own.c.close();
+  // It called from its own address: no NAT in front of it, so an address that is no node's is refused too.
+  const elsewhere = await login('127.0.0.5');
+  assert.match(elsewhere.answer, /^530 /, 'from an address that is no node\'s');
+  await elsewhere.c.closed();
+  const snapshot = ftp.ledger.snapshot();
+  assert.deepEqual(
+    snapshot.straySummary.map((s) => [s.source, s.reason, s.node, s.ports]),
+    [
+      ['127.0.0.2', SOURCE_REFUSAL.otherNode, NODE, [ftp.controlPort]],
+      ['127.0.0.5', SOURCE_REFUSAL.secondTranslated, NODE, [ftp.controlPort]],
+    ],
+  );
+  assert.match(snapshot.stray[0]?.detail ?? '', /node other-node's/);
+  assert.deepEqual(snapshot.requests, [], 'no refused login reached the ledger as a request');
 });
 
 test('ftp listener: nothing but login before it; an unplanned probe name is refused and counted', async (t) => {

@@ -79,3 +79,19 @@ test('sources: the binding itself: own, learned, shared and NAT addresses, one N
   assert.deepEqual(b.decide('nat', '2001:db8::10'), { served: false, reason: SOURCE_REFUSAL.secondTranslated });
   assert.deepEqual(b.decide('nat', '10.0.0.7'), { served: true, translated: false }, 'its own address still');
 });
+
+test('sources: the token as proxy credentials in an absolute-form request (how busybox wget sends it) is read, and bound to the node\'s addresses like the header', async (t) => {
+  const { listener, web1 } = await start(t);
+  const port = listener.portFor('http');
+  const target = `http://127.0.0.1:${port}${PATHS.hello}?probe=hello-http-0`;
+  const basic = (user: string, token: string) => ({ 'proxy-authorization': `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}` });
+  assert.equal((await get(port, target, basic(TOKEN_HEADER, web1.token), '127.0.0.2')).status, 200);
+  assert.equal((await get(port, target, basic('someone', web1.token), '127.0.0.2')).status, 403, 'credentials for another user are no token');
+  assert.equal((await get(port, target, basic(TOKEN_HEADER, web1.token), '127.0.0.3')).status, 403, "from web2's address");
+  const snap = listener.ledger.snapshot();
+  assert.deepEqual(snap.requests.map((r) => [r.node, r.peer.address]), [['web1', '127.0.0.2']]);
+  assert.deepEqual(snap.straySummary.map((s) => [s.source, s.reason]), [
+    ['127.0.0.2', 'missing token'],
+    ['127.0.0.3', SOURCE_REFUSAL.otherNode],
+  ]);
+});

@@ -208,6 +208,18 @@ test('listener: status posts are in the ledger with their seq', async (t) => {
   assert.deepEqual(listener.ledger.forNode('web1').map((r) => r.seq), [2, 1, undefined]);
 });
 
+test('listener: a status post busybox wget sent through the listener as its proxy (absolute form, GET with a body) is a post; in origin form it is not', async (t) => {
+  const { listener, plan } = await startListener(t);
+  const port = listener.portFor('http');
+  const credentials = Buffer.from(`${TOKEN_HEADER}:${plan.token}`).toString('base64');
+  const post = (target: string) =>
+    rawExchange(port, Buffer.from(`GET ${target} HTTP/1.1\r\nhost: ${HOST}:${port}\r\nproxy-authorization: Basic ${credentials}\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}`));
+  assert.match(await post(`http://${HOST}:${port}${PATHS.status}?probe=status-http-0&seq=1`), /^HTTP\/1\.1 200/);
+  assert.match(await post(`${PATHS.status}?probe=status-http-0&seq=2`), /^HTTP\/1\.1 403/);
+  assert.deepEqual(listener.ledger.forNode('web1').map((r) => [r.method, r.seq]), [['POST', 1]]);
+  assert.deepEqual(listener.ledger.snapshot().straySummary.map((s) => s.reason), [`probe status-http-0 does not match GET ${PATHS.status}`]);
+});
+
 /** Sends raw bytes and collects everything that comes back until the listener closes. */
 function rawExchange(port: number, bytes: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {

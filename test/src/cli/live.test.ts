@@ -100,8 +100,7 @@ test('live: a browser that sends anything is closed; browsers beyond the limit a
 test('live: in Chromium the page fills in as nodes finish, failures first; screenshot shows the failure', { timeout: 120_000 }, async (t) => {
   const dir = tempDir(t, 'twoway-live-');
   const live = await withServer(t);
-  const context = await launchChromium(dir);
-  t.after(() => context.close());
+  const context = await launchChromium(t);
   const page = await context.newPage();
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));

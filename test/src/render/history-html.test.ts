@@ -27,8 +27,7 @@ test('history html: per path a strip of runs, broken and fixed where they were, 
   assert.match(r.stdout, /^History of 5 runs/);
   assert.equal(twoway(['history', join(dir, 'missing')]).code, 2, 'a missing directory is bad input');
 
-  const context = await launchChromium(dir);
-  t.after(() => context.close());
+  const context = await launchChromium(t);
   const page = await context.newPage();
   await page.setViewportSize({ width: 1280, height: 1400 });
   const requests: string[] = [];

@@ -36,7 +36,7 @@ for (const [name, make] of [['fleet fixture (legacy evidence)', fleetReport], ['
     const report = make();
     const file = join(dir, 'report.html');
     writeFileSync(file, renderHtml(report));
-    const context = await launchChromium(dir);
+    const context = await launchChromium(t);
     try {
       const page = await context.newPage();
       await page.setViewportSize(SCREEN);

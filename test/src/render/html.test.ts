@@ -32,7 +32,7 @@ test('html: in Chromium the matrix renders, a failing cell opens its evidence, n
   const file = join(dir, 'report.html');
   writeFileSync(file, renderHtml(report));
   const shot = join(dir, 'report.png');
-  const seen = await checkHtmlReport(file, report, dir, shot);
+  const seen = await checkHtmlReport(file, report, t, shot);
   assert.deepEqual(seen.requests, [pathToFileURL(file).href], 'the page loads nothing but itself');
   const columns = columnsOf(report.nodes);
   assert.equal(seen.cells, report.nodes.reduce((a, n) => a + columns.filter((c) => pathsIn(n, c).length > 0).length, 0), 'a cell per node and column with paths');
