@@ -440,52 +440,46 @@ tw_check() {
 
 tw_emit() { E_OUT=$1 E_PHASE=$2 E_MS=$3; printf 'R %s {"t":"probe","id":"%s","outcome":"%s","phase":"%s","ms":%s%s}\n' "$P_ID" "$P_ID" "$1" "$2" "$3" "$4"; }
 
-# Probes of one path (address, port, source) share its first connect (agent/src/path-gate.ts). The
-# first lane to reach a path claims it (mkdir is atomic); the path's other probes wait for that
-# probe's result, and if its connect timed out they are reported with its evidence, not tried again.
-# They wait one connect deadline (and a second) at most: busybox wget has no connect deadline of its
-# own, so its first probe may take the whole probe deadline, and then each probe measures for itself.
-# Returns 0 when the probe was reported that way; G_OPENER says this lane's probe opens its path.
+# Probes of one path (address, port, source) share its first connect (agent/src/path-gate.ts), with
+# nothing written on the node: the lanes are separate processes, so each lane is given whole paths
+# (tw_assign_lanes) and keeps what it learnt in G_TIMED. A lane tries a path's connect once; when that
+# timed out, its other probes of the path are reported with that evidence, not tried again.
+# Returns 0 when the probe was reported that way.
 tw_gated() {
-  G_OPENER=
-  [ -n "$TW_GATES" ] || return 1
   case $P_KIND in "$KIND_HOLD"|"$KIND_FTP") return 1 ;; esac
-  G_DIR=$TW_GATES/$(printf '%s_%s_%s' "$P_ADDR" "$P_PORT" "$P_SRC" | tr -c 'A-Za-z0-9' '_')
-  if mkdir "$G_DIR" 2>/dev/null; then G_OPENER=1; return 1; fi
+  case "$G_TIMED " in *" $P_ADDR/$P_PORT/$P_SRC="*) ;; *) return 1 ;; esac
+  g=${G_TIMED#*" $P_ADDR/$P_PORT/$P_SRC="}
+  g=${g%% *}
   tw_now
-  g_until=$((NOW + TW_CONNECT_MS + 1000))
-  while [ ! -f "$G_DIR/open" ]; do
-    if [ -f "$G_DIR/timeout" ] && read -r g_id g_ms <"$G_DIR/timeout"; then
-      tw_now
-      T=$NOW
-      tw_err "TCP connect to $P_ADDR:$P_PORT did not complete within $TW_CONNECT_MS ms; not tried again: probe $g_id had the same address and port" "$CODE_CONNECT_TIMEOUT"
-      tw_emit "$OUTCOME_TIMEOUT" "$PHASE_CONNECT" "$g_ms" "$ERR"
-      return 0
-    fi
-    tw_now
-    if [ "$NOW" -ge "$TW_END" ]; then
-      tw_emit "$OUTCOME_ERROR" "$PHASE_CONNECT" 0 ",\"error\":{\"code\":\"$CODE_NOT_STARTED\",\"message\":\"the agent deadline passed before this probe started\"}"
-      return 0
-    fi
-    [ "$NOW" -lt "$g_until" ] || return 1
-    tw_sleep 50
-  done
-  return 1
+  T=$NOW
+  tw_err "TCP connect to $P_ADDR:$P_PORT did not complete within $TW_CONNECT_MS ms; not tried again: probe ${g%%:*} had the same address and port" "$CODE_CONNECT_TIMEOUT"
+  tw_emit "$OUTCOME_TIMEOUT" "$PHASE_CONNECT" "${g#*:}" "$ERR"
+  return 0
 }
 
-# The path's first probe ended: its other probes may go, or are reported with its connect timeout.
+# A probe ended: if its connect timed out, the lane's later probes of its path are gated on it.
 tw_gate_settle() {
-  [ -n "$G_OPENER" ] || return 0
-  if [ "$E_OUT" = "$OUTCOME_TIMEOUT" ] && [ "$E_PHASE" = "$PHASE_CONNECT" ]; then
-    printf '%s %s\n' "$P_ID" "$E_MS" >"$G_DIR/timeout"
-  else
-    : >"$G_DIR/open"
-  fi
+  case $P_KIND in "$KIND_HOLD"|"$KIND_FTP") return 0 ;; esac
+  [ "$E_OUT" = "$OUTCOME_TIMEOUT" ] && [ "$E_PHASE" = "$PHASE_CONNECT" ] || return 0
+  case "$G_TIMED " in *" $P_ADDR/$P_PORT/$P_SRC="*) ;; *) G_TIMED="$G_TIMED $P_ADDR/$P_PORT/$P_SRC=$P_ID:$E_MS" ;; esac
 }
 
-# Each path's first probe first, so that the lanes' first connects go to every path at once.
-tw_openers_first() {
-  printf '%s\n' "$TW_PROBES" | awk -v hold="$KIND_HOLD" -v ftp="$KIND_FTP" '{ k = $4 " " $5 " " $6 } $2 != hold && $2 != ftp && !(k in seen) { seen[k] = 1; print; next } { rest[++n] = $0 } END { for (i = 1; i <= n; i++) print rest[i] }'
+# Each probe line prefixed with its lane. A path's probes go to the lanes of that path only: with as
+# many paths as lanes or more, a lane per path (paths numbered by first appearance, modulo the lanes);
+# with fewer, the lanes are shared out among the paths and each path's probes take its lanes in turn.
+# So a dropped path costs each of its lanes one connect deadline, all at once.
+tw_assign_lanes() {
+  printf '%s\n' "$TW_PROBES" | awk -v lanes="$TW_LANES" '
+    NF == 0 { next }
+    { k = $4 " " $5 " " $6; if (!(k in path)) path[k] = paths++; of[++n] = path[k]; line[n] = $0 }
+    END {
+      for (i = 1; i <= n; i++) {
+        q = of[i]
+        if (paths >= lanes) lane = q % lanes
+        else { share = int((lanes - q + paths - 1) / paths); lane = q + paths * (taken[q]++ % share) }
+        print lane " " line[i]
+      }
+    }'
 }
 
 # status: P_POSTS posts P_IVL ms apart; the outcome is the first failure's, and every post is listed.
@@ -547,18 +541,17 @@ tw_probe() {
   esac
 }
 
-# Lane LANE of TW_LANES: every TW_LANES-th probe, one after another.
+# Lane LANE of TW_LANES: its probes (tw_assign_lanes), one after another.
 # No pipeline: the loop runs in the lane's own process, which the watchdog can stop.
 tw_lane() {
-  n=0
+  G_TIMED=
   set -f
   IFS=$NL
-  for line in $TW_PROBES; do
+  for line in $TW_LANED; do
+    case $line in "$LANE "*) line=${line#* } ;; *) continue ;; esac
     IFS=' '
     set -- $line
     P_ID=$1 P_KIND=$2 P_PROTO=$3 P_ADDR=$4 P_PORT=$5 P_SRC=$6 P_SIZE=$7 P_SHA=$8 P_POSTS=$9 P_IVL=${10}
-    n=$((n + 1))
-    [ $((n % TW_LANES)) = "$LANE" ] || continue
     tw_now
     if [ "$NOW" -ge "$TW_END" ]; then
       tw_emit "$OUTCOME_ERROR" "$PHASE_CONNECT" 0 ",\"error\":{\"code\":\"$CODE_NOT_STARTED\",\"message\":\"the agent deadline passed before this probe started\"}"
@@ -669,7 +662,6 @@ tw_hangup() {
   st=
   read -r st </proc/$$/stat 2>/dev/null
   set -- ${st##*) }
-  [ -n "$TW_GATES" ] && rm -rf "$TW_GATES"
   [ "${3:-}" = "$$" ] && kill -TERM 0 2>/dev/null
   exit 1
 }
@@ -694,6 +686,7 @@ tw_reader() {
     esac
   done
   printf '%s\n' "$TW_PROBES" | while read -r id _; do
+    case $id in '') continue ;; esac
     case $seen in *" $id "*) continue ;; esac
     case $dl$started in
       1*" $id "*) c=$CODE_AGENT_DEADLINE m='the agent deadline passed while this probe ran; the sh agent stopped it and cannot tell where it stood' ;;
@@ -715,13 +708,8 @@ tw_main() {
   lanes=$(printf '%s\n' "$TW_PROBES" | grep -c .)
   [ "$lanes" -gt "$TW_CONC" ] && lanes=$TW_CONC
   TW_LANES=$lanes
-  TW_GATES=
-  if [ "$lanes" -gt 0 ]; then
-    TW_PROBES=$(tw_openers_first)
-    # Without a place to keep the gates every probe tries its own connect, as before.
-    TW_GATES=${TMPDIR:-/tmp}/twoway-gates.$$
-    mkdir "$TW_GATES" 2>/dev/null || TW_GATES=
-  fi
+  TW_LANED=
+  [ "$lanes" -gt 0 ] && TW_LANED=$(tw_assign_lanes)
   {
     pids=
     k=0
@@ -736,7 +724,6 @@ tw_main() {
     [ -z "$pids" ] || wait $pids
     wait $wd
   } | tw_reader
-  [ -n "$TW_GATES" ] && rm -rf "$TW_GATES"
   tw_halfopen
   tw_now
   printf '{"t":"done","ms":%s}\n' $((NOW - TW_T0))

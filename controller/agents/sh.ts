@@ -77,7 +77,7 @@ export function renderShPlan(plan: Plan, flavour: AgentFlavour): string {
  * The userland the sh agent uses besides sh and its client: coreutils, sed, awk, grep and iproute2 on
  * a stock Linux, all busybox applets on ESXi. (The lab's single-runtime nodes get exactly these.)
  */
-export const SH_AGENT_TOOLS = ['sed', 'awk', 'tr', 'cut', 'head', 'tee', 'wc', 'sha256sum', 'yes', 'grep', 'tail', 'uname', 'ip', 'date', 'sleep', 'timeout', 'cat', 'mkdir', 'rm'] as const;
+export const SH_AGENT_TOOLS = ['sed', 'awk', 'tr', 'cut', 'head', 'tee', 'wc', 'sha256sum', 'yes', 'grep', 'tail', 'uname', 'ip', 'date', 'sleep', 'timeout', 'cat'] as const;
 
 /** What every sh flavour reports as 'unsupported'. */
 const SH_CANNOT = ['the idle hold (no WebSocket client)', 'FTP callbacks'];

@@ -479,6 +479,21 @@ for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
       for (const r of reported.filter((x) => x.id !== tried[0]!.id)) assert.match(r.error?.message ?? '', new RegExp(`not tried again: probe ${tried[0]!.id} had the same address and port`));
     }
   });
+
+  test(`${setup.name}: with more lanes than dropped paths, each lane tries the path once and its later probes carry that evidence`, async (t) => {
+    const h = await harness(t);
+    const path = toolbox(t, setup);
+    const { port } = await fullAcceptQueue(t);
+    const probes = Array.from({ length: 7 }, (_, i): PlannedProbe => ({ id: `hello-${i}`, kind: 'hello', proto: 'http', address: HOST, port }));
+    const plan = h.plan(probes, { concurrency: 3, deadlines: { connectMs: 1000, stallMs: 1000, probeMs: 4000, totalMs: 12_000 } });
+    const results = checkShape(await runShAgent(setup, path, setup.module.script(plan)), plan);
+    const reported = probes.map((p) => results.get(p.id)!);
+    for (const r of reported) assert.deepEqual([r.outcome, r.phase, r.error?.code], ['timeout', 'connect', 'TWOWAY_CONNECT_TIMEOUT'], JSON.stringify(r));
+    const tried = reported.filter((r) => !(r.error?.message ?? '').includes('not tried again'));
+    // Lanes share nothing (no files on the node): three lanes, three connects at most, never seven.
+    assert.ok(tried.length >= 1 && tried.length <= 3, `one connect per lane: ${JSON.stringify(reported)}`);
+    for (const r of reported.filter((x) => !tried.includes(x))) assert.match(r.error?.message ?? '', /not tried again: probe hello-\d had the same address and port/);
+  });
 }
 
 if (setups().some((s) => s.module.flavour === 'sh-curl')) {
