@@ -1,6 +1,6 @@
 /**
  * The path MTU toward a node, measured from the controller: ICMP echoes with DF set (iputils
- * `ping -M do`), bisected by controller/host/mtu-bisect.ts. Only the echo's answer counts: on an MTU
+ * `ping -M do`), bisected by src/mtu-bisect.ts. Only the echo's answer counts: on an MTU
  * black hole the "fragmentation needed" error is exactly what gets dropped. ping is optional on a
  * real controller: without it the measurement says so and gives the command to run by hand.
  */
