@@ -25,7 +25,7 @@ import { checkShape } from '../helpers/agent-process.js';
 import type { AgentRun } from '../helpers/agent-process.js';
 import { startTestListener } from '../helpers/listener-harness.js';
 import { fullAcceptQueue } from '../helpers/full-accept-queue.js';
-import { closedPort, serveOnLoopback } from '../helpers/loopback-server.js';
+import { afterRequestHead, closedPort, serveOnLoopback } from '../helpers/loopback-server.js';
 
 const HOST = '127.0.0.1';
 const NODE_NAME = 'node-a';
@@ -174,20 +174,6 @@ function serve(t: TestContext, onConnection: (socket: net.Socket) => void): Prom
       onConnection(socket);
     }),
   );
-}
-
-/** Answers once the request head is in. */
-function afterHead(answer: (socket: net.Socket) => void): (socket: net.Socket) => void {
-  return (socket) => {
-    let head = '';
-    const onData = (chunk: Buffer): void => {
-      head += chunk.toString('latin1');
-      if (!head.includes('\r\n\r\n')) return;
-      socket.off('data', onData);
-      answer(socket);
-    };
-    socket.on('data', onData);
-  };
 }
 
 const unsupported = (r: ProbeResult): void => {
@@ -393,9 +379,9 @@ for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
     const blob = h.blobs.get(200_000);
     const head = `HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: ${blob.bytes.length}\r\n\r\n`;
     const hung = await serve(t, () => undefined);
-    const staller = await serve(t, afterHead((s) => s.write(Buffer.concat([Buffer.from(head), blob.bytes.subarray(0, 5000)]))));
-    const cutter = await serve(t, afterHead((s) => s.end(Buffer.concat([Buffer.from(head), blob.bytes.subarray(0, 7000)]))));
-    const unavailable = await serve(t, afterHead((s) => s.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n')));
+    const staller = await serve(t, afterRequestHead((s) => s.write(Buffer.concat([Buffer.from(head), blob.bytes.subarray(0, 5000)]))));
+    const cutter = await serve(t, afterRequestHead((s) => s.end(Buffer.concat([Buffer.from(head), blob.bytes.subarray(0, 7000)]))));
+    const unavailable = await serve(t, afterRequestHead((s) => s.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n')));
     const download = { kind: 'download' as const, size: blob.bytes.length, sha256: blob.sha256 };
     const on = (port: number) => ({ proto: 'http' as const, address: HOST, port });
     // curl measures its stall deadline over a speed window of about five seconds: give the
@@ -545,21 +531,6 @@ function commandLines(): string[] {
     });
 }
 
-/** Reads the request head, then answers with the request's query in hand. */
-function withQuery(answer: (socket: net.Socket, query: string) => void): (socket: net.Socket) => void {
-  return (socket) => {
-    let head = '';
-    const onData = (chunk: Buffer): void => {
-      head += chunk.toString('latin1');
-      if (!head.includes('\r\n\r\n')) return;
-      socket.off('data', onData);
-      const target = head.split(' ')[1] ?? '';
-      answer(socket, target.slice(target.indexOf('?')));
-    };
-    socket.on('data', onData);
-  };
-}
-
 for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
   // Busybox wget has no stall deadline (no -T): a transfer cut by the probe deadline is not measured, since stalled and slow look alike.
   const blind = setup.module.flavour === 'sh-wget' && setup.userland === 'busybox';
@@ -579,7 +550,7 @@ for (const setup of setups().filter((s) => s.module.flavour !== 'sh-tcp')) {
     const stallUnless = (name: string, whole: (query: string) => boolean) =>
       serve(
         t,
-        withQuery((socket, query) => {
+        afterRequestHead((socket, query) => {
           seen[name]!.push(query);
           if (whole(query)) socket.end(Buffer.concat([Buffer.from(head), blob.bytes]));
           else socket.write(Buffer.concat([Buffer.from(head), blob.bytes.subarray(0, 5000)]));

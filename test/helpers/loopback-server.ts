@@ -34,3 +34,21 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * A connection handler that reads an HTTP request head, then hands the socket on with the request
+ * target's query ("?probe=..."; "" without one), for raw servers that stall or cut answers on purpose.
+ */
+export function afterRequestHead(answer: (socket: Socket, query: string) => void): (socket: Socket) => void {
+  return (socket) => {
+    let head = '';
+    const onData = (chunk: Buffer): void => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      const target = head.split(' ')[1] ?? '';
+      answer(socket, target.includes('?') ? target.slice(target.indexOf('?')) : '');
+    };
+    socket.on('data', onData);
+  };
+}

@@ -16,7 +16,7 @@ import * as net from 'node:net';
 import { PATHS } from '../../../src/protocol.js';
 import type { AgentPathMtu, Plan, PlannedProbe } from '../../../src/protocol.js';
 import { TEST_FLAVOURS, checkShape, resultOf, retriesOf, runFlavour } from '../../helpers/agent-process.js';
-import { serveOnLoopback } from '../../helpers/loopback-server.js';
+import { afterRequestHead, serveOnLoopback } from '../../helpers/loopback-server.js';
 
 const HOST = '127.0.0.1';
 const TOKEN = 'test-token-0123456789';
@@ -49,21 +49,14 @@ function makePlan(probes: PlannedProbe[]): Plan {
  */
 async function blobServer(t: Parameters<typeof serveOnLoopback>[0], whole: (query: string) => boolean): Promise<{ port: number; queries: string[] }> {
   const queries: string[] = [];
-  const server = net.createServer((socket) => {
-    let head = '';
-    const onData = (chunk: Buffer): void => {
-      head += chunk.toString('latin1');
-      if (!head.includes('\r\n\r\n')) return;
-      socket.off('data', onData);
-      const target = head.split(' ')[1] ?? '';
-      const query = target.slice(target.indexOf('?'));
+  const server = net.createServer(
+    afterRequestHead((socket, query) => {
       queries.push(query);
       if (whole(query)) socket.end(Buffer.concat([Buffer.from(HEAD), BLOB]));
       else socket.write(Buffer.concat([Buffer.from(HEAD), BLOB.subarray(0, STALL_AT)]));
-    };
-    socket.on('data', onData);
-    socket.on('error', () => undefined);
-  });
+    }),
+  );
+  server.on('connection', (socket) => socket.on('error', () => undefined));
   return { port: await serveOnLoopback(t, server), queries };
 }
 
