@@ -24,7 +24,6 @@ const SCRIPT = `
 (() => {
   const $ = (id) => document.getElementById(id);
   const columns = [];
-  const classOf = {};
   function setProgress(done, total, failed) {
     $('bar').max = Math.max(total, 1); $('bar').value = done;
     $('count').textContent = done + '/' + total + ' nodes, ' + failed + ' failed';
@@ -47,7 +46,7 @@ const SCRIPT = `
     const v = document.createElement('td'); verdictCell(v, row.verdict, row.cls); tr.appendChild(v);
     for (const c of columns) {
       const td = document.createElement('td');
-      if (row.cells[c] !== undefined) verdictCell(td, row.cells[c], classOf[row.cells[c]]);
+      if (row.cells[c] !== undefined) verdictCell(td, row.cells[c], row.cellClasses[c]);
       tr.appendChild(td);
     }
     $('rows').appendChild(tr);
@@ -67,7 +66,6 @@ const SCRIPT = `
   ws.onmessage = (event) => {
     const m = JSON.parse(event.data);
     if (m.type === 'snapshot') {
-      Object.assign(classOf, m.classes || {});
       addColumns(m.state.columns);
       for (const row of m.state.rows) addRow(row);
       setProgress(m.state.done, m.state.total, m.state.failed);

@@ -6,8 +6,8 @@
  */
 import type { NodeReport, Report } from '../report.js';
 import type { VerdictClass, VerdictKind } from '../verdicts.js';
-import { cellVerdict, columnOf, failingPaths, nodeClass, pathLabel, pathsIn } from './labels.js';
-import { VERDICTS, VERDICT_KINDS } from '../verdicts.js';
+import { cellClass, cellVerdict, columnOf, failingPaths, nodeClass, pathLabel, pathsIn } from './labels.js';
+import { VERDICTS } from '../verdicts.js';
 
 /** Longest text field in a row: names and summaries come from the nodes and the inventory. */
 export const LIVE_TEXT_MAX = 300;
@@ -22,6 +22,8 @@ export interface LiveRow {
   cls: VerdictClass;
   /** column -> the cell's verdict */
   cells: Record<string, VerdictKind>;
+  /** column -> the cell's class (information for a failed callback the update manager does not need, whatever its verdict) */
+  cellClasses: Record<string, VerdictClass>;
   /** The failing paths, in words (bounded). */
   causes: string[];
 }
@@ -36,7 +38,7 @@ export interface LiveState {
 }
 
 export type LiveMessage =
-  | { type: 'snapshot'; state: LiveState & { omitted: number }; classes: Record<VerdictKind, VerdictClass> }
+  | { type: 'snapshot'; state: LiveState & { omitted: number } }
   | { type: 'node'; row: LiveRow; done: number; total: number; failed: number; columns: string[] }
   | { type: 'finished'; done: number; total: number; failed: number; interrupted: boolean };
 
@@ -51,14 +53,18 @@ function cut(text: string): string {
 export function liveRow(node: NodeReport): LiveRow {
   const columns = [...new Set(node.paths.map(columnOf))];
   const cells: Record<string, VerdictKind> = {};
-  for (const c of columns) cells[cut(c)] = cellVerdict(pathsIn(node, c))!;
+  const cellClasses: Record<string, VerdictClass> = {};
+  for (const c of columns) {
+    cells[cut(c)] = cellVerdict(pathsIn(node, c))!;
+    cellClasses[cut(c)] = cellClass(pathsIn(node, c))!;
+  }
   const failing = failingPaths(node);
   const causes = [
     ...(node.nodeVerdict === undefined ? [] : [`${VERDICTS[node.nodeVerdict].title}: SSH and agent`]),
     ...failing.slice(0, CAUSES_MAX).map((p) => `${p.verdict}: ${pathLabel(p)}${p.summary === '' ? '' : `: ${p.summary}`}`),
     ...(failing.length > CAUSES_MAX ? [`and ${failing.length - CAUSES_MAX} more`] : []),
   ].map(cut);
-  return { name: cut(node.name), verdict: node.verdict, cls: nodeClass(node), cells, causes };
+  return { name: cut(node.name), verdict: node.verdict, cls: nodeClass(node), cells, cellClasses, causes };
 }
 
 /** What a browser that connects now is sent: the state so far, bounded to SNAPSHOT_ROWS rows. */
@@ -68,8 +74,7 @@ export function snapshotMessage(state: LiveState): LiveMessage {
   const kept = others.slice(Math.max(0, others.length - (SNAPSHOT_ROWS - failing.length)));
   const keptSet = new Set<LiveRow>([...failing, ...kept]);
   const rows = state.rows.filter((r) => keptSet.has(r));
-  const classes = Object.fromEntries(VERDICT_KINDS.map((k) => [k, VERDICTS[k].class])) as Record<VerdictKind, VerdictClass>;
-  return { type: 'snapshot', state: { ...state, rows, omitted: state.rows.length - rows.length }, classes };
+  return { type: 'snapshot', state: { ...state, rows, omitted: state.rows.length - rows.length } };
 }
 
 export function started(state: LiveState, total: number): LiveState {

@@ -1,8 +1,9 @@
-/** Callbacks the update manager does not need (src/managers.ts) are information in the HTML report and the renderers that class nodes: never red. */
+/** Callbacks the update manager does not need (src/managers.ts) are information in the HTML report, the live view and the renderers that class nodes: never red. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderHtml } from '../../../src/render/html.js';
 import { cellClass, failingPaths, nodeClass } from '../../../src/render/labels.js';
+import { liveRow } from '../../../src/render/live-state.js';
 import { nagiosState } from '../../../src/render/nagios.js';
 import type { NodeReport, PathReport } from '../../../src/report.js';
 import { callback, forward, node, report } from '../../helpers/report-builder.js';
@@ -38,4 +39,10 @@ test('html not needed: node and cell classes and the failing paths count it as i
   assert.equal(cellClass([callback('10.1.0.3', 63001, 'blocked')]), 'fault');
   assert.equal(nodeClass(faultyNode), 'fault');
   assert.equal(nagiosState(report('20250101T010000-bbbbbb', [sum7Node])), 'OK', 'nagios: no CRITICAL for a node the manager does not need the callback from');
+});
+
+test('live view: the cell of a callback the manager does not need carries the information class, a needed one the fault class', () => {
+  const cb = 'cb http:63001';
+  assert.deepEqual([liveRow(sum7Node).cells[cb], liveRow(sum7Node).cellClasses[cb]], ['blocked', 'info']);
+  assert.deepEqual([liveRow(faultyNode).cells[cb], liveRow(faultyNode).cellClasses[cb]], ['blocked', 'fault']);
 });
