@@ -53,6 +53,14 @@ export function portRows(profile: Profile, ports: CallbackPorts, manager?: Updat
   return [...forward, ...callbacks];
 }
 
+/** How an agentless node's callbacks get tested: Redfish virtual media fetches over http and https only. */
+function agentlessCallbacks(callbacks: readonly string[]): string {
+  const standIn = 'an agent on a stand-in host (a custom profile with "agent: true")';
+  return callbacks.some((c) => c === 'http' || c === 'https')
+    ? `its ${callbacks.join('/')} callbacks are tested through its Redfish service where it has one (redfish: on the node; http and https), else by ${standIn}`
+    : `testing its ${callbacks.join('/')} callbacks needs ${standIn}`;
+}
+
 export function renderProfiles(profiles: ProfileSet, ports: CallbackPorts, manager?: UpdateManager): string {
   const blocks = Object.values(profiles).map((profile) => {
     const rows = portRows(profile, ports, manager);
@@ -62,7 +70,7 @@ export function renderProfiles(profiles: ProfileSet, ports: CallbackPorts, manag
       profile.hints.esxiFirewall ? 'ESXi firewall rule file suggested when callbacks are dropped' : undefined,
       profile.hints.defaultRuntime === undefined ? undefined : `agent: ${profile.hints.defaultRuntime} unless the node or --runtime names one`,
       profile.origin === 'built-in' ? undefined : `from ${profile.origin}`,
-      !profile.agent && profile.callbacks.length > 0 ? `testing its ${profile.callbacks.join('/')} callbacks needs an agent on a stand-in host (a custom profile with "agent: true")` : undefined,
+      !profile.agent && profile.callbacks.length > 0 ? agentlessCallbacks(profile.callbacks) : undefined,
     ].filter((n): n is string => n !== undefined);
     const lines = rows.map((r) => `    ${(r.direction === 'forward' ? 'controller -> node' : 'node -> controller').padEnd(20)}${r.port.padEnd(13)}${r.proto.padEnd(16)}${r.purpose}${r.needs === undefined ? '' : NEEDS_WORDS[r.needs]}`);
     return `${profile.name}: ${profile.description}\n  ${notes.join('; ')}\n${lines.join('\n')}\n`;
