@@ -28,10 +28,11 @@ function sizeBoundary(paths: readonly PathReport[]): SizeBoundaryEvidence | unde
 
 /**
  * The pasteable fixes for a node's failing paths, each told once for all the ports it concerns.
- * `explained` paths (a fleet finding covers them) get none here.
+ * `explained` paths (a fleet finding covers them) get none here, nor callbacks the update manager does
+ * not need (information: nothing to change for this manager).
  */
 export function remediesForNode(node: NodeReport, ctx: RemedyContext, explained: (path: PathReport) => boolean): Remedy[] {
-  const failing = node.paths.filter((p) => p.verdict !== 'ok' && p.verdict !== 'not-measured' && !explained(p));
+  const failing = node.paths.filter((p) => p.verdict !== 'ok' && p.verdict !== 'not-measured' && p.notNeeded === undefined && !explained(p));
   const callbacks = failing.filter((p) => p.direction === 'callback');
   const remedies: Remedy[] = [];
   // FTP data behind a working control connection has fixes of its own.

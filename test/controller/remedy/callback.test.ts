@@ -72,3 +72,11 @@ test('remedies: the ESXi rule file is well-formed XML with one outbound rule per
   }
   assert.deepEqual(stack, []);
 });
+
+test('remedies: callbacks the update manager does not need get no fixes; the ones it needs still do', () => {
+  const node = diagnoseNode(blocked());
+  const why = 'HPE SUM 7.3+ needs no callback from linux nodes';
+  const unneeded = { ...node, paths: node.paths.map((p) => (p.direction === 'callback' ? { ...p, notNeeded: why } : p)) };
+  assert.ok(remediesForNode(node, PORTS, none).length > 0, 'needed: fixed');
+  assert.deepEqual(remediesForNode(unneeded, PORTS, none), []);
+});
