@@ -48,9 +48,11 @@ function fullSizeAnswered(pathMtu: readonly PathMtuMeasurement[]): PathMtuMeasur
 }
 
 /**
- * In order: the same size passing when retried, or full-size packets that did cross (64 KiB and more
- * before the stall, or a full-size echo after it), rule the size out; a path MTU measured below the
- * interface's rules it in; only then a larger transfer passing in the same direction rules it out (on
+ * In order: full-size packets that did cross (64 KiB and more before the stall, or a full-size echo
+ * after it) rule the size out; a path MTU measured below the interface's rules it in, even when the
+ * stalled size passed on its retry (a transfer of about one packet near the limit fits or not by how its
+ * answer is cut into segments: seen on the lab with a 1 KiB https download); then the same size passing
+ * when retried rules it out; only then a larger transfer passing in the same direction rules it out (on
  * the lab a 1 KiB upload, one packet just above a 1282-byte link, stalled while the 64 KiB one, in
  * other segments, passed); a size stalling again when retried while smaller exchanges passed after
  * the first stall rules it in, and so (from agents that do not retry) does anything passing after it.
@@ -67,14 +69,19 @@ export function judgeStallCause(items: readonly StallWitness[], pathMtu: readonl
     return { cause: 'outage', notSize, passedAfter: recoveredBy, recovered: recoveredBy.length > 0 || full.length > 0 };
   };
 
-  const crossed = passedOnRetry.map((s) => `the ${sizeLabel(s.size ?? 0)} ${direction(s.kind)} passed whole when retried after the stall, so the path carries that size`);
+  const retriedWhole = passedOnRetry.map((s) => `the ${sizeLabel(s.size ?? 0)} ${direction(s.kind)} passed whole when retried after the stall, so the path carries that size`);
+  const crossed: string[] = [];
   const deep = stuck.find((s) => (s.stallAt ?? 0) >= FULL_SIZE_CROSSED_BYTES);
   if (deep !== undefined) crossed.push(`${deep.stallAt} bytes of the ${sizeLabel(deep.size ?? 0)} ${direction(deep.kind)} arrived before it stalled, so full-size packets did cross the path`);
   for (const m of full) crossed.push(`an echo of the full ${m.mtu} bytes with DF set crossed the path from the ${m.from} after the stall`);
-  if (crossed.length > 0) return outage(crossed);
+  if (crossed.length > 0) return outage([...retriedWhole, ...crossed]);
 
   const limit = limitsBelowInterface(pathMtu)[0];
-  if (limit !== undefined) return { cause: 'size', because: `the path MTU measured from the ${limit.from} is ${mtuFigure(limit)}, below the interface's ${limit.interfaceMtu}` };
+  if (limit !== undefined) {
+    const fitted = passedOnRetry.map((s) => `; the ${sizeLabel(s.size ?? 0)} ${direction(s.kind)} passed when retried (its packets fitted that time)`).join('');
+    return { cause: 'size', because: `the path MTU measured from the ${limit.from} is ${mtuFigure(limit)}, below the interface's ${limit.interfaceMtu}${fitted}` };
+  }
+  if (retriedWhole.length > 0) return outage(retriedWhole);
 
   const larger: string[] = [];
   for (const s of stuck) {

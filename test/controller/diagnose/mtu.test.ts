@@ -100,6 +100,13 @@ const ROWS: Row[] = [
     says: /the 64 KiB download passed whole when retried after the stall/,
   },
   {
+    name: 'a transfer of about one packet passed when retried, but the path MTU measured below the interface: a size limit (seen on the lab: sh-curl, 1 KiB over https)',
+    items: [ok('hello', 'other', undefined, 0), retried(stuck('dl-1k', 'download', KiB, 0, 1), 'passed'), ok('status', 'other', undefined, 2)],
+    pathMtu: [measured(1341)],
+    cause: 'size',
+    says: /the path MTU measured from the controller is 1341, below the interface's 1500; the 1 KiB download passed when retried \(its packets fitted that time\)/,
+  },
+  {
     name: 'the stalled size passed when retried with nothing else after it: still recovered, the retry is the traffic after the stall',
     items: [ok('dl-1k', 'download', KiB, 0), retried(stuck('dl-64k', 'download', 64 * KiB, 1448, 1), 'passed')],
     pathMtu: [unmeasured],
