@@ -159,7 +159,7 @@ export const VERDICTS: { readonly [K in VerdictKind]: VerdictInfo } = {
     explanation:
       'Transfers stopped arriving, but not because of their size: the path stopped carrying traffic for a while and came back (a link flap, a failover, a reboot on the way). It is not an MTU black hole.',
     evidence:
-      'The stalled size passed when the agent retried it once, or transfers stalled while a larger one on the same path passed, or an echo of full size crossed the path after the stall; the probes that passed after it are listed.',
+      'The stalled size passed when the agent retried it once (with no path MTU measured below the interface MTU), or transfers stalled while a larger one on the same path passed, or an echo of full size crossed the path after the stall; the probes that passed after it are listed.',
     hint: 'Transient: rerun the test for this node; if it recurs, look for link flaps and failovers on the path (interface counters, switch and router logs).',
     severity: 1,
     class: 'warning',
