@@ -4,7 +4,7 @@
  */
 import type { NodeFailureEvidence, PathEvidence } from './evidence.js';
 import type { Shard } from './shard.js';
-import { VERDICTS, VERDICT_KINDS, isFailure, isFault, type NodeKind, type PathKind, type VerdictClass, type VerdictKind } from './verdicts.js';
+import { VERDICTS, VERDICT_KINDS, isFailure, type NodeKind, type PathKind, type VerdictClass, type VerdictKind } from './verdicts.js';
 
 export const REPORT_VERSION = 1;
 

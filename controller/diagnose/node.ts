@@ -4,7 +4,6 @@
  * the fleet's findings (controller/diagnose/fleet.ts).
  */
 import { sessionBreakLabel } from '../../src/session-break.js';
-import type { NotRunEvidence } from '../../src/evidence.js';
 import type { CallbackKind } from '../../src/profiles.js';
 import type { AgentFacts, AgentHalfOpen, AgentHello, Endpoint, PlannedProbe, ProbeResult, ProbeRetry } from '../../src/protocol.js';
 import type { NicReach, NodeReport, PathReport } from '../../src/report.js';

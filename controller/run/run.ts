@@ -12,7 +12,6 @@ import type { CallbackChoice, UpdateManager } from '../../src/managers.js';
 import { REPORT_VERSION, summarise, type NodeReport, type PathReport, type Report } from '../../src/report.js';
 import type { Shard } from '../../src/shard.js';
 import type { NodeKind } from '../../src/verdicts.js';
-import { SetupError } from '../../src/errors.js';
 import { BlobStore } from '../wire/blobs.js';
 import { createRunCertificate } from '../wire/cert.js';
 import type { ForwardEvidence, JudgedSession, Thresholds } from '../diagnose/inputs.js';
@@ -357,7 +356,7 @@ export interface AgentSession extends SshSession {
  * What one session sends: the detection snippet, answered with the chosen flavour and its script
  * (or, for PowerShell, that flavour's own command and script straight away).
  */
-function sessionPlan(spec: NodeSpec, plan: Plan, forced: AgentFlavour | undefined): { command: string; input: SessionInput; chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> } {
+function sessionPlan(plan: Plan, forced: AgentFlavour | undefined): { command: string; input: SessionInput; chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> } {
   const registered = registeredFlavours();
   const chosen: Pick<AgentSession, 'agent' | 'runtimes' | 'runtimeProblem'> = {};
   const direct = flavourWithoutDetection(forced);
@@ -407,7 +406,7 @@ async function runAgentSession(node: PreparedNode, ctx: RunContext): Promise<{ s
       ...(spec.port === undefined ? {} : { port: spec.port }),
       ...(spec.key === undefined ? {} : { key: spec.key }),
     };
-    const { command, input, chosen } = sessionPlan(spec, plan, forced);
+    const { command, input, chosen } = sessionPlan(plan, forced);
     const ssh = await runOverSsh(target, options.ssh, command, input, sessionDeadline, options.signal, (event) => {
       // The node's own addresses: its callbacks from them are served even when the inventory names another.
       const own = factsAddresses(event);

@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { diagnoseNode } from '../../../controller/diagnose/node.js';
-import type { NodeEvidence } from '../../../controller/diagnose/inputs.js';
 import { judgeSession } from '../../../controller/diagnose/session.js';
-import { NODE_KINDS, type VerdictKind } from '../../../src/verdicts.js';
-import { AGENT, DONE, FACTS, OK_SESSION, classifyRows, evidence, httpPath, type ClassifyRow, sshFailure } from '../../helpers/diagnose-input.js';
+import { NODE_KINDS } from '../../../src/verdicts.js';
+import { AGENT, DONE, FACTS, OK_SESSION, classifyRows, evidence, type ClassifyRow, sshFailure } from '../../helpers/diagnose-input.js';
 
 const ROWS: ClassifyRow[] = [
   { name: 'ssh connect timeout', input: sshFailure(255, 'ssh: connect to host 10.9.1.2 port 22: Connection timed out'), node: 'ssh-unreachable', http: 'not-measured' },
