@@ -13,3 +13,4 @@
 export * from './protocol/constants.js';
 export type * from './protocol/types.js';
 export * from './protocol/parse.js';
+export * from './protocol/stuck.js';

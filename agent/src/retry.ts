@@ -3,14 +3,12 @@
  * limit stalls it every time), and toward which controller address to bisect the path MTU from the
  * node. Pure bookkeeping: main.ts runs what it decides.
  */
-import { AGENT_ERROR_CODES } from '../../src/protocol.js';
+import { isStuck } from '../../src/protocol.js';
 import type { PlannedProbe, ProbeResult, ProbeRetry } from '../../src/protocol.js';
 
-/** A transfer that stopped arriving; one cut by the probe deadline was merely slow. */
+/** A transfer that stopped arriving (src/protocol/stuck.ts); one cut by the probe deadline was merely slow. */
 export function stuckTransfer(probe: PlannedProbe, result: ProbeResult): boolean {
-  if (probe.kind !== 'download' && probe.kind !== 'upload') return false;
-  if (result.outcome === 'no-response') return true;
-  return result.outcome === 'stalled' && (result.error === undefined || result.error.code !== AGENT_ERROR_CODES.probeDeadline);
+  return (probe.kind === 'download' || probe.kind === 'upload') && isStuck(result);
 }
 
 /** One callback path: the same protocol, controller address and port, from the same source. */

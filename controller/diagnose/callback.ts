@@ -7,9 +7,10 @@
  */
 import type { AlternateOutcome, CallbackEvidence, IdleCutEvidence, MeasuredEvidence, OutageEvidence, ProbeEvidence, SizeBoundaryEvidence } from '../../src/evidence.js';
 import type { PlannedProbe } from '../../src/protocol.js';
+import { isStuck } from '../../src/protocol.js';
 import { sizeLabel } from '../../src/size-label.js';
 import { worse } from '../../src/verdicts.js';
-import { isStuck, judgeHold, judgeProbe, stallOffset, sum, type ObservedProbe, type PathContext, type PathJudgement } from './probe.js';
+import { judgeHold, judgeProbe, stallOffset, sum, type ObservedProbe, type PathContext, type PathJudgement } from './probe.js';
 import { judgeStallCause, pathMtuClause, type StallWitness } from './mtu.js';
 import { judgeQuality } from './quality.js';
 import { describe, throughput } from './wording.js';

@@ -173,9 +173,3 @@ export function judgeProbe(e: ObservedProbe, ctx: PathContext, what?: string): P
   }
 }
 
-/** A transfer that stopped arriving (not one that was merely slow when its deadline came). */
-export function isStuck(result: Pick<ProbeResult, 'outcome' | 'error'> | undefined): boolean {
-  if (result === undefined) return false;
-  if (result.outcome === 'no-response') return true;
-  return result.outcome === 'stalled' && result.error?.code !== AGENT_ERROR_CODES.probeDeadline;
-}
