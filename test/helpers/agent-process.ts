@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { flavourModule } from '../../controller/agents/index.js';
-import { parseAgentEvent } from '../../src/protocol.js';
+import { parseAgentEvent, PROTOCOL_VERSION } from '../../src/protocol.js';
 import type { AgentEvent, Plan, ProbeResult, ProbeRetry } from '../../src/protocol.js';
 
 /** The flavours whose interpreter every test machine has (the sh flavours have their own tests). */
@@ -21,6 +21,11 @@ const INTERPRETERS: Record<TestFlavour, string> = {
   node: process.env.TWOWAY_AGENT_NODE ?? process.execPath,
   python: process.env.TWOWAY_AGENT_PYTHON ?? 'python3',
 };
+
+/** A plan for an agent that meets raw loopback servers (no listener: a fixed token and fingerprint). */
+export function loopbackPlan(fields: Pick<Plan, 'controllerAddresses' | 'probes' | 'deadlines' | 'concurrency'>): Plan {
+  return { version: PROTOCOL_VERSION, runId: 't', node: 'node-a', token: 't', fingerprint256: 'AA', ...fields };
+}
 
 /** What the controller streams for `plan` in this flavour. */
 export function scriptFor(flavour: TestFlavour, plan: Plan): string {

@@ -4,24 +4,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PROTOCOL_VERSION, type Plan } from '../../../src/protocol.js';
-import { checkShape, resultOf, runFlavour } from '../../helpers/agent-process.js';
+import { checkShape, loopbackPlan, resultOf, runFlavour } from '../../helpers/agent-process.js';
 import { fullAcceptQueue } from '../../helpers/full-accept-queue.js';
 
 test('node agent: a connect timeout reports the local endpoint the SYN came from', async (t) => {
   const { host: HOST, port, filler } = await fullAcceptQueue(t);
 
-  const plan: Plan = {
-    version: PROTOCOL_VERSION,
-    runId: 't',
-    node: 'node-a',
-    token: 't',
-    fingerprint256: 'AA',
+  const plan = loopbackPlan({
     controllerAddresses: [HOST],
     probes: [{ id: 'hello', kind: 'hello', proto: 'http', address: HOST, port }],
     deadlines: { connectMs: 500, stallMs: 500, probeMs: 2000, totalMs: 4000 },
     concurrency: 1,
-  };
+  });
   const r = resultOf(checkShape(await runFlavour('node', plan), plan), 'hello');
   assert.deepEqual([r.outcome, r.phase, r.error?.code], ['timeout', 'connect', 'TWOWAY_CONNECT_TIMEOUT']);
   assert.equal(r.local?.address, HOST);

@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PROTOCOL_VERSION, type Plan, type PlannedProbe, type ProbeResult } from '../../../src/protocol.js';
-import { TEST_FLAVOURS, checkShape, resultOf, runFlavour } from '../../helpers/agent-process.js';
+import type { PlannedProbe, ProbeResult } from '../../../src/protocol.js';
+import { TEST_FLAVOURS, checkShape, loopbackPlan, resultOf, runFlavour } from '../../helpers/agent-process.js';
 import { fullAcceptQueue } from '../../helpers/full-accept-queue.js';
 import { closedPort } from '../../helpers/loopback-server.js';
 
@@ -38,18 +38,13 @@ for (const flavour of TEST_FLAVOURS) {
       b: pathProbes('b', dropB.host, dropB.port),
       refused: pathProbes('refused', '127.0.0.1', refusing),
     };
-    const plan: Plan = {
-      version: PROTOCOL_VERSION,
-      runId: 't',
-      node: 'node-a',
-      token: 't',
-      fingerprint256: 'AA',
+    const plan = loopbackPlan({
       controllerAddresses: ['127.0.0.1'],
       // Plan order puts a path's probes together: the agent must not spend its slots on one path.
       probes: [...paths.a, ...paths.b, ...paths.refused],
       deadlines: { connectMs: 500, stallMs: 500, probeMs: 2000, totalMs: 20_000 },
       concurrency: 2,
-    };
+    });
     const results = checkShape(await runFlavour(flavour, plan), plan);
 
     for (const probes of [paths.a, paths.b]) {
