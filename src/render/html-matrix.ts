@@ -45,15 +45,12 @@ export function nicList(node: NodeReport): string {
 function pathSection(report: Report, node: NodeReport, p: PathReport): string {
   const info = VERDICTS[p.verdict];
   const shared = findingFor(report.findings, node, p);
-  const advice =
-    p.notNeeded !== undefined && info.severity > 0
-      ? `<p>Information only: ${esc(p.notNeeded)}</p>`
-      : shared !== undefined
-        ? `<p>Shared cause: ${esc(shared.summary)} (see Fleet findings)</p>`
-        : info.severity > 0
-          ? `<p>Fix: ${esc(info.hint)}</p>`
-          : '';
-  return `<h3>${verdictSpan(p.verdict, p.notNeeded)} ${esc(pathLabel(p))}</h3><p>${esc(p.summary)}</p>${advice}${jsonBlock(p.evidence)}`;
+  const advice = (): string => {
+    if (info.severity === 0) return shared === undefined ? '' : `<p>Shared cause: ${esc(shared.summary)} (see Fleet findings)</p>`;
+    if (p.notNeeded !== undefined) return `<p>Information only: ${esc(p.notNeeded)}</p>`;
+    return shared === undefined ? `<p>Fix: ${esc(info.hint)}</p>` : `<p>Shared cause: ${esc(shared.summary)} (see Fleet findings)</p>`;
+  };
+  return `<h3>${verdictSpan(p.verdict, p.notNeeded)} ${esc(pathLabel(p))}</h3><p>${esc(p.summary)}</p>${advice()}${jsonBlock(p.evidence)}`;
 }
 
 function panel(id: string, title: string, body: string): string {

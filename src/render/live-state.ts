@@ -55,8 +55,9 @@ export function liveRow(node: NodeReport): LiveRow {
   const cells: Record<string, VerdictKind> = {};
   const cellClasses: Record<string, VerdictClass> = {};
   for (const c of columns) {
-    cells[cut(c)] = cellVerdict(pathsIn(node, c))!;
-    cellClasses[cut(c)] = cellClass(pathsIn(node, c))!;
+    const paths = pathsIn(node, c);
+    cells[cut(c)] = cellVerdict(paths)!;
+    cellClasses[cut(c)] = cellClass(paths)!;
   }
   const failing = failingPaths(node);
   const causes = [
