@@ -44,6 +44,18 @@ function sameFingerprint(a: string, b: string): boolean {
   return bare(a) !== '' && bare(a) === bare(b);
 }
 
+let pinnedContext: tls.SecureContext | undefined;
+
+/**
+ * One TLS context for every handshake, with no CA in it: the listener is trusted by its pinned
+ * fingerprint alone, and Node's default context would parse its whole root store first (some 30 ms
+ * of the node's CPU per agent, measured on the lab).
+ */
+function pinnedOnlyContext(): tls.SecureContext {
+  pinnedContext = pinnedContext ?? tls.createSecureContext({ ca: [] });
+  return pinnedContext;
+}
+
 export abstract class Exchange {
   protected phase: ProbePhase = 'connect';
   private readonly started = now();
@@ -194,7 +206,8 @@ export abstract class Exchange {
     this.phase = 'tls';
     const { address } = this.target;
     // No SNI for an IP address (RFC 6066 forbids it; Node warns); a name is sent as given.
-    const secure = tls.connect(net.isIP(address) ? { socket, rejectUnauthorized: false } : { socket, rejectUnauthorized: false, servername: address });
+    const options = { socket, rejectUnauthorized: false, secureContext: pinnedOnlyContext() };
+    const secure = tls.connect(net.isIP(address) ? options : { ...options, servername: address });
     this.own(secure);
     const timer = this.after(this.deadlines.connectMs, () =>
       this.end('tls-error', { code: AGENT_ERROR_CODES.tlsTimeout, message: `TLS handshake did not complete within ${this.deadlines.connectMs} ms` }),

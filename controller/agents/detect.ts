@@ -13,7 +13,7 @@ export interface DetectedRuntimes {
   node: boolean;
   /** What `node -v` printed when node is on the PATH, old or not (for messages). */
   nodeVersion?: string;
-  /** python3 that is at least 3.6. */
+  /** python3 that is at least 3.6 (false too when not looked for: see detectionCommand). */
   python3: boolean;
   curl: boolean;
   wget: 'gnu' | 'busybox' | false;
@@ -63,11 +63,19 @@ export const NO_RUNTIME_EXIT = 127;
  * Builtins only, except `node -v` and one `python3 -c` for their versions and `wget --help` for its
  * kind. Node's version is told apart by its major number in sh, and what `node -v` printed is passed
  * on (only when it looks like a version, so it is safe inside the JSON string) for messages.
+ *
+ * The runtimes are looked for in preference order, and the programs stop being run once the flavour
+ * that will be chosen is found (`forced`, else any of `modules`): a Python start is some 30 ms of a
+ * node's CPU, and over 100 ms behind a version manager's shim, for an answer nobody reads. A runtime
+ * not looked for is reported absent; messages list runtimes only when nothing usable was found, and
+ * then every one was looked for.
  */
-export function detectionCommand(modules: readonly AgentFlavourModule[]): string {
+export function detectionCommand(modules: readonly AgentFlavourModule[], forced?: AgentFlavour): string {
   const viaSh = modules.filter((m) => m.flavour !== 'powershell');
   const looked = viaSh.map((m) => REQUIREMENTS[m.flavour].needs).join(', ');
   const has = (tool: string): string => `command -v ${tool} >/dev/null 2>&1`;
+  const usable = forced !== undefined ? REQUIREMENTS[forced].shTest : viaSh.map((m) => REQUIREMENTS[m.flavour].shTest).join(' || ') || 'false';
+  const stillLooking = `! { ${usable}; }`;
   return [
     'tw_node=false; tw_nodev=; tw_python3=false; tw_curl=false; tw_wget=none; tw_nc=false',
     `if ${has('node')}; then`,
@@ -78,9 +86,9 @@ export function detectionCommand(modules: readonly AgentFlavourModule[]): string
     `  [ \${#tw_nodev} -le ${MAX_NODE_VERSION} ] || tw_nodev=unknown`,
     `  case "$tw_nodev" in ${nodeTooOld()}) ;; v[1-9][0-9]*) tw_node=true ;; esac`,
     'fi',
-    `${has('python3')} && python3 -c 'import sys; sys.exit(sys.version_info < (3, 6))' </dev/null >/dev/null 2>&1 && tw_python3=true`,
+    `if ${stillLooking} && ${has('python3')} && python3 -c 'import sys; sys.exit(sys.version_info < (3, 6))' </dev/null >/dev/null 2>&1; then tw_python3=true; fi`,
     `${has('curl')} && tw_curl=true`,
-    `if ${has('wget')}; then case "$(wget --help 2>&1)" in *BusyBox*) tw_wget=busybox;; *) tw_wget=gnu;; esac; fi`,
+    `if ${stillLooking} && ${has('wget')}; then case "$(wget --help 2>&1)" in *BusyBox*) tw_wget=busybox;; *) tw_wget=gnu;; esac; fi`,
     `${has('nc')} && tw_nc=true`,
     `if ! { ${viaSh.map((m) => REQUIREMENTS[m.flavour].shTest).join(' || ') || 'false'}; }; then echo "twoway: no agent runtime on PATH (looked for ${looked}\${tw_nodev:+; node \$tw_nodev is not >= ${NODE_AGENT_MIN_MAJOR}})" >&2; exit ${NO_RUNTIME_EXIT}; fi`,
     `echo "{\\"t\\":\\"${RUNTIMES_LINE_TYPE}\\",\\"node\\":$tw_node,\\"nodeVersion\\":\\"$tw_nodev\\",\\"python3\\":$tw_python3,\\"curl\\":$tw_curl,\\"wget\\":\\"$tw_wget\\",\\"nc\\":$tw_nc}"`,

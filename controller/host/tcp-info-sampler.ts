@@ -4,8 +4,12 @@
  * controller's own network namespace), like halfopen-sampler.ts samples SYN_RECV. Each connection
  * keeps its last sample (the counters only grow); diagnosis joins them to a node's path by peer
  * address and listener port. A connection that opens and closes between two samples is not seen.
+ *
+ * The samples come from one shell loop started once per run, not one `ss` started by the controller
+ * per sample: starting a program from a Node process forks it, page tables and all (about 12 ms of
+ * CPU at the controller's size, measured), four times a second.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { ControllerTcpView as PathTcpView } from '../../src/evidence.js';
 import { type TcpInfoEntry, parseSsTcpInfo } from './ss-tcp-info.js';
 
@@ -21,6 +25,13 @@ export interface TcpInfoView {
 
 const DEFAULT_SAMPLE_MS = 250;
 const SS_TIMEOUT_MS = 2_000;
+/** The line the loop prints after each complete sample. */
+const SAMPLE_END = '@twoway-sample-end@';
+/**
+ * sh -c LOOP sh SECONDS COMMAND...: a sample, its end line, a pause, until the command fails or the
+ * controller is gone (the next write to the closed pipe ends the shell).
+ */
+const LOOP = `iv=$1; shift; while "$@"; do echo ${SAMPLE_END} || exit; sleep "$iv" || exit; done`;
 const MAX_CONNECTIONS = 50_000;
 
 function median(values: readonly number[]): number | undefined {
@@ -53,10 +64,10 @@ export function summarizePath(entries: readonly TcpInfoEntry[]): PathTcpView | u
 
 export class TcpInfoSampler {
   private readonly connections = new Map<string, TcpInfoEntry>();
-  private timer: NodeJS.Timeout | undefined;
+  private loop: ChildProcess | undefined;
+  private loopEnded: Promise<void> = Promise.resolve();
   private stopped = false;
   private ran = false;
-  private sampling: Promise<void> | undefined;
 
   constructor(
     private readonly ports: readonly number[],
@@ -65,18 +76,40 @@ export class TcpInfoSampler {
   ) {}
 
   start(): void {
-    if (this.ports.length === 0) return;
-    this.tick();
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
-    this.timer.unref();
+    if (this.ports.length === 0 || this.loop !== undefined) return;
+    // Its own process group, so a Ctrl-C meant for the run does not end the sampling before the run's last sample.
+    const loop = spawn('sh', ['-c', LOOP, 'sh', String(this.intervalMs / 1000), ...this.command, this.filter()], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    this.loop = loop;
+    this.loopEnded = new Promise((resolve) => loop.once('close', () => resolve()));
+    loop.once('error', () => undefined);
+    let pending = '';
+    loop.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      pending += text;
+      for (let end = pending.indexOf(`${SAMPLE_END}\n`); end >= 0; end = pending.indexOf(`${SAMPLE_END}\n`)) {
+        this.ingest(pending.slice(0, end));
+        pending = pending.slice(end + SAMPLE_END.length + 1);
+      }
+    });
+    loop.unref();
+    (loop.stdout as unknown as { unref?: () => void }).unref?.();
   }
 
-  /** Takes one last sample and stops; later calls only return the view. */
+  /** Ends the loop, takes one last sample and stops; later calls only return the view. */
   async stop(): Promise<TcpInfoView> {
     if (!this.stopped) {
       this.stopped = true;
-      clearInterval(this.timer);
-      await this.sampling;
+      const pid = this.loop?.pid;
+      if (pid !== undefined && this.loop?.exitCode === null && this.loop.signalCode === null) {
+        try {
+          process.kill(-pid, 'SIGTERM');
+        } catch {
+          // Already gone: the command failed, or ss is absent.
+        }
+      }
+      // Bounded: a loop that will not end (it cannot, short of a kernel bug) must not hold the run.
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([this.loopEnded, new Promise<void>((resolve) => (bound = setTimeout(resolve, SS_TIMEOUT_MS)))]);
+      clearTimeout(bound);
       if (this.ports.length > 0) await this.sample();
     }
     return this.view();
@@ -91,29 +124,30 @@ export class TcpInfoSampler {
     return { measured: this.ran, forPath: (remote, localPort) => summarizePath(byPath.get(`${remote}|${localPort}`) ?? []) };
   }
 
-  private tick(): void {
-    // One ss at a time: a slow one must not pile up samples.
-    if (this.sampling !== undefined || this.stopped) return;
-    this.sampling = this.sample().finally(() => (this.sampling = undefined));
+  private filter(): string {
+    return `( ${this.ports.map((p) => `sport = :${p}`).join(' or ')} )`;
   }
 
+  /** The run's last sample, after the loop has ended. */
   private sample(): Promise<void> {
-    const filter = `( ${this.ports.map((p) => `sport = :${p}`).join(' or ')} )`;
     const [cmd, ...args] = this.command;
     return new Promise((resolve) => {
-      execFile(cmd, [...args, filter], { timeout: SS_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
-        if (err === null) {
-          this.ran = true;
-          for (const e of parseSsTcpInfo(stdout)) {
-            const key = `${e.local.address}|${e.local.port}|${e.remote.address}|${e.remote.port}`;
-            const before = this.connections.get(key);
-            // Counters that went back: a new connection from the same peer port; the old one's last sample stays.
-            if (before !== undefined && (e.dataSegsOut ?? 0) < (before.dataSegsOut ?? 0)) this.connections.set(`${key}|${this.connections.size}`, before);
-            if (before !== undefined || this.connections.size < MAX_CONNECTIONS) this.connections.set(key, e);
-          }
-        }
+      execFile(cmd, [...args, this.filter()], { timeout: SS_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+        if (err === null) this.ingest(stdout);
         resolve();
       });
     });
+  }
+
+  /** One whole sample: each connection keeps its latest counters. */
+  private ingest(ssOutput: string): void {
+    this.ran = true;
+    for (const e of parseSsTcpInfo(ssOutput)) {
+      const key = `${e.local.address}|${e.local.port}|${e.remote.address}|${e.remote.port}`;
+      const before = this.connections.get(key);
+      // Counters that went back: a new connection from the same peer port; the old one's last sample stays.
+      if (before !== undefined && (e.dataSegsOut ?? 0) < (before.dataSegsOut ?? 0)) this.connections.set(`${key}|${this.connections.size}`, before);
+      if (before !== undefined || this.connections.size < MAX_CONNECTIONS) this.connections.set(key, e);
+    }
   }
 }

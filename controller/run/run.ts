@@ -383,7 +383,7 @@ function sessionPlan(plan: Plan, forced: AgentFlavour | undefined): { command: s
     chosen.agent = { flavour: choice.flavour, scriptBytes: Buffer.byteLength(script) };
     return `${choice.flavour}\n${script}`;
   };
-  return { command: detectionCommand(modules), input: answer, chosen };
+  return { command: detectionCommand(modules, forced), input: answer, chosen };
 }
 
 /**

@@ -57,9 +57,24 @@ export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null)
   return code ?? 1;
 }
 
+/**
+ * V8's young generation for the controller, in MiB per semi-space. Node's default (16 MiB on this
+ * kind of machine) grows the heap by some 30 MiB during a run for no measurable CPU gain: the
+ * controller's garbage is small and short-lived (per-request buffers and parsed events). Measured on
+ * a 21-node lab run: peak RSS 134 MiB with the default, 102 MiB with 2. An operator's own
+ * --max-semi-space-size (in NODE_OPTIONS or on the command line) wins.
+ */
+const CONTROLLER_SEMI_SPACE_MIB = 2;
+
+/** The V8 flags the child gets beside the parent's own. */
+export function childExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const setByOperator = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--max-semi-space-size(=|$)/.test(a));
+  return setByOperator ? [...execArgv] : [...execArgv, `--max-semi-space-size=${CONTROLLER_SEMI_SPACE_MIB}`];
+}
+
 /** Runs this very command line again as a supervised child (in `netns` if given) and returns the exit status to use. */
 export function superviseChild(netns: string | undefined): Promise<number> {
-  const command = [process.execPath, ...process.execArgv, ...process.argv.slice(1)];
+  const command = [process.execPath, ...childExecArgv(process.execArgv, process.env.NODE_OPTIONS), ...process.argv.slice(1)];
   const [file, ...args] = netns === undefined ? command : ['ip', 'netns', 'exec', netns, ...command];
   const child = spawn(file!, args, {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],

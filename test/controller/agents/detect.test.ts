@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flavourModule, registeredFlavours } from '../../../controller/agents/index.js';
@@ -61,12 +61,12 @@ interface SnippetRun {
   stderr: string;
 }
 
-/** Runs the snippet under `path`, answers its first line with answer(line) and closes stdin. */
-function runSnippet(path: string, answer: (line: string) => string | undefined, shell: readonly string[] = ['/bin/sh']): Promise<SnippetRun> {
+/** Runs the snippet (the unforced one unless given) under `path`, answers its first line with answer(line) and closes stdin. */
+function runSnippet(path: string, answer: (line: string) => string | undefined, shell: readonly string[] = ['/bin/sh'], snippet = SNIPPET): Promise<SnippetRun> {
   return new Promise((resolve, reject) => {
     // The shell by absolute path: the snippet's own PATH is the restricted one.
     const [command, ...args] = shell;
-    const child = spawn(command!, [...args, '-c', SNIPPET], { env: { PATH: path }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command!, [...args, '-c', snippet], { env: { PATH: path }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let firstLine: string | undefined;
@@ -134,16 +134,44 @@ test('detection: curl, GNU or busybox wget, nc, and a python3 older than 3.6 are
   ];
   for (const [entries, expected] of cases) {
     let seen: DetectedRuntimes | undefined;
-    // No flavour of this build may run with curl or wget alone: answered or not, nothing is chosen.
-    const run = await runSnippet(binDir(t, { sh: SH, node: { link: process.execPath }, ...entries }), (line) => {
+    // Answered with no flavour: the session ends without an agent.
+    const run = await runSnippet(binDir(t, { sh: SH, ...entries }), (line) => {
       seen = parseRuntimesLine(line);
       return '\n';
     });
     assert.ok(seen, `runtime line for ${Object.keys(entries).join(', ')}`);
-    assert.deepEqual(seen, { node: true, nodeVersion: process.version, python3: false, curl: false, wget: false, nc: false, ...expected });
+    assert.deepEqual(seen, { node: false, python3: false, curl: false, wget: false, nc: false, ...expected });
     assert.equal(run.code, 1, 'an empty choice ends the session');
     assert.match(run.stderr, /no agent flavour chosen/);
   }
+});
+
+/** A stand-in for `tool` that leaves a mark in `marks` when run, then does as `tool` would not: fails. */
+const marking = (tool: string, marks: string): { script: string } => ({ script: `#!/bin/sh\necho ${tool} >> '${marks}'\nexit 1\n` });
+
+test('detection: once node is found, python3 and wget are not run (their starts cost the node CPU for nothing)', async (t) => {
+  const marks = join(binDir(t, {}), 'ran');
+  const path = binDir(t, { sh: SH, node: { link: process.execPath }, python3: marking('python3', marks), wget: marking('wget', marks), curl: { link: which('curl') } });
+  let seen: DetectedRuntimes | undefined;
+  const run = await runSnippet(path, (line) => {
+    seen = parseRuntimesLine(line);
+    return `node\n${flavourModule('node')!.script(EMPTY_PLAN)}`;
+  });
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(seen, { node: true, nodeVersion: process.version, python3: false, curl: true, wget: false, nc: false });
+  assert.equal(existsSync(marks), false, `ran: ${existsSync(marks) ? readFileSync(marks, 'utf8') : ''}`);
+});
+
+test('detection for a forced flavour looks past a preferred runtime: runtime python on a node with node finds python3 and runs it', async (t) => {
+  const snippet = detectionCommand(registeredFlavours().map((f) => flavourModule(f)!), 'python');
+  const path = binDir(t, { sh: SH, node: { link: process.execPath }, python3: { link: which('python3') } });
+  const run = await runSnippet(path, (line) => {
+    const choice = chooseFlavour(parseRuntimesLine(line)!, 'python', registeredFlavours());
+    assert.deepEqual(choice, { ok: true, flavour: 'python' });
+    return `python\n${flavourModule('python')!.script(EMPTY_PLAN)}`;
+  }, ['/bin/sh'], snippet);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.events[0]?.t === 'agent' && run.events[0].flavour, 'python');
 });
 
 test('detection: a forced runtime the node lacks sends nothing and says which', async (t) => {

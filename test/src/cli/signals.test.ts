@@ -84,6 +84,7 @@ async function runUnderway(t: TestContext, inNetns: boolean): Promise<RunUnderwa
   innerPid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim());
   assert.ok(innerPid > 0, 'the started process has the controller as its one child');
   assert.equal(existsSync(join(dir, 'netns')) && readFileSync(join(dir, 'netns'), 'utf8').trim(), inNetns && 'stand-in', 'entered the namespace only when the inventory names one');
+  assert.match(cmdline(innerPid) ?? '', /--max-semi-space-size=2\b/, 'the controller runs with the small young generation (src/cli/supervise.ts)');
   return { child, exited, stderr: () => stderr, report: () => JSON.parse(readFileSync(json, 'utf8')) as Report, innerPid, node: socket, sessionClosed };
 }
 
