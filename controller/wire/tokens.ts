@@ -6,21 +6,22 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export class RunTokens {
   private readonly secret = randomBytes(32);
-  private readonly byToken = new Map<string, string>();
+  /** Token -> its node and the token's bytes, made once (a callback request must not cost an HMAC). */
+  private readonly byToken = new Map<string, { node: string; bytes: Buffer }>();
 
   tokenFor(node: string): string {
-    const token = createHmac('sha256', this.secret).update(node).digest('hex');
-    this.byToken.set(token, node);
+    const bytes = createHmac('sha256', this.secret).update(node).digest();
+    const token = bytes.toString('hex');
+    this.byToken.set(token, { node, bytes });
     return token;
   }
 
   /** The node a token belongs to, or undefined. */
   nodeFor(token: string | undefined): string | undefined {
     if (token === undefined || !/^[0-9a-f]{64}$/.test(token)) return undefined;
-    const node = this.byToken.get(token);
-    if (node === undefined) return undefined;
-    // Recompute and compare in constant time, so the map lookup is not the only check.
-    const expected = createHmac('sha256', this.secret).update(node).digest();
-    return timingSafeEqual(expected, Buffer.from(token, 'hex')) ? node : undefined;
+    const known = this.byToken.get(token);
+    if (known === undefined) return undefined;
+    // Compared again in constant time, so the map lookup is not the only check.
+    return timingSafeEqual(known.bytes, Buffer.from(token, 'hex')) ? known.node : undefined;
   }
 }
