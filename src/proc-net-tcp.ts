@@ -5,7 +5,6 @@
  */
 import type { HalfOpen } from './protocol.js';
 
-const SYN_RECV = '03';
 /** /proc/net/tcp writes each 32-bit word of an address in host (little-endian) byte order. */
 function decodeIpv4(hex: string): string {
   const n = parseInt(hex, 16);
@@ -34,12 +33,17 @@ function decodeEndpoint(text: string, v6: boolean): { address: string; port: num
   return { address: v6 ? decodeIpv6(addr) : decodeIpv4(addr), port: parseInt(port, 16) };
 }
 
+/**
+ * A SYN_RECV line (state 03): slot, local and remote address:port in hex, state. Matched over the whole text,
+ * so the other lines (thousands of TIME_WAIT and ESTABLISHED ones on a busy listener, read four
+ * times a second) are skipped without being split.
+ */
+const SYN_RECV_LINE = /^\s*\d+:\s+([0-9A-Fa-f]+:[0-9A-Fa-f]+)\s+([0-9A-Fa-f]+:[0-9A-Fa-f]+)\s+03\s/gm;
+
 export function parseProcNetTcp(text: string, v6: boolean): HalfOpen[] {
   const entries: HalfOpen[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols.length < 4 || cols[3] !== SYN_RECV) continue;
-    entries.push({ local: decodeEndpoint(cols[1] as string, v6), remote: decodeEndpoint(cols[2] as string, v6) });
+  for (const m of text.matchAll(SYN_RECV_LINE)) {
+    entries.push({ local: decodeEndpoint(m[1] as string, v6), remote: decodeEndpoint(m[2] as string, v6) });
   }
   return entries;
 }

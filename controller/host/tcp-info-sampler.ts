@@ -63,7 +63,12 @@ export function summarizePath(entries: readonly TcpInfoEntry[]): PathTcpView | u
 }
 
 export class TcpInfoSampler {
-  private readonly connections = new Map<string, TcpInfoEntry>();
+  /**
+   * Per path (peer address and listener port), each connection's latest sample, by its four-tuple.
+   * Kept by path so that a node's diagnosis reads its own connections, not the whole run's.
+   */
+  private readonly byPath = new Map<string, Map<string, TcpInfoEntry>>();
+  private connectionCount = 0;
   private loop: ChildProcess | undefined;
   private loopEnded: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -116,12 +121,7 @@ export class TcpInfoSampler {
   }
 
   view(): TcpInfoView {
-    const byPath = new Map<string, TcpInfoEntry[]>();
-    for (const e of this.connections.values()) {
-      const key = `${e.remote.address}|${e.local.port}`;
-      byPath.set(key, [...(byPath.get(key) ?? []), e]);
-    }
-    return { measured: this.ran, forPath: (remote, localPort) => summarizePath(byPath.get(`${remote}|${localPort}`) ?? []) };
+    return { measured: this.ran, forPath: (remote, localPort) => summarizePath([...(this.byPath.get(`${remote}|${localPort}`)?.values() ?? [])]) };
   }
 
   private filter(): string {
@@ -143,11 +143,20 @@ export class TcpInfoSampler {
   private ingest(ssOutput: string): void {
     this.ran = true;
     for (const e of parseSsTcpInfo(ssOutput)) {
-      const key = `${e.local.address}|${e.local.port}|${e.remote.address}|${e.remote.port}`;
-      const before = this.connections.get(key);
-      // Counters that went back: a new connection from the same peer port; the old one's last sample stays.
-      if (before !== undefined && (e.dataSegsOut ?? 0) < (before.dataSegsOut ?? 0)) this.connections.set(`${key}|${this.connections.size}`, before);
-      if (before !== undefined || this.connections.size < MAX_CONNECTIONS) this.connections.set(key, e);
+      const pathKey = `${e.remote.address}|${e.local.port}`;
+      const path = this.byPath.get(pathKey) ?? new Map<string, TcpInfoEntry>();
+      const key = `${e.local.address}|${e.remote.port}`;
+      const before = path.get(key);
+      if (before === undefined) {
+        if (this.connectionCount >= MAX_CONNECTIONS) continue;
+        this.connectionCount++;
+      } else if ((e.dataSegsOut ?? 0) < (before.dataSegsOut ?? 0)) {
+        // Counters that went back: a new connection from the same peer port; the old one's last sample stays.
+        path.set(`${key}|${path.size}`, before);
+        this.connectionCount++;
+      }
+      path.set(key, e);
+      this.byPath.set(pathKey, path);
     }
   }
 }
