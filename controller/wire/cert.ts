@@ -77,8 +77,8 @@ export function ipAddressBytes(address: string): Buffer {
   let groupsText = quad === undefined ? bare : bare.slice(0, -quad.length);
   if (groupsText.endsWith(':') && !groupsText.endsWith('::')) groupsText = groupsText.slice(0, -1);
   const [head, rest] = groupsText.split('::') as [string, string | undefined];
-  const bytesOf = (part: string | undefined): number[] =>
-    part === undefined || part === '' ? [] : part.split(':').flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
+  const groupBytes = (group: string): number[] => [parseInt(group, 16) >> 8, parseInt(group, 16) & 0xff];
+  const bytesOf = (part: string | undefined): number[] => (part === undefined || part === '' ? [] : part.split(':').flatMap(groupBytes));
   const left = bytesOf(head);
   const right = [...bytesOf(rest), ...tail];
   return Buffer.from([...left, ...new Array<number>(16 - left.length - right.length).fill(0), ...right]);
@@ -104,6 +104,7 @@ function randomSerial(): Buffer {
 
 export async function createRunCertificate(addresses: readonly string[], commonName = 'twoway run'): Promise<RunCertificate> {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
   const now = Date.now();
   const name = commonNameOnly(commonName.replace(/[,=+<>#;"\\]/g, ' '));
   const signatureAlgorithm = sequence(objectIdentifier(OID.ecdsaWithSha256));
@@ -119,7 +120,7 @@ export async function createRunCertificate(addresses: readonly string[], commonN
     name,
     sequence(certificateTime(new Date(now - 60_000)), certificateTime(new Date(now + DAY_MS))),
     name,
-    publicKey.export({ type: 'spki', format: 'der' }),
+    spki,
     explicit(3, sequence(...extensions)),
   );
   const signature = sign('sha256', tbs, { key: privateKey, dsaEncoding: 'der' });
@@ -127,5 +128,10 @@ export async function createRunCertificate(addresses: readonly string[], commonN
   const base64Lines = der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n');
   const certPem = `-----BEGIN CERTIFICATE-----\n${base64Lines}-----END CERTIFICATE-----\n`;
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-  return { certPem, keyPem, fingerprint256: new NodeX509(der).fingerprint256, spkiSha256Base64: spkiSha256Base64(certPem) };
+  return {
+    certPem,
+    keyPem,
+    fingerprint256: new NodeX509(der).fingerprint256,
+    spkiSha256Base64: createHash('sha256').update(spki).digest('base64'),
+  };
 }

@@ -20,7 +20,6 @@ const TAG = {
   objectIdentifier: 0x06,
   utf8String: 0x0c,
   printableString: 0x13,
-  ia5String: 0x16,
   utcTime: 0x17,
   generalizedTime: 0x18,
   sequence: 0x30,
@@ -124,7 +123,7 @@ export function printableString(text: string): Buffer {
   return tlv(TAG.printableString, Buffer.from(text, 'latin1'));
 }
 
-/** IA5String's characters are ASCII; the SAN's dNSName is one, under an implicit tag. */
+/** IA5String's content (ASCII only), for use under an implicit tag: the SAN's dNSName is one. */
 export function ia5Bytes(text: string): Buffer {
   if (!/^[\x00-\x7f]*$/.test(text)) throw new DerError(`"${text}" is not ASCII, so not an IA5String`);
   return Buffer.from(text, 'latin1');
