@@ -1,6 +1,6 @@
 /** `twoway agents`: each agent flavour, what it needs on a node, its size as sent, and what it cannot measure. */
-import { Command } from 'commander';
-import { flavourTable, type FlavourInfo } from '../../controller/run/agent-sizes.js';
+import type { Command } from 'commander';
+import type { FlavourInfo } from '../../controller/run/agent-sizes.js';
 
 function kib(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;
@@ -21,7 +21,8 @@ export function registerAgents(program: Command): void {
     .command('agents')
     .description('list the agent flavours: what each needs on a node, its size as sent, what it cannot measure')
     .option('--json', 'as JSON', false)
-    .action((flags: { json: boolean }) => {
+    .action(async (flags: { json: boolean }) => {
+      const { flavourTable } = await import('../../controller/run/agent-sizes.js');
       const rows = flavourTable();
       process.stdout.write(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : renderAgents(rows));
     });

@@ -3,8 +3,6 @@ import type { Command } from 'commander';
 import type { InventoryKind } from '../inventory/parse.js';
 import type { Inventory, NodeSpec } from '../inventory/types.js';
 import { DEFAULT_PROFILE } from '../profiles.js';
-import { loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
-import { profilesFor } from './run.js';
 
 interface InventoryFlags {
   profile: string;
@@ -34,8 +32,9 @@ export function registerInventory(program: Command): void {
     .option('--profiles <file>', 'custom profile file (as for twoway run)')
     .option('--json', 'print JSON', false)
     .action(async (file: string, flags: InventoryFlags) => {
+      const [{ loadNodes, sshConfigFile, withSshAliasesResolved }, { profilesFor }] = await Promise.all([import('./nodes.js'), import('./profile-choice.js')]);
       const nodeFlags = { ...flags, inventory: file, node: [] };
-      const { inventory: loaded, kind } = loadNodes(nodeFlags, Object.keys(profilesFor(flags)));
+      const { inventory: loaded, kind } = loadNodes(nodeFlags, Object.keys(await profilesFor(flags)));
       const inventory = await withSshAliasesResolved(nodeFlags, loaded);
       const sshConfig = sshConfigFile(nodeFlags, inventory);
       const shown = { ...inventory, ...(sshConfig === undefined ? {} : { sshConfig }) };

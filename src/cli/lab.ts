@@ -1,11 +1,13 @@
 /**
  * `twoway lab up | down | status | fault <name> <on|off>`: the lab's command line. Progress goes to
  * stderr; `status` prints to stdout and exits 0 when the lab is up, 3 when it is not. Errors
- * (LabError) are thrown to the CLI entry, which owns the mapping to exit codes.
+ * (LabError) are thrown to the CLI entry, which owns the mapping to exit codes. The help reads the
+ * scenario and fault tables only; the lab's machinery (controller/lab/index.ts) is loaded by an action.
  */
 import { Argument, type Command } from 'commander';
-import { LAB_FAULTS, LAB_SCENARIOS, labDown, labStatus, labUp, setFault } from '../../controller/lab/index.js';
 import type { LabComposition, LabStatus } from '../../controller/lab/index.js';
+import { LAB_SCENARIOS } from '../../controller/lab/scenarios.js';
+import { LAB_FAULTS } from '../../controller/lab/scenarios-faults.js';
 import { FLEET_MAX_DROPPED, FLEET_MAX_NODES, abridgeLabItems } from '../../controller/lab/fleet.js';
 import { LAB_PARAM_RANGES as R, describeLabParams, parseSeed } from '../../controller/lab/params.js';
 import { InputError } from '../errors.js';
@@ -88,7 +90,9 @@ export function registerLab(program: Command): Command {
     )
     .action(async (opts: { install: boolean; fleet: string; fleetDropped: string; onlyFleet?: boolean; seed?: string }) => {
       const seed = opts.seed === undefined ? {} : { seed: parseSeed(opts.seed, '--seed') };
-      const result = await labUp({ log: progress, install: opts.install, ...parseComposition(opts), ...seed });
+      const composition = parseComposition(opts);
+      const { labUp } = await import('../../controller/lab/index.js');
+      const result = await labUp({ log: progress, install: opts.install, ...composition, ...seed });
       if (result.action === 'built') progress(`ready; try: twoway run --inventory ${result.paths.inventory}`);
     });
 
@@ -96,6 +100,7 @@ export function registerLab(program: Command): Command {
     .command('down')
     .description('remove everything the lab made (sshds, namespaces, the guard route, the state directory)')
     .action(async () => {
+      const { labDown } = await import('../../controller/lab/index.js');
       const result = await uninterrupted(progress, () => labDown({ log: progress }));
       progress(`down in ${result.elapsedMs} ms`);
     });
@@ -105,6 +110,7 @@ export function registerLab(program: Command): Command {
     .description(`show namespaces, each node's sshd and active faults; exit 0 when up, ${LAB_NOT_UP_EXIT_CODE} when not`)
     .option('--json', 'print the status as JSON')
     .action(async (opts: { json?: boolean }) => {
+      const { labStatus } = await import('../../controller/lab/index.js');
       const status = await labStatus();
       process.stdout.write(opts.json === true ? `${JSON.stringify(status, null, 2)}\n` : renderLabStatus(status));
       process.exitCode = status.up ? 0 : LAB_NOT_UP_EXIT_CODE;
@@ -116,6 +122,7 @@ export function registerLab(program: Command): Command {
     .addArgument(new Argument('<name>', 'fault name').choices(LAB_FAULTS.map((f) => f.name)))
     .addArgument(new Argument('<state>', 'on or off').choices(['on', 'off']))
     .action(async (name: string, state: string) => {
+      const { setFault } = await import('../../controller/lab/index.js');
       const changed = await setFault(name, state === 'on');
       progress(`fault ${name} ${state}${changed ? '' : ' (already)'}`);
     });

@@ -9,33 +9,19 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isIP } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { hostPort } from '../endpoint.js';
 import { InputError } from '../errors.js';
 import type { NodeReport, Report } from '../report.js';
 import { livePage } from '../render/live-page.js';
 import { emptyState, finished, nodeFinished, snapshotMessage, started, type LiveMessage, type LiveState } from '../render/live-state.js';
 
-export const LIVE_DEFAULT = { host: '127.0.0.1', port: 0 };
 /** Browsers at once. */
 export const LIVE_MAX_CLIENTS = 8;
 /** A browser sends nothing; a frame larger than this is refused by the WebSocket layer itself. */
 const MAX_INBOUND_BYTES = 128;
 /** A browser whose unsent data passes this is too slow to follow the run: it is dropped. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-
-/** `--live` alone, `--live 127.0.0.1:8080`, `--live [::1]:8080`, `--live :8080` (loopback, that port). */
-export function parseLiveAddress(value: string | true): { host: string; port: number } {
-  if (value === true) return { ...LIVE_DEFAULT };
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
-  const host = m === null ? undefined : (m[1] ?? m[2] ?? '');
-  const port = m === null ? NaN : Number(m[3]);
-  if (host === undefined || !(port >= 0 && port <= 65535) || (host !== '' && isIP(host) === 0)) {
-    throw new InputError(`expected ADDR:PORT with an IP address (e.g. 127.0.0.1:8080, [::1]:8080, :8080), got "${value}"`, { field: '--live' });
-  }
-  return { host: host === '' ? LIVE_DEFAULT.host : host, port };
-}
 
 export interface LiveServer {
   /** The page's address, token included: the only way in. */
@@ -54,6 +40,8 @@ function tokenMatches(given: string, token: string): boolean {
 }
 
 export async function startLiveServer(address: { host: string; port: number }, title: string): Promise<LiveServer> {
+  // Loaded here, not with the module: the process that only checks --live's address never serves it.
+  const { WebSocketServer } = await import('ws');
   const token = randomBytes(18).toString('base64url');
   const nonce = randomBytes(16).toString('base64');
   const base = `/live/${token}`;

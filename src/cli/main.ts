@@ -1,6 +1,10 @@
 /**
  * The CLI entry: one file per command, each registering itself. Usage and input errors exit 2,
  * with a message naming what was wrong; nothing has started at that point.
+ *
+ * A command's file holds its options and help only; its action loads what it runs with
+ * `await import`, so `--help` and every command load only their own code (a run's supervising
+ * process loads none of the controller: src/cli/run.ts).
  */
 import { Command, CommanderError } from 'commander';
 import { TwowayError, InputError } from '../errors.js';
@@ -17,7 +21,6 @@ import { registerMerge } from './merge.js';
 import { registerHistory } from './history.js';
 import { registerAgents } from './agents.js';
 import { followSupervisor } from './supervise.js';
-import { renderNagiosUnknown } from '../render/nagios.js';
 
 const program = new Command('twoway')
   .description('two-way connectivity check for firmware-update managers: forward probes plus agent callbacks')
@@ -47,6 +50,7 @@ try {
 } catch (err) {
   if (asNagiosPlugin && !(err instanceof CommanderError && err.exitCode === 0)) {
     // A monitoring system reads stdout and the exit code only: the run could not run is UNKNOWN (3), not 2.
+    const { renderNagiosUnknown } = await import('../render/nagios.js');
     const unknown = renderNagiosUnknown(err instanceof Error ? err.message : String(err));
     process.stdout.write(unknown.text);
     process.exitCode = unknown.exitCode;

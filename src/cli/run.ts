@@ -1,45 +1,27 @@
 /**
  * `twoway run`: validate everything, then run, render, and exit 0 (all ok), 1 (a fault; with
  * --baseline, a new one), 2 (bad input), or 128 + the signal's number when a signal stopped it.
+ *
+ * This file holds only the options, so `twoway --help` and every other command load none of the
+ * run. A run is two processes (src/cli/supervise.ts): the one the operator started checks the
+ * flags and the inventory (src/cli/run-prepare.ts) and then only supervises; the re-executed
+ * child loads the controller itself (src/cli/run-controller.ts: listeners, certificate, probers,
+ * HTTP client), so the supervisor never pays for them.
  */
 import { setMaxListeners } from 'node:events';
 import { Command, Option } from 'commander';
-import { runTwoway, type RunOptions } from '../../controller/run/run.js';
-import { ftpPortsOf, prepareAddresses, usesFtp, type AddressedNode } from '../../controller/run/node-setup.js';
-import { openIngress, removeStaleOpenings, type IngressOpening } from '../../controller/firewall/open-ingress.js';
-import { renderPreflight, runPreflight, type PreflightItem } from '../../controller/run/preflight.js';
-import { DEFAULT_DEADLINES, DEFAULT_SIZES } from '../../controller/run/plan.js';
-import { checkSshOptions, sshKexOptions, SSH_KEX_CHOICES, type SshKex } from '../../controller/ssh/options.js';
+import { DEFAULT_DEADLINES } from '../../controller/run/plan.js';
+import { SSH_KEX_CHOICES, type SshKex } from '../../controller/ssh/options.js';
 import { defaultConcurrency, NODES_PER_CORE } from '../../controller/run/concurrency.js';
 import { DEFAULT_FIRMWARE_BYTES, DEFAULT_THRESHOLDS } from '../../controller/diagnose/inputs.js';
 import { sizeLabel } from '../size-label.js';
 import { AGENT_FLAVOURS, type AgentFlavour } from '../agent-flavours.js';
-import { InputError } from '../errors.js';
-import { choosePort, loadHpsumIni, type HpsumPorts, type PortChoice } from '../hpsum-ini.js';
-import type { Inventory } from '../inventory/types.js';
-import { loadProfileFile } from '../profile-file.js';
-import { BUILT_IN_PROFILES, DEFAULT_PROFILE, UPDATE_MANAGER_PORTS, type ProfileSet } from '../profiles.js';
-import { CALLBACK_CHOICES, DEFAULT_MANAGER, MANAGER_NAMES, UPDATE_MANAGERS, type CallbackChoice } from '../managers.js';
+import { DEFAULT_PROFILE, UPDATE_MANAGER_PORTS } from '../profiles.js';
+import { CALLBACK_CHOICES, DEFAULT_MANAGER, MANAGER_NAMES, type CallbackChoice } from '../managers.js';
 import { FAIL_ON, type FailOn } from '../diff.js';
 import { DEFAULT_KEEP } from '../history.js';
-import type { Report } from '../report.js';
-import { renderTerminal } from '../render/terminal.js';
-import { renderNagios, renderNagiosUnknown } from '../render/nagios.js';
-import { plainTail } from '../render/plain-text.js';
-import { addOutputOptions, checkOutputFiles, outputFlagsOf, openJsonl, writeReportFiles, type OutputFlags } from './outputs.js';
-import { ProgressReporter, progressMode } from './progress.js';
-import { checkBaselineFlags, finishWithBaseline, planBaseline } from './baseline.js';
-import { checkListenerPorts, type ListenerPorts } from './listener-ports.js';
-import { isSupervisedChild, superviseChild } from './supervise.js';
-import { watchStopRequests } from './stop-requests.js';
-import { parseLiveAddress, startLiveServer } from './live.js';
-import { checkSshFiles, loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
-import { collect, parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
-import { hostPort } from '../endpoint.js';
-import { nodesInShard, parseShard, shardLabel, type Shard } from '../shard.js';
-import { emptyShardReport } from './empty-shard.js';
-import { replayJsonl } from '../render/jsonl.js';
-import { writeFileAtomic } from '../render/write-file.js';
+import { addOutputOptions, type OutputFlags } from './output-options.js';
+import { collect } from './parse.js';
 
 export interface RunFlags extends OutputFlags {
   inventory?: string;
@@ -142,309 +124,14 @@ export function addRunOptions(command: Command): Command {
     .option('-v, --verbose', "show each agent event, and each SSH session's stderr, on stderr", false);
 }
 
-/** Built-in profiles plus the --profiles file's; the --profile flag must name one of them. */
-export function profilesFor(flags: { profile: string; profiles?: string }): ProfileSet {
-  const profiles = flags.profiles === undefined ? BUILT_IN_PROFILES : loadProfileFile(flags.profiles);
-  // Own names only: --profile constructor must not find Object.prototype's.
-  if (!Object.hasOwn(profiles, flags.profile)) throw new InputError(`unknown profile "${flags.profile}"; expected one of ${Object.keys(profiles).join(', ')}`, { field: '--profile' });
-  return profiles;
-}
-
-/** Nodes whose profile needs several addresses (Integrity: management and production) must list them all. */
-export function checkProfileAddresses(inventory: Inventory, profiles: ProfileSet): void {
-  for (const node of inventory.nodes) {
-    const profile = profiles[node.profile]!;
-    if (node.addresses.length < profile.minAddresses) {
-      throw new InputError(
-        `node "${node.name}" has profile ${profile.name}, which needs ${profile.minAddresses} addresses (${profile.description}); found ${node.addresses.length}: give "addresses: [...]"`,
-        { file: node.from.file, ...(node.from.line > 0 ? { line: node.from.line } : {}), field: 'addresses' },
-      );
-    }
-  }
-}
-
-
-/** What the flags alone decide: every flag is checked here, before any file is read. */
-type FlagOptions = Omit<RunOptions, 'nodes' | 'profiles' | 'httpPort' | 'httpsPort' | 'ssh'> & { ssh: Omit<RunOptions['ssh'], 'configFile'> };
-
-function optionsFromFlags(flags: RunFlags, signal: AbortSignal): FlagOptions {
-  const agentTimeoutMs = parseIntIn(flags.agentTimeout, '--agent-timeout', 5, 3600) * 1000;
-  return {
-    manager: UPDATE_MANAGERS[flags.manager]!,
-    callbacks: flags.callbacks,
-    callbackAddresses: flags.callbackAddress.map((a) => parseIpAddress(a, '--callback-address')),
-    listen: flags.listen.map((a) => parseIpAddress(a, '--listen')),
-    sizes: flags.sizes === undefined ? [...DEFAULT_SIZES] : parseSizes(flags.sizes),
-    concurrency: parseIntIn(flags.concurrency, '--concurrency', 1, 1024),
-    statusPosts: 3,
-    statusIntervalMs: 300,
-    idleHoldMs: parseIntIn(flags.idleHold, '--idle-hold', 0, 24 * 3600) * 1000,
-    alternates: flags.alternates,
-    ftp: { all: flags.ftp, controlPort: parsePort(flags.ftpPort, '--ftp-port'), dataPorts: parsePortRange(flags.ftpDataPorts, '--ftp-data-ports') },
-    deadlines: { ...DEFAULT_DEADLINES, probeMs: Math.min(DEFAULT_DEADLINES.probeMs, agentTimeoutMs), totalMs: agentTimeoutMs },
-    forwardTimeoutMs: parseIntIn(flags.forwardTimeout, '--forward-timeout', 100, 60_000),
-    ...(flags.runtime === undefined ? {} : { runtime: flags.runtime }),
-    ...(flags.shard === undefined ? {} : { shard: parseShard(flags.shard) }),
-    ssh: {
-      connectTimeoutSec: parseIntIn(flags.connectTimeout, '--connect-timeout', 1, 300),
-      acceptNewHostKeys: flags.acceptNewHostkeys,
-      extraOptions: sshKexOptions(flags.sshKex, checkSshOptions(flags.sshOption)),
-    },
-    thresholds: {
-      ...DEFAULT_THRESHOLDS,
-      minMbps: parseIntIn(flags.minMbps, '--min-mbps', 1, 100_000),
-      minUploadMbps: parseIntIn(flags.minUploadMbps, '--min-upload-mbps', 1, 100_000),
-      maxRttMs: parseIntIn(flags.maxRtt, '--max-rtt', 1, 60_000),
-      maxLossPct: parsePercent(flags.maxLoss, '--max-loss'),
-      firmwareBytes: parseSize(flags.firmwareSize, '--firmware-size'),
-    },
-    signal,
-  };
-}
-
-/** A percentage from 0 to 100, decimals allowed ("0.5"). */
-export function parsePercent(text: string, name: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InputError(`${name} must be a percentage from 0 to 100, not "${text}"`, { field: name });
-  return n;
-}
-
-/** The HTTP and HTTPS callback ports and what set each: flags, then hpsum.ini, then the --manager's own ports. */
-function callbackPorts(flags: RunFlags, ini: HpsumPorts): { http: PortChoice; https: PortChoice } {
-  const flag = (text: string | undefined, name: string): number | undefined => (text === undefined ? undefined : parsePort(text, name, true));
-  const defaults = (UPDATE_MANAGERS[flags.manager] ?? UPDATE_MANAGERS[DEFAULT_MANAGER]!).ports;
-  return {
-    http: choosePort('port', '--port', flag(flags.port, '--port'), ini.port, defaults.http),
-    https: choosePort('ssl_port', '--ssl-port', flag(flags.sslPort, '--ssl-port'), ini.ssl_port, defaults.https),
-  };
-}
-
-/** What --hpsum-ini decided, for stderr: disagreements with flags always, the ports unless --quiet. */
-function callbackPortNotes(flags: RunFlags, ports: { http: PortChoice; https: PortChoice }): string[] {
-  const notes = [ports.http, ports.https].flatMap((choice) => (choice.conflict === undefined ? [] : [`twoway: ${choice.conflict}`]));
-  if (flags.hpsumIni !== undefined && !flags.quiet) notes.push(`twoway: ports from ${flags.hpsumIni}: http ${ports.http.port} (${ports.http.from}), https ${ports.https.port} (${ports.https.from})`);
-  return notes;
-}
-
-/** Each listener the run will start, with the setting that chose its ports; FTP only when a node uses it. */
-function listenerPorts(flags: RunFlags, ports: { http: PortChoice; https: PortChoice }, ftp?: RunOptions['ftp']): ListenerPorts[] {
-  const setting = (flag: string, key: string, choice: PortChoice): string =>
-    choice.from === 'flag' ? flag : choice.from === 'hpsum.ini' ? `${key}= in ${flags.hpsumIni}` : `${flag} (default)`;
-  const web: ListenerPorts[] = [
-    { setting: setting('--port', 'port', ports.http), listener: 'the HTTP callback listener', first: ports.http.port, last: ports.http.port, flag: '--port' },
-    { setting: setting('--ssl-port', 'ssl_port', ports.https), listener: 'the HTTPS callback listener', first: ports.https.port, last: ports.https.port, flag: '--ssl-port' },
-  ];
-  if (ftp === undefined) return web;
-  return [
-    ...web,
-    { setting: '--ftp-port', listener: 'the FTP control listener', first: ftp.controlPort, last: ftp.controlPort, flag: '--ftp-port' },
-    { setting: '--ftp-data-ports', listener: 'the FTP passive data listeners', ...ftp.dataPorts, flag: '--ftp-data-ports' },
-  ];
-}
-
-/**
- * Flags and inventory to run options, inside the controller's network namespace; when this process
-   * re-executed itself as a supervised child instead (src/cli/supervise.ts), the child's exit status
-   * (`reexecuted`). `supervise`: always so (a run); otherwise only to enter a namespace (preflight).
-   * Flags are checked first, then the small files (profiles, hpsum.ini), then the inventory, so a typo
-   * in a flag fails at once however large the inventory is.
-   */
-export async function prepareRun(flags: RunFlags, signal: AbortSignal, supervise: boolean): Promise<{ options: RunOptions } | { reexecuted: number }> {
-  const fromFlags = optionsFromFlags(flags, signal);
-  if (flags.live !== undefined) parseLiveAddress(flags.live);
-  // Both web ports given as flags: hpsum.ini cannot change them, so a clash is known before any file is read.
-  if (flags.port !== undefined && flags.sslPort !== undefined) checkListenerPorts(listenerPorts(flags, callbackPorts(flags, {})));
-  checkOutputFiles(outputFlagsOf(flags));
-  checkBaselineFlags(flags);
-  const profiles = profilesFor(flags);
-  const ports = callbackPorts(flags, flags.hpsumIni === undefined ? {} : loadHpsumIni(flags.hpsumIni));
-  checkListenerPorts(listenerPorts(flags, ports));
-  const described = inShard(loadNodes(flags, Object.keys(profiles)), fromFlags.shard);
-  const loaded = described.inventory;
-  checkProfileAddresses(loaded, profiles);
-  checkSshFiles(flags, described);
-  const netns = loaded.controller.netns;
-  if ((supervise || netns !== undefined) && !isSupervisedChild(netns)) return { reexecuted: await superviseChild(netns) };
-  for (const note of callbackPortNotes(flags, ports)) process.stderr.write(`${note}\n`);
-  const inventory = await withSshAliasesResolved(flags, loaded);
-  const configFile = sshConfigFile(flags, inventory);
-  const options: RunOptions = {
-    ...fromFlags,
-    nodes: inventory.nodes,
-    profiles,
-    callbackAddresses: fromFlags.callbackAddresses.length > 0 ? fromFlags.callbackAddresses : (inventory.controller.callbackAddresses ?? []),
-    httpPort: ports.http.port,
-    httpsPort: ports.https.port,
-    ssh: { ...fromFlags.ssh, ...(configFile === undefined ? {} : { configFile }) },
-  };
-  if (options.nodes.some((node) => usesFtp(options, node))) checkListenerPorts(listenerPorts(flags, ports, options.ftp));
-  return { options };
-}
-
-/** With --shard, only this controller's share of the nodes (after --limit: a node's shard depends on its name alone). */
-function inShard<T extends { inventory: Inventory }>(loaded: T, shard: Shard | undefined): T {
-  return shard === undefined ? loaded : { ...loaded, inventory: { ...loaded.inventory, nodes: nodesInShard(loaded.inventory.nodes, shard) } };
-}
-
-/**
- * What preflight checks for these options: the listen addresses and ports the run will use, and the
- * nodes as sources; also the nodes as addressed, for the run to reuse.
- */
-export async function preflightFor(options: RunOptions, openFirewall: boolean): Promise<{ items: PreflightItem[]; addressed: AddressedNode[] }> {
-  const nodes = await prepareAddresses(options);
-  const callbackAddresses = [...new Set(nodes.flatMap((n) => n.callbackAddresses))];
-  const items = await runPreflight({
-    listen: options.listen.length > 0 ? options.listen : callbackAddresses,
-    ports: [options.httpPort, options.httpsPort, ...(nodes.some((n) => usesFtp(options, n.spec)) ? ftpPortsOf(options.ftp) : [])],
-    callbackAddresses,
-    sources: [...new Set(nodes.flatMap((n) => n.addresses))],
-    openFirewall,
-  });
-  return { items, addressed: nodes };
-}
-
+/** Checks, then either supervises the re-executed child (its exit status) or, in the child, runs. */
 async function runCommand(flags: RunFlags): Promise<number> {
   const abort = new AbortController();
   // One listener per probe and session in flight; their number is bounded by --concurrency, not by 10.
   setMaxListeners(0, abort.signal);
+  const { prepareRun } = await import('./run-prepare.js');
   const prepared = await prepareRun(flags, abort.signal, true);
   if ('reexecuted' in prepared) return prepared.reexecuted;
-  const reporter = new ProgressReporter(progressMode({ quiet: flags.quiet, isTTY: process.stderr.isTTY === true, ci: process.env.CI }), {
-    write: (text) => process.stderr.write(text),
-    get columns() {
-      return process.stderr.columns;
-    },
-  });
-  // From here to the end a stop request (a signal, or the supervisor gone) stops the run and
-  // the report is still written; a second one ends the process at once.
-  let stoppedWith: number | undefined;
-  const stopWatching = watchStopRequests((request) => {
-    if (request.nth > 1) process.exit(request.exitCode);
-    stoppedWith = request.exitCode;
-    reporter.message(`twoway: ${request.reason}: stopping; every node still gets a result (again to quit at once)`);
-    abort.abort();
-  });
-  try {
-    const exitCode = await runPrepared(flags, prepared.options, reporter);
-    // A stopped run's report is marked interrupted, which --nagios answers as UNKNOWN (3) itself.
-    return flags.nagios ? exitCode : (stoppedWith ?? exitCode);
-  } finally {
-    stopWatching();
-  }
-}
-
-async function runPrepared(flags: RunFlags, options: RunOptions, reporter: ProgressReporter): Promise<number> {
-  const baseline = planBaseline(flags);
-  for (const note of baseline.notes) process.stderr.write(`${note}\n`);
-  const progress = (line: string): void => reporter.message(line);
-  if (options.shard !== undefined && options.nodes.length === 0) {
-    progress(`twoway: shard ${shardLabel(options.shard)} holds none of the inventory's nodes: nothing to test; the report says so`);
-    reporter.stop();
-    const report = emptyShardReport(options, options.shard);
-    if (flags.jsonl !== undefined) writeFileAtomic(flags.jsonl, replayJsonl(report));
-    return finishReport(flags, report, baseline);
-  }
-  const stale = removeStaleOpeningsQuietly();
-  if (stale.length > 0) progress(`twoway: removed firewall openings left by runs that died: ${stale.join(', ')}`);
-
-  const { items: checks, addressed } = await preflightFor(options, flags.openFirewall);
-  options.addressed = addressed;
-  const notOk = checks.filter((c) => c.status !== 'ok');
-  if (notOk.length > 0) process.stderr.write(`twoway: preflight (the controller's side):\n${renderPreflight(notOk)}\n`);
-  if (notOk.some((c) => c.status === 'fail')) {
-    if (!flags.nagios) return 2;
-    const unknown = renderNagiosUnknown('preflight failed (see stderr)');
-    process.stdout.write(unknown.text);
-    return unknown.exitCode;
-  }
-
-  // Whatever ends this process (the run's end, an error, a second Ctrl-C), the opening goes with it.
-  let opening: IngressOpening | undefined;
-  const closeOpening = (): void => {
-    const removed = opening?.close() ?? [];
-    if (removed.length > 0) progress(`twoway: --open-firewall: removed ${removed.join(', ')}`);
-  };
-  process.on('exit', closeOpening);
-  if (flags.openFirewall) {
-    options.onListening = (ports) => {
-      opening = openIngress(ports);
-      progress(`twoway: --open-firewall: tcp ${opening.ports.join(', ')} accepted ${opening.hookedInto.length > 0 ? `via ${opening.hookedInto.join(', ')}` : '(no input filter chain: nothing to open)'}`);
-    };
-  }
-  const jsonl = flags.jsonl === undefined ? undefined : openJsonl(flags.jsonl);
-  const live = flags.live === undefined ? undefined : await startLiveServer(parseLiveAddress(flags.live), 'twoway run (live)');
-  // Shown even with --quiet: without it nobody can open the page.
-  if (live !== undefined) process.stderr.write(`twoway: live view: ${live.url}\n`);
-
-  let report: Report;
-  try {
-    report = await runTwoway(options, {
-      started: (info) => {
-        jsonl?.started(info);
-        progress(`twoway: testing ${info.nodes} node(s); listening on ${info.listeners.map((l) => `${l.proto}://${hostPort(l.address, l.port)}`).join(', ')}`);
-        reporter.started(info.nodes);
-        live?.started(info);
-      },
-      nodeStarted: (name) => jsonl?.nodeStarted(name),
-      agentEvent: (name, event) => {
-        jsonl?.agentEvent(name, event);
-        if (flags.verbose) progress(`  ${name}: ${JSON.stringify(event)}`);
-      },
-      sessionEnded: (name, destination, stderr) => {
-        if (flags.verbose) for (const line of verboseStderr(name, destination, stderr)) progress(line);
-      },
-      nodeFinished: (node, done, total) => {
-        jsonl?.nodeFinished(node, done, total);
-        reporter.nodeFinished(node, done, total);
-        live?.nodeFinished(node, done, total);
-      },
-      finished: (r) => {
-        jsonl?.finished(r);
-        void live?.finished(r);
-      },
-    });
-  } finally {
-    await live?.close();
-    closeOpening();
-    process.off('exit', closeOpening);
-    reporter.stop();
-    jsonl?.close();
-  }
-  return finishReport(flags, report, baseline);
-}
-
-/** The report's files, the terminal report, the baseline comparison; the exit code. */
-function finishReport(flags: RunFlags, report: Report, baseline: ReturnType<typeof planBaseline>): number {
-  // Written also after an interrupt: every node has a result then.
-  writeReportFiles(report, outputFlagsOf(flags));
-  const compared = finishWithBaseline(baseline, report);
-  // --nagios: the plug-in line is all of stdout, and its exit code is the plug-in's (README: Monitoring plug-ins).
-  if (flags.nagios) {
-    const plugin = renderNagios(report);
-    process.stdout.write(plugin.text);
-    return plugin.exitCode;
-  }
-  const color = flags.color && process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-  process.stdout.write(renderTerminal(report, { color }));
-  process.stdout.write(compared.text);
-  return compared.exitCode;
-}
-
-/** Lines of a session's stderr --verbose shows: the last ones, each plain (it came from the node) and bounded. */
-const VERBOSE_STDERR_LINES = 40;
-const VERBOSE_STDERR_WIDTH = 400;
-
-export function verboseStderr(name: string, destination: string, stderr: string): string[] {
-  const tail = plainTail(stderr, VERBOSE_STDERR_LINES, VERBOSE_STDERR_WIDTH);
-  return tail.length === 0 ? [] : [`  ${name}: stderr of the SSH session to ${destination}:`, ...tail.map((line) => `  ${name}| ${line}`)];
-}
-
-/** A crashed run's firewall opening is removed at the next start; without root (or tools) there is nothing to remove. */
-function removeStaleOpeningsQuietly(): string[] {
-  if (process.getuid?.() !== 0) return [];
-  try {
-    return removeStaleOpenings();
-  } catch {
-    return [];
-  }
+  const { runController } = await import('./run-controller.js');
+  return runController(flags, prepared.options, abort);
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderDiagnoses } from '../../../src/render/terminal.js';
 import { plainLine, plainTail } from '../../../src/render/plain-text.js';
-import { verboseStderr } from '../../../src/cli/run.js';
+import { verboseStderr } from '../../../src/cli/run-controller.js';
 import type { SessionFailureEvidence } from '../../../src/evidence.js';
 import { VERDICTS, type NodeKind } from '../../../src/verdicts.js';
 import { callback, node, report } from '../../helpers/report-builder.js';
