@@ -6,7 +6,6 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { Client } from 'undici';
 import { outcomeOfConnectError } from './tcp.js';
 import type { ForwardResult, Prober } from './types.js';
 import type { ServiceDetails, TlsDetails } from '../../src/evidence.js';
@@ -43,6 +42,8 @@ export function tlsDetails(socket: TLSSocket): TlsDetails {
 export function httpProber(proto: 'http' | 'https'): Prober {
   return async (target, deadlineMs, signal) => {
     if (signal?.aborted) return { outcome: 'error', ms: 0, error: { code: 'ABORTED', message: 'run interrupted' } };
+    // Loaded by the first probe, not with the module: a run that probes no web interface never loads it.
+    const { Client } = await import('undici');
     const started = performance.now();
     let phase = 'connect' as Phase;
     let tls: TlsDetails | undefined;

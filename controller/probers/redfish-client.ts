@@ -6,7 +6,9 @@
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, request } from 'undici';
+import type { Agent, buildConnector } from 'undici';
+
+type Undici = typeof import('undici');
 
 /** How the BMC's certificate is trusted. */
 export type BmcTrust = { kind: 'pin'; fingerprint256: string } | { kind: 'ca'; caPem: string } | { kind: 'tofu'; file: string };
@@ -36,7 +38,8 @@ export function recordedFingerprint(file: string, bmc: string): string | undefin
 }
 
 export class RedfishClient {
-  private readonly agent: Agent;
+  /** Made by the first call, with undici loaded then: a run with no BMC to test never loads it. */
+  private agent: Promise<{ undici: Undici; agent: Agent }> | undefined;
   private token: string | undefined;
   private sessionUri: string | undefined;
   /** What the TLS check concluded, for the evidence ("pinned", "CA", "first use: recorded ..."). */
@@ -45,21 +48,24 @@ export class RedfishClient {
   constructor(
     private readonly base: string,
     private readonly bmc: string,
-    trust: BmcTrust,
+    private readonly trust: BmcTrust,
     private readonly callMs: number,
-  ) {
-    this.agent = new Agent({ connect: this.connector(trust), connections: 2 });
+  ) {}
+
+  private dispatcher(): Promise<{ undici: Undici; agent: Agent }> {
+    this.agent ??= import('undici').then((undici) => ({ undici, agent: new undici.Agent({ connect: this.connector(undici.buildConnector, this.trust), connections: 2 }) }));
+    return this.agent;
   }
 
-  private connector(trust: BmcTrust): buildConnector.connector {
+  private connector(build: Undici['buildConnector'], trust: BmcTrust): buildConnector.connector {
     if (trust.kind === 'ca') {
       this.trustNote = 'verified against the CA file';
-      return buildConnector({ ca: trust.caPem, rejectUnauthorized: true });
+      return build({ ca: trust.caPem, rejectUnauthorized: true });
     }
     let pinned = trust.kind === 'pin' ? trust.fingerprint256 : recordedFingerprint(trust.file, this.bmc);
     // The pin is checked here, on the certificate the handshake presented, before any byte is sent.
     // No session resumption: a resumed session presents no certificate to check.
-    const plain = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
+    const plain = build({ rejectUnauthorized: false, maxCachedSessions: 0 });
     return (options, callback) =>
       plain(options, (err, socket) => {
         if (err !== null) return callback(err, null);
@@ -87,10 +93,11 @@ export class RedfishClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token !== undefined) headers['x-auth-token'] = this.token;
     try {
-      const res = await request(new URL(path, this.base), {
+      const { undici, agent } = await this.dispatcher();
+      const res = await undici.request(new URL(path, this.base), {
         method,
         headers,
-        dispatcher: this.agent,
+        dispatcher: agent,
         signal: AbortSignal.timeout(this.callMs),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
@@ -133,7 +140,7 @@ export class RedfishClient {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    if (this.agent !== undefined) await (await this.agent).agent.close();
   }
 }
 
