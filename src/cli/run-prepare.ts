@@ -21,8 +21,8 @@ import { isSupervisedChild, superviseChild } from './supervise.js';
 import { parseLiveAddress } from './live-address.js';
 import { checkSshFiles, loadNodes, sshConfigFile, withSshAliasesResolved } from './nodes.js';
 import { parseIntIn, parseIpAddress, parsePort, parsePortRange, parseSize, parseSizes } from './parse.js';
-import type { RunFlags } from './run.js';
 import { checkProfileAddresses, profilesFor } from './profile-choice.js';
+import type { RunFlags } from './run.js';
 
 /** What the flags alone decide: every flag is checked here, before any file is read. */
 type FlagOptions = Omit<RunOptions, 'nodes' | 'profiles' | 'httpPort' | 'httpsPort' | 'ssh'> & { ssh: Omit<RunOptions['ssh'], 'configFile'> };
@@ -104,11 +104,11 @@ function listenerPorts(flags: RunFlags, ports: { http: PortChoice; https: PortCh
 
 /**
  * Flags and inventory to run options, inside the controller's network namespace; when this process
-   * re-executed itself as a supervised child instead (src/cli/supervise.ts), the child's exit status
-   * (`reexecuted`). `supervise`: always so (a run); otherwise only to enter a namespace (preflight).
-   * Flags are checked first, then the small files (profiles, hpsum.ini), then the inventory, so a typo
-   * in a flag fails at once however large the inventory is.
-   */
+ * re-executed itself as a supervised child instead (src/cli/supervise.ts), the child's exit status
+ * (`reexecuted`). `supervise`: always so (a run); otherwise only to enter a namespace (preflight).
+ * Flags are checked first, then the small files (profiles, hpsum.ini), then the inventory, so a typo
+ * in a flag fails at once however large the inventory is.
+ */
 export async function prepareRun(flags: RunFlags, signal: AbortSignal, supervise: boolean): Promise<{ options: RunOptions } | { reexecuted: number }> {
   const fromFlags = optionsFromFlags(flags, signal);
   if (flags.live !== undefined) parseLiveAddress(flags.live);
