@@ -6,23 +6,29 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { HOLD_MESSAGES, MAX_HOLD_MESSAGE_BYTES } from '../../src/protocol.js';
 import type { LedgerRequest } from './ledger.js';
 import type { Admitted } from './listener-admission.js';
 
 export class HoldChannels {
-  /** Only the handshake and the framing: authentication happens before a socket is handed over. */
-  private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_HOLD_MESSAGE_BYTES, perMessageDeflate: false });
+  /**
+   * Only the handshake and the framing: authentication happens before a socket is handed over.
+   * Made on the first hold: ws is loaded only by runs that plan one (--idle-hold), not by every run.
+   */
+  private server: Promise<WebSocketServer> | undefined;
 
   /** Completes the WebSocket handshake for an admitted hold probe and holds the channel. */
   open(req: IncomingMessage, socket: Socket, head: Buffer, admitted: Admitted): void {
     const { probe, entry } = admitted;
     socket.once('close', () => (entry.aborted = !entry.completed));
-    this.server.handleUpgrade(req, socket, head, (ws) => {
-      entry.completed = true;
-      hold(ws, probe.holdMs ?? 0, entry);
-    });
+    this.server ??= import('ws').then(({ WebSocketServer }) => new WebSocketServer({ noServer: true, maxPayload: MAX_HOLD_MESSAGE_BYTES, perMessageDeflate: false }));
+    void this.server.then((server) =>
+      server.handleUpgrade(req, socket, head, (ws) => {
+        entry.completed = true;
+        hold(ws, probe.holdMs ?? 0, entry);
+      }),
+    );
   }
 }
 
