@@ -1,11 +1,12 @@
 /**
- * HTTP(S) forward probe of a web interface (iLO, OA, VC, switches): one GET / with undici, through our
- * own connector so the TLS session can be read: protocol, cipher, and the certificate the device
+ * HTTP(S) forward probe of a web interface (iLO, OA, VC, switches): one GET / with undici, over a
+ * connection made here first so the TLS session can be read: protocol, cipher, and the certificate the device
  * presents (subject, issuer, validity, self-signed, fingerprint). Certificates are not verified (these
  * devices mostly carry self-signed ones); what they are is reported instead. Any HTTP answer is "open".
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { Client } from 'undici';
 import { outcomeOfConnectError } from './tcp.js';
 import type { ForwardResult, Prober } from './types.js';
 import type { ServiceDetails, TlsDetails } from '../../src/evidence.js';
@@ -42,39 +43,48 @@ export function tlsDetails(socket: TLSSocket): TlsDetails {
 export function httpProber(proto: 'http' | 'https'): Prober {
   return async (target, deadlineMs, signal) => {
     if (signal?.aborted) return { outcome: 'error', ms: 0, error: { code: 'ABORTED', message: 'run interrupted' } };
-    // Loaded by the first probe, not with the module: a run that probes no web interface never loads it.
-    const { Client } = await import('undici');
     const started = performance.now();
     let phase = 'connect' as Phase;
     let tls: TlsDetails | undefined;
     let http: ServiceDetails['http'];
     let socket: Socket | undefined;
+    let client: Client | undefined;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), deadlineMs);
     const onAbort = (): void => deadline.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    const connector = (_options: unknown, callback: (...args: [null, Socket] | [Error, null]) => void): void => {
+    /** The connection (and TLS handshake) first, ours, so the TLS session can be read. */
+    const connected = new Promise<Socket>((resolve, reject) => {
       const options = { host: target.address, port: target.port };
       const s: Socket =
         proto === 'https' ? tlsConnect({ ...options, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }) : netConnect(options);
       socket = s;
       s.once('connect', () => {
         phase = proto === 'https' ? 'tls' : 'response';
-        if (proto === 'http') callback(null, s);
+        if (proto === 'http') resolve(s);
       });
       s.once('secureConnect', () => {
         phase = 'response';
         tls = tlsDetails(s as TLSSocket);
-        callback(null, s);
+        resolve(s);
       });
       s.once('error', (err) => {
-        if (phase !== 'response') callback(err, null);
+        if (phase !== 'response') reject(err);
       });
-    };
-    const client = new Client(`${proto}://${hostPort(target.address, target.port)}`, { connect: connector, headersTimeout: deadlineMs, bodyTimeout: deadlineMs });
+      deadline.signal.addEventListener('abort', () => reject(new Error('deadline')), { once: true });
+    });
     const done = (result: Omit<ForwardResult, 'ms'>): ForwardResult => ({ ...result, ms: Math.round(performance.now() - started) });
     try {
+      const open = await connected;
+      // undici is loaded once a web port answers: a run whose nodes serve none (servers with SSH only) never loads it.
+      const { Client } = await import('undici');
+      client = new Client(`${proto}://${hostPort(target.address, target.port)}`, {
+        // Handed over on a later turn: undici hangs on a connector that answers within the call (undici 7).
+        connect: (_options, callback) => setImmediate(() => callback(null, open)),
+        headersTimeout: deadlineMs,
+        bodyTimeout: deadlineMs,
+      });
       const response = await client.request({ path: '/', method: 'GET', headers: { 'user-agent': 'twoway' }, signal: deadline.signal });
       const header = (name: string): string | undefined => {
         const v = response.headers[name];
@@ -106,7 +116,7 @@ export function httpProber(proto: 'http' | 'https'): Prober {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket?.destroy();
-      await client.destroy().catch(() => undefined);
+      await client?.destroy().catch(() => undefined);
     }
   };
 }
