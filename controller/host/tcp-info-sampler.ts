@@ -6,8 +6,8 @@
  * address and listener port. A connection that opens and closes between two samples is not seen.
  *
  * The samples come from one shell loop started once per run, not one `ss` started by the controller
- * per sample: starting a program from a Node process forks it, page tables and all (about 12 ms of
- * CPU at the controller's size, measured), four times a second.
+ * per sample: starting a program from a Node process forks it, page tables and all (about 6 ms of
+ * the controller's CPU at its size, measured), four times a second.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { ControllerTcpView as PathTcpView } from '../../src/evidence.js';

@@ -35,11 +35,6 @@ export interface RunCertificate {
   spkiSha256Base64: string;
 }
 
-export function spkiSha256Base64(certPem: string): string {
-  const spki = new NodeX509(certPem).publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('base64');
-}
-
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SERIAL_BYTES = 12;
 
